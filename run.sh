@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# One command to set up sikro-docs on Debian and run it.
+#
+#   ./run.sh demo [DIR]       set everything up, then build the demo workspace (default: ./demo)
+#   ./run.sh test [ARGS...]   set everything up, then run the whole test suite (pytest ARGS)
+#   ./run.sh setup            only set up
+#
+# Setting up means: the Debian packages the toolkit uses (LibreOffice for PDF,
+# fonts for the templates) when missing, a virtualenv in .venv, and the
+# package with its Python dependencies. Each part is skipped when already done,
+# so running it again is quick.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+DEBIAN_PACKAGES=(
+  libreoffice-writer-nogui    # DOCX -> PDF/A
+  libreoffice-calc-nogui      # tests open the workbooks we write in LibreOffice
+  fonts-liberation            # Times/Arial/Courier metrics of the templates
+  fonts-dejavu-core
+  fonts-crosextra-carlito     # Calibri metrics
+)
+VENV=.venv
+
+say() { printf '==> %s\n' "$*" >&2; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"
+  elif command -v sudo >/dev/null; then sudo "$@"
+  else say "need root to run: $*"; exit 1
+  fi
+}
+
+missing_debian_packages() {
+  local pkg
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}\n' "$pkg" 2>/dev/null | grep -q '^install ok installed$' || echo "$pkg"
+  done
+}
+
+install_debian_packages() {
+  command -v dpkg-query >/dev/null || { say "not a Debian system: install LibreOffice and fonts yourself"; return; }
+  local wanted=("${DEBIAN_PACKAGES[@]}")
+  python3 -c 'import ensurepip, venv' 2>/dev/null || wanted+=(python3-venv)
+  local missing
+  missing=$(missing_debian_packages "${wanted[@]}")
+  [ -z "$missing" ] && return
+  say "installing Debian packages: $(echo $missing)"
+  as_root apt-get update -qq
+  # shellcheck disable=SC2086
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
+}
+
+install_python_packages() {
+  [ -x "$VENV/bin/python" ] || { say "creating virtualenv $VENV"; python3 -m venv "$VENV"; }
+  local stamp="$VENV/.installed" want
+  want=$(sha256sum pyproject.toml | cut -d' ' -f1)
+  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+    say "installing Python packages into $VENV"
+    "$VENV/bin/python" -m pip install -q --upgrade pip
+    "$VENV/bin/python" -m pip install -q -e '.[test]'
+    echo "$want" > "$stamp"
+  fi
+}
+
+setup() {
+  install_debian_packages
+  install_python_packages
+}
+
+cmd=${1:-help}
+[ $# -gt 0 ] && shift
+case "$cmd" in
+  setup) setup ;;
+  demo)  setup; exec "$VENV/bin/sikro" demo "${1:-demo}" ;;
+  test)  setup; exec "$VENV/bin/python" -m pytest "$@" ;;
+  *)     sed -n '2,7p' "$0"; exit 2 ;;
+esac

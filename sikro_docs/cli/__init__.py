@@ -1,0 +1,97 @@
+"""The `sikro` command.
+
+Each area of the toolkit keeps its commands in a module of this package
+(`intake`, `registers`, ...) and registers them on `cli` below. Every
+error a person can cause is a SikroError: `main` prints it as one line
+and exits with its documented code, never with a traceback.
+
+Exit codes: 0 success; 1 problems found (invalid rows, failed checks,
+a verdict other than valid); 2 unusable input or no workspace (also
+click's usage errors); 3 internal error (a bug: please report it);
+130 interrupted.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+
+import click
+
+from ..errors import EXIT_UNUSABLE, SikroError
+from ..workspace import open_workspace
+
+EXIT_INTERNAL = 3
+EXIT_INTERRUPTED = 130
+
+
+def workspace_option(func):
+    """Add --workspace to a command and pass the opened Workspace as `ws`."""
+
+    @click.option(
+        "--workspace",
+        "workspace_dir",
+        metavar="DIR",
+        help="Workspace folder (default: $SIKRO_WORKSPACE, else the current folder).",
+    )
+    @functools.wraps(func)
+    def wrapper(*args, workspace_dir=None, **kwargs):
+        return func(*args, ws=open_workspace(workspace_dir), **kwargs)
+
+    return wrapper
+
+
+def print_json(data) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="sikro-docs")
+def cli():
+    """sikro-docs: the paperwork of a regency licensing office (SIKRO permits)."""
+
+
+def _register_commands() -> None:
+    from . import intake, workspace_cmds
+
+    for module in (workspace_cmds, intake):
+        for command in module.COMMANDS:
+            cli.add_command(command)
+    try:  # areas built in parallel register themselves when present
+        from . import registers
+    except ImportError:
+        return
+    for command in registers.COMMANDS:
+        cli.add_command(command)
+
+
+_register_commands()
+
+
+def main(argv=None) -> None:
+    try:
+        code = cli.main(args=argv, prog_name="sikro", standalone_mode=False)
+    except SikroError as err:
+        click.echo(f"sikro: error: {err}", err=True)
+        sys.exit(err.exit_code)
+    except click.exceptions.Abort:
+        click.echo("sikro: interrupted", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    except KeyboardInterrupt:
+        click.echo("sikro: interrupted", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    except click.ClickException as err:
+        err.show()
+        sys.exit(EXIT_UNUSABLE if err.exit_code == 2 else err.exit_code)
+    except Exception as err:  # a bug: one line, the traceback only on request
+        if os.environ.get("SIKRO_DEBUG"):
+            raise
+        click.echo(
+            f"sikro: internal error: {type(err).__name__}: {err} "
+            "(set SIKRO_DEBUG=1 to see the traceback)",
+            err=True,
+        )
+        sys.exit(EXIT_INTERNAL)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -1,0 +1,125 @@
+"""Commands of the intake: the input workbook, its schema, import, list, show."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from .. import db, registry
+from ..errors import EXIT_OK, EXIT_PROBLEMS
+from ..intake import json_schema, write_blank_workbook
+from . import print_json, workspace_option
+
+
+@click.command("workbook")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Where to write the blank input workbook (.xlsx).")
+def workbook_cmd(output):
+    """Write the official input workbook (sheet Permohonan, with a Petunjuk sheet)."""
+    write_blank_workbook(output)
+    click.echo(f"Wrote {output}")
+
+
+@click.command("schema")
+def schema_cmd():
+    """Print the JSON Schema of the JSON input."""
+    click.echo(json.dumps(json_schema(), ensure_ascii=False, indent=2))
+
+
+class RowCounter:
+    """A one-line progress counter on stderr, only when stderr is a terminal."""
+
+    def __init__(self, label: str):
+        self.label = label
+        self.count = 0
+        self.live = sys.stderr.isatty()
+
+    def __call__(self, _row) -> None:
+        self.count += 1
+        if self.live and self.count % 50 == 0:
+            click.echo(f"\r{self.label}: {self.count} rows", nl=False, err=True)
+
+    def close(self) -> None:
+        if self.live and self.count >= 50:
+            click.echo(f"\r{self.label}: {self.count} rows", err=True)
+
+
+@click.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option("--by", "actor", default="sikro", show_default=True, help="Who imports (for the event log).")
+@workspace_option
+def import_cmd(file, as_json, actor, ws):
+    """Register the applications in FILE (.xlsx workbook or .json).
+
+    Invalid rows are not imported: they go to FILE-kesalahan.xlsx beside the
+    input with a Kesalahan column. Exit 0 all rows valid, 1 some rows
+    invalid (the valid ones are saved), 2 the file is unusable (nothing saved).
+    """
+    counter = RowCounter(f"Importing {file.name}")
+    report = registry.import_file(ws, file, actor=actor, progress=counter)
+    counter.close()
+    if as_json:
+        print_json(report.as_json())
+    else:
+        _print_import_report(report)
+    sys.exit(EXIT_PROBLEMS if report.invalid else EXIT_OK)
+
+
+def _print_import_report(report) -> None:
+    click.echo(
+        f"{report.source.name}: {report.imported} imported, {report.updated} updated, "
+        f"{report.unchanged} unchanged, {len({p.row for p in report.invalid})} rows invalid"
+    )
+    for problem in report.invalid:
+        where = f"row {problem.row}" + (f", column {problem.column}" if problem.column else "")
+        click.echo(f"  {report.source.name}: {where}: {problem.message}")
+    if report.errors_file:
+        click.echo(f"Fix the rows in {report.errors_file} and import that file again.")
+
+
+@click.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@workspace_option
+def list_cmd(as_json, ws):
+    """List the registered applications."""
+    with db.session(ws) as sess:
+        rows = [registry.describe(app) for app in registry.list_applications(sess)]
+    if as_json:
+        print_json(rows)
+        return
+    if not rows:
+        click.echo("No applications yet: import a workbook with `sikro import FILE.xlsx`.")
+        return
+    for r in rows:
+        state = "lengkap" if r["complete"] else "tidak lengkap: " + ", ".join(r["missing"])
+        click.echo(f"{r['registration_number']:<28} {r['name']:<40} step {r['current_step']:>2}  "
+                   f"{r['status']:<9} {state}")
+
+
+@click.command("show")
+@click.argument("ref")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@workspace_option
+def show_cmd(ref, as_json, ws):
+    """Show one application (REF: registration number or NIK) and its history."""
+    with db.session(ws) as sess:
+        app = registry.find_application(sess, ref)
+        data = registry.describe(app)
+        data["history"] = registry.history(sess, app)
+    if as_json:
+        print_json(data)
+        return
+    for key, value in data.items():
+        if key != "history":
+            click.echo(f"{key:<22} {value}")
+    click.echo("history:")
+    for event in data["history"]:
+        origin = f" ({Path(event['source_file']).name} row {event['source_row']})" if event["source_file"] else ""
+        click.echo(f"  {event['at']}  {event['actor']}: {event['action']}{origin}")
+
+
+COMMANDS = [workbook_cmd, schema_cmd, import_cmd, list_cmd, show_cmd]

@@ -1,0 +1,109 @@
+"""Database access: engines, sessions and migrations.
+
+SQLite is the embedded default; the URL in the profile's `[database] url`
+may name PostgreSQL instead. The schema is owned by Alembic migrations
+shipped in `sikro_docs/migrations`, applied automatically when a workspace
+is opened, so an older workspace is upgraded in place.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from functools import lru_cache
+from importlib import resources
+from typing import Iterator
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session
+
+from .workspace import Workspace
+
+# SQLite waits this long for another process's write lock before failing.
+BUSY_TIMEOUT_MS = 60_000
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    """WAL, foreign keys, durable commits, and BEGIN modes we control.
+
+    pysqlite's own transaction handling issues BEGIN lazily and never
+    BEGIN IMMEDIATE; allocating numbers needs the write lock up front so
+    that two processes never read the same "last number" (see numbering).
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cur.execute("PRAGMA journal_mode = WAL")
+        cur.execute("PRAGMA synchronous = FULL")
+        cur.execute("PRAGMA foreign_keys = ON")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+@lru_cache(maxsize=8)
+def _engine(url: str) -> Engine:
+    engine = create_engine(url)
+    if engine.dialect.name == "sqlite":
+        _configure_sqlite(engine)
+    return engine
+
+
+def engine_for(workspace: Workspace) -> Engine:
+    return _engine(workspace.db_url)
+
+
+def _alembic_config(workspace: Workspace) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(resources.files("sikro_docs") / "migrations"))
+    cfg.attributes["engine"] = engine_for(workspace)
+    return cfg
+
+
+def _current_and_head(workspace: Workspace) -> tuple[str | None, str | None]:
+    cfg = _alembic_config(workspace)
+    head = ScriptDirectory.from_config(cfg).get_current_head()
+    with engine_for(workspace).connect() as conn:
+        current = MigrationContext.configure(conn).get_current_revision()
+    return current, head
+
+
+def migrate(workspace: Workspace) -> None:
+    """Bring the schema up to the newest migration (no-op when current)."""
+    current, head = _current_and_head(workspace)
+    if current != head:
+        command.upgrade(_alembic_config(workspace), "head")
+
+
+@contextmanager
+def session(workspace: Workspace, *, write: bool = False) -> Iterator[Session]:
+    """A session in one transaction, committed on success, rolled back on error.
+
+    `write=True` takes SQLite's write lock at BEGIN: use it for anything
+    that reads a value it will then write on (numbers, upserts).
+    """
+    migrate_once(workspace)
+    engine = engine_for(workspace)
+    if write and engine.dialect.name == "sqlite":
+        engine = engine.execution_options(sqlite_begin="IMMEDIATE")
+    with Session(engine, expire_on_commit=False) as sess:
+        with sess.begin():
+            yield sess
+
+
+_migrated: set[str] = set()
+
+
+def migrate_once(workspace: Workspace) -> None:
+    if workspace.db_url not in _migrated:
+        migrate(workspace)
+        _migrated.add(workspace.db_url)

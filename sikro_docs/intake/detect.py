@@ -1,0 +1,88 @@
+"""Tell what kind of file a clerk handed us, from its bytes, not its name.
+
+Clerks rename files, and Excel saves password-protected .xlsx files as OLE
+containers that look like legacy .xls. Each unusable kind gets its own
+one-line explanation.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+from ..errors import UnusableInput
+
+ZIP_MAGIC = b"PK\x03\x04"
+EMPTY_ZIP_MAGIC = b"PK\x05\x06"
+OLE_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
+# Directory entry name of an encrypted OOXML package, stored as UTF-16LE in the OLE directory.
+ENCRYPTION_INFO = "EncryptionInfo".encode("utf-16-le")
+_SNIFF_BYTES = 4096
+
+XLSX = "xlsx"
+JSON = "json"
+
+
+def unusable(path: Path, what: str) -> UnusableInput:
+    return UnusableInput(f"{path}: {what}")
+
+
+def detect_format(path: Path) -> str:
+    """Return XLSX or JSON, or raise UnusableInput saying what the file is."""
+    head = _read_head(path)
+    if not head:
+        raise unusable(path, "the file is empty")
+    if head.startswith(OLE_MAGIC):
+        raise _ole_problem(path)
+    if head.startswith((ZIP_MAGIC, EMPTY_ZIP_MAGIC)):
+        _check_zip_is_workbook(path)
+        return XLSX
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if text[:1] in (b"[", b"{") or path.suffix.lower() == ".json":
+        return JSON
+    if path.suffix.lower() in (".csv", ".tsv", ".txt") or _looks_like_csv(head):
+        raise unusable(path, "a CSV/text file is not accepted; open it in Excel and save it as .xlsx")
+    raise unusable(path, "not an Excel workbook (.xlsx) or JSON file")
+
+
+def _read_head(path: Path) -> bytes:
+    try:
+        with path.open("rb") as handle:
+            return handle.read(_SNIFF_BYTES)
+    except FileNotFoundError:
+        raise unusable(path, "no such file") from None
+    except IsADirectoryError:
+        raise unusable(path, "is a directory, not a file") from None
+    except OSError as err:
+        raise unusable(path, f"cannot be read ({err.strerror or err})") from None
+
+
+def _ole_problem(path: Path) -> UnusableInput:
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        return unusable(path, f"cannot be read ({err.strerror or err})")
+    if ENCRYPTION_INFO in data:
+        return unusable(path, "the workbook is password-protected; remove the password in Excel "
+                              "(File > Info > Protect Workbook) and save it again")
+    return unusable(path, "a legacy Excel 97-2003 (.xls) file is not accepted; save it as .xlsx")
+
+
+def _check_zip_is_workbook(path: Path) -> None:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        raise unusable(path, "the workbook is corrupt or truncated (not a readable zip archive)") from None
+    if "xl/workbook.xml" not in names:
+        kind = "an OpenDocument file" if "content.xml" in names else \
+            "a Word document" if "word/document.xml" in names else "a zip archive"
+        raise unusable(path, f"{kind}, not an Excel workbook (.xlsx)")
+
+
+def _looks_like_csv(head: bytes) -> bool:
+    try:
+        first_line = head.decode("utf-8").splitlines()[0]
+    except (UnicodeDecodeError, IndexError):
+        return False
+    return first_line.count(",") >= 2 or first_line.count(";") >= 2 or first_line.count("\t") >= 2

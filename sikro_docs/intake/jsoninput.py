@@ -1,0 +1,108 @@
+"""Reading an application list from JSON: a list of objects, see schema.json.
+
+The reader accepts the same value forms as the workbook (a date may be
+"05-03-1991" as well as "1991-03-05") so both inputs behave alike; the schema
+documents the canonical forms.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from . import columns as c
+from .detect import unusable
+from .model import Intake, Problem, Row
+from .validate import RecordValidator
+
+CHECKLIST_KEY = "berkas"
+
+
+def json_label(fld: c.Field) -> str:
+    """The key a clerk sees for a field in JSON: "nik" or "berkas.ktp"."""
+    return f"{CHECKLIST_KEY}.{fld.name}" if fld.group == c.CHECKLIST_GROUP else fld.name
+
+
+class JsonIntake(Intake):
+    format = "json"
+    sheet = None
+    header_row = None
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._records = _load_records(path)
+        self.headers = [json_label(f) for f in c.FIELDS]
+
+    def rows(self) -> Iterator[Row]:
+        validator = RecordValidator({f.name: json_label(f) for f in c.FIELDS})
+        for number, record in enumerate(self._records, start=1):
+            if not record:
+                continue  # {} is the JSON form of a blank row
+            flat, shape_problems = _flatten(number, record)
+            raw = [flat.get(f.name) for f in c.FIELDS]
+            row = validator.check(number, raw, flat)
+            row.problems[:0] = shape_problems
+            yield row
+
+
+def _load_records(path: Path) -> list[dict[str, Any]]:
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise unusable(path, "the JSON file is not UTF-8 text") from None
+    except OSError as err:
+        raise unusable(path, f"cannot be read ({err.strerror or err})") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise unusable(path, f"invalid JSON at line {err.lineno} column {err.colno}: {err.msg}") from None
+    except RecursionError:
+        raise unusable(path, "invalid JSON: nested too deeply") from None
+    if not isinstance(data, list):
+        raise unusable(path, f"the JSON must be a list of objects (one per applicant), "
+                             f"not {_json_type(data)}")
+    for position, record in enumerate(data, start=1):
+        if not isinstance(record, dict):
+            raise unusable(path, f"the JSON must be a list of objects; item {position} is {_json_type(record)}")
+    return data
+
+
+def _json_type(value: Any) -> str:
+    names = {dict: "an object", list: "a list", str: "a string", bool: "a boolean",
+             int: "a number", float: "a number", type(None): "null"}
+    return names.get(type(value), type(value).__name__)
+
+
+def _flatten(number: int, record: dict[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
+    """Field name -> value, with the `berkas` object spread out; plus shape problems."""
+    problems: list[Problem] = []
+    flat = {f.name: record.get(f.name) for f in c.FIELDS if f.group != c.CHECKLIST_GROUP}
+    berkas = record.get(CHECKLIST_KEY)
+    if berkas is None:
+        berkas = {}
+    elif not isinstance(berkas, dict):
+        problems.append(Problem(number, CHECKLIST_KEY, f"{CHECKLIST_KEY} must be an object of booleans"))
+        berkas = {}
+    flat.update({f.name: berkas.get(f.name) for f in c.CHECKLIST})
+    for name, value in list(flat.items()):
+        if isinstance(value, (dict, list)):
+            problems.append(Problem(number, name, f"{name} must be a single value, not {_json_type(value)}"))
+            flat[name] = None
+    problems += _misspelt_keys(number, record)
+    return flat, problems
+
+
+def _misspelt_keys(number: int, record: dict[str, Any]) -> list[Problem]:
+    """Unknown keys are ignored, but one close to a known key is reported: it is a typo."""
+    known = {f.name for f in c.FIELDS if f.group != c.CHECKLIST_GROUP} | {CHECKLIST_KEY}
+    problems = []
+    for key in record:
+        if key in known:
+            continue
+        close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.8)
+        if close and close[0] not in record:
+            problems.append(Problem(number, key, f'unknown key "{key}"; did you mean "{close[0]}"?'))
+    return problems

@@ -1,0 +1,105 @@
+"""Validation of one application record, the same for Excel rows and JSON records."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from . import columns as c
+from .model import Problem, Row
+from .nik import InvalidNik, parse_nik
+from .values import InvalidValue, is_blank, parse_value, shown
+
+MINIMUM_AGE = 17
+
+
+def age_on(birth: dt.date, day: dt.date) -> int:
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+
+class RecordValidator:
+    """Validates records one at a time and remembers (NIK, date) to find duplicates.
+
+    `labels` maps a field name to the column label the clerk knows: the header
+    text as found in the file, or the JSON key.
+    """
+
+    def __init__(self, labels: dict[str, str]):
+        self.labels = labels
+        self._first_row_of: dict[tuple[str, dt.date], int] = {}
+
+    def check(self, number: int, raw: list[Any], cells: dict[str, Any]) -> Row:
+        row = Row(number=number, raw=raw)
+        for fld in c.FIELDS:
+            self._parse_field(row, fld, cells.get(fld.name))
+        row.values["berkas"] = {f.name: row.values.pop(f.name) for f in c.CHECKLIST}
+        row.missing = [f.label for f in c.CHECKLIST if row.values["berkas"][f.name] is False]
+        self._check_nik_agreement(row, cells.get("nik"))
+        self._check_dates(row)
+        self._check_decision(row)
+        self._check_duplicate(row)
+        return row
+
+    def _problem(self, row: Row, field_name: str, message: str) -> None:
+        label = self.labels.get(field_name, c.BY_NAME[field_name].header)
+        row.problems.append(Problem(row.number, label, f"{label} {message}", field_name))
+
+    def _parse_field(self, row: Row, fld: c.Field, value: Any) -> None:
+        row.values[fld.name] = None
+        if is_blank(value):
+            if fld.kind == c.YES_NO:
+                self._problem(row, fld.name, "is empty; it must be Y or T")
+            elif fld.required:
+                self._problem(row, fld.name, "is empty; it is required")
+            return
+        try:
+            row.values[fld.name] = parse_value(fld, value)
+        except InvalidValue as err:
+            self._problem(row, fld.name, str(err))
+
+    def _check_nik_agreement(self, row: Row, raw_nik: Any) -> None:
+        nik, birth, gender = (row.values.get(k) for k in ("nik", "tanggal_lahir", "jenis_kelamin"))
+        if nik is None:
+            return
+        try:
+            info = parse_nik(raw_nik)
+        except InvalidNik:  # already reported by the field parser
+            return
+        if birth is not None and (info.day, info.month, info.yy) != (birth.day, birth.month, birth.year % 100):
+            encoded = f"{info.day:02d}-{info.month:02d}-{info.yy:02d}"
+            tl = self.labels.get("tanggal_lahir", "Tanggal Lahir")
+            self._problem(row, "nik", f'"{nik}" encodes birth date {encoded} but {tl} is {shown(birth)}')
+        if gender is not None and ("P" if info.female else "L") != gender:
+            sex = "a woman (day + 40)" if info.female else "a man"
+            jk = self.labels.get("jenis_kelamin", "Jenis Kelamin")
+            self._problem(row, "nik", f'"{nik}" is the NIK of {sex} but {jk} is {gender}')
+
+    def _check_dates(self, row: Row) -> None:
+        applied, birth = row.values.get("tanggal_permohonan"), row.values.get("tanggal_lahir")
+        str_until = row.values.get("str_berlaku_sampai")
+        if applied is None:
+            return
+        tp = self.labels.get("tanggal_permohonan", "Tanggal Permohonan")
+        if birth is not None:
+            if birth >= applied:
+                self._problem(row, "tanggal_lahir", f"{shown(birth)} is not before {tp} {shown(applied)}")
+            elif age_on(birth, applied) < MINIMUM_AGE:
+                self._problem(row, "tanggal_lahir",
+                              f"{shown(birth)} makes the applicant {age_on(birth, applied)} on {tp}; "
+                              f"the minimum age is {MINIMUM_AGE}")
+        if str_until is not None and str_until < applied:
+            self._problem(row, "str_berlaku_sampai",
+                          f"{shown(str_until)} is before {tp} {shown(applied)}; the STR had expired")
+
+    def _check_decision(self, row: Row) -> None:
+        if row.values.get("keputusan") == "Ditolak" and row.values.get("alasan_penolakan") is None:
+            self._problem(row, "alasan_penolakan", "is empty; it is required when Keputusan is Ditolak")
+
+    def _check_duplicate(self, row: Row) -> None:
+        nik, applied = row.values.get("nik"), row.values.get("tanggal_permohonan")
+        if nik is None or applied is None:
+            return
+        first = self._first_row_of.setdefault((nik, applied), row.number)
+        if first != row.number:
+            tp = self.labels.get("tanggal_permohonan", "Tanggal Permohonan")
+            self._problem(row, "nik", f'"{nik}" with {tp} {shown(applied)} is a duplicate of row {first}')

@@ -1,0 +1,233 @@
+"""Parsers for single cell values: dates, phones, names, Y/T, decisions...
+
+Each parser takes the raw cell value (str, int, float, bool, date, datetime
+or None) and returns the normalised value, or raises `InvalidValue` with one
+short English sentence that names the value. Empty cells are handled by the
+caller (required or not), never here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from functools import lru_cache
+
+from babel.dates import get_month_names
+from openpyxl.utils.datetime import from_excel
+
+from . import columns as c
+from .nik import InvalidNik, parse_nik
+
+
+class InvalidValue(ValueError):
+    """A cell value that cannot be used; str() is the message for the clerk."""
+
+
+def shown(value: object) -> str:
+    """The value as a clerk would recognise it, quoted, for messages."""
+    if isinstance(value, dt.datetime):
+        value = value.date() if value.time() == dt.time() else value
+    if isinstance(value, dt.date):
+        return f'"{value:%d-%m-%Y}"'
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = " ".join(str(value).split())
+    return f'"{text[:60]}…"' if len(text) > 60 else f'"{text}"'
+
+
+def is_blank(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+# --- text -------------------------------------------------------------------
+
+def parse_name(value: object) -> str:
+    """Trim and collapse inner whitespace (names, places, addresses)."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return " ".join(str(value).split())
+
+
+def parse_code(value: object) -> str:
+    """Identifiers like No STR: numbers typed into Excel come back as int/float."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return " ".join(str(value).split())
+
+
+# --- dates ------------------------------------------------------------------
+
+_DMY = re.compile(r"^(\d{1,2})\s*[-/.]\s*(\d{1,2})\s*[-/.]\s*(\d{4})$")
+_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]00:00(?::00)?)?$")
+_DAY_MONTHNAME_YEAR = re.compile(r"^(\d{1,2})[\s\-/.]*([A-Za-z]+)\.?[\s\-/.]*(\d{4})$")
+# Excel serial numbers of 01-01-1900 .. 31-12-2199: a date cell that lost its format.
+_EXCEL_SERIAL_RANGE = (1, 109574)
+# Common abbreviations CLDR does not list ("Agt" is usual in Indonesian offices).
+_EXTRA_MONTH_WORDS = {"agt": 8, "ags": 8, "nop": 11, "sept": 9, "peb": 2, "pebruari": 2, "nopember": 11}
+
+
+@lru_cache(maxsize=1)
+def month_words() -> dict[str, int]:
+    """Lower-case Indonesian (and English) month names and abbreviations."""
+    words: dict[str, int] = dict(_EXTRA_MONTH_WORDS)
+    for locale in ("en", "id"):
+        for width in ("wide", "abbreviated"):
+            for context in ("format", "stand-alone"):
+                names = get_month_names(width, context=context, locale=locale)
+                words.update({str(name).lower().rstrip("."): number for number, name in names.items()})
+    return words
+
+
+def _make_date(year: int, month: int, day: int, value: object) -> dt.date:
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        raise InvalidValue(f"{shown(value)} is not a real date") from None
+
+
+def parse_date(value: object) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        low, high = _EXCEL_SERIAL_RANGE
+        if low <= value <= high:
+            return from_excel(value).date()
+        raise InvalidValue(f"{shown(value)} is not a date")
+    if isinstance(value, dt.time):
+        raise InvalidValue(f"{shown(value)} is a time, not a date")
+    return _parse_date_text(str(value).strip(), value)
+
+
+def _parse_date_text(text: str, value: object) -> dt.date:
+    if match := _DMY.match(text):
+        day, month, year = map(int, match.groups())
+        return _make_date(year, month, day, value)
+    if match := _ISO.match(text):
+        year, month, day = map(int, match.groups())
+        return _make_date(year, month, day, value)
+    if match := _DAY_MONTHNAME_YEAR.match(text):
+        day, word, year = match.groups()
+        month = month_words().get(word.lower())
+        if month is None:
+            raise InvalidValue(f'{shown(value)} is not a date: "{word}" is not a month name')
+        return _make_date(int(year), month, int(day), value)
+    raise InvalidValue(f"{shown(value)} is not a date; write it as dd-mm-yyyy, e.g. 05-03-1991")
+
+
+_LIFETIME = "seumurhidup"
+
+
+def parse_date_or_lifetime(value: object) -> dt.date | None:
+    """A date, or None for an STR valid for life ("Seumur Hidup")."""
+    if isinstance(value, str) and re.sub(r"[^a-z]", "", value.lower()) == _LIFETIME:
+        return None
+    try:
+        return parse_date(value)
+    except InvalidValue:
+        raise InvalidValue(f'{shown(value)} is neither a date nor "Seumur Hidup"') from None
+
+
+# --- choices ----------------------------------------------------------------
+
+def _choice(value: object, choices: dict[str, object], expected: str):
+    key = re.sub(r"[^a-z]", "", str(value).lower())
+    if key in choices:
+        return choices[key]
+    raise InvalidValue(f"{shown(value)} must be {expected}")
+
+
+_GENDERS = {"l": "L", "lakilaki": "L", "laki": "L", "pria": "L", "lk": "L",
+            "p": "P", "perempuan": "P", "wanita": "P", "pr": "P"}
+_YES_NO = {"y": True, "ya": True, "ada": True, "true": True,
+           "t": False, "tidak": False, "tidakada": False, "false": False}
+_DECISIONS = {"disetujui": "Disetujui", "setuju": "Disetujui",
+              "ditolak": "Ditolak", "tolak": "Ditolak"}
+
+
+def parse_gender(value: object) -> str:
+    return _choice(value, _GENDERS, "L or P")
+
+
+def parse_yes_no(value: object) -> bool:
+    if isinstance(value, bool):  # a TRUE/FALSE cell
+        return value
+    return _choice(value, _YES_NO, "Y or T")
+
+
+def parse_decision(value: object) -> str:
+    return _choice(value, _DECISIONS, "Disetujui or Ditolak")
+
+
+# --- phone and email --------------------------------------------------------
+
+_PHONE_DECORATION = re.compile(r"[\s\-().]")
+_NATIONAL_DIGITS = (10, 13)  # with the leading 0
+
+
+def parse_phone(value: object) -> str:
+    """An Indonesian phone number in E.164 form, e.g. "+6281234567890"."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        # Excel drops the leading 0 of 0812… typed as a number; put it back.
+        text = str(int(value))
+        text = text if text.startswith("62") else "0" + text
+    else:
+        text = _PHONE_DECORATION.sub("", str(value))
+    if text.startswith("+62"):
+        national = "0" + text[3:]
+    elif text.startswith("62"):
+        national = "0" + text[2:]
+    else:
+        national = text
+    if not national.isdigit() or not national.startswith("0") or national.startswith("00"):
+        raise InvalidValue(f"{shown(value)} is not an Indonesian phone number (08… or +62…)")
+    low, high = _NATIONAL_DIGITS
+    if not low <= len(national) <= high:
+        raise InvalidValue(
+            f"{shown(value)} has {len(national)} digits; expected {low} to {high} (with the leading 0)")
+    return "+62" + national[1:]
+
+
+_EMAIL = re.compile(r"^[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
+
+
+def parse_email(value: object) -> str:
+    text = str(value).strip()
+    if not _EMAIL.match(text) or ".." in text:
+        raise InvalidValue(f"{shown(value)} is not a valid email address")
+    return text.lower()
+
+
+def _nik(value: object) -> str:
+    try:
+        return parse_nik(value).nik
+    except InvalidNik as err:
+        raise InvalidValue(str(err)) from None
+
+
+# --- dispatch ---------------------------------------------------------------
+
+PARSERS = {
+    c.TEXT: parse_name,
+    c.NAME: parse_name,
+    c.CODE: parse_code,
+    c.DATE: parse_date,
+    c.DATE_OR_LIFETIME: parse_date_or_lifetime,
+    c.NIK: lambda value: _nik(value),
+    c.GENDER: parse_gender,
+    c.PHONE: parse_phone,
+    c.EMAIL: parse_email,
+    c.YES_NO: parse_yes_no,
+    c.DECISION: parse_decision,
+}
+
+
+def parse_value(field: c.Field, value: object):
+    try:
+        return PARSERS[field.kind](value)
+    except InvalidValue:
+        raise
+    except (ValueError, TypeError, OverflowError):
+        # Anything a parser did not foresee is still the clerk's value, not a bug to crash on.
+        raise InvalidValue(f"{shown(value)} is not a valid value") from None

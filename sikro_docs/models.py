@@ -1,0 +1,68 @@
+"""Tables of the registry. The schema itself is owned by the migrations."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Application(Base):
+    """One application for a permit, as received (SOP steps 1-2) and followed after."""
+
+    __tablename__ = "applications"
+    __table_args__ = (UniqueConstraint("nik", "application_date", name="uq_application_nik_date"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    registration_number: Mapped[str] = mapped_column(String(64), unique=True)
+    application_date: Mapped[dt.date] = mapped_column(Date)
+    name: Mapped[str] = mapped_column(String(200))
+    nik: Mapped[str] = mapped_column(String(16), index=True)
+    birth_place: Mapped[str] = mapped_column(String(100))
+    birth_date: Mapped[dt.date] = mapped_column(Date)
+    sex: Mapped[str] = mapped_column(String(1))
+    address: Mapped[str] = mapped_column(Text)
+    phone: Mapped[str] = mapped_column(String(20))
+    email: Mapped[str | None] = mapped_column(String(200))
+    education: Mapped[str] = mapped_column(String(200))
+    str_number: Mapped[str] = mapped_column(String(100))
+    # None means the STR is valid for life ("Seumur Hidup").
+    str_valid_until: Mapped[dt.date | None] = mapped_column(Date)
+    workplace_name: Mapped[str] = mapped_column(String(200))
+    workplace_address: Mapped[str] = mapped_column(Text)
+    # The requirement checklist: item key -> handed in (bool).
+    checklist: Mapped[dict[str, Any]] = mapped_column(JSON)
+    recommendation_number: Mapped[str | None] = mapped_column(String(100))
+    recommendation_date: Mapped[dt.date | None] = mapped_column(Date)
+    decision: Mapped[str | None] = mapped_column(String(20))
+    rejection_reason: Mapped[str | None] = mapped_column(Text)
+    # open | returned | approved | rejected | issued (see workflow)
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    current_step: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Event(Base):
+    """Append-only log of every change to a record (triggers forbid UPDATE and DELETE)."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_id: Mapped[int | None] = mapped_column(ForeignKey("applications.id"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(50))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    source_file: Mapped[str | None] = mapped_column(Text)
+    source_row: Mapped[int | None] = mapped_column(Integer)

@@ -1,0 +1,921 @@
+"""Registers: numbers for documents, bound once, never reused, tamper-evident.
+
+The office keeps three numbering registers (profile `[registers.NAME]`):
+`registrasi` (application numbers), `surat-keluar` (Buku Agenda of outgoing
+letters) and `izin` (Buku Agenda Penomoran Izin). Which register a document
+kind draws from is data (`data/document_kinds.toml`).
+
+How a number stays honest:
+
+* Allocation runs inside the caller's write transaction (BEGIN IMMEDIATE),
+  so two processes never read the same "last number"; entries are never
+  deleted, so `max(seq) + 1` leaves no gap.
+* `issue_document` is two-phase. Transaction 1 records the document and its
+  number as `pending`, owned by this process's lease (an exclusive flock on
+  `<workspace>/locks/<lease>.lock` held for the life of the process); the
+  caller then produces the files; transaction 2 marks both issued. If the
+  process dies in between, the kernel drops the flock, and the next command
+  that touches a register voids the entry with reason "interrupted".
+* Every change appends a row to `register_log` (append-only by trigger);
+  each row holds a canonical JSON snapshot of the entry and
+  `hash = sha256(prev_hash + content)` chaining it to the register's previous
+  row. `verify_registers` recomputes the chains and replays the log against
+  `register_entries`, so an edit made behind the tool's back shows.
+* The Buku Ekspedisi (`dispatches`) is chained the same way.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import fcntl
+import hashlib
+import json
+import os
+import re
+import secrets
+import string
+import tomllib
+import uuid
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, func, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from .db import session as db_session
+from .errors import SikroError
+from .models import Application, Base, Event, utcnow
+from .workspace import Workspace
+
+INTERRUPTED = "interrupted"
+GENESIS_HASH = "0" * 64
+LOCKS_DIR = "locks"
+DEFAULT_TIMEZONE = "Asia/Jakarta"
+
+# Placeholders a register's number pattern may use (documented in profile.toml).
+PLACEHOLDERS = ("nomor", "klasifikasi", "unit", "bulan_romawi", "bulan", "tahun")
+# Running numbers restart every year, so a number without its year would repeat.
+REQUIRED_PLACEHOLDERS = ("nomor", "tahun")
+ROMAN_MONTHS = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII")
+
+# The fields of an entry that the log snapshots and `verify` compares.
+ENTRY_FIELDS = (
+    "register", "year", "seq", "number", "status", "kind", "application_id",
+    "document_id", "date", "subject", "addressee", "reason", "lease",
+)
+
+
+# --------------------------------------------------------------------------- tables
+
+
+class Document(Base):
+    """A document the office produced (minimal: the documents capability extends it)."""
+
+    __tablename__ = "documents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uid: Mapped[str] = mapped_column(String(32), unique=True)  # random: safe to print and share
+    application_id: Mapped[int | None] = mapped_column(ForeignKey("applications.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    register: Mapped[str | None] = mapped_column(String(40))
+    year: Mapped[int | None] = mapped_column(Integer)
+    seq: Mapped[int | None] = mapped_column(Integer)
+    number: Mapped[str | None] = mapped_column(String(120), index=True)
+    date: Mapped[dt.date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending|issued|void|revoked
+    reason: Mapped[str | None] = mapped_column(Text)
+    files: Mapped[list[Any]] = mapped_column(default=list)  # paths relative to the workspace
+    lease: Mapped[str | None] = mapped_column(String(40))  # owner while pending
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class RegisterEntry(Base):
+    """Current state of one number of a register (the replay of `register_log`)."""
+
+    __tablename__ = "register_entries"
+    __table_args__ = (
+        UniqueConstraint("register", "year", "seq", name="uq_register_year_seq"),
+        UniqueConstraint("register", "number", name="uq_register_number"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    register: Mapped[str] = mapped_column(String(40))
+    year: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(Integer)
+    number: Mapped[str] = mapped_column(String(120))
+    status: Mapped[str] = mapped_column(String(20), index=True)  # pending|used|void
+    kind: Mapped[str] = mapped_column(String(40))
+    application_id: Mapped[int | None] = mapped_column(ForeignKey("applications.id"), index=True)
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"), index=True)
+    date: Mapped[dt.date] = mapped_column(Date)
+    subject: Mapped[str] = mapped_column(Text, default="")
+    addressee: Mapped[str] = mapped_column(Text, default="")
+    reason: Mapped[str | None] = mapped_column(Text)
+    lease: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class RegisterLogRow(Base):
+    """Append-only, hash-chained history of a register (one chain per register)."""
+
+    __tablename__ = "register_log"
+    __table_args__ = (UniqueConstraint("register", "position", name="uq_register_log_position"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    register: Mapped[str] = mapped_column(String(40))
+    position: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(20))  # allocate | confirm | void
+    year: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(Integer)
+    number: Mapped[str] = mapped_column(String(120))
+    content: Mapped[str] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class Dispatch(Base):
+    """One line of the Buku Ekspedisi (append-only, hash-chained, running No per year)."""
+
+    __tablename__ = "dispatches"
+    __table_args__ = (UniqueConstraint("year", "seq", name="uq_dispatch_year_seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    year: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(Integer)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"))
+    content: Mapped[str] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return json.loads(self.content)
+
+
+# --------------------------------------------------------------------------- kinds and patterns
+
+
+@dataclass(frozen=True)
+class DocumentKind:
+    key: str
+    title: str
+    register: str | None
+    subject: str
+    addressee: str
+    final: bool
+
+
+@lru_cache(maxsize=1)
+def document_kinds() -> dict[str, DocumentKind]:
+    text = resources.files("sikro_docs.data").joinpath("document_kinds.toml").read_text("utf-8")
+    return {
+        key: DocumentKind(
+            key=key,
+            title=spec["title"],
+            register=spec.get("register"),
+            subject=spec.get("subject", ""),
+            addressee=spec.get("addressee", ""),
+            final=bool(spec.get("final", False)),
+        )
+        for key, spec in tomllib.loads(text)["kinds"].items()
+    }
+
+
+def document_kind(kind: str) -> DocumentKind:
+    kinds = document_kinds()
+    if kind not in kinds:
+        raise SikroError(f"unknown document kind {kind!r}; known kinds: {', '.join(kinds)}")
+    return kinds[kind]
+
+
+def register_settings(profile: dict, register: str) -> dict:
+    registers = profile.get("registers", {})
+    if register not in registers:
+        raise SikroError(
+            f"unknown register {register!r}; the office profile defines: {', '.join(registers)}"
+        )
+    return registers[register]
+
+
+def _parse_pattern(register: str, pattern: str) -> list[tuple[str, str | None, str]]:
+    """(literal, placeholder, format spec) parts; a clear SikroError for anything unusable."""
+    try:
+        parts = list(string.Formatter().parse(pattern))
+    except ValueError as exc:
+        raise SikroError(f"register {register}: number pattern {pattern!r} is malformed: {exc}") from None
+    used = []
+    for _literal, field, spec, conversion in parts:
+        if field is None:
+            continue
+        if field not in PLACEHOLDERS:
+            raise SikroError(
+                f"register {register}: unknown placeholder {{{field}}} in number pattern "
+                f"{pattern!r}; known: {', '.join('{' + p + '}' for p in PLACEHOLDERS)}"
+            )
+        if conversion or "{" in (spec or ""):
+            raise SikroError(f"register {register}: placeholder {{{field}}} uses an unsupported format in {pattern!r}")
+        used.append(field)
+    for required in REQUIRED_PLACEHOLDERS:
+        if required not in used:
+            raise SikroError(
+                f"register {register}: number pattern {pattern!r} lacks {{{required}}} "
+                "(numbers restart every year, so each number needs its running number and year)"
+            )
+    return [(literal, field, spec or "") for literal, field, spec, _ in parts]
+
+
+def format_number(ws_profile: dict, register: str, seq: int, on: dt.date) -> str:
+    """The number `seq` of `register` for a document dated `on`, per the office's pattern."""
+    settings = register_settings(ws_profile, register)
+    pattern = settings.get("pattern") or ""
+    values = {
+        "nomor": seq,
+        "klasifikasi": settings.get("classification", ""),
+        "unit": ws_profile.get("office", {}).get("unit_code", ""),
+        "bulan_romawi": ROMAN_MONTHS[on.month - 1],
+        "bulan": on.month,
+        "tahun": on.year,
+    }
+    out = []
+    for literal, field, spec in _parse_pattern(register, pattern):
+        out.append(literal)
+        if field is None:
+            continue
+        try:
+            out.append(format(values[field], spec))
+        except (ValueError, TypeError) as exc:
+            raise SikroError(
+                f"register {register}: placeholder {{{field}:{spec}}} cannot be formatted: {exc}"
+            ) from None
+    return "".join(out)
+
+
+# --------------------------------------------------------------------------- leases
+
+
+@dataclass
+class Lease:
+    id: str
+    path: Path
+    fd: int
+
+
+_LEASE_ID = re.compile(r"^[0-9a-f]{32}$")
+_leases: dict[tuple[Path, int], Lease] = {}
+
+
+def _lock_path(ws: Workspace, lease_id: str) -> Path:
+    return ws.root / LOCKS_DIR / f"{lease_id}.lock"
+
+
+def current_lease(ws: Workspace) -> Lease:
+    """This process's lease on `ws`: an exclusive flock held until the process ends.
+
+    Keyed by pid too: a forked child must not pass off its parent's lease as its own.
+    """
+    key = (ws.root, os.getpid())
+    lease = _leases.get(key)
+    if lease is None:
+        lease_id = uuid.uuid4().hex
+        path = _lock_path(ws, lease_id)
+        path.parent.mkdir(exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(fd, fcntl.LOCK_EX)  # a fresh file: nobody else can hold it
+        os.write(fd, f"pid {os.getpid()}\n".encode("ascii"))  # for a curious human only
+        lease = _leases[key] = Lease(lease_id, path, fd)
+    return lease
+
+
+def lease_is_alive(ws: Workspace, lease_id: str | None) -> bool:
+    """True while the process that owns the lease runs (its flock cannot be taken)."""
+    if not lease_id or not _LEASE_ID.match(lease_id):
+        return False
+    own = _leases.get((ws.root, os.getpid()))
+    if own is not None and own.id == lease_id:
+        return True
+    try:
+        fd = os.open(_lock_path(ws, lease_id), os.O_RDWR)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
+def _forget_lease(ws: Workspace, lease_id: str) -> None:
+    if _LEASE_ID.match(lease_id or ""):
+        _lock_path(ws, lease_id).unlink(missing_ok=True)
+
+
+# --------------------------------------------------------------------------- log and events
+
+
+def canonical_json(data: dict[str, Any]) -> str:
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def chain_hash(prev_hash: str, content: str) -> str:
+    return hashlib.sha256((prev_hash + content).encode("utf-8")).hexdigest()
+
+
+def entry_snapshot(entry: RegisterEntry) -> dict[str, Any]:
+    snap = {name: getattr(entry, name) for name in ENTRY_FIELDS}
+    snap["date"] = entry.date.isoformat() if entry.date else None
+    return snap
+
+
+def _append_log(session: Session, entry: RegisterEntry, action: str, actor: str) -> RegisterLogRow:
+    last = session.scalars(
+        select(RegisterLogRow)
+        .where(RegisterLogRow.register == entry.register)
+        .order_by(RegisterLogRow.position.desc())
+        .limit(1)
+    ).first()
+    prev_hash = last.hash if last else GENESIS_HASH
+    content = canonical_json(
+        {**entry_snapshot(entry), "action": action, "actor": actor, "at": utcnow().isoformat()}
+    )
+    row = RegisterLogRow(
+        register=entry.register,
+        position=(last.position + 1) if last else 1,
+        action=action,
+        year=entry.year,
+        seq=entry.seq,
+        number=entry.number,
+        content=content,
+        prev_hash=prev_hash,
+        hash=chain_hash(prev_hash, content),
+    )
+    session.add(row)
+    return row
+
+
+def _record_event(session: Session, application_id: int | None, action: str, actor: str, **details) -> None:
+    if application_id is not None:
+        session.add(Event(application_id=application_id, actor=actor, action=action, details=details))
+
+
+def _entry_event(session: Session, entry: RegisterEntry, action: str, actor: str) -> None:
+    _record_event(
+        session, entry.application_id, action, actor,
+        register=entry.register, number=entry.number, kind=entry.kind,
+        status=entry.status, reason=entry.reason,
+    )
+
+
+# --------------------------------------------------------------------------- allocation
+
+
+def _as_date(on: dt.date | dt.datetime) -> dt.date:
+    return on.date() if isinstance(on, dt.datetime) else on
+
+
+def _next_seq(session: Session, register: str, year: int) -> int:
+    last = session.scalar(
+        select(func.max(RegisterEntry.seq)).where(
+            RegisterEntry.register == register, RegisterEntry.year == year
+        )
+    )
+    return (last or 0) + 1
+
+
+def _bind(document: Document, entry: RegisterEntry) -> None:
+    document.register, document.year = entry.register, entry.year
+    document.seq, document.number = entry.seq, entry.number
+    document.updated_at = utcnow()
+
+
+def allocate(
+    session: Session,
+    ws: Workspace,
+    register: str,
+    on: dt.date,
+    *,
+    kind: str,
+    application_id: int | None,
+    subject: str = "",
+    addressee: str = "",
+    actor: str = "sikro",
+    pending: bool = False,
+    document: Document | None = None,
+) -> RegisterEntry:
+    """Take the next number of `register` inside the caller's write session.
+
+    pending=False binds it at once (registration numbers, allocated in the
+    transaction that creates the application); pending=True leaves it owned
+    by this process's lease until `issue_document` confirms it.
+    """
+    spec = document_kind(kind)
+    if spec.register != register:
+        raise SikroError(
+            f"a {spec.title} ({kind}) takes its number from register {spec.register or '(none)'}, not {register}"
+        )
+    on = _as_date(on)
+    recover_interrupted(session, ws)
+    seq = _next_seq(session, register, on.year)
+    number = format_number(ws.profile, register, seq, on)
+    clash = session.scalar(
+        select(RegisterEntry.id).where(RegisterEntry.register == register, RegisterEntry.number == number)
+    )
+    if clash is not None:
+        raise SikroError(f"register {register}: pattern gives {number} again; make the pattern unique per year")
+    entry = RegisterEntry(
+        register=register, year=on.year, seq=seq, number=number,
+        status="pending" if pending else "used", kind=kind, application_id=application_id,
+        document_id=document.id if document is not None else None, date=on,
+        subject=subject, addressee=addressee, reason=None,
+        lease=current_lease(ws).id if pending else None,
+    )
+    session.add(entry)
+    session.flush()
+    if document is not None:
+        _bind(document, entry)
+    _append_log(session, entry, "allocate", actor)
+    _entry_event(session, entry, "number.allocated", actor)
+    return entry
+
+
+# --------------------------------------------------------------------------- two-phase issue
+
+
+def new_uid() -> str:
+    """16 base32 characters from 80 random bits: unguessable, QR-alphanumeric friendly."""
+    return base64.b32encode(secrets.token_bytes(10)).decode("ascii")
+
+
+def _fill(template: str, application: Application | None) -> str:
+    if application is None:
+        return template
+    return template.format(
+        nama=application.name,
+        registrasi=application.registration_number,
+        tempat_kerja=application.workplace_name,
+        str=application.str_number,
+    )
+
+
+def _open_document(ws, spec: DocumentKind, application_id, on, subject, addressee, actor) -> Document:
+    """Transaction 1: the pending document and (if its kind is numbered) its pending number."""
+    with db_session(ws, write=True) as session:
+        recover_interrupted(session, ws)
+        application = session.get(Application, application_id)
+        if application is None:
+            raise SikroError(f"no application with id {application_id}")
+        document = Document(
+            uid=new_uid(), application_id=application_id, kind=spec.key, date=_as_date(on),
+            status="pending", files=[], lease=current_lease(ws).id,
+        )
+        session.add(document)
+        session.flush()
+        if spec.register:
+            allocate(
+                session, ws, spec.register, on, kind=spec.key, application_id=application_id,
+                subject=subject or _fill(spec.subject, application),
+                addressee=addressee or _fill(spec.addressee, application),
+                actor=actor, pending=True, document=document,
+            )
+        _record_event(session, application_id, "document.started", actor,
+                      kind=spec.key, uid=document.uid, number=document.number)
+        return document
+
+
+def _relative(ws: Workspace, path: Path) -> str:
+    path = Path(path).resolve()
+    try:
+        return str(path.relative_to(ws.root))
+    except ValueError:
+        return str(path)
+
+
+def _bound_entry(session: Session, document: Document) -> RegisterEntry | None:
+    return session.scalars(select(RegisterEntry).where(RegisterEntry.document_id == document.id)).first()
+
+
+def _finish_document(ws, document_id: int, paths: list[Path], actor: str) -> Document:
+    """Transaction 2: the files are there; document issued, number used."""
+    with db_session(ws, write=True) as session:
+        document = session.get(Document, document_id)
+        if document.status != "pending":
+            raise SikroError(
+                f"document {document.number or document.uid} was voided while it was being "
+                f"produced ({document.reason}); its files were not recorded"
+            )
+        document.files = [_relative(ws, p) for p in paths]
+        document.status, document.lease, document.updated_at = "issued", None, utcnow()
+        entry = _bound_entry(session, document)
+        if entry is not None:
+            entry.status, entry.updated_at = "used", utcnow()
+            _append_log(session, entry, "confirm", actor)
+            _entry_event(session, entry, "number.confirmed", actor)
+        _record_event(session, document.application_id, "document.issued", actor,
+                      kind=document.kind, uid=document.uid, number=document.number,
+                      files=document.files)
+        return document
+
+
+def _abandon_document(ws, document_id: int, reason: str, actor: str) -> None:
+    with db_session(ws, write=True) as session:
+        document = session.get(Document, document_id)
+        if document.status == "pending":
+            _void_document(session, document, reason, actor)
+
+
+def issue_document(
+    ws: Workspace,
+    *,
+    kind: str,
+    application_id: int,
+    on: dt.date,
+    subject: str = "",
+    addressee: str = "",
+    produce: Callable[[Document], list[Path]],
+    actor: str = "sikro",
+) -> Document:
+    """Number (if its kind is numbered), produce and record one document.
+
+    If `produce` raises, the number is voided ("generation failed: ...") and
+    the exception re-raised; if the process dies, the next command voids it
+    ("interrupted"). Callers re-running a batch use `find_issued` first.
+    """
+    spec = document_kind(kind)
+    document = _open_document(ws, spec, application_id, on, subject, addressee, actor)
+    try:
+        paths = produce(document)
+    except Exception as exc:
+        _abandon_document(ws, document.id, f"generation failed: {exc}", actor)
+        raise
+    except BaseException:  # Ctrl-C, SystemExit: nothing was produced to completion
+        _abandon_document(ws, document.id, INTERRUPTED, actor)
+        raise
+    return _finish_document(ws, document.id, list(paths or []), actor)
+
+
+def find_issued(session: Session, application_id: int, kind: str) -> Document | None:
+    """The application's latest issued document of `kind` (to reuse instead of re-numbering)."""
+    return session.scalars(
+        select(Document)
+        .where(Document.application_id == application_id, Document.kind == kind,
+               Document.status == "issued")
+        .order_by(Document.id.desc())
+        .limit(1)
+    ).first()
+
+
+# --------------------------------------------------------------------------- voiding and recovery
+
+
+def _void_entry(session: Session, entry: RegisterEntry, reason: str, actor: str) -> RegisterEntry:
+    entry.status, entry.reason, entry.updated_at = "void", reason, utcnow()
+    _append_log(session, entry, "void", actor)
+    _entry_event(session, entry, "number.voided", actor)
+    if entry.document_id is not None:
+        document = session.get(Document, entry.document_id)
+        if document is not None and document.status != "void":
+            document.status, document.reason, document.updated_at = "void", reason, utcnow()
+    return entry
+
+
+def _void_document(session: Session, document: Document, reason: str, actor: str) -> None:
+    entry = _bound_entry(session, document)
+    if entry is not None and entry.status != "void":
+        _void_entry(session, entry, reason, actor)
+    document.status, document.reason, document.updated_at = "void", reason, utcnow()
+    _record_event(session, document.application_id, "document.voided", actor,
+                  kind=document.kind, uid=document.uid, number=document.number, reason=reason)
+
+
+def recover_interrupted(session: Session, ws: Workspace) -> list[RegisterEntry]:
+    """Void every pending entry (and pending document) whose lease is dead: "interrupted"."""
+    pending_entries = session.scalars(
+        select(RegisterEntry).where(RegisterEntry.status == "pending").order_by(RegisterEntry.id)
+    ).all()
+    pending_documents = session.scalars(
+        select(Document).where(Document.status == "pending").order_by(Document.id)
+    ).all()
+    leases = {e.lease for e in pending_entries} | {d.lease for d in pending_documents}
+    dead = {lease for lease in leases if not lease_is_alive(ws, lease)}
+    voided = []
+    for entry in pending_entries:
+        if entry.lease in dead:
+            voided.append(_void_entry(session, entry, INTERRUPTED, "sikro (recovery)"))
+    for document in pending_documents:
+        if document.lease in dead and document.status == "pending":
+            _void_document(session, document, INTERRUPTED, "sikro (recovery)")
+    for lease in dead:
+        _forget_lease(ws, lease)
+    return voided
+
+
+def void(session: Session, ws: Workspace, register: str, number: str, reason: str,
+         actor: str = "sikro") -> RegisterEntry:
+    """Void a number (and its document); it is never given out again."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise SikroError("a reason is required to void a number.")
+    register_settings(ws.profile, register)
+    recover_interrupted(session, ws)
+    entry = session.scalars(
+        select(RegisterEntry).where(RegisterEntry.register == register, RegisterEntry.number == number)
+    ).first()
+    if entry is None:
+        raise SikroError(f"register {register} has no number {number}.")
+    if entry.status == "void":
+        raise SikroError(f"number {number} of register {register} is already void ({entry.reason}).")
+    if entry.status == "pending":
+        raise SikroError(f"number {number} is being issued by a running process right now; void it when that ends.")
+    _void_entry(session, entry, reason, actor)
+    if entry.document_id is not None:
+        document = session.get(Document, entry.document_id)
+        _record_event(session, document.application_id, "document.voided", actor,
+                      kind=document.kind, uid=document.uid, number=document.number, reason=reason)
+    return entry
+
+
+# --------------------------------------------------------------------------- verification
+
+
+def _describe(register: str, year, seq, number) -> str:
+    return f"{register} {year} no. {seq} ({number})"
+
+
+def _verify_chain(register: str, rows: list[RegisterLogRow]) -> tuple[list[str], dict]:
+    """Check one register's chain; return its problems and the replayed state."""
+    problems: list[str] = []
+    state: dict[tuple[int, int], dict] = {}
+    prev_hash, expected_position = GENESIS_HASH, 1
+    for row in rows:
+        where = f"{_describe(register, row.year, row.seq, row.number)}, log position {row.position}"
+        if row.position != expected_position:
+            problems.append(f"{where}: log position {expected_position} is missing (a log row was removed)")
+        if row.prev_hash != prev_hash:
+            problems.append(f"{where}: does not follow the previous log row (a log row was removed or inserted)")
+        if chain_hash(row.prev_hash, row.content) != row.hash:
+            problems.append(f"{where}: log row was edited (hash mismatch)")
+        prev_hash, expected_position = row.hash, row.position + 1
+        try:
+            content = json.loads(row.content)
+        except ValueError:
+            problems.append(f"{where}: log row content is not JSON (edited)")
+            continue
+        problems += _check_log_columns(where, row, content)
+        problems += _replay(where, state, content)
+    return problems, state
+
+
+def _check_log_columns(where: str, row: RegisterLogRow, content: dict) -> list[str]:
+    columns = ("register", "action", "year", "seq", "number")
+    return [f"{where}: log column {name} was edited" for name in columns
+            if getattr(row, name) != content.get(name)]
+
+
+def _replay(where: str, state: dict, content: dict) -> list[str]:
+    key = (content.get("year"), content.get("seq"))
+    problems = []
+    if content.get("action") == "allocate" and key in state:
+        problems.append(f"{where}: number allocated twice (duplicate)")
+    elif content.get("action") != "allocate" and key not in state:
+        problems.append(f"{where}: log row for a number never allocated (inserted)")
+    state[key] = {name: content.get(name) for name in ENTRY_FIELDS}
+    return problems
+
+
+def _compare_state(register: str, state: dict, entries: list[RegisterEntry]) -> list[str]:
+    table = {(e.year, e.seq): entry_snapshot(e) for e in entries}
+    problems = []
+    for key in sorted(state.keys() | table.keys(), key=lambda k: (k[0] or 0, k[1] or 0)):
+        logged, current = state.get(key), table.get(key)
+        shown = current or logged
+        where = _describe(register, key[0], key[1], shown["number"])
+        if current is None:
+            problems.append(f"{where}: in the log but missing from the register (deleted)")
+        elif logged is None:
+            problems.append(f"{where}: in the register but not in the log (inserted behind the tool's back)")
+        else:
+            problems += [
+                f"{where}: {name} is {current[name]!r} in the register but {logged[name]!r} in the log (edited)"
+                for name in ENTRY_FIELDS if current[name] != logged[name]
+            ]
+    return problems
+
+
+def _check_series(register: str, keys, numbers: list[str]) -> list[str]:
+    """Each year's series runs 1..max without holes; no number appears twice."""
+    problems = []
+    by_year: dict[int, set[int]] = defaultdict(set)
+    for year, seq in keys:
+        by_year[year].add(seq)
+    for year in sorted(by_year, key=lambda y: y or 0):
+        seqs = by_year[year]
+        missing = sorted(set(range(1, max(seqs) + 1)) - seqs)
+        if missing:
+            problems.append(f"{register} {year}: no. {', '.join(map(str, missing))} missing from the series (gap)")
+    for number, count in Counter(numbers).items():
+        if count > 1:
+            problems.append(f"{register}: number {number} appears {count} times (duplicate)")
+    return problems
+
+
+def _verify_documents(entries: list[RegisterEntry], documents: list[Document]) -> list[str]:
+    """A document's number and its register entry must point at each other."""
+    problems = []
+    docs = {d.id: d for d in documents}
+    by_number = {(e.register, e.number): e for e in entries}
+    for e in entries:
+        if e.document_id is None:
+            continue
+        doc = docs.get(e.document_id)
+        if doc is None or doc.number != e.number:
+            problems.append(f"{_describe(e.register, e.year, e.seq, e.number)}: its document does not carry this number")
+    for doc in documents:
+        if doc.number is None:
+            continue
+        entry = by_number.get((doc.register, doc.number))
+        if entry is None or entry.document_id != doc.id:
+            problems.append(f"document {doc.uid} ({doc.kind}) carries {doc.register} number {doc.number}, which the register does not give it")
+    return problems
+
+
+def verify_registers(session: Session) -> list[str]:
+    """Problems found in the registers and the dispatch book; empty when intact."""
+    rows = session.scalars(select(RegisterLogRow).order_by(RegisterLogRow.register, RegisterLogRow.position, RegisterLogRow.id)).all()
+    entries = session.scalars(select(RegisterEntry).order_by(RegisterEntry.register, RegisterEntry.year, RegisterEntry.seq)).all()
+    problems: list[str] = []
+    for register in sorted({r.register for r in rows} | {e.register for e in entries}):
+        own_rows = [r for r in rows if r.register == register]
+        own_entries = [e for e in entries if e.register == register]
+        chain_problems, state = _verify_chain(register, own_rows)
+        problems += chain_problems
+        problems += _compare_state(register, state, own_entries)
+        keys = {(e.year, e.seq) for e in own_entries} | set(state)
+        problems += _check_series(register, keys, [e.number for e in own_entries])
+    problems += _verify_documents(entries, session.scalars(select(Document)).all())
+    problems += verify_dispatches(session)
+    return problems
+
+
+# --------------------------------------------------------------------------- listing
+
+
+def _applications(session: Session, ids) -> dict[int, Application]:
+    ids = {i for i in ids if i is not None}
+    if not ids:
+        return {}
+    return {a.id: a for a in session.scalars(select(Application).where(Application.id.in_(ids)))}
+
+
+def list_entries(session: Session, ws: Workspace, register: str, year: int | None = None) -> list[dict]:
+    """The register's entries as plain dicts (what `register list` and the books show)."""
+    register_settings(ws.profile, register)
+    query = select(RegisterEntry).where(RegisterEntry.register == register)
+    if year is not None:
+        query = query.where(RegisterEntry.year == year)
+    entries = session.scalars(query.order_by(RegisterEntry.year, RegisterEntry.seq)).all()
+    apps = _applications(session, (e.application_id for e in entries))
+    return [_entry_row(e, apps.get(e.application_id)) for e in entries]
+
+
+def _entry_row(entry: RegisterEntry, app: Application | None) -> dict:
+    return {
+        "year": entry.year,
+        "seq": entry.seq,
+        "number": entry.number,
+        "status": entry.status,
+        "document": {"kind": entry.kind, "application": app.registration_number if app else None},
+        "date": entry.date.isoformat(),
+        "subject": entry.subject,
+        "addressee": entry.addressee,
+        "reason": entry.reason,
+        "applicant_name": app.name if app else "",
+        "str_number": app.str_number if app else "",
+        "workplace": f"{app.workplace_name}, {app.workplace_address}" if app else "",
+    }
+
+
+# --------------------------------------------------------------------------- Buku Ekspedisi
+
+
+def office_timezone(profile: dict) -> ZoneInfo:
+    return ZoneInfo(profile.get("office", {}).get("timezone") or DEFAULT_TIMEZONE)
+
+
+def parse_time(text: str, tz: ZoneInfo) -> dt.datetime:
+    """ISO 8601 or dd-mm-yyyy HH:MM; a time without a zone is office time (WIB)."""
+    text = text.strip()
+    parsed = None
+    for fmt in ("%d-%m-%Y %H:%M", "%d-%m-%Y %H.%M", "%d-%m-%Y"):
+        try:
+            parsed = dt.datetime.strptime(text, fmt)
+            break
+        except ValueError:
+            pass
+    if parsed is None:
+        try:
+            parsed = dt.datetime.fromisoformat(text)
+        except ValueError:
+            raise SikroError(f"cannot read the time {text!r}; use ISO (2025-03-07T14:30) or dd-mm-yyyy HH:MM") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)
+
+
+def _final_document_of(session: Session, application: Application) -> Document:
+    finals = [k.key for k in document_kinds().values() if k.final]
+    document = session.scalars(
+        select(Document)
+        .where(Document.application_id == application.id, Document.kind.in_(finals),
+               Document.status == "issued")
+        .order_by(Document.date.desc(), Document.id.desc())
+        .limit(1)
+    ).first()
+    if document is None:
+        titles = " or ".join(document_kinds()[k].title for k in finals)
+        raise SikroError(f"application {application.registration_number} has no issued {titles} to deliver.")
+    return document
+
+
+def resolve_dispatch_ref(session: Session, ref: str) -> Document:
+    """REF is a document number, or a registration number meaning its final document."""
+    documents = session.scalars(select(Document).where(Document.number == ref)).all()
+    application = session.scalars(select(Application).where(Application.registration_number == ref)).first()
+    issued = [d for d in documents if d.status == "issued"]
+    if len(issued) > 1 or (issued and application is not None):
+        raise SikroError(f"{ref} is ambiguous: it names more than one document; give the number of one.")
+    if issued:
+        return issued[0]
+    if application is not None:
+        return _final_document_of(session, application)
+    if documents:
+        raise SikroError(f"document {ref} is {documents[0].status}, it cannot be delivered.")
+    raise SikroError(f"no document or application has the number {ref}.")
+
+
+def record_dispatch(session: Session, ws: Workspace, ref: str, *, to: str, received_by: str,
+                    at: dt.datetime | None = None, actor: str = "sikro") -> Dispatch:
+    """Add a line to the Buku Ekspedisi: document REF delivered to `to`, signed for by `received_by`."""
+    if not to.strip() or not received_by.strip():
+        raise SikroError("a dispatch needs the addressee (--to) and who signed for it (--received-by).")
+    tz = office_timezone(ws.profile)
+    recover_interrupted(session, ws)
+    document = resolve_dispatch_ref(session, ref)
+    entry = _bound_entry(session, document)
+    if at is not None and at.tzinfo is None:
+        at = at.replace(tzinfo=tz)  # a time without a zone is office time (WIB), not the server's
+    delivered = (at or dt.datetime.now(tz)).astimezone(tz).replace(microsecond=0)
+    last = session.scalars(select(Dispatch).order_by(Dispatch.id.desc()).limit(1)).first()
+    seq = (session.scalar(select(func.max(Dispatch.seq)).where(Dispatch.year == delivered.year)) or 0) + 1
+    content = canonical_json({
+        "year": delivered.year, "seq": seq, "document_id": document.id, "document_uid": document.uid,
+        "number": document.number, "document_date": document.date.isoformat(), "kind": document.kind,
+        "subject": entry.subject if entry else "", "addressee": to.strip(),
+        "received_by": received_by.strip(), "delivered_at": delivered.isoformat(),
+        "actor": actor, "recorded_at": utcnow().isoformat(),
+    })
+    prev_hash = last.hash if last else GENESIS_HASH
+    row = Dispatch(year=delivered.year, seq=seq, document_id=document.id, content=content,
+                   prev_hash=prev_hash, hash=chain_hash(prev_hash, content))
+    session.add(row)
+    session.flush()
+    _record_event(session, document.application_id, "document.dispatched", actor,
+                  number=document.number, kind=document.kind, to=to.strip(),
+                  received_by=received_by.strip(), delivered_at=delivered.isoformat(),
+                  ekspedisi=f"{seq}/{delivered.year}")
+    return row
+
+
+def verify_dispatches(session: Session) -> list[str]:
+    rows = session.scalars(select(Dispatch).order_by(Dispatch.id)).all()
+    document_ids = set(session.scalars(select(Document.id)))
+    problems, prev_hash, keys = [], GENESIS_HASH, set()
+    for row in rows:
+        where = f"ekspedisi {row.year} no. {row.seq}"
+        if row.prev_hash != prev_hash:
+            problems.append(f"{where}: does not follow the previous line (a line was removed or inserted)")
+        if chain_hash(row.prev_hash, row.content) != row.hash:
+            problems.append(f"{where}: line was edited (hash mismatch)")
+        prev_hash = row.hash
+        data = json.loads(row.content) if row.content.startswith("{") else {}
+        if (data.get("year"), data.get("seq"), data.get("document_id")) != (row.year, row.seq, row.document_id):
+            problems.append(f"{where}: columns differ from the recorded line (edited)")
+        if row.document_id not in document_ids:
+            problems.append(f"{where}: its document is missing")
+        keys.add((row.year, row.seq))
+    return problems + _check_series("ekspedisi", keys, [])
+
+
+def list_dispatches(session: Session, year: int | None = None) -> list[dict]:
+    query = select(Dispatch)
+    if year is not None:
+        query = query.where(Dispatch.year == year)
+    rows = session.scalars(query.order_by(Dispatch.year, Dispatch.seq)).all()
+    return [{**row.data, "status": "used", "date": row.data["document_date"]} for row in rows]

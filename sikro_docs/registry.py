@@ -1,0 +1,259 @@
+"""The registry of applications: import from intake, look up, describe.
+
+`import_file` is the one entry of the import: a whole file is imported in
+one transaction, so an input that turns out unusable half-way (a truncated
+workbook) saves nothing; rows that are invalid are left out and written
+to an errors workbook for the clerk to fix and import again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from . import db, numbering
+from .errors import SikroError
+from .intake import CHECKLIST, Problem, Row, errors_path_for, open_input, write_errors_workbook
+from .models import Application, Event, utcnow
+from .workspace import Workspace
+
+# Intake field -> Application column. Order is the order `show` prints.
+FIELD_COLUMNS = {
+    "tanggal_permohonan": "application_date",
+    "nama": "name",
+    "nik": "nik",
+    "tempat_lahir": "birth_place",
+    "tanggal_lahir": "birth_date",
+    "jenis_kelamin": "sex",
+    "alamat": "address",
+    "no_hp": "phone",
+    "email": "email",
+    "pendidikan": "education",
+    "no_str": "str_number",
+    "str_berlaku_sampai": "str_valid_until",
+    "nama_tempat_kerja": "workplace_name",
+    "alamat_tempat_kerja": "workplace_address",
+    "berkas": "checklist",
+    "nomor_rekomendasi": "recommendation_number",
+    "tanggal_rekomendasi": "recommendation_date",
+    "keputusan": "decision",
+    "alasan_penolakan": "rejection_reason",
+}
+# Later-stage facts: a blank cell means "not known yet", never "erase it".
+KEEP_WHEN_BLANK = {"recommendation_number", "recommendation_date", "decision", "rejection_reason"}
+
+# Where an imported application stands: received and checked (SOP steps 1-2).
+INTAKE_STEP = 2
+
+
+@dataclass
+class ImportReport:
+    source: Path
+    imported: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    invalid: list[Problem] = field(default_factory=list)
+    errors_file: Path | None = None
+
+    def as_json(self) -> dict:
+        return {
+            "imported": self.imported,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "invalid": [
+                {"row": p.row, "column": p.column, "message": p.message} for p in self.invalid
+            ],
+            "errors_file": str(self.errors_file) if self.errors_file else None,
+        }
+
+
+def is_complete(app: Application) -> bool:
+    return all(app.checklist.get(item.name, False) for item in CHECKLIST)
+
+
+def missing_items(app: Application) -> list[str]:
+    return [item.header for item in CHECKLIST if not app.checklist.get(item.name, False)]
+
+
+def jsonable(value):
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return value
+
+
+def import_file(ws: Workspace, path: Path, actor: str = "sikro", progress=None) -> ImportReport:
+    """Register the valid rows of `path`; write the invalid ones to an errors workbook."""
+    path = Path(path)
+    report = ImportReport(source=path)
+    bad_rows: list[Row] = []
+    with open_input(path) as intake:
+        with db.session(ws, write=True) as sess:
+            for row in intake.rows():
+                if row.ok:
+                    _import_row(sess, ws, row, path, actor, report)
+                if not row.ok:  # a database check may have added a problem
+                    bad_rows.append(row)
+                    report.invalid.extend(row.problems)
+                if progress:
+                    progress(row)
+        report.errors_file = _write_errors(intake, bad_rows)
+    return report
+
+
+def _write_errors(intake, bad_rows: list[Row]) -> Path | None:
+    dest = errors_path_for(intake.path)
+    if bad_rows:
+        return write_errors_workbook(intake, bad_rows, dest)
+    dest.unlink(missing_ok=True)  # a stale list would send the clerk after fixed rows
+    return None
+
+
+def _import_row(sess: Session, ws, row: Row, source: Path, actor: str, report) -> None:
+    values = row.values
+    existing = _find_existing(sess, row)
+    if not row.ok:
+        return
+    if existing is None:
+        _create(sess, ws, values, _event_source(source, row), actor)
+        report.imported += 1
+    elif _update(sess, existing, values, _event_source(source, row), actor):
+        report.updated += 1
+    else:
+        report.unchanged += 1
+
+
+def _event_source(source: Path, row: Row) -> dict:
+    return {"source_file": str(source.resolve()), "source_row": row.number}
+
+
+def _find_existing(sess: Session, row: Row) -> Application | None:
+    """The application this row describes, by No Registrasi or by NIK and date."""
+    values = row.values
+    by_key = sess.scalar(
+        select(Application).where(
+            Application.nik == values["nik"],
+            Application.application_date == values["tanggal_permohonan"],
+        )
+    )
+    given = values.get("no_registrasi")
+    if not given:
+        return by_key
+    by_number = sess.scalar(select(Application).where(Application.registration_number == given))
+    if by_number is None:
+        row.problems.append(
+            Problem(row.number, "No Registrasi",
+                    f'No Registrasi "{given}" is not in the registry; leave it blank to assign a new number')
+        )
+    elif by_key is not None and by_key.id != by_number.id:
+        row.problems.append(
+            Problem(row.number, "No Registrasi",
+                    f'No Registrasi "{given}" belongs to another application than this NIK and date '
+                    f"({by_key.registration_number})")
+        )
+    return by_number
+
+
+def _columns_from(values: dict) -> dict:
+    return {column: values.get(name) for name, column in FIELD_COLUMNS.items()}
+
+
+def _status_for(app: Application) -> str:
+    return "open" if is_complete(app) else "returned"
+
+
+def _create(sess: Session, ws, values: dict, source: dict, actor: str) -> Application:
+    # The registration number is drawn in this same transaction; until then
+    # the row carries a placeholder no other transaction can ever see.
+    app = Application(
+        registration_number=f"(pending {id(values)})",
+        current_step=INTAKE_STEP,
+        status="open",
+        **_columns_from(values),
+    )
+    app.status = _status_for(app)
+    sess.add(app)
+    sess.flush()
+    entry = numbering.allocate(
+        sess, ws, "registrasi", app.application_date,
+        kind="registration", application_id=app.id,
+        subject=f"Permohonan SIKRO a.n. {app.name}", actor=actor,
+    )
+    app.registration_number = entry.number
+    sess.add(Event(
+        application_id=app.id, actor=actor, action="registered",
+        details={"registration_number": app.registration_number, "status": app.status,
+                 "missing": missing_items(app)},
+        **source,
+    ))
+    return app
+
+
+def _update(sess: Session, app: Application, values: dict, source: dict, actor: str) -> bool:
+    changes = {}
+    for column, new in _columns_from(values).items():
+        if new is None and column in KEEP_WHEN_BLANK:
+            continue
+        old = getattr(app, column)
+        if old != new:
+            changes[column] = [jsonable(old), jsonable(new)]
+            setattr(app, column, new)
+    if app.current_step <= INTAKE_STEP and app.status != _status_for(app):
+        changes["status"] = [app.status, _status_for(app)]
+        app.status = _status_for(app)
+    if not changes:
+        return False
+    app.updated_at = utcnow()
+    sess.add(Event(application_id=app.id, actor=actor, action="updated",
+                   details={"changes": changes}, **source))
+    return True
+
+
+def find_application(sess: Session, ref: str) -> Application:
+    """An application by registration number or NIK; SikroError when none or several."""
+    ref = ref.strip()
+    found = sess.scalars(
+        select(Application).where(
+            or_(Application.registration_number == ref, Application.nik == ref)
+        )
+    ).all()
+    if not found:
+        raise SikroError(f'no application with registration number or NIK "{ref}"')
+    if len(found) > 1:
+        numbers = ", ".join(a.registration_number for a in found)
+        raise SikroError(f'"{ref}" matches several applications ({numbers}); give a registration number')
+    return found[0]
+
+
+def list_applications(sess: Session) -> list[Application]:
+    return list(sess.scalars(select(Application).order_by(Application.id)))
+
+
+def describe(app: Application) -> dict:
+    """The JSON form of an application, as `list` and `show` print it."""
+    data = {
+        "registration_number": app.registration_number,
+        "name": app.name,
+        "nik": app.nik,
+        "status": app.status,
+        "current_step": app.current_step,
+        "complete": is_complete(app),
+        "missing": missing_items(app),
+    }
+    for name, column in FIELD_COLUMNS.items():
+        if column not in data:
+            data[column] = jsonable(getattr(app, column))
+    data["str_lifetime"] = app.str_valid_until is None
+    return data
+
+
+def history(sess: Session, app: Application) -> list[dict]:
+    events = sess.scalars(select(Event).where(Event.application_id == app.id).order_by(Event.id))
+    return [
+        {"at": e.at.isoformat(), "actor": e.actor, "action": e.action, "details": e.details,
+         "source_file": e.source_file, "source_row": e.source_row}
+        for e in events
+    ]

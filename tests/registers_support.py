@@ -1,0 +1,82 @@
+"""Helpers of the registers tests: applications, worker processes, direct database access."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+from sikro_docs import db, numbering
+from sikro_docs.models import Application
+
+WORKER = Path(__file__).parent / "helpers" / "registers_worker.py"
+DOC_DATE = dt.date(2025, 3, 7)
+
+
+def make_applications(ws, count: int, *, name: str = "Pemohon", on: dt.date = DOC_DATE) -> list[int]:
+    """`count` applications, each numbered from the registrasi register as the importer does."""
+    ids = []
+    with db.session(ws, write=True) as session:
+        offset = session.query(Application).count()  # NIK and STR stay unique across calls
+        for i in range(offset, offset + count):
+            app = Application(
+                registration_number=f"(pending {i})", application_date=on,
+                name=f"{name} {i + 1 - offset}" if count > 1 else name, nik=f"{1211010101900000 + i}",
+                birth_place="Sidikalang", birth_date=dt.date(1990, 1, 1), sex="L",
+                address="Jl. Sudirman 1", phone="0812", education="D3 Refraksi Optisi",
+                str_number=f"STR-{i + 1:05d}", workplace_name="Optik Terang",
+                workplace_address="Jl. Pahlawan 2, Sidikalang", checklist={}, status="open",
+                current_step=2,
+            )
+            session.add(app)
+            session.flush()
+            entry = numbering.allocate(session, ws, "registrasi", on, kind="registration",
+                                       application_id=app.id, subject=f"Permohonan SIKRO a.n. {app.name}")
+            app.registration_number = entry.number
+            ids.append(app.id)
+    return ids
+
+
+def start_worker(ws, first: int, last: int, kinds: str, *, slow: float = 0.0, die_at: int = 0,
+                 fail_at: int = 0) -> subprocess.Popen:
+    """A real process issuing documents for applications first..last (see helpers/registers_worker.py)."""
+    args = [sys.executable, str(WORKER), str(ws.root), str(first), str(last), kinds,
+            "--slow", str(slow), "--die-at", str(die_at), "--fail-at", str(fail_at)]
+    return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+
+
+def sql(ws, statement: str, params=()) -> list[tuple]:
+    """Run SQL directly on the workspace database, as someone with sqlite3 could."""
+    conn = sqlite3.connect(ws.db_path)
+    try:
+        rows = conn.execute(statement, params).fetchall()
+        conn.commit()
+        return rows
+    finally:
+        conn.close()
+
+
+def entries(ws, register: str) -> list[tuple]:
+    return sql(ws, "select year, seq, number, status, reason, document_id from register_entries "
+                   "where register = ? order by year, seq", (register,))
+
+
+def assert_series_complete(ws, register: str) -> list[tuple]:
+    """No duplicate, no gap, every void explained, nothing left pending."""
+    rows = entries(ws, register)
+    numbers = [r[2] for r in rows]
+    assert len(numbers) == len(set(numbers)), "duplicate numbers"
+    by_year: dict[int, list[int]] = {}
+    for year, seq, *_ in rows:
+        by_year.setdefault(year, []).append(seq)
+    for year, seqs in by_year.items():
+        assert seqs == list(range(1, len(seqs) + 1)), f"gap in {register} {year}"
+    for _year, seq, number, status, reason, _doc in rows:
+        assert status in ("used", "void"), f"{number} left {status}"
+        if status == "void":
+            assert reason, f"{number} void without a reason"
+    return rows

@@ -1,0 +1,240 @@
+"""DOCX → PDF/A-2b with the real LibreOffice: the pool, its failure paths, and no LibreOffice at all."""
+
+from __future__ import annotations
+
+import errno
+import os
+import signal
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from sikro_docs import convert as convert_module
+from sikro_docs.convert import (INSTALL_HINT, ConverterPool, LibreOfficeMissing, convert_batch,
+                                find_soffice, pdfa_part)
+from sikro_docs.errors import SikroError
+
+docx = pytest.importorskip("docx")
+from pypdf import PdfReader  # noqa: E402
+
+try:
+    find_soffice()
+    HAVE_SOFFICE = True
+except LibreOfficeMissing:
+    HAVE_SOFFICE = False
+needs_soffice = pytest.mark.skipif(not HAVE_SOFFICE, reason="LibreOffice (soffice) not installed")
+
+SPECIAL = "Café “Sinar Harapan” & Putra <CV> — Izin Usaha Mikro, Kecamatan Sidikalang"
+
+
+def make_letter(path: Path, number: int) -> Path:
+    """A one-page letter like the office's: heading, paragraphs with special characters, a table."""
+    document = docx.Document()
+    document.add_heading(f"Surat Keterangan Nomor 503/{number:03d}/DPMPTSP/2026", level=1)
+    document.add_paragraph(f"Yang bertanda tangan di bawah ini menerangkan bahwa {SPECIAL}.")
+    document.add_paragraph("Demikian surat ini dibuat untuk dipergunakan sebagaimana mestinya.")
+    table = document.add_table(rows=2, cols=2)
+    table.cell(0, 0).text, table.cell(0, 1).text = "Nama", "Rina Sitanggang, A.Md.RO"
+    table.cell(1, 0).text, table.cell(1, 1).text = "Alamat", "Jl. Sisingamangaraja No. 12"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    document.save(path)
+    return path
+
+
+def truncated_docx(path: Path) -> Path:
+    """Starts like a DOCX (a ZIP), but half of it is missing: LibreOffice cannot load it."""
+    whole = make_letter(path.with_name("whole-" + path.name), 0).read_bytes()
+    path.write_bytes(whole[: len(whole) // 2])
+    return path
+
+
+def soffice_pids(root: Path) -> list[int]:
+    found = subprocess.run(["pgrep", "-f", str(root)], capture_output=True, text=True).stdout.split()
+    return [int(pid) for pid in found]
+
+
+def assert_one_line(message: str) -> None:
+    assert "\n" not in message and "Traceback" not in message, message
+
+
+@pytest.fixture(scope="module")
+def letters(tmp_path_factory) -> list[Path]:
+    folder = tmp_path_factory.mktemp("letters")
+    return [make_letter(folder / f"surat-{n}.docx", n) for n in range(4)]
+
+
+# --------------------------------------------------------------------------- happy path
+
+@needs_soffice
+def test_pdfa_2b_next_to_the_docx_with_special_characters_and_progress(letters):
+    seen = []
+    results = convert_batch(letters, workers=2, progress=seen.append)
+
+    assert [r.docx for r in results] == letters
+    assert sorted(r.docx.name for r in seen) == sorted(p.name for p in letters)
+    for result in results:
+        assert result.ok, result.message
+        assert result.pdf == result.docx.with_suffix(".pdf")
+        assert pdfa_part(result.pdf) == ("2", "B")
+        text = " ".join(" ".join(page.extract_text().split()) for page in PdfReader(result.pdf).pages)
+        for expected in ("Café", "“Sinar Harapan”", "& Putra", "<CV>", "Kecamatan Sidikalang", "Nomor 503/"):
+            assert expected in text, text
+
+
+@needs_soffice
+def test_out_dir_same_names_and_order(tmp_path, letters):
+    twin = make_letter(tmp_path / "other" / letters[0].name, 9)
+    files = [letters[0], twin, letters[1]]
+    results = convert_batch(files, workers=1, out_dir=tmp_path / "pdf")
+
+    assert [r.docx for r in results] == files
+    assert results[0].ok and results[0].pdf == tmp_path / "pdf" / "surat-0.pdf"
+    assert not results[1].ok and "same PDF name" in results[1].message
+    assert results[2].ok
+    assert sorted(p.name for p in (tmp_path / "pdf").iterdir()) == ["surat-0.pdf", "surat-1.pdf"]
+
+
+@needs_soffice
+def test_plain_pdf_when_pdfa_is_off(tmp_path):
+    [result] = convert_batch([make_letter(tmp_path / "a.docx", 1)], workers=1, pdfa=False)
+    assert result.ok and pdfa_part(result.pdf) is None
+
+
+# --------------------------------------------------------------------------- failures
+
+@needs_soffice
+def test_corrupt_docx_fails_alone_is_retried_once_and_the_worker_recovers(tmp_path, letters):
+    broken = truncated_docx(tmp_path / "rusak.docx")
+    noise = tmp_path / "acak.docx"
+    noise.write_bytes(os.urandom(4000))  # LibreOffice would import this as text: refused before it
+    files = [letters[0], broken, letters[1], noise, letters[2]]
+    with ConverterPool(workers=1) as pool:
+        root = pool.workers[0].root
+        results = pool.convert(files, out_dir=tmp_path / "pdf")
+
+        good = [results[i] for i in (0, 2, 4)]
+        assert all(r.ok and r.attempts == 1 for r in good), [r.message for r in good]
+        assert not results[1].ok and results[1].pdf is None
+        assert results[1].attempts == 2  # the batch, then alone
+        assert results[1].message.startswith("rusak.docx: no PDF after 2 tries")
+        assert "damaged" in results[1].message
+        assert not results[3].ok and results[3].message == "acak.docx: not a DOCX file (it is not a ZIP archive)"
+        for result in results:
+            assert_one_line(result.message)
+        assert pool.restarts == 1  # killed and given a new profile after the failure
+        assert not (tmp_path / "pdf" / "rusak.pdf").exists()
+
+        [again] = pool.convert([letters[3]], out_dir=tmp_path / "pdf")
+        assert again.ok, again.message
+    assert soffice_pids(root) == [] and not root.exists()
+
+
+@needs_soffice
+def test_hanging_soffice_times_out_then_each_document_is_retried_alone(tmp_path, letters):
+    files = letters[:3]
+    with ConverterPool(workers=1, timeout_per_doc=2, startup_timeout=3) as pool:
+        root = pool.workers[0].root
+        stopped = []
+
+        def freeze_first_soffice():
+            deadline = time.monotonic() + 20
+            while not stopped and time.monotonic() < deadline:
+                for pid in soffice_pids(root):
+                    cmdline = Path(f"/proc/{pid}/cmdline").read_bytes() if Path(f"/proc/{pid}").exists() else b""
+                    if b"soffice.bin" in cmdline and b"--convert-to" in cmdline:
+                        os.kill(pid, signal.SIGSTOP)  # a hang, as seen on some documents
+                        stopped.append(pid)
+                        return
+                time.sleep(0.02)
+
+        freezer = threading.Thread(target=freeze_first_soffice)
+        freezer.start()
+        started = time.monotonic()
+        results = pool.convert(files, out_dir=tmp_path / "pdf")
+        freezer.join()
+
+        assert stopped, "no soffice.bin was found to freeze"
+        assert time.monotonic() - started >= 3 + 2 * 3 - 0.5  # waited for the chunk's timeout
+        assert all(r.ok for r in results), [r.message for r in results]
+        assert all(r.attempts == 2 for r in results)
+        assert pool.restarts >= 1
+        assert not Path(f"/proc/{stopped[0]}").exists()  # the frozen process was killed
+    assert soffice_pids(root) == []
+
+
+@needs_soffice
+def test_a_timeout_on_every_try_is_reported_per_document(tmp_path, letters):
+    with ConverterPool(workers=1, timeout_per_doc=0.01, startup_timeout=0) as pool:
+        root = pool.workers[0].root
+        results = pool.convert(letters[:2], out_dir=tmp_path / "pdf")
+    assert [r.ok for r in results] == [False, False]
+    for result, letter in zip(results, letters):
+        assert result.message.startswith(f"{letter.name}: no PDF after 2 tries: timed out"), result.message
+        assert_one_line(result.message)
+    assert soffice_pids(root) == [] and not (tmp_path / "pdf").exists()
+
+
+@needs_soffice
+def test_interrupt_kills_every_soffice(tmp_path):
+    files = [make_letter(tmp_path / f"s{n}.docx", n) for n in range(12)]
+
+    def interrupt(result):
+        raise KeyboardInterrupt
+
+    pool = ConverterPool(workers=2)
+    with pytest.raises(KeyboardInterrupt):
+        with pool:
+            roots = [worker.root for worker in pool.workers]
+            pool.convert(files, progress=interrupt)
+    for root in roots:
+        assert soffice_pids(root) == [] and not root.exists()
+
+
+# --------------------------------------------------------------------------- no LibreOffice
+
+def test_wrong_sikro_soffice_and_empty_path_raise_with_install_hint(monkeypatch, tmp_path):
+    monkeypatch.setenv("SIKRO_SOFFICE", str(tmp_path / "no-such-soffice"))
+    monkeypatch.setenv("PATH", "")
+    with pytest.raises(LibreOfficeMissing) as caught:
+        convert_batch([tmp_path / "a.docx"])
+    assert isinstance(caught.value, SikroError)
+    assert INSTALL_HINT in str(caught.value)
+    assert "sudo apt-get install libreoffice-writer-nogui" in str(caught.value)
+    assert "the DOCX files are ready" in str(caught.value)
+
+
+def test_nothing_on_path_nor_in_the_usual_places(monkeypatch, tmp_path):
+    monkeypatch.delenv("SIKRO_SOFFICE", raising=False)
+    monkeypatch.setenv("PATH", "")
+    monkeypatch.setattr(convert_module, "KNOWN_LOCATIONS", (str(tmp_path / "opt/libreoffice*/program/soffice"),))
+    with pytest.raises(LibreOfficeMissing, match="not installed"):
+        ConverterPool()
+
+
+# --------------------------------------------------------------------------- small parts
+
+def test_move_into_place_across_filesystems(monkeypatch, tmp_path):
+    source, dest = tmp_path / "out" / "1.pdf", tmp_path / "final" / "surat.pdf"
+    source.parent.mkdir()
+    source.write_bytes(b"%PDF-new")
+    real_replace = os.replace
+
+    def replace_like_across_devices(src, dst):
+        if Path(src) == source:
+            raise OSError(errno.EXDEV, "Invalid cross-device link")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(convert_module.os, "replace", replace_like_across_devices)
+    convert_module._atomic_move(source, dest)
+    assert dest.read_bytes() == b"%PDF-new"
+    assert [p.name for p in dest.parent.iterdir()] == ["surat.pdf"]  # no .part left
+
+
+def test_chunks_are_even_and_small():
+    sizes = [len(c) for c in convert_module._chunks(list(range(300)), 2)]
+    assert len(sizes) % 2 == 0 and max(sizes) <= convert_module.MAX_CHUNK and sum(sizes) == 300
+    assert [len(c) for c in convert_module._chunks(list(range(3)), 2)] == [2, 1]
+    assert convert_module._chunks([], 2) == []

@@ -1,0 +1,206 @@
+"""Number patterns, allocation, two-phase issue, voiding, listing and the Buku Ekspedisi."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+
+import pytest
+from conftest import assert_no_traceback
+from registers_support import DOC_DATE, entries, make_applications, sql
+
+from sikro_docs import db, numbering
+from sikro_docs.errors import SikroError
+
+
+def profile_with(workspace, register, pattern):
+    profile = {**workspace.profile, "registers": {**workspace.profile["registers"]}}
+    profile["registers"][register] = {**profile["registers"][register], "pattern": pattern}
+    return profile
+
+
+def write_number_file(ws):
+    def produce(document):
+        path = ws.out_dir / f"{document.uid}.txt"
+        path.write_text(f"Nomor: {document.number}")
+        return [path]
+    return produce
+
+
+@pytest.mark.parametrize("register, pattern, seq, on, expected", [
+    ("registrasi", None, 7, dt.date(2025, 3, 7), "REG/00007/SIKRO/2025"),
+    ("surat-keluar", None, 12, dt.date(2025, 11, 30), "500.16.7.2/0012/DPMPTSPK/XI/2025"),
+    ("izin", "500.16.7.2/{nomor:04d}/SIKRO/DPMPTSPK/{tahun}", 3, dt.date(2026, 1, 2), "500.16.7.2/0003/SIKRO/DPMPTSPK/2026"),
+    ("izin", "503/{nomor:03d}/DPMPTSPK/{bulan_romawi}/{tahun}", 42, dt.date(2024, 8, 1), "503/042/DPMPTSPK/VIII/2024"),
+    ("izin", "{klasifikasi}/{nomor}/{unit}/{bulan:02d}.{tahun}", 1250, dt.date(2025, 4, 9), "500.16.7.2/1250/DPMPTSPK/04.2025"),
+])
+def test_format_number_follows_the_office_pattern(workspace, register, pattern, seq, on, expected):
+    profile = profile_with(workspace, register, pattern) if pattern else workspace.profile
+    assert numbering.format_number(profile, register, seq, on) == expected
+
+
+@pytest.mark.parametrize("pattern, message", [
+    ("503/{nomer:03d}/{tahun}", "register izin: unknown placeholder {nomer}"),
+    ("503/{nomor:03q}/{tahun}", "register izin: placeholder {nomor:03q} cannot be formatted"),
+    ("503/{nomor:03d/{tahun}", "register izin: number pattern '503/{nomor:03d/{tahun}' is malformed"),
+    ("503/{nomor:03d}/DPMPTSPK", "register izin: number pattern '503/{nomor:03d}/DPMPTSPK' lacks {tahun}"),
+    ("503/{0}/{tahun}", "register izin: unknown placeholder {0}"),
+])
+def test_bad_pattern_is_a_clear_error(workspace, pattern, message):
+    with pytest.raises(SikroError) as err:
+        numbering.format_number(profile_with(workspace, "izin", pattern), "izin", 1, DOC_DATE)
+    assert str(err.value).startswith(message)
+
+
+def test_every_kind_names_a_register_of_the_profile_or_none(workspace):
+    kinds = numbering.document_kinds()
+    assert set(kinds) == {"registration", "receipt", "checklist-return", "disposition", "recommendation-request",
+                          "task-order", "inspection-report", "rejection", "permit"}
+    registers = set(tomllib.loads(workspace.profile_path.read_text())["registers"])
+    for spec in kinds.values():
+        assert spec.title and spec.subject and (spec.register is None or spec.register in registers)
+    assert kinds["recommendation-request"].title == "Surat Permintaan Rekomendasi"
+    assert {k for k, s in kinds.items() if s.final} == {"permit", "rejection"}
+
+
+def test_running_numbers_restart_each_year_per_register(workspace):
+    [app_id] = make_applications(workspace, 1, on=dt.date(2025, 12, 30))
+    with db.session(workspace, write=True) as session:
+        got = [numbering.allocate(session, workspace, "surat-keluar", on, kind="rejection", application_id=app_id).number
+               for on in (dt.date(2025, 12, 30), dt.date(2025, 12, 31), dt.date(2026, 1, 2), dt.date(2026, 1, 5))]
+        permit = numbering.allocate(session, workspace, "izin", dt.date(2026, 1, 5), kind="permit", application_id=app_id)
+    assert got == ["500.16.7.2/0001/DPMPTSPK/XII/2025", "500.16.7.2/0002/DPMPTSPK/XII/2025",
+                   "500.16.7.2/0001/DPMPTSPK/I/2026", "500.16.7.2/0002/DPMPTSPK/I/2026"]
+    assert permit.seq == 1
+
+
+def test_a_kind_draws_only_from_its_own_register(workspace):
+    [app_id] = make_applications(workspace, 1)
+    with pytest.raises(SikroError, match="takes its number from register izin, not surat-keluar"):
+        with db.session(workspace, write=True) as session:
+            numbering.allocate(session, workspace, "surat-keluar", DOC_DATE, kind="permit", application_id=app_id)
+
+
+def test_issue_document_binds_the_number_and_records_events(workspace):
+    [app_id] = make_applications(workspace, 1, name="Sri Rahayu")
+    document = numbering.issue_document(workspace, kind="recommendation-request", application_id=app_id,
+                                        on=DOC_DATE, produce=write_number_file(workspace))
+    assert (document.status, document.number) == ("issued", "500.16.7.2/0001/DPMPTSPK/III/2025")
+    assert len(document.uid) == 16 and document.uid.isalnum()
+    assert (workspace.root / document.files[0]).read_text() == f"Nomor: {document.number}"
+    [row] = sql(workspace, "select status, document_id, subject, addressee from register_entries "
+                           "where register = 'surat-keluar'")
+    assert row == ("used", document.id, "Permintaan rekomendasi teknis permohonan SIKRO a.n. Sri Rahayu",
+                   "Kepala Dinas Kesehatan Kabupaten Dairi")
+    actions = [a for (a,) in sql(workspace, "select action from events where application_id = ? order by id", (app_id,))]
+    assert actions == ["number.allocated", "number.allocated", "document.started", "number.confirmed", "document.issued"]
+    with db.session(workspace) as session:
+        assert numbering.find_issued(session, app_id, "recommendation-request").uid == document.uid
+        assert numbering.find_issued(session, app_id, "permit") is None
+
+
+def test_kind_without_register_takes_no_number(workspace):
+    [app_id] = make_applications(workspace, 1)
+    receipt = numbering.issue_document(workspace, kind="receipt", application_id=app_id, on=DOC_DATE,
+                                       produce=write_number_file(workspace))
+    assert (receipt.status, receipt.number, receipt.register) == ("issued", None, None)
+    assert sql(workspace, "select count(*) from register_entries where register != 'registrasi'") == [(0,)]
+
+
+def test_failed_generation_voids_the_number_and_reraises(workspace, sikro):
+    [app_id] = make_applications(workspace, 1)
+
+    def broken(_document):
+        raise RuntimeError("template izin.docx not found")
+
+    with pytest.raises(RuntimeError, match="template izin.docx not found"):
+        numbering.issue_document(workspace, kind="permit", application_id=app_id, on=DOC_DATE, produce=broken)
+    second = numbering.issue_document(workspace, kind="permit", application_id=app_id, on=DOC_DATE,
+                                      produce=write_number_file(workspace))
+    assert [(r[1], r[3], r[4]) for r in entries(workspace, "izin")] == [
+        (1, "void", "generation failed: template izin.docx not found"), (2, "used", None)]
+    assert second.seq == 2
+    assert sql(workspace, "select status from documents order by id") == [("void",), ("issued",)]
+    assert sikro("register", "verify", "--workspace", workspace.root).code == 0
+
+
+def test_void_command(workspace, sikro, ws_args):
+    [app_id] = make_applications(workspace, 1)
+    letter = numbering.issue_document(workspace, kind="rejection", application_id=app_id, on=DOC_DATE,
+                                      produce=write_number_file(workspace))
+    missing_reason = sikro("register", "void", "surat-keluar", letter.number, *ws_args)
+    assert missing_reason.code == 2 and "--reason" in missing_reason.err
+    blank = sikro("register", "void", "surat-keluar", letter.number, "--reason", "  ", *ws_args)
+    assert blank.code == 1 and "reason is required" in blank.err
+
+    done = sikro("register", "void", "surat-keluar", letter.number, "--reason", "salah alamat", *ws_args)
+    assert done.code == 0, done.err
+    assert sql(workspace, "select status, reason from documents where id = ?", (letter.id,)) == [("void", "salah alamat")]
+    again = sikro("register", "void", "surat-keluar", letter.number, "--reason", "lagi", *ws_args)
+    unknown = sikro("register", "void", "surat-keluar", "500.16.7.2/0999/DPMPTSPK/III/2025", "--reason", "x", *ws_args)
+    for result, text in ((again, "is already void (salah alamat)."), (unknown, "has no number 500.16.7.2/0999")):
+        assert_no_traceback(result)
+        assert result.code == 1 and text in result.err and result.err.count("\n") == 1
+    with db.session(workspace, write=True) as session:  # a void number is never given again
+        nxt = numbering.allocate(session, workspace, "surat-keluar", DOC_DATE, kind="rejection", application_id=app_id)
+    assert nxt.seq == 2
+    actions = [a for (a,) in sql(workspace, "select action from events where application_id = ?", (app_id,))]
+    assert "number.voided" in actions and "document.voided" in actions
+
+
+def test_list_json_and_table(workspace, sikro, ws_args):
+    ids = make_applications(workspace, 2)
+    for app_id in ids:
+        numbering.issue_document(workspace, kind="task-order", application_id=app_id, on=DOC_DATE,
+                                 produce=write_number_file(workspace))
+    with db.session(workspace, write=True) as session:
+        first = entries(workspace, "surat-keluar")[0][2]
+        numbering.void(session, workspace, "surat-keluar", first, "dobel")
+    listed = sikro("register", "list", "surat-keluar", "--json", "--year", "2025", *ws_args)
+    assert listed.code == 0, listed.err
+    rows = listed.json()
+    assert [(r["seq"], r["status"], r["reason"], r["date"]) for r in rows] == [
+        (1, "void", "dobel", "2025-03-07"), (2, "used", None, "2025-03-07")]
+    assert rows[1]["document"] == {"kind": "task-order", "application": "REG/00002/SIKRO/2025"}
+    assert rows[1]["number"] == "500.16.7.2/0002/DPMPTSPK/III/2025"
+    assert sikro("register", "list", "surat-keluar", "--json", "--year", "2024", *ws_args).json() == []
+
+    table = sikro("register", "list", "surat-keluar", *ws_args).out.splitlines()
+    assert len(table) == 4
+    status_at = table[0].index("Status")
+    assert [line[status_at:status_at + 4] for line in table[2:]] == ["void", "used"]
+    unknown = sikro("register", "list", "surat-masuk", *ws_args)
+    assert unknown.code == 1 and "unknown register 'surat-masuk'" in unknown.err
+
+
+def test_dispatch_record(workspace, sikro, ws_args):
+    ids = make_applications(workspace, 2)
+    numbering.issue_document(workspace, kind="recommendation-request", application_id=ids[0], on=DOC_DATE,
+                             produce=write_number_file(workspace))
+    permit = numbering.issue_document(workspace, kind="permit", application_id=ids[0], on=DOC_DATE,
+                                      produce=write_number_file(workspace))
+    by_registration = sikro("dispatch", "record", "REG/00001/SIKRO/2025", "--to", "Pemohon 1",
+                            "--received-by", "Pemohon 1", "--at", "10-03-2025 14:30", *ws_args)
+    assert by_registration.code == 0, by_registration.err
+    assert permit.number in by_registration.out and "10 Maret 2025 14.30 WIB" in by_registration.out
+    letter = entries(workspace, "surat-keluar")[0][2]
+    by_number = sikro("dispatch", "record", letter, "--to", "Kepala Dinas Kesehatan",
+                      "--received-by", "Rina (staf TU)", "--at", "2025-03-11T01:00:00Z", *ws_args)
+    assert by_number.code == 0, by_number.err
+    next_year = sikro("dispatch", "record", letter, "--to", "Kepala Dinas Kesehatan",
+                      "--received-by", "Rina", "--at", "2026-01-02 09:00", *ws_args)
+    assert next_year.code == 0
+    listed = sikro("register", "list", "ekspedisi", "--json", *ws_args).json()
+    assert [(r["year"], r["seq"], r["number"], r["delivered_at"], r["received_by"]) for r in listed] == [
+        (2025, 1, permit.number, "2025-03-10T14:30:00+07:00", "Pemohon 1"),
+        (2025, 2, letter, "2025-03-11T08:00:00+07:00", "Rina (staf TU)"),
+        (2026, 1, letter, "2026-01-02T09:00:00+07:00", "Rina")]
+    assert ("document.dispatched",) in sql(workspace, "select action from events where application_id = ?", (ids[0],))
+
+    for ref, text in (("REG/00002/SIKRO/2025", "has no issued"), ("NOPE/1", "no document or application")):
+        failed = sikro("dispatch", "record", ref, "--to", "x", "--received-by", "y", *ws_args)
+        assert failed.code == 1 and text in failed.err
+        assert_no_traceback(failed)
+    bad_time = sikro("dispatch", "record", letter, "--to", "x", "--received-by", "y", "--at", "besok", *ws_args)
+    assert bad_time.code == 1 and "cannot read the time 'besok'" in bad_time.err
+    assert sikro("register", "verify", *ws_args).code == 0

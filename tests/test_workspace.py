@@ -1,0 +1,93 @@
+"""`sikro init`, finding the workspace, and the schema it creates."""
+
+from __future__ import annotations
+
+import sqlite3
+import stat
+import tomllib
+
+from conftest import assert_no_traceback
+
+
+def snapshot(root):
+    return {p.relative_to(root): (p.stat().st_mtime_ns, p.read_bytes()) for p in root.rglob("*")
+            if p.is_file() and not p.name.startswith("sikro.db")}
+
+
+def test_init_creates_profile_db_keys_archive_templates(tmp_path, sikro):
+    root = tmp_path / "kantor"
+    result = sikro("init", root)
+    assert result.code == 0, result.err
+    profile = tomllib.loads((root / "sikro.toml").read_text())
+    for key in ("regency", "name_lines", "address_lines"):
+        assert profile["office"][key]
+    for official in ("kepala_dinas", "sekretaris", "kabid_pelayanan"):
+        assert {"name", "rank", "nip"} <= profile["officials"][official].keys()
+    assert {"registrasi", "surat-keluar", "izin"} <= profile["registers"].keys()
+    assert profile["working_time"]["start"] == "08:00"
+    assert profile["verification"]["base_url"].startswith("https://")
+    assert profile["permit"]["validity_years"] == 5
+    assert (root / "archive").is_dir() and (root / "templates").is_dir()
+    assert list((root / "templates").iterdir()) == []
+    tables = {r[0] for r in sqlite3.connect(root / "sikro.db").execute(
+        "select name from sqlite_master where type='table'")}
+    assert {"applications", "events", "alembic_version"} <= tables
+
+
+def test_signing_key_is_owner_only(tmp_path, sikro):
+    root = tmp_path / "ws"
+    assert sikro("init", root).code == 0
+    keys = list((root / "keys").glob("*.key"))
+    assert len(keys) == 1
+    assert stat.S_IMODE(keys[0].stat().st_mode) == 0o600
+    assert stat.S_IMODE((root / "keys").stat().st_mode) == 0o700
+    assert b"PRIVATE KEY" in keys[0].read_bytes()
+
+
+def test_init_twice_changes_nothing(tmp_path, sikro):
+    root = tmp_path / "ws"
+    assert sikro("init", root).code == 0
+    (root / "sikro.toml").write_text((root / "sikro.toml").read_text() + "\n# edited by the office\n")
+    before = snapshot(root)
+    again = sikro("init", root)
+    assert again.code == 0
+    assert "already" in again.out and "nothing was changed" in again.out
+    assert snapshot(root) == before
+
+
+def test_command_without_workspace_exits_2_and_says_how(tmp_path, sikro):
+    result = sikro("list", cwd=tmp_path, env={"SIKRO_WORKSPACE": ""})
+    assert result.code == 2
+    assert "sikro init" in result.err and str(tmp_path) in result.err
+    assert_no_traceback(result)
+
+
+def test_workspace_from_env_and_option(tmp_path, sikro):
+    root = tmp_path / "ws"
+    assert sikro("init", root).code == 0
+    assert sikro("list", cwd=tmp_path, env={"SIKRO_WORKSPACE": str(root)}).code == 0
+    assert sikro("list", "--workspace", root, cwd=tmp_path).code == 0
+    assert sikro("list", cwd=root).code == 0
+
+
+def test_broken_profile_is_one_line_error(tmp_path, sikro):
+    root = tmp_path / "ws"
+    assert sikro("init", root).code == 0
+    (root / "sikro.toml").write_text("[office\nname = 'x'\n")
+    result = sikro("list", "--workspace", root)
+    assert result.code == 2
+    assert "sikro.toml" in result.err and "not a valid profile" in result.err
+    assert_no_traceback(result)
+
+
+def test_events_table_is_append_only(workspace):
+    con = sqlite3.connect(workspace.db_path)
+    con.execute("insert into events (at, actor, action, details) values ('2026-01-01', 'x', 'y', '{}')")
+    con.commit()
+    for sql in ("update events set actor='z'", "delete from events"):
+        try:
+            con.execute(sql)
+        except sqlite3.DatabaseError as exc:
+            assert "append-only" in str(exc)
+        else:
+            raise AssertionError(f"{sql} was allowed")
