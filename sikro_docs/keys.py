@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import secrets
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
@@ -36,3 +37,25 @@ def create_signing_key(keys_dir: Path) -> str:
     create_private_file(Path(keys_dir) / f"{kid}.key", pem)
     atomic_write_bytes(Path(keys_dir) / ACTIVE_FILE, f"{kid}\n".encode("ascii"), mode=0o600)
     return kid
+
+
+CHAIN_SECRET_FILE = "chain.secret"
+
+
+def chain_secret(keys_dir: Path) -> bytes:
+    """The workspace's secret that keys the registers' hash chains (created on first use).
+
+    A plain sha256 chain can be recomputed by anyone who edits the database;
+    keyed with this owner-only secret, an edit shows unless the editor also
+    holds the keys folder.
+    """
+    path = Path(keys_dir) / CHAIN_SECRET_FILE
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        path.parent.mkdir(mode=0o700, exist_ok=True)
+        try:
+            create_private_file(path, secrets.token_bytes(32))
+        except FileExistsError:  # another process made it first
+            pass
+        return path.read_bytes()

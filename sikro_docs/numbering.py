@@ -18,8 +18,9 @@ How a number stays honest:
   that touches a register voids the entry with reason "interrupted".
 * Every change appends a row to `register_log` (append-only by trigger);
   each row holds a canonical JSON snapshot of the entry and
-  `hash = sha256(prev_hash + content)` chaining it to the register's previous
-  row. `verify_registers` recomputes the chains and replays the log against
+  `hash = HMAC-SHA256(chain secret, prev_hash + content)` chaining it to the
+  register's previous row; the secret sits owner-only in `keys/`, so whoever
+  edits the database cannot simply recompute the chain. `verify_registers` recomputes the chains and replays the log against
   `register_entries`, so an edit made behind the tool's back shows.
 * The Buku Ekspedisi (`dispatches`) is chained the same way.
 """
@@ -30,6 +31,7 @@ import base64
 import datetime as dt
 import fcntl
 import hashlib
+import hmac
 import json
 import os
 import re
@@ -51,6 +53,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .db import session as db_session
 from .errors import SikroError
+from .keys import chain_secret
 from .models import Application, Base, Event, utcnow
 from .workspace import Workspace
 
@@ -327,8 +330,13 @@ def canonical_json(data: dict[str, Any]) -> str:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
-def chain_hash(prev_hash: str, content: str) -> str:
-    return hashlib.sha256((prev_hash + content).encode("utf-8")).hexdigest()
+def chain_hash(key: bytes, prev_hash: str, content: str) -> str:
+    """HMAC-SHA256 of the previous hash and this row, keyed with the workspace's chain secret."""
+    return hmac.new(key, (prev_hash + content).encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def _chain_key(ws: Workspace) -> bytes:
+    return chain_secret(ws.keys_dir)
 
 
 def entry_snapshot(entry: RegisterEntry) -> dict[str, Any]:
@@ -337,7 +345,7 @@ def entry_snapshot(entry: RegisterEntry) -> dict[str, Any]:
     return snap
 
 
-def _append_log(session: Session, entry: RegisterEntry, action: str, actor: str) -> RegisterLogRow:
+def _append_log(session: Session, ws: Workspace, entry: RegisterEntry, action: str, actor: str) -> RegisterLogRow:
     last = session.scalars(
         select(RegisterLogRow)
         .where(RegisterLogRow.register == entry.register)
@@ -357,7 +365,7 @@ def _append_log(session: Session, entry: RegisterEntry, action: str, actor: str)
         number=entry.number,
         content=content,
         prev_hash=prev_hash,
-        hash=chain_hash(prev_hash, content),
+        hash=chain_hash(_chain_key(ws), prev_hash, content),
     )
     session.add(row)
     return row
@@ -443,7 +451,7 @@ def allocate(
     session.flush()
     if document is not None:
         _bind(document, entry)
-    _append_log(session, entry, "allocate", actor)
+    _append_log(session, ws, entry, "allocate", actor)
     _entry_event(session, entry, "number.allocated", actor)
     return entry
 
@@ -518,7 +526,7 @@ def _finish_document(ws, document_id: int, paths: list[Path], actor: str) -> Doc
         entry = _bound_entry(session, document)
         if entry is not None:
             entry.status, entry.updated_at = "used", utcnow()
-            _append_log(session, entry, "confirm", actor)
+            _append_log(session, ws, entry, "confirm", actor)
             _entry_event(session, entry, "number.confirmed", actor)
         _record_event(session, document.application_id, "document.issued", actor,
                       kind=document.kind, uid=document.uid, number=document.number,
@@ -530,7 +538,7 @@ def _abandon_document(ws, document_id: int, reason: str, actor: str) -> None:
     with db_session(ws, write=True) as session:
         document = session.get(Document, document_id)
         if document.status == "pending":
-            _void_document(session, document, reason, actor)
+            _void_document(session, ws, document, reason, actor)
 
 
 def issue_document(
@@ -577,9 +585,9 @@ def find_issued(session: Session, application_id: int, kind: str) -> Document | 
 # --------------------------------------------------------------------------- voiding and recovery
 
 
-def _void_entry(session: Session, entry: RegisterEntry, reason: str, actor: str) -> RegisterEntry:
+def _void_entry(session: Session, ws: Workspace, entry: RegisterEntry, reason: str, actor: str) -> RegisterEntry:
     entry.status, entry.reason, entry.updated_at = "void", reason, utcnow()
-    _append_log(session, entry, "void", actor)
+    _append_log(session, ws, entry, "void", actor)
     _entry_event(session, entry, "number.voided", actor)
     if entry.document_id is not None:
         document = session.get(Document, entry.document_id)
@@ -588,17 +596,24 @@ def _void_entry(session: Session, entry: RegisterEntry, reason: str, actor: str)
     return entry
 
 
-def _void_document(session: Session, document: Document, reason: str, actor: str) -> None:
+def _void_document(session: Session, ws: Workspace, document: Document, reason: str, actor: str) -> None:
     entry = _bound_entry(session, document)
     if entry is not None and entry.status != "void":
-        _void_entry(session, entry, reason, actor)
+        _void_entry(session, ws, entry, reason, actor)
     document.status, document.reason, document.updated_at = "void", reason, utcnow()
     _record_event(session, document.application_id, "document.voided", actor,
                   kind=document.kind, uid=document.uid, number=document.number, reason=reason)
 
 
 def recover_interrupted(session: Session, ws: Workspace) -> list[RegisterEntry]:
-    """Void every pending entry (and pending document) whose lease is dead: "interrupted"."""
+    """Void every pending entry (and pending document) whose lease is dead: "interrupted".
+
+    Once per transaction is enough: while this transaction holds the write
+    lock no other process can leave anything new behind.
+    """
+    if session.info.get("recovered"):
+        return []
+    session.info["recovered"] = True
     pending_entries = session.scalars(
         select(RegisterEntry).where(RegisterEntry.status == "pending").order_by(RegisterEntry.id)
     ).all()
@@ -610,10 +625,10 @@ def recover_interrupted(session: Session, ws: Workspace) -> list[RegisterEntry]:
     voided = []
     for entry in pending_entries:
         if entry.lease in dead:
-            voided.append(_void_entry(session, entry, INTERRUPTED, "sikro (recovery)"))
+            voided.append(_void_entry(session, ws, entry, INTERRUPTED, "sikro (recovery)"))
     for document in pending_documents:
         if document.lease in dead and document.status == "pending":
-            _void_document(session, document, INTERRUPTED, "sikro (recovery)")
+            _void_document(session, ws, document, INTERRUPTED, "sikro (recovery)")
     for lease in dead:
         _forget_lease(ws, lease)
     return voided
@@ -636,7 +651,7 @@ def void(session: Session, ws: Workspace, register: str, number: str, reason: st
         raise SikroError(f"number {number} of register {register} is already void ({entry.reason}).")
     if entry.status == "pending":
         raise SikroError(f"number {number} is being issued by a running process right now; void it when that ends.")
-    _void_entry(session, entry, reason, actor)
+    _void_entry(session, ws, entry, reason, actor)
     if entry.document_id is not None:
         document = session.get(Document, entry.document_id)
         _record_event(session, document.application_id, "document.voided", actor,
@@ -651,7 +666,7 @@ def _describe(register: str, year, seq, number) -> str:
     return f"{register} {year} no. {seq} ({number})"
 
 
-def _verify_chain(register: str, rows: list[RegisterLogRow]) -> tuple[list[str], dict]:
+def _verify_chain(key: bytes, register: str, rows: list[RegisterLogRow]) -> tuple[list[str], dict]:
     """Check one register's chain; return its problems and the replayed state."""
     problems: list[str] = []
     state: dict[tuple[int, int], dict] = {}
@@ -662,7 +677,7 @@ def _verify_chain(register: str, rows: list[RegisterLogRow]) -> tuple[list[str],
             problems.append(f"{where}: log position {expected_position} is missing (a log row was removed)")
         if row.prev_hash != prev_hash:
             problems.append(f"{where}: does not follow the previous log row (a log row was removed or inserted)")
-        if chain_hash(row.prev_hash, row.content) != row.hash:
+        if not hmac.compare_digest(chain_hash(key, row.prev_hash, row.content), row.hash):
             problems.append(f"{where}: log row was edited (hash mismatch)")
         prev_hash, expected_position = row.hash, row.position + 1
         try:
@@ -748,7 +763,7 @@ def _verify_documents(entries: list[RegisterEntry], documents: list[Document]) -
     return problems
 
 
-def verify_registers(session: Session) -> list[str]:
+def verify_registers(session: Session, ws: Workspace) -> list[str]:
     """Problems found in the registers and the dispatch book; empty when intact."""
     rows = session.scalars(select(RegisterLogRow).order_by(RegisterLogRow.register, RegisterLogRow.position, RegisterLogRow.id)).all()
     entries = session.scalars(select(RegisterEntry).order_by(RegisterEntry.register, RegisterEntry.year, RegisterEntry.seq)).all()
@@ -756,13 +771,13 @@ def verify_registers(session: Session) -> list[str]:
     for register in sorted({r.register for r in rows} | {e.register for e in entries}):
         own_rows = [r for r in rows if r.register == register]
         own_entries = [e for e in entries if e.register == register]
-        chain_problems, state = _verify_chain(register, own_rows)
+        chain_problems, state = _verify_chain(_chain_key(ws), register, own_rows)
         problems += chain_problems
         problems += _compare_state(register, state, own_entries)
         keys = {(e.year, e.seq) for e in own_entries} | set(state)
         problems += _check_series(register, keys, [e.number for e in own_entries])
     problems += _verify_documents(entries, session.scalars(select(Document)).all())
-    problems += verify_dispatches(session)
+    problems += verify_dispatches(session, ws)
     return problems
 
 
@@ -883,7 +898,7 @@ def record_dispatch(session: Session, ws: Workspace, ref: str, *, to: str, recei
     })
     prev_hash = last.hash if last else GENESIS_HASH
     row = Dispatch(year=delivered.year, seq=seq, document_id=document.id, content=content,
-                   prev_hash=prev_hash, hash=chain_hash(prev_hash, content))
+                   prev_hash=prev_hash, hash=chain_hash(_chain_key(ws), prev_hash, content))
     session.add(row)
     session.flush()
     _record_event(session, document.application_id, "document.dispatched", actor,
@@ -893,7 +908,7 @@ def record_dispatch(session: Session, ws: Workspace, ref: str, *, to: str, recei
     return row
 
 
-def verify_dispatches(session: Session) -> list[str]:
+def verify_dispatches(session: Session, ws: Workspace) -> list[str]:
     rows = session.scalars(select(Dispatch).order_by(Dispatch.id)).all()
     document_ids = set(session.scalars(select(Document.id)))
     problems, prev_hash, keys = [], GENESIS_HASH, set()
@@ -901,10 +916,13 @@ def verify_dispatches(session: Session) -> list[str]:
         where = f"ekspedisi {row.year} no. {row.seq}"
         if row.prev_hash != prev_hash:
             problems.append(f"{where}: does not follow the previous line (a line was removed or inserted)")
-        if chain_hash(row.prev_hash, row.content) != row.hash:
+        if not hmac.compare_digest(chain_hash(_chain_key(ws), row.prev_hash, row.content), row.hash):
             problems.append(f"{where}: line was edited (hash mismatch)")
         prev_hash = row.hash
-        data = json.loads(row.content) if row.content.startswith("{") else {}
+        try:
+            data = json.loads(row.content)
+        except ValueError:
+            data = {}  # reported below as columns that differ from the line
         if (data.get("year"), data.get("seq"), data.get("document_id")) != (row.year, row.seq, row.document_id):
             problems.append(f"{where}: columns differ from the recorded line (edited)")
         if row.document_id not in document_ids:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .errors import NoWorkspace, SikroError
 from .fsutil import atomic_write_bytes
-from .keys import create_signing_key
+from .keys import chain_secret, create_signing_key
 
 PROFILE_NAME = "sikro.toml"
 DB_NAME = "sikro.db"
@@ -104,6 +104,7 @@ def init_workspace(root: Path) -> tuple[Workspace, bool]:
     os.chmod(root / "keys", 0o700)
     if not any((root / "keys").glob("*.key")):
         create_signing_key(root / "keys")
+    chain_secret(root / "keys")
     text = default_profile_text()
     workspace = Workspace(root=root, profile=tomllib.loads(text))
     from .db import migrate  # late import: db needs a Workspace

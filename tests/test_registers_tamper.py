@@ -10,6 +10,7 @@ from conftest import assert_no_traceback
 from registers_support import DOC_DATE, make_applications, sql
 
 from sikro_docs import db, numbering
+from sikro_docs.keys import chain_secret
 
 
 def produce_nothing(_document):
@@ -36,6 +37,11 @@ def books(workspace):
 
 def number(ws, seq, register="surat-keluar"):
     return sql(ws, "select number from register_entries where register = ? and seq = ?", (register, seq))[0][0]
+
+
+def insider_key(ws):
+    """The chain secret: only a forger who can read keys/ could recompute a chain."""
+    return chain_secret(ws.keys_dir)
 
 
 def drop_triggers(ws, table):
@@ -118,7 +124,7 @@ def test_properly_chained_duplicate_allocation_is_found(books, sikro):
     sql(books, "insert into register_log (register, position, action, year, seq, number, content, "
                "prev_hash, hash) select register, ?, action, year, seq, number, content, ?, ? "
                "from register_log where register = 'izin' and action = 'allocate'",
-        (last[0] + 1, last[1], numbering.chain_hash(last[1], content)))
+        (last[0] + 1, last[1], numbering.chain_hash(insider_key(books), last[1], content)))
     verify_fails(sikro, books, "izin 2025 no. 1", "allocated twice (duplicate)")
 
 
@@ -131,7 +137,7 @@ def test_number_removed_with_a_rebuilt_chain_leaves_a_gap(books, sikro):
     rows = sql(books, "select id, content from register_log where register = 'surat-keluar' order by position")
     prev = numbering.GENESIS_HASH
     for position, (row_id, content) in enumerate(rows, start=1):
-        digest = numbering.chain_hash(prev, content)
+        digest = numbering.chain_hash(insider_key(books), prev, content)
         sql(books, "update register_log set position = ?, prev_hash = ?, hash = ? where id = ?",
             (position, prev, digest, row_id))
         prev = digest
@@ -145,3 +151,19 @@ def test_edited_dispatch_line_is_found(books, sikro):
     content["received_by"] = "Orang Lain"
     sql(books, "update dispatches set content = ?", (json.dumps(content),))
     verify_fails(sikro, books, "ekspedisi 2025 no. 1", "hash mismatch")
+
+
+def test_chain_recomputed_without_the_secret_is_found(books, sikro):
+    """An outsider who edits a reason and recomputes a plain sha256 chain is still caught."""
+    import hashlib
+
+    drop_triggers(books, "register_log")
+    rows = sql(books, "select id, content from register_log where register = 'surat-keluar' order by position")
+    prev = numbering.GENESIS_HASH
+    for row_id, content in rows:
+        content = content.replace("salah ketik", "dibatalkan")
+        digest = hashlib.sha256((prev + content).encode()).hexdigest()
+        sql(books, "update register_log set content = ?, prev_hash = ?, hash = ? where id = ?",
+            (content, prev, digest, row_id))
+        prev = digest
+    verify_fails(sikro, books, "log row was edited (hash mismatch)")

@@ -83,7 +83,7 @@ def verify_cmd(ws):
     """Check every register's hash chain, its replay, its series, and the ekspedisi book."""
     with db.session(ws, write=True) as session:
         _recovered(session, ws)
-        problems = numbering.verify_registers(session)
+        problems = numbering.verify_registers(session, ws)
         entries = session.query(numbering.RegisterEntry).count()
         dispatches = session.query(numbering.Dispatch).count()
     if problems:

@@ -16,7 +16,6 @@ import datetime as dt
 import os
 import signal
 import time
-from pathlib import Path
 
 from sikro_docs import db, numbering
 from sikro_docs.workspace import open_workspace
