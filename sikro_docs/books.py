@@ -173,6 +173,22 @@ def _prepare_page(sheet, columns: tuple, profile: dict) -> None:
     sheet.print_options.horizontalCentered = True
 
 
+LINE_HEIGHT = 12.75  # points per line of 10-11 pt text
+
+
+def _row_height(values: list, columns: tuple) -> float:
+    """Height for the wrapped text of a row.
+
+    Excel grows wrapped rows when it opens a file, but LibreOffice printing
+    a file headless does not: without an explicit height the text of long
+    cells spills over the rows below.
+    """
+    def lines(value, width) -> int:
+        text = "" if value is None else str(value)
+        return max(1, -(-len(text) // max(1, int(width * 1.1))))
+    return LINE_HEIGHT * max(lines(v, c.width) for v, c in zip(values, columns))
+
+
 def _write_sheet(sheet, ws: Workspace, title: str, columns: tuple, rows: list[dict], year: int) -> None:
     office = ws.profile.get("office", {})
     office_name = office.get("short_name") or " ".join(office.get("name_lines", []))
@@ -180,8 +196,11 @@ def _write_sheet(sheet, ws: Workspace, title: str, columns: tuple, rows: list[di
     _write_titles(sheet, title, office_name, year, len(columns))
     write_row(sheet, [c.header for c in columns], font=Font(bold=True), border=BOX,
               alignment=Alignment(horizontal="center", vertical="center", wrap_text=True))
+    sheet.row_dimensions[sheet.max_row].height = _row_height([c.header for c in columns], columns)
     for row in rows:
-        write_row(sheet, [_cell_value(c, row, tz) for c in columns], border=BOX, alignment=WRAP)
+        values = [_cell_value(c, row, tz) for c in columns]
+        write_row(sheet, values, border=BOX, alignment=WRAP)
+        sheet.row_dimensions[sheet.max_row].height = _row_height(values, columns)
     write_row(sheet, [])
     write_row(sheet, [_totals_line(rows)], font=Font(bold=True))
     _prepare_page(sheet, columns, ws.profile)  # last: it must not create cells before the rows
