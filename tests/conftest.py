@@ -55,3 +55,12 @@ def ws_args(workspace):
 def assert_no_traceback(result: Result) -> None:
     assert "Traceback" not in result.err, result.err
     assert "Traceback" not in result.out, result.out
+
+
+def needs_tool(available: bool, tool: str):
+    """Skip a test on a developer machine without `tool`; in CI (where
+    ./run.sh installs it) the test runs regardless, so a missing tool fails."""
+    return pytest.mark.skipif(
+        not available and not os.environ.get("CI"),
+        reason=f"{tool} not installed (./run.sh test installs it)",
+    )

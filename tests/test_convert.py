@@ -10,22 +10,22 @@ import threading
 import time
 from pathlib import Path
 
+import docx
 import pytest
+from conftest import needs_tool
+from pypdf import PdfReader
 
 from sikro_docs import convert as convert_module
 from sikro_docs.convert import (INSTALL_HINT, ConverterPool, LibreOfficeMissing, convert_batch,
                                 find_soffice, pdfa_part)
 from sikro_docs.errors import SikroError
 
-docx = pytest.importorskip("docx")
-from pypdf import PdfReader  # noqa: E402
-
 try:
     find_soffice()
     HAVE_SOFFICE = True
 except LibreOfficeMissing:
     HAVE_SOFFICE = False
-needs_soffice = pytest.mark.skipif(not HAVE_SOFFICE, reason="LibreOffice (soffice) not installed")
+needs_soffice = needs_tool(HAVE_SOFFICE, "LibreOffice")
 
 SPECIAL = "Café “Sinar Harapan” & Putra <CV> — Izin Usaha Mikro, Kecamatan Sidikalang"
 

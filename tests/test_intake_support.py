@@ -13,6 +13,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from conftest import needs_tool
 from openpyxl import Workbook
 
 from sikro_docs.excel_safe import write_row
@@ -20,7 +21,7 @@ from sikro_docs.intake import CHECKLIST, FIELDS
 
 HEADERS = [f.header for f in FIELDS]
 SOFFICE = shutil.which("soffice")
-needs_soffice = pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) not installed")
+needs_soffice = needs_tool(SOFFICE is not None, "LibreOffice")
 
 
 def valid_record(**changes) -> dict:
