@@ -54,17 +54,11 @@ def cli():
 
 
 def _register_commands() -> None:
-    from . import intake, workspace_cmds
+    from . import intake, registers, templates, verify, workspace_cmds
 
-    for module in (workspace_cmds, intake):
+    for module in (workspace_cmds, intake, registers, templates, verify):
         for command in module.COMMANDS:
             cli.add_command(command)
-    try:  # areas built in parallel register themselves when present
-        from . import registers
-    except ImportError:
-        return
-    for command in registers.COMMANDS:
-        cli.add_command(command)
 
 
 _register_commands()

@@ -44,6 +44,7 @@ class KindSpec:
     qr: bool
     page_numbers: bool
     variables: tuple[str, ...]  # common + the kind's own
+    own_variables: tuple[str, ...] = ()
     facts: dict = field(default_factory=dict, hash=False, compare=False)
 
     def as_json(self) -> dict:
@@ -51,7 +52,7 @@ class KindSpec:
             "kind": self.kind, "template": self.template, "title": self.title, "step": self.step,
             "signer": self.signer, "paraf": list(self.paraf), "letter": self.letter,
             "number": self.number, "qr": self.qr, "page_numbers": self.page_numbers,
-            "hal": self.hal, "variables": list(self.variables),
+            "hal": self.hal, "variables": list(self.variables), "own_variables": list(self.own_variables),
         }
 
 
@@ -70,10 +71,15 @@ def load_kinds() -> dict[str, KindSpec]:
             sifat=raw.get("sifat", "Biasa"), lampiran=raw.get("lampiran", "-"),
             hal=raw.get("hal", ""), kepada=raw.get("kepada", ""), di=raw.get("di", ""),
             number=raw.get("number", "optional"), qr=bool(raw.get("qr", True)),
-            page_numbers=bool(raw.get("page_numbers", False)), variables=common + own,
+            page_numbers=bool(raw.get("page_numbers", False)), variables=common + own, own_variables=own,
             facts=raw.get("facts", {}),
         )
     return kinds
+
+
+def common_variables() -> tuple[str, ...]:
+    text = resources.files("sikro_docs.data").joinpath("document_templates.toml").read_text("utf-8")
+    return tuple(tomllib.loads(text).get("common", {}).get("variables", []))
 
 
 def get_kind(kind: str) -> KindSpec:

@@ -1,0 +1,230 @@
+"""Render a document of a kind from its DOCX template (docxtpl).
+
+* Jinja runs with StrictUndefined and autoescape: a missing value is an
+  error naming the template and the variable; `&`, `<`, quotes in a name
+  print literally and the DOCX stays valid.
+* Images: the emblem (`lambang`) and the verification QR (`verifikasi.qr`,
+  PNG bytes) become docxtpl InlineImages; without a QR the box stays empty.
+* Every section gets the office's paper (A4 210x297 mm, F4 215x330 mm).
+* A draft carries "DRAF" instead of the number and a diagonal grey "DRAF"
+  watermark (a VML text shape in the header of every section, the form
+  Word itself writes, which LibreOffice renders).
+* The file is written atomically (temporary file, then rename).
+
+Where the built-in templates live: one source, the repository's
+`templates/docx/` (built by `templates/build_templates.py`, committed).
+`builtin_templates_dir()` finds it from a checkout or an editable install
+(two folders above this package); an installed wheel can carry the same
+files as the package data folder `sikro_docs/_templates` (mapped from
+templates/docx at build time), which is looked for first;
+$SIKRO_BUILTIN_TEMPLATES overrides both.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+from jinja2 import TemplateError, TemplateSyntaxError, UndefinedError
+
+from ..errors import SikroError
+from ..fsutil import atomic_write_bytes
+from ..workspace import Workspace
+from .check import closure, jinja_env, referenced_paths, syntax_problems, template_parts, unknown_paths
+from .context import declared_paths, get_kind, profile_section
+
+PAPER_MM = {"A4": (210, 297), "F4": (215, 330)}
+MIN_QR_MM = 25
+ENV_BUILTIN = "SIKRO_BUILTIN_TEMPLATES"
+
+
+@lru_cache(maxsize=1)
+def _builtin_dir() -> Path:
+    try:
+        packaged = resources.files("sikro_docs").joinpath("_templates")
+        if packaged.is_dir():
+            return Path(str(packaged))
+    except (ModuleNotFoundError, TypeError):  # pragma: no cover
+        pass
+    return Path(__file__).resolve().parents[2] / "templates" / "docx"
+
+
+def builtin_templates_dir() -> Path:
+    override = os.environ.get(ENV_BUILTIN)
+    return Path(override) if override else _builtin_dir()
+
+
+def template_path(ws: Workspace, kind: str) -> Path:
+    """The office's own <workspace>/templates/<file> if present, else the built-in one."""
+    spec = get_kind(kind)
+    own = ws.templates_dir / spec.template
+    if own.is_file():
+        return own
+    builtin = builtin_templates_dir() / spec.template
+    if not builtin.is_file():
+        raise SikroError(f"no template for {kind}: neither {own} nor the built-in {builtin} exists")
+    return builtin
+
+
+def _undefined_message(path: Path, context: dict, exc: Exception) -> str:
+    """Name the variable(s) the template uses and the context lacks."""
+    env = jinja_env()
+    names: list[str] = []
+    try:
+        provided = closure(declared_paths(context))
+        for _part, src in template_parts(path):
+            _problems, ast = syntax_problems(_part, src, env)
+            if ast is not None:
+                names += unknown_paths(referenced_paths(ast, env), provided)
+    except Exception:  # noqa: BLE001 - the analysis only improves the message
+        names = []
+    if names:
+        return f"template {path}: undefined variable {', '.join(sorted(set(names)))}"
+    return f"template {path}: undefined variable ({exc})"
+
+
+WATERMARK_VML = """
+<w:p xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+     xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:office"
+     xmlns:w10="urn:schemas-microsoft-com:office:word">
+<w:pPr><w:spacing w:before="0" w:after="0"/></w:pPr>
+<w:r><w:rPr><w:noProof/></w:rPr><w:pict>
+<v:shapetype id="_x0000_t136" coordsize="21600,21600" o:spt="136" adj="10800"
+  path="m@7,l@8,m@5,21600l@6,21600e">
+ <v:formulas>
+  <v:f eqn="sum #0 0 10800"/><v:f eqn="prod #0 2 1"/><v:f eqn="sum 21600 0 @1"/>
+  <v:f eqn="sum 0 0 @2"/><v:f eqn="sum 21600 0 @3"/><v:f eqn="if @0 @3 0"/>
+  <v:f eqn="if @0 21600 @1"/><v:f eqn="if @0 0 @2"/><v:f eqn="if @0 @4 21600"/>
+  <v:f eqn="mid @5 @6"/><v:f eqn="mid @8 @5"/><v:f eqn="mid @7 @8"/>
+  <v:f eqn="mid @6 @7"/><v:f eqn="sum @6 0 @5"/>
+ </v:formulas>
+ <v:path textpathok="t" o:connecttype="custom" o:connectlocs="@9,0;@10,10800;@11,21600;@12,10800"
+   o:connectangles="270,180,90,0"/>
+ <v:textpath on="t" fitshape="t"/>
+ <v:handles><v:h position="#0,bottomRight" xrange="6629,14971"/></v:handles>
+ <o:lock v:ext="edit" text="t" shapetype="t"/>
+</v:shapetype>
+<v:shape id="PowerPlusWaterMarkObject{n}" o:spid="_x0000_s{spid}" type="#_x0000_t136"
+  style="position:absolute;margin-left:0;margin-top:0;width:440pt;height:146pt;rotation:-45;z-index:-251654144;mso-position-horizontal:center;mso-position-horizontal-relative:margin;mso-position-vertical:center;mso-position-vertical-relative:margin"
+  o:allowincell="f" fillcolor="#bfbfbf" stroked="f">
+ <v:fill opacity=".5"/>
+ <v:textpath style="font-family:&quot;Times New Roman&quot;;font-size:1pt;font-weight:bold" string="DRAF"/>
+ <w10:wrap anchorx="margin" anchory="margin"/>
+</v:shape>
+</w:pict></w:r></w:p>
+"""
+
+
+def add_watermark(docx_document, text: str = "DRAF") -> None:
+    """A diagonal grey text watermark in every header part (all sections, first/even pages).
+
+    The header parts are reached through the document's relationships: after
+    docxtpl has rendered a header, python-docx's section.header may still
+    point at the part before rendering.
+    """
+    from docx.opc.constants import RELATIONSHIP_TYPE as RT
+    from docx.oxml import parse_xml
+
+    first = docx_document.sections[0]
+    if first.header.is_linked_to_previous:  # no header at all: give the document one
+        first.header.is_linked_to_previous = False
+    n = 0
+    for rel in list(docx_document.part.rels.values()):
+        if rel.reltype != RT.HEADER:
+            continue
+        n += 1
+        xml = WATERMARK_VML.replace("{n}", str(n)).replace("{spid}", str(2048 + n))
+        xml = xml.replace('string="DRAF"', f'string="{text}"')
+        rel.target_part._element.append(parse_xml(xml))
+
+
+def set_paper(docx_document, paper: str) -> None:
+    from docx.enum.section import WD_ORIENT
+    from docx.shared import Mm
+
+    width, height = PAPER_MM[paper]
+    for section in docx_document.sections:
+        section.orientation = WD_ORIENT.PORTRAIT
+        section.page_width, section.page_height = Mm(width), Mm(height)
+
+
+def _images(tpl, context: dict, ws: Workspace) -> dict:
+    from docx.shared import Mm
+    from docxtpl import InlineImage
+
+    settings = profile_section(ws, "documents")
+    ctx = dict(context)
+    emblem = ctx.get("lambang")
+    if isinstance(emblem, (str, os.PathLike)) and emblem:
+        if not Path(emblem).is_file():
+            raise SikroError(f"emblem image not found: {emblem}")
+        ctx["lambang"] = InlineImage(tpl, str(emblem), height=Mm(float(settings.get("emblem_height_mm", 24))))
+    elif isinstance(emblem, bytes):
+        ctx["lambang"] = InlineImage(tpl, io.BytesIO(emblem), height=Mm(24))
+    elif emblem is None:
+        ctx["lambang"] = ""
+    verification = ctx.get("verifikasi")
+    if isinstance(verification, dict):
+        verification = dict(verification)
+        qr = verification.get("qr")
+        size = max(float(settings.get("qr_size_mm", 27)), MIN_QR_MM)
+        if isinstance(qr, bytes) and qr:
+            verification["qr"] = InlineImage(tpl, io.BytesIO(qr), width=Mm(size), height=Mm(size))
+        elif qr is None:
+            verification["qr"] = ""
+        ctx["verifikasi"] = verification
+    return ctx
+
+
+def render_document(ws: Workspace, kind: str, context: dict, out_path: Path) -> Path:
+    """Render `kind` with `context` (from build_context) into the DOCX `out_path`."""
+    from docxtpl import DocxTemplate
+
+    path = template_path(ws, kind)
+    out_path = Path(out_path)
+    try:
+        tpl = DocxTemplate(str(path))
+        tpl.init_docx()
+    except Exception as exc:  # noqa: BLE001
+        raise SikroError(f"template {path}: cannot be read as DOCX ({type(exc).__name__}: {exc})") from None
+    ctx = _images(tpl, context, ws)
+    try:
+        tpl.render(ctx, jinja_env=jinja_env(), autoescape=True)
+    except UndefinedError as exc:
+        raise SikroError(_undefined_message(path, context, exc)) from None
+    except TemplateSyntaxError as exc:
+        raws = dict(template_parts(path, raw=True))
+        problems = [p for part, src in template_parts(path)
+                    for p in syntax_problems(part, src, raw=raws.get(part))[0]]
+        detail = "; ".join(problems) or exc.message
+        raise SikroError(f"template {path}: {detail}") from None
+    except TemplateError as exc:
+        raise SikroError(f"template {path}: {type(exc).__name__}: {exc}") from None
+    paper = str(context.get("kertas") or ws.profile.get("office", {}).get("paper", "A4")).upper()
+    if paper not in PAPER_MM:
+        raise SikroError(f"paper must be A4 or F4, not {paper!r}")
+    set_paper(tpl.docx, paper)
+    if context.get("draf"):
+        add_watermark(tpl.docx)
+    buf = io.BytesIO()
+    tpl.save(buf)
+    _assert_valid_xml(buf.getvalue(), path)
+    return atomic_write_bytes(out_path, buf.getvalue())
+
+
+def _assert_valid_xml(data: bytes, template: Path) -> None:
+    """A rendered DOCX whose XML does not parse would open as 'corrupt' in Word: refuse it."""
+    import zipfile
+
+    from lxml import etree
+
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        for name in zf.namelist():
+            if name.endswith(".xml") or name.endswith(".rels"):
+                try:
+                    etree.fromstring(zf.read(name))
+                except etree.XMLSyntaxError as exc:
+                    raise SikroError(f"template {template}: the rendered {name} is not valid XML ({exc})") from None
