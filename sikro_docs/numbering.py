@@ -175,6 +175,7 @@ class DocumentKind:
     subject: str
     addressee: str
     final: bool
+    applies: str = "any"
 
 
 @lru_cache(maxsize=1)
@@ -188,6 +189,7 @@ def document_kinds() -> dict[str, DocumentKind]:
             subject=spec.get("subject", ""),
             addressee=spec.get("addressee", ""),
             final=bool(spec.get("final", False)),
+            applies=spec.get("applies", "any"),
         )
         for key, spec in tomllib.loads(text)["kinds"].items()
     }
@@ -603,6 +605,15 @@ def _void_document(session: Session, ws: Workspace, document: Document, reason: 
     document.status, document.reason, document.updated_at = "void", reason, utcnow()
     _record_event(session, document.application_id, "document.voided", actor,
                   kind=document.kind, uid=document.uid, number=document.number, reason=reason)
+
+
+def void_document(session: Session, ws: Workspace, document: Document, reason: str,
+                  actor: str = "sikro") -> None:
+    """Void a document and the number it carries (if any); used when it is made again."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise SikroError("a reason is required to void a document.")
+    _void_document(session, ws, document, reason, actor)
 
 
 def recover_interrupted(session: Session, ws: Workspace) -> list[RegisterEntry]:

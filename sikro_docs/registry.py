@@ -58,6 +58,8 @@ class ImportReport:
     unchanged: int = 0
     invalid: list[Problem] = field(default_factory=list)
     errors_file: Path | None = None
+    # (row number, application id) of every valid row, in file order: what a batch works on.
+    applications: list[tuple[int, int]] = field(default_factory=list)
 
     def as_json(self) -> dict:
         return {
@@ -118,12 +120,13 @@ def _import_row(sess: Session, ws, row: Row, source: Path, actor: str, report) -
     if not row.ok:
         return
     if existing is None:
-        _create(sess, ws, values, _event_source(source, row), actor)
+        existing = _create(sess, ws, values, _event_source(source, row), actor)
         report.imported += 1
     elif _update(sess, existing, values, _event_source(source, row), actor):
         report.updated += 1
     else:
         report.unchanged += 1
+    report.applications.append((row.number, existing.id))
 
 
 def _event_source(source: Path, row: Row) -> dict:

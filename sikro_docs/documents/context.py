@@ -182,18 +182,26 @@ def _emblem(ws: Workspace) -> str:
     return str(builtin_templates_dir() / "lambang-placeholder.png")
 
 
-def permit_valid_until(ws: Workspace, issued: dt.date, application: dict) -> dt.date | None:
-    """The office's rule: `validity_years` from the permit's date, never beyond the STR."""
-    permit = profile_section(ws, "permit")
-    years = int(permit.get("validity_years", 5))
+def permit_valid_until(ws: Workspace, issued: dt.date, application: dict) -> dt.date:
+    """The office's rule for a permit issued on `issued` to `application` (a describe() dict)."""
+    return permit_validity(ws.profile, issued, fmt.as_date(application.get("str_valid_until")))
+
+
+def permit_validity(profile: dict, issued: dt.date, str_valid_until: dt.date | None) -> dt.date:
+    """`[permit] validity_years` from the issue date (its last day: the day before the
+    anniversary), never past the STR's validity when `limit_to_str` is set.
+
+    The one rule for paper and QR token alike (verification signs this date).
+    """
+    settings = profile.get("permit", {})
+    years = int(settings.get("validity_years", 5))
     try:
         until = issued.replace(year=issued.year + years)
     except ValueError:  # 29 February
         until = issued.replace(year=issued.year + years, day=28)
     until -= dt.timedelta(days=1)
-    str_until = fmt.as_date(application.get("str_valid_until"))
-    if permit.get("limit_to_str", True) and str_until and str_until < until:
-        until = str_until
+    if settings.get("limit_to_str", True) and str_valid_until is not None:
+        until = min(until, str_valid_until)
     return until
 
 

@@ -1,0 +1,140 @@
+"""Commands of verification: `sikro verify`, `sikro revoke`, `sikro keys rotate|export`.
+
+`verify` exits 0 only for a valid document, 1 for every other verdict,
+2 when the input cannot be read (no QR code, corrupt file).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from .. import db
+from ..errors import EXIT_OK, EXIT_PROBLEMS
+from ..fsutil import atomic_write_bytes
+from ..keys import create_signing_key
+from ..verification import (
+    Verdict, export_public_keys, load_keys_file, load_public_keys, revoke, verify_input,
+)
+from ..workspace import open_workspace
+from . import print_json, workspace_option
+
+HEADLINES = {
+    "valid": "VALID", "revoked": "REVOKED", "expired": "EXPIRED", "void": "VOID",
+    "invalid": "INVALID", "unknown-key": "NOT GENUINE (unknown key)", "not-found": "NOT FOUND",
+}
+
+
+@click.command("verify")
+@click.argument("input_", metavar="INPUT")
+@click.option("--json", "as_json", is_flag=True, help="Print the verdict as JSON.")
+@click.option("--offline", is_flag=True, help="Check the signature only, not the current status in the registry.")
+@click.option("--keys", "keys_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Public keys from `sikro keys export` (offline verifier; no workspace needed).")
+@click.option("--workspace", "workspace_dir", metavar="DIR",
+              help="Workspace folder (default: $SIKRO_WORKSPACE, else the current folder).")
+def verify_cmd(input_, as_json, offline, keys_file, workspace_dir):
+    """Check a document: INPUT is its QR text or URL, its short code, an image or a PDF (a scan will do).
+
+    Exit 0 valid; 1 revoked, expired, void, not found, forged or altered;
+    2 the input cannot be read.
+    """
+    keys = load_keys_file(keys_file) if keys_file else None
+    ws = None if keys is not None else open_workspace(workspace_dir)
+    verdict = verify_input(ws, input_, online=not offline, keys=keys)
+    if as_json:
+        print_json(_json(verdict))
+    else:
+        for line in describe(verdict):
+            click.echo(line)
+    sys.exit(EXIT_OK if verdict.valid else EXIT_PROBLEMS)
+
+
+def _json(verdict: Verdict) -> dict:
+    """The documented keys first, then the details."""
+    data = verdict.as_json()
+    first = ("status", "kind", "number", "holder", "valid_until", "reason", "checked_online")
+    return {**{k: data[k] for k in first}, **{k: v for k, v in data.items() if k not in first}}
+
+
+def headline(verdict: Verdict) -> str:
+    what = " ".join(x for x in (verdict.kind_title, verdict.number) if x)
+    label = HEADLINES.get(verdict.status, verdict.status.upper())
+    if verdict.valid and not verdict.checked_online:
+        label = "VALID SIGNATURE (current status not checked: offline)"
+    parts = [f"{label} — {what or 'verification code'}"]
+    if verdict.holder:
+        parts.append(f"holder {verdict.holder}")
+    if verdict.status == "revoked":
+        when = f" on {verdict.revoked_at.date().isoformat()}" if verdict.revoked_at else ""
+        parts.append(f"revoked{when}: {verdict.reason or 'no reason recorded'}")
+    elif verdict.valid_until:
+        parts.append(f"valid until {verdict.valid_until.isoformat()}")
+    return ", ".join(parts)
+
+
+def describe(verdict: Verdict) -> list[str]:
+    lines = [headline(verdict)]
+    details = (
+        ("Document", verdict.kind_title), ("Number", verdict.number), ("Holder", verdict.holder),
+        ("STR number", verdict.str_number), ("Workplace", verdict.workplace),
+        ("Issued", verdict.issued and verdict.issued.isoformat()),
+        ("Valid until", verdict.valid_until and verdict.valid_until.isoformat()),
+        ("Revoked", verdict.revoked_at and verdict.revoked_at.isoformat()),
+        ("Reason", verdict.reason), ("Signing key", verdict.key_id),
+    )
+    lines += [f"  {label + ':':<13}{value}" for label, value in details if value]
+    if verdict.status not in ("invalid", "unknown-key"):
+        lines.append("  Status:      " + ("checked online against the office's registry" if verdict.checked_online
+                                         else "NOT checked (offline: signature only; it may have been revoked)"))
+    return lines
+
+
+@click.command("revoke")
+@click.argument("number")
+@click.option("--reason", required=True, help="Why the document is revoked (shown in every later verification).")
+@click.option("--by", "actor", default="sikro", show_default=True, help="Who revokes it (for the event log).")
+@workspace_option
+def revoke_cmd(number, reason, actor, ws):
+    """Revoke the issued document (a permit) numbered NUMBER."""
+    with db.session(ws, write=True) as session:
+        document = revoke(session, number, reason, actor=actor)
+    click.echo(f"revoked {document.number}: {document.reason}")
+
+
+@click.group("keys")
+def keys_group():
+    """Signing keys of the verification QR codes."""
+
+
+@keys_group.command("rotate")
+@workspace_option
+def rotate_cmd(ws):
+    """Start a new signing key; documents signed with earlier keys still verify."""
+    earlier = sorted(load_public_keys(ws))
+    kid = create_signing_key(ws.keys_dir)
+    click.echo(f"new signing key {kid} is active")
+    if earlier:
+        click.echo(f"documents signed with {', '.join(earlier)} still verify; "
+                   "give offline verifiers the new key file (sikro keys export)")
+
+
+@keys_group.command("export")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the JSON here (default: print it).")
+@workspace_option
+def export_cmd(output, ws):
+    """Write the public keys as JSON, for offline verifiers (`sikro verify --keys FILE`)."""
+    data = export_public_keys(ws)
+    if output is None:
+        print_json(data)
+        return
+    text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    atomic_write_bytes(output, text.encode("utf-8"))
+    click.echo(f"Wrote {len(data['keys'])} public key(s) to {output}")
+
+
+COMMANDS = [verify_cmd, revoke_cmd, keys_group]

@@ -1,0 +1,278 @@
+"""The signed verification token: what a document's QR code carries.
+
+A token is Base32 (RFC 4648 alphabet, upper case, no padding) of
+
+    payload || Ed25519 signature (64 bytes over payload)
+
+where the payload is a CBOR array (format version 1):
+
+    [1, key id (5 raw bytes), kind code, number, issued (days since
+     2000-01-01), valid until (days, or null), holder, STR number,
+     workplace, document uid (10 raw bytes)]
+
+Never the NIK: the NIK is protected personal data and a QR code is
+public. Dates are day counts and the key id and uid raw bytes because
+every byte grows the QR code; the whole URL must stay at QR version 13
+or below at error correction M (27 mm printed).
+
+The version and key id sit at fixed offsets at the start of the payload,
+so a verifier finds the key and checks the signature *before* decoding
+any CBOR: bytes nobody signed are never parsed.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import re
+from dataclasses import dataclass, replace
+from urllib.parse import urlsplit
+
+import cbor2
+
+FORMAT_VERSION = 1
+SIGNATURE_SIZE = 64
+KEY_ID_SIZE = 5  # keys.key_id() is 8 Base32 characters = 40 bits = 5 bytes
+UID_SIZE = 10  # numbering.new_uid() is 16 Base32 characters = 80 bits
+EPOCH = dt.date(2000, 1, 1)
+FIELD_COUNT = 10
+
+# CBOR: array(10), unsigned 1 (the version), byte string of length 5 (the key id).
+HEADER = bytes([0x80 | FIELD_COUNT, FORMAT_VERSION, 0x40 | KEY_ID_SIZE])
+KEY_ID_AT = slice(len(HEADER), len(HEADER) + KEY_ID_SIZE)
+
+# Document kind <-> the small integer in the token. A code, once printed
+# on a paper, means that kind forever: add new kinds at the end, never
+# renumber or reuse a code.
+KIND_CODES: dict[str, int] = {
+    "permit": 1,
+    "rejection": 2,
+    "recommendation-request": 3,
+    "task-order": 4,
+    "receipt": 5,
+    "registration": 6,
+    "checklist-return": 7,
+    "disposition": 8,
+    "inspection-report": 9,
+}
+KINDS_BY_CODE = {code: kind for kind, code in KIND_CODES.items()}
+
+# The receipt's QR opens the application's progress page; every other
+# document's opens its verification page.
+PROGRESS_KINDS = frozenset({"receipt"})
+VERIFY_PATH, PROGRESS_PATH = "V", "P"
+
+BASE32_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+_BASE32 = re.compile(r"^[A-Z2-7]+$")
+# The shortest token possible: header, uid and signature around empty fields.
+MIN_TOKEN_BYTES = len(HEADER) + KEY_ID_SIZE + UID_SIZE + SIGNATURE_SIZE
+MIN_TOKEN_CHARS = -(-MIN_TOKEN_BYTES * 8 // 5)
+
+
+class TokenError(ValueError):
+    """The text is not a well-formed token of this format (the message says why)."""
+
+
+@dataclass(frozen=True)
+class Payload:
+    kind: str
+    number: str
+    issued: dt.date
+    valid_until: dt.date | None
+    holder: str
+    str_number: str
+    workplace: str
+    uid: str  # the Document.uid, 16 Base32 characters
+
+
+@dataclass(frozen=True)
+class SignedToken:
+    """A token split into its parts, signature not yet checked."""
+
+    kid: str
+    payload: bytes
+    signature: bytes
+
+
+# --------------------------------------------------------------------------- Base32
+
+
+def b32encode(data: bytes) -> str:
+    return base64.b32encode(data).decode("ascii").rstrip("=")
+
+
+def b32decode(text: str) -> bytes:
+    """Strict: upper-case alphabet, and the one canonical spelling of the bytes.
+
+    Without the canonical check, changing the unused low bits of the last
+    character would give another token string that decodes to the same
+    signed bytes.
+    """
+    if not _BASE32.match(text):
+        raise TokenError("not Base32 (only A-Z and 2-7 allowed)")
+    try:
+        data = base64.b32decode(text + "=" * (-len(text) % 8))
+    except binascii.Error:
+        raise TokenError("Base32 of an impossible length") from None
+    if b32encode(data) != text:
+        raise TokenError("not the canonical Base32 spelling")
+    return data
+
+
+def kid_to_bytes(kid: str) -> bytes:
+    raw = b32decode(kid)
+    if len(raw) != KEY_ID_SIZE:
+        raise TokenError(f"key id {kid!r} is not {KEY_ID_SIZE} bytes")
+    return raw
+
+
+def uid_to_bytes(uid: str) -> bytes:
+    raw = b32decode(uid)
+    if len(raw) != UID_SIZE:
+        raise TokenError(f"document uid {uid!r} is not {UID_SIZE} bytes")
+    return raw
+
+
+# --------------------------------------------------------------------------- dates
+
+
+def to_days(day: dt.date | None) -> int | None:
+    return None if day is None else (day - EPOCH).days
+
+
+def from_days(days: int | None) -> dt.date | None:
+    return None if days is None else EPOCH + dt.timedelta(days=days)
+
+
+# --------------------------------------------------------------------------- making
+
+
+def encode_payload(kid: str, payload: Payload) -> bytes:
+    if payload.kind not in KIND_CODES:
+        raise TokenError(f"document kind {payload.kind!r} has no token code (add it to KIND_CODES)")
+    fields = [
+        FORMAT_VERSION, kid_to_bytes(kid), KIND_CODES[payload.kind], payload.number,
+        to_days(payload.issued), to_days(payload.valid_until), payload.holder,
+        payload.str_number, payload.workplace, uid_to_bytes(payload.uid),
+    ]
+    data = cbor2.dumps(fields)
+    assert data.startswith(HEADER), "the fixed header is what verifiers rely on"
+    return data
+
+
+def token_chars(kid: str, payload: Payload) -> int:
+    """Length of the token of `payload` (Base32 of payload and signature)."""
+    return -(-(len(encode_payload(kid, payload)) + SIGNATURE_SIZE) * 8 // 5)
+
+
+def fit_payload(kid: str, payload: Payload, max_chars: int) -> Payload:
+    """`payload`, its workplace then holder shortened (ending in "…") until the token fits.
+
+    Only exceptionally long names do not fit QR version 13; the token then
+    carries the start of the name, and the online check shows the registry's
+    full values.
+    """
+    while token_chars(kid, payload) > max_chars:
+        field = "workplace" if len(payload.workplace) >= len(payload.holder) else "holder"
+        value = getattr(payload, field).rstrip("…")
+        if len(value) <= 8:
+            raise ValueError(f"the token of {payload.number} cannot fit {max_chars} characters")
+        payload = replace(payload, **{field: value[:-1].rstrip() + "…"})
+    return payload
+
+
+def make_token(private_key, kid: str, payload: Payload) -> str:
+    """Sign `payload` with `private_key` (an Ed25519PrivateKey whose id is `kid`)."""
+    data = encode_payload(kid, payload)
+    return b32encode(data + private_key.sign(data))
+
+
+def token_path(kind: str) -> str:
+    return PROGRESS_PATH if kind in PROGRESS_KINDS else VERIFY_PATH
+
+
+def token_url(base_url: str, kind: str, token: str) -> str:
+    """`HTTPS://HOST/V/TOKEN`, all upper case so the QR stays in alphanumeric mode."""
+    return f"{base_url.rstrip('/')}/{token_path(kind)}/{token}".upper()
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def split_token(token: str) -> SignedToken:
+    """The key id, signed bytes and signature of `token`; TokenError when malformed."""
+    data = b32decode(token)
+    if len(data) < MIN_TOKEN_BYTES:
+        raise TokenError("too short to be a signed token")
+    payload, signature = data[:-SIGNATURE_SIZE], data[-SIGNATURE_SIZE:]
+    if not payload.startswith(HEADER):
+        raise TokenError("unknown token format or version")
+    return SignedToken(kid=b32encode(payload[KEY_ID_AT]), payload=payload, signature=signature)
+
+
+def decode_payload(payload: bytes) -> Payload:
+    """Decode a payload whose signature has been checked (we wrote these bytes)."""
+    try:
+        fields = cbor2.loads(payload)
+        (_version, _kid, code, number, issued, valid_until, holder, str_number,
+         workplace, uid) = fields
+        return Payload(
+            kind=KINDS_BY_CODE[code], number=number, issued=from_days(issued),
+            valid_until=from_days(valid_until), holder=holder, str_number=str_number,
+            workplace=workplace, uid=b32encode(uid),
+        )
+    except Exception as exc:  # signed by our key yet unreadable: a format we do not know
+        raise TokenError(f"signed payload cannot be read ({type(exc).__name__})") from None
+
+
+# --------------------------------------------------------------------------- text people type or scan
+
+
+_URL_PATH = re.compile(r"^/([VP])/([A-Z2-7]+)/?$")
+
+
+def host_of(base_url: str) -> str:
+    return (urlsplit(base_url if "://" in base_url else f"https://{base_url}").hostname or "").upper()
+
+
+def token_from_text(text: str, host: str | None = None) -> str:
+    """The token in a scanned QR text, a URL (any case, scheme optional) or a bare token.
+
+    With `host`, a URL must point at that host: a look-alike domain is not
+    ours even when it carries a genuine token. TokenError says why not.
+    """
+    cleaned = "".join(text.split()).upper()
+    if _BASE32.match(cleaned):
+        if len(cleaned) < MIN_TOKEN_CHARS:
+            raise TokenError("too short to be a verification code")
+        return cleaned
+    url = cleaned if "://" in cleaned else f"HTTPS://{cleaned}"
+    try:
+        parts = urlsplit(url)
+        found_host = (parts.hostname or "").upper()
+    except ValueError:
+        raise TokenError("not a verification URL") from None
+    match = _URL_PATH.match(parts.path)
+    if parts.scheme.upper() not in ("HTTPS", "HTTP") or not found_host or not match or parts.query:
+        raise TokenError("not a verification URL of this office")
+    if host and found_host != host.upper():
+        raise TokenError(f"the URL points at {found_host.lower()}, not at {host.lower()}")
+    return match.group(2)
+
+
+# --------------------------------------------------------------------------- short codes
+
+
+def short_code(document_uid: str) -> str:
+    """The uid in groups of four for typing by hand: `K7Q2-M9XD-ABCD-EFGH`."""
+    uid = document_uid.upper()
+    return "-".join(uid[i:i + 4] for i in range(0, len(uid), 4))
+
+
+def uid_from_short_code(text: str) -> str | None:
+    """The uid a typed short code names (case, dashes and spaces ignored), else None."""
+    cleaned = re.sub(r"[\s\-]", "", text).upper()
+    if len(cleaned) != 16 or not _BASE32.match(cleaned):
+        return None
+    return cleaned
