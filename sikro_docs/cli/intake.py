@@ -65,11 +65,11 @@ def import_cmd(file, as_json, actor, ws):
     if as_json:
         print_json(report.as_json())
     else:
-        _print_import_report(report)
+        print_import_report(report)
     sys.exit(EXIT_PROBLEMS if report.invalid else EXIT_OK)
 
 
-def _print_import_report(report) -> None:
+def print_import_report(report) -> None:
     click.echo(
         f"{report.source.name}: {report.imported} imported, {report.updated} updated, "
         f"{report.unchanged} unchanged, {len({p.row for p in report.invalid})} rows invalid"

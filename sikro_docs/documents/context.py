@@ -46,6 +46,8 @@ class KindSpec:
     variables: tuple[str, ...]  # common + the kind's own
     own_variables: tuple[str, ...] = ()
     facts: dict = field(default_factory=dict, hash=False, compare=False)
+    # application fields a final document cannot do without -> their column header
+    requires: dict = field(default_factory=dict, hash=False, compare=False)
 
     def as_json(self) -> dict:
         return {
@@ -73,6 +75,7 @@ def load_kinds() -> dict[str, KindSpec]:
             number=raw.get("number", "optional"), qr=bool(raw.get("qr", True)),
             page_numbers=bool(raw.get("page_numbers", False)), variables=common + own, own_variables=own,
             facts=raw.get("facts", {}),
+            requires=raw.get("requires", {}),
         )
     return kinds
 
@@ -205,6 +208,13 @@ def permit_validity(profile: dict, issued: dt.date, str_valid_until: dt.date | N
     return until
 
 
+def _check_required(spec: KindSpec, application: dict, draft: bool) -> None:
+    missing = [label for name, label in spec.requires.items() if not application.get(name)]
+    if missing and not draft:
+        raise SikroError(f"{spec.kind}: {application.get('registration_number')} has no "
+                         f"{' and no '.join(missing)}; fill it in the workbook and import it again")
+
+
 def build_context(ws: Workspace, kind: str, application: dict, document: dict) -> dict:
     """The template context of one document of `kind`.
 
@@ -221,6 +231,7 @@ def build_context(ws: Workspace, kind: str, application: dict, document: dict) -
     app = application
     registration = _text(app.get("registration_number"))
 
+    _check_required(spec, app, draft)
     number = document.get("number")
     if draft:
         nomor = "DRAF"

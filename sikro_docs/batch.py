@@ -1,0 +1,387 @@
+"""Batches: one document of a kind for many applications, numbered, rendered, converted.
+
+The flow of `sikro batch FILE --doc KIND` (and of `sikro generate KIND REF...`,
+which starts at step 2 with registered applications):
+
+1. import the workbook as `sikro import` does: its valid rows are applications;
+2. keep the applications the kind applies to (`applies` in document_kinds.toml);
+3. for each one, in this order of preference:
+   - reuse the document already issued (a re-run issues nothing new),
+   - or render a draft (watermarked DRAF, no number, nothing recorded),
+   - or issue it: the context is checked first (so a data error costs no
+     number), then `numbering.issue_document` takes the number and, with the
+     number known, the QR token is signed and the DOCX rendered;
+4. convert every DOCX to PDF/A in one converter pool (PDFs are derivatives:
+   a crash after step 3 leaves numbered DOCX files whose PDFs the next run
+   makes);
+5. file the PDFs into the archive, write the results workbook and, with
+   `merge`, one PDF of the whole batch for printing.
+
+One failing row or document never stops the batch: it is reported with a
+one-line message and the batch goes on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from sqlalchemy import select
+
+from . import convert, db, numbering, registry, verification
+from .documents import build_context, check_template, render_document, template_path
+from .documents import get_kind as template_kind
+from .errors import SikroError
+from .excel_safe import write_row
+from .fsutil import atomic_write_bytes
+from .models import Application, Event
+from .workspace import Workspace
+
+# Which applications a kind applies to (document_kinds.toml `applies`), and
+# what a skipped row is told.
+APPLIES: dict[str, tuple[Callable[[dict], bool], Callable[[dict], str]]] = {
+    "any": (lambda a: True, lambda a: ""),
+    "complete": (lambda a: a["complete"],
+                 lambda a: "berkas tidak lengkap (" + ", ".join(a["missing"]) + "): "
+                           "it gets a checklist-return, not this document"),
+    "incomplete": (lambda a: not a["complete"], lambda a: "berkas lengkap: nothing to return"),
+    "approved": (lambda a: a["decision"] == "Disetujui",
+                 lambda a: f"Keputusan is {a['decision'] or 'empty'}, not Disetujui"),
+    "rejected": (lambda a: a["decision"] == "Ditolak",
+                 lambda a: f"Keputusan is {a['decision'] or 'empty'}, not Ditolak"),
+}
+
+
+@dataclass
+class DocResult:
+    row: int | None
+    application: str
+    kind: str
+    status: str  # issued | existing | skipped | failed | draft
+    number: str | None = None
+    docx: Path | None = None
+    pdf: Path | None = None
+    message: str = ""
+    document_id: int | None = field(default=None, repr=False)
+
+    def as_json(self) -> dict:
+        return {
+            "row": self.row, "application": self.application, "kind": self.kind,
+            "status": self.status, "number": self.number,
+            "docx": str(self.docx) if self.docx else None,
+            "pdf": str(self.pdf) if self.pdf else None, "message": self.message,
+        }
+
+
+@dataclass
+class BatchReport:
+    kind: str
+    documents: list[DocResult] = field(default_factory=list)
+    import_report: registry.ImportReport | None = None
+    results_file: Path | None = None
+    merged_pdf: Path | None = None
+    notes: list[str] = field(default_factory=list)  # e.g. "LibreOffice is not installed ..."
+
+    @property
+    def ok(self) -> bool:
+        invalid = self.import_report is not None and self.import_report.invalid
+        return not invalid and all(d.status != "failed" for d in self.documents)
+
+    def as_json(self) -> dict:
+        data = {"documents": [d.as_json() for d in self.documents],
+                "results_file": str(self.results_file) if self.results_file else None,
+                "merged_pdf": str(self.merged_pdf) if self.merged_pdf else None,
+                "notes": self.notes}
+        if self.import_report is not None:
+            data["import"] = self.import_report.as_json()
+        return data
+
+
+@dataclass(frozen=True)
+class Options:
+    pdf: bool = False
+    draft: bool = False
+    merge: bool = False
+    reissue: bool = False
+    on: dt.date | None = None  # the documents' date; default: today in the office
+    actor: str = "sikro"
+
+
+# --------------------------------------------------------------------------- entry points
+
+
+def run_batch(ws: Workspace, source: Path, kind: str, options: Options, progress=None) -> BatchReport:
+    """`sikro batch`: import SOURCE, then make a KIND document for each row it applies to."""
+    numbering.document_kind(kind)  # an unknown kind fails before anything is imported
+    imported = registry.import_file(ws, source, actor=options.actor)
+    report = produce(ws, kind, imported.applications, options, progress, label=source.stem)
+    report.import_report = imported
+    return report
+
+
+def generate(ws: Workspace, kind: str, refs: list[str], options: Options, progress=None) -> BatchReport:
+    """`sikro generate`: make a KIND document for registered applications."""
+    numbering.document_kind(kind)
+    with db.session(ws) as sess:
+        targets = [(None, registry.find_application(sess, ref).id) for ref in refs]
+    return produce(ws, kind, targets, options, progress, label="generate")
+
+
+def generate_documents(ws: Workspace, kind: str, application_ids: list[int], *, pdf: bool = True,
+                       draft: bool = False, reissue: bool = False, on: dt.date | None = None,
+                       facts: dict[int, dict] | None = None, actor: str = "sikro",
+                       progress=None) -> BatchReport:
+    """For the workflow: documents of KIND for applications by id, with per-application facts."""
+    options = Options(pdf=pdf, draft=draft, reissue=reissue, on=on, actor=actor)
+    targets = [(None, app_id) for app_id in application_ids]
+    return produce(ws, kind, targets, options, progress, label=kind, facts=facts or {})
+
+
+# --------------------------------------------------------------------------- the pipeline
+
+
+def produce(ws: Workspace, kind: str, targets: list[tuple[int | None, int]], options: Options,
+            progress=None, *, label: str, facts: dict[int, dict] | None = None) -> BatchReport:
+    on = options.on or office_today(ws)
+    report = BatchReport(kind=kind)
+    template_problem = _template_problem(ws, kind)
+    for row, app_id in targets:
+        result = _one_document(ws, kind, row, app_id, on, options, (facts or {}).get(app_id, {}),
+                               template_problem)
+        report.documents.append(result)
+        if progress:
+            progress(result)
+    if options.pdf:
+        _convert(ws, report, progress)
+        _file_into_archive(ws, report)
+    report.results_file = write_results(ws, report, label)
+    if options.merge:
+        report.merged_pdf = merge_pdfs(ws, report, label)
+    return report
+
+
+def _template_problem(ws: Workspace, kind: str) -> str:
+    """One line naming what is wrong with the template the batch would use, or ""."""
+    try:
+        path = template_path(ws, kind)
+        problems = check_template(path, kind)
+    except SikroError as err:
+        return str(err)
+    if not problems:
+        return ""
+    more = f" (and {len(problems) - 1} more: sikro templates check {path})" if len(problems) > 1 else ""
+    return f"template {path} is broken: {problems[0]}{more}"
+
+
+def office_today(ws: Workspace) -> dt.date:
+    return dt.datetime.now(numbering.office_timezone(ws.profile)).date()
+
+
+def _one_document(ws, kind, row, app_id, on, options: Options, facts: dict,
+                  template_problem: str) -> DocResult:
+    with db.session(ws) as sess:
+        app = sess.get(Application, app_id)
+        application = registry.describe(app)
+        existing = numbering.find_issued(sess, app_id, kind)
+    result = DocResult(row=row, application=application["registration_number"], kind=kind, status="failed")
+    rule = numbering.document_kind(kind).applies
+    applies, why_not = APPLIES[rule]
+    if not applies(application):
+        result.status, result.message = "skipped", why_not(application)
+        return result
+    if template_problem:  # a broken template fails every row before any number is taken
+        result.message = template_problem
+        return result
+    try:
+        if options.draft:
+            return _draft(ws, kind, app, application, on, facts, result)
+        if existing is not None and not options.reissue:
+            return _existing(ws, existing, result)
+        if existing is not None:
+            _void_for_reissue(ws, existing, options.actor)
+        return _issue(ws, kind, app, application, on, facts, options.actor, result)
+    except SikroError as err:
+        result.status, result.message = "failed", str(err)
+        return result
+
+
+def _existing(ws: Workspace, document, result: DocResult) -> DocResult:
+    files = [ws.root / f for f in document.files]
+    result.status, result.number, result.document_id = "existing", document.number, document.id
+    result.docx = next((f for f in files if f.suffix == ".docx"), None)
+    result.pdf = next((f for f in files if f.suffix == ".pdf"), None)
+    if result.docx is None or not result.docx.exists():
+        result.status = "failed"
+        result.message = (f"document {document.number or document.uid} was issued but its DOCX is gone; "
+                          "make it again with --reissue")
+    return result
+
+
+def _void_for_reissue(ws: Workspace, document, actor: str) -> None:
+    with db.session(ws, write=True) as sess:
+        numbering.void_document(sess, ws, sess.get(numbering.Document, document.id),
+                                "diterbitkan ulang (reissued)", actor)
+
+
+def _draft(ws, kind, app, application, on, facts, result: DocResult) -> DocResult:
+    fake = {**facts, "number": None, "date": on, "uid": "", "short_code": "", "qr_png": None,
+            "draft": True}
+    context = build_context(ws, kind, application, fake)
+    path = output_path(ws, kind, None, application, draft=True)
+    render_document(ws, kind, context, path)
+    result.status, result.docx = "draft", path
+    result.message = "draft: no number was taken"
+    return result
+
+
+def _issue(ws, kind, app, application, on, facts, actor, result: DocResult) -> DocResult:
+    # Check the data before a number is taken: a missing reason or
+    # recommendation must not leave a voided number behind.
+    probe = {**facts, "number": "0", "date": on, "uid": "", "short_code": "", "qr_png": None}
+    build_context(ws, kind, application, probe)
+    spec = numbering.document_kind(kind)
+
+    def make_files(document) -> list[Path]:
+        return [_render_final(ws, kind, app, application, document, facts)]
+
+    document = numbering.issue_document(
+        ws, kind=kind, application_id=app.id, on=on, actor=actor, produce=make_files,
+        subject=_fill(spec.subject, application), addressee=_fill(spec.addressee, application),
+    )
+    result.status, result.number, result.document_id = "issued", document.number, document.id
+    result.docx = ws.root / document.files[0]
+    return result
+
+
+def _fill(template: str, application: dict) -> str:
+    words = {"nama": application["name"], "registrasi": application["registration_number"],
+             "tempat_kerja": application["workplace_name"], "str": application["str_number"]}
+    return template.format_map(words) if template else ""
+
+
+def _render_final(ws, kind, app, application, document, facts) -> Path:
+    verify = {"uid": document.uid, "short_code": verification.short_code(document.uid), "qr_png": None}
+    if template_kind(kind).qr:
+        token = verification.sign_document(ws, document, app)
+        verify["qr_png"] = verification.make_qr_png(token.url)
+        verify["short_code"] = token.short_code
+    context = build_context(ws, kind, application, {
+        **facts, **verify, "number": document.number, "date": document.date, "draft": False,
+    })
+    path = output_path(ws, kind, document.number, application)
+    return render_document(ws, kind, context, path)
+
+
+# --------------------------------------------------------------------------- files
+
+
+def slug(text: str, limit: int = 60) -> str:
+    """A file-name-safe ASCII form: 'Dra. Ros'ina & Co' -> 'dra-rosina-co'."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower().replace("'", "")).strip("-")[:limit] or "x"
+
+
+def output_path(ws: Workspace, kind: str, number: str | None, application: dict,
+                draft: bool = False) -> Path:
+    """out/<kind>/<number>_<applicant>.docx; drafts under out/draf/<kind>/."""
+    folder = ws.out_dir / "draf" / kind if draft else ws.out_dir / kind
+    key = number or application["registration_number"]
+    return folder / f"{slug(key)}_{slug(application['name'], 40)}.docx"
+
+
+def _convert(ws: Workspace, report: BatchReport, progress) -> None:
+    """PDF/A for every DOCX of the batch that has none yet, in one converter pool."""
+    todo = [d for d in report.documents if d.docx is not None and (d.pdf is None or not d.pdf.exists())]
+    if not todo:
+        return
+    try:
+        results = convert.convert_batch([d.docx for d in todo])
+    except (convert.LibreOfficeMissing, convert.LibreOfficeBroken) as err:
+        report.notes.append(str(err))
+        return
+    for doc, outcome in zip(todo, results):
+        if outcome.ok:
+            doc.pdf = outcome.pdf
+            _record_pdf(ws, doc)
+        else:
+            doc.status, doc.message = "failed", outcome.message
+
+
+def _record_pdf(ws: Workspace, doc: DocResult) -> None:
+    if doc.document_id is None:  # a draft: nothing is recorded
+        return
+    relative = str(doc.pdf.relative_to(ws.root)) if doc.pdf.is_relative_to(ws.root) else str(doc.pdf)
+    with db.session(ws, write=True) as sess:
+        document = sess.get(numbering.Document, doc.document_id)
+        if relative not in document.files:
+            document.files = [*document.files, relative]
+            sess.add(Event(application_id=document.application_id, actor="sikro",
+                           action="document.converted", details={"uid": document.uid, "pdf": relative}))
+
+
+def _file_into_archive(ws: Workspace, report: BatchReport) -> None:
+    try:
+        from .archive import file_document
+    except ImportError:  # TODO(archive): the archive capability is being built
+        return
+    for doc in report.documents:
+        if doc.pdf is not None and doc.document_id is not None and doc.status in ("issued", "existing"):
+            try:
+                file_document(ws, doc.document_id, [doc.pdf])
+            except SikroError as err:
+                report.notes.append(f"{doc.pdf.name}: not filed in the archive: {err}")
+
+
+RESULT_HEADERS = ["Baris", "No Registrasi", "Jenis", "Status", "Nomor", "DOCX", "PDF", "Pesan"]
+
+
+def write_results(ws: Workspace, report: BatchReport, label: str) -> Path:
+    """The results workbook: each row's status, number and files (values written as data)."""
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    path = ws.out_dir / "hasil" / f"hasil-{slug(label, 30)}-{report.kind}-{stamp}.xlsx"
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Hasil"
+    write_row(sheet, RESULT_HEADERS, font=Font(bold=True))
+    for d in report.documents:
+        write_row(sheet, [d.row, d.application, d.kind, d.status, d.number,
+                          str(d.docx) if d.docx else None, str(d.pdf) if d.pdf else None, d.message])
+    for column, width in zip("ABCDEFGH", (7, 24, 22, 10, 40, 60, 60, 60)):
+        sheet.column_dimensions[column].width = width
+    sheet.freeze_panes = "A2"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    from io import BytesIO
+
+    buffer = BytesIO()
+    book.save(buffer)
+    return atomic_write_bytes(path, buffer.getvalue())
+
+
+def merge_pdfs(ws: Workspace, report: BatchReport, label: str) -> Path | None:
+    """One PDF of every document of the batch, in row order, for printing."""
+    from pypdf import PdfWriter
+
+    pdfs = [d.pdf for d in report.documents if d.pdf is not None and d.pdf.exists()]
+    if not pdfs:
+        return None
+    writer = PdfWriter()
+    for pdf in pdfs:
+        writer.append(str(pdf))
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    path = ws.out_dir / "cetak" / f"gabungan-{slug(label, 30)}-{report.kind}-{stamp}.pdf"
+    from io import BytesIO
+
+    buffer = BytesIO()
+    writer.write(buffer)
+    return atomic_write_bytes(path, buffer.getvalue())
+
+
+def pending_application_ids(ws: Workspace) -> list[int]:
+    with db.session(ws) as sess:
+        return list(sess.scalars(select(Application.id).order_by(Application.id)))

@@ -1,0 +1,162 @@
+"""`sikro batch` and `sikro generate`: real DOCX, real LibreOffice PDF/A, real QR codes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+
+import pytest
+from pypdf import PdfReader
+from test_intake_support import make_workbook, valid_record
+
+from conftest import assert_no_traceback
+from sikro_docs.convert import pdfa_part
+from sikro_docs.verification import read_qr_codes, verify_input
+
+SPECIAL_NAME = "Dra. Ros'ina & <Co> \"Séptiani\""
+RECOMMENDATION = {"nomor_rekomendasi": "440/0122/DINKES/VIII/2026", "tanggal_rekomendasi": dt.date(2026, 8, 20)}
+
+
+def rows():
+    approved = valid_record(no_registrasi=None, nama=SPECIAL_NAME, keputusan="Disetujui", **RECOMMENDATION)
+    approved2 = valid_record(no_registrasi=None, nama="Hotman Simanjuntak, A.Md.RO", nik="1211012111880003",
+                             tanggal_lahir="21-11-1988", jenis_kelamin="L", keputusan="Disetujui",
+                             **RECOMMENDATION)
+    rejected = valid_record(no_registrasi=None, nama="Jonni Solin, A.Md.RO", nik="1211123001900004",
+                            tanggal_lahir="30-01-1990", jenis_kelamin="L", keputusan="Ditolak",
+                            alasan_penolakan="Tempat kerja belum memiliki izin optik", **RECOMMENDATION)
+    incomplete = valid_record(no_registrasi=None, nama="Maria Br Ginting, A.Md.RO", nik="1211044812960005",
+                              tanggal_lahir="08-12-1996", jenis_kelamin="P", npwp="T")
+    return [approved, approved2, rejected, incomplete]
+
+
+@pytest.fixture
+def book(tmp_path):
+    return make_workbook(tmp_path / "permohonan.xlsx", rows())
+
+
+def register_rows(workspace, register):
+    con = sqlite3.connect(workspace.db_path)
+    return con.execute("select seq, number, status, reason from register_entries where register = ? "
+                       "order by seq", (register,)).fetchall()
+
+
+def pdf_text(path) -> str:
+    return "\n".join(page.extract_text() or "" for page in PdfReader(str(path)).pages)
+
+
+def test_permit_batch_makes_numbered_pdfa_with_a_qr_that_verifies(book, sikro, ws_args, workspace):
+    result = sikro("batch", book, "--doc", "permit", "--pdf", "--json", *ws_args, timeout=300)
+    assert result.code == 0, result.err
+    docs = result.json()["documents"]
+    assert [d["status"] for d in docs] == ["issued", "issued", "skipped", "skipped"]
+    assert docs[2]["message"] == "Keputusan is Ditolak, not Disetujui"
+    first = docs[0]
+    assert first["row"] == 2 and first["number"] == "500.16.7.2/0001/SIKRO/DPMPTSPK/" + str(dt.date.today().year)
+    text = pdf_text(first["pdf"])
+    assert first["number"] in text and "Ros'ina & <Co>" in text and "Séptiani" in text
+    assert pdfa_part(first["pdf"]) == ("2", "B")
+    [code] = read_qr_codes(first["pdf"])
+    assert code.startswith("HTTPS://") and "/V/" in code
+    verdict = verify_input(workspace, first["pdf"])
+    assert verdict.status == "valid" and verdict.number == first["number"]
+    assert "1211014503910002" not in code  # never the NIK
+    assert [r[:3] for r in register_rows(workspace, "izin")] == [
+        (1, first["number"], "used"), (2, docs[1]["number"], "used")]
+    results = result.json()["results_file"]
+    assert results.endswith(".xlsx")
+
+
+def test_rerun_issues_nothing_new(book, sikro, ws_args, workspace):
+    first = sikro("batch", book, "--doc", "rejection", "--pdf", "--json", *ws_args, timeout=300).json()
+    again = sikro("batch", book, "--doc", "rejection", "--pdf", "--json", *ws_args, timeout=300)
+    assert again.code == 0
+    before = [d for d in first["documents"] if d["status"] == "issued"]
+    after = [d for d in again.json()["documents"] if d["status"] == "existing"]
+    assert [(d["number"], d["pdf"]) for d in before] == [(d["number"], d["pdf"]) for d in after]
+    assert len(register_rows(workspace, "surat-keluar")) == 1
+    assert "Tempat kerja belum memiliki izin optik" in pdf_text(after[0]["pdf"])
+
+
+def test_reissue_voids_the_old_number_with_a_reason(book, sikro, ws_args, workspace):
+    sikro("batch", book, "--doc", "rejection", *ws_args)
+    result = sikro("generate", "rejection", "1211123001900004", "--reissue", "--json", *ws_args)
+    assert result.code == 0, result.err
+    rows_ = register_rows(workspace, "surat-keluar")
+    assert [(seq, status) for seq, _, status, _ in rows_] == [(1, "void"), (2, "used")]
+    assert "reissued" in rows_[0][3]
+    assert sikro("register", "verify", *ws_args).code == 0
+
+
+def test_draft_consumes_nothing_and_says_draf(book, sikro, ws_args, workspace):
+    result = sikro("batch", book, "--doc", "permit", "--draft", "--pdf", "--json", *ws_args, timeout=300)
+    assert result.code == 0, result.err
+    drafts = [d for d in result.json()["documents"] if d["status"] == "draft"]
+    assert len(drafts) == 2 and all(d["number"] is None for d in drafts)
+    assert "/draf/" in drafts[0]["docx"]
+    assert "DRAF" in pdf_text(drafts[0]["pdf"])
+    assert register_rows(workspace, "izin") == []
+    count = sqlite3.connect(workspace.db_path).execute("select count(*) from documents").fetchone()[0]
+    assert count == 0
+
+
+def test_receipts_only_for_complete_files_with_progress_qr(book, sikro, ws_args, workspace):
+    result = sikro("batch", book, "--doc", "receipt", "--pdf", "--json", *ws_args, timeout=300)
+    docs = result.json()["documents"]
+    assert [d["status"] for d in docs] == ["issued", "issued", "issued", "skipped"]
+    assert "NPWP" in docs[3]["message"]
+    text = pdf_text(docs[0]["pdf"])
+    assert "REG/00001/SIKRO/" in text
+    [code] = read_qr_codes(docs[0]["pdf"])
+    assert "/P/" in code
+    returned = sikro("generate", "checklist-return", "1211044812960005", "--json", *ws_args).json()
+    assert returned["documents"][0]["status"] == "issued"
+
+
+def test_merge_writes_one_pdf_of_the_batch(book, sikro, ws_args):
+    result = sikro("batch", book, "--doc", "permit", "--merge", "--json", *ws_args, timeout=300)
+    merged = result.json()["merged_pdf"]
+    assert merged and len(PdfReader(merged).pages) == 2
+
+
+def test_broken_template_fails_every_row_and_takes_no_number(book, sikro, ws_args, workspace):
+    from docx import Document
+
+    from sikro_docs.documents import template_path
+
+    doc = Document(str(template_path(workspace, "rejection")))
+    doc.add_paragraph("{{ pemohon.namaa }}")
+    doc.save(str(workspace.templates_dir / "rejection.docx"))
+    result = sikro("batch", book, "--doc", "rejection", "--json", *ws_args)
+    assert result.code == 1
+    [failed] = [d for d in result.json()["documents"] if d["status"] == "failed"]
+    assert "pemohon.namaa" in failed["message"] and "rejection.docx" in failed["message"]
+    assert register_rows(workspace, "surat-keluar") == []
+    assert_no_traceback(result)
+
+
+def test_a_row_with_missing_data_fails_alone_and_takes_no_number(tmp_path, sikro, ws_args, workspace):
+    records = rows()
+    records[1] = {**records[1], "nomor_rekomendasi": None, "tanggal_rekomendasi": None}
+    book = make_workbook(tmp_path / "p.xlsx", records)
+    result = sikro("batch", book, "--doc", "permit", "--json", *ws_args)
+    assert result.code == 1
+    statuses = [d["status"] for d in result.json()["documents"]]
+    assert statuses[:2] == ["issued", "failed"]
+    assert [r[2] for r in register_rows(workspace, "izin")] == ["used"]
+
+
+def test_without_libreoffice_docx_is_made_and_the_note_says_how_to_install(book, sikro, ws_args):
+    result = sikro("batch", book, "--doc", "permit", "--pdf", "--json", *ws_args,
+                   env={"SIKRO_SOFFICE": "/nonexistent/soffice"})
+    report = result.json()
+    assert all(d["docx"] and d["pdf"] is None for d in report["documents"] if d["status"] == "issued")
+    assert any("apt-get install" in note for note in report["notes"])
+
+
+def test_unusable_workbook_exits_2(tmp_path, sikro, ws_args):
+    bad = tmp_path / "rusak.xlsx"
+    bad.write_bytes(b"PK\x03\x04 not really")
+    result = sikro("batch", bad, "--doc", "permit", *ws_args)
+    assert result.code == 2 and "rusak.xlsx" in result.err
+    assert_no_traceback(result)
