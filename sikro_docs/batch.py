@@ -24,7 +24,10 @@ one-line message and the batch goes on.
 from __future__ import annotations
 
 import datetime as dt
+import os
+import queue
 import re
+import threading
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -151,14 +154,17 @@ def produce(ws: Workspace, kind: str, targets: list[tuple[int | None, int]], opt
     on = options.on or office_today(ws)
     report = BatchReport(kind=kind)
     template_problem = _template_problem(ws, kind)
-    for row, app_id in targets:
-        result = _one_document(ws, kind, row, app_id, on, options, (facts or {}).get(app_id, {}),
-                               template_problem)
-        report.documents.append(result)
-        if progress:
-            progress(result)
+    with BackgroundConverter(enabled=options.pdf) as converter:
+        for row, app_id in targets:
+            result = _one_document(ws, kind, row, app_id, on, options, (facts or {}).get(app_id, {}),
+                                   template_problem)
+            report.documents.append(result)
+            converter.add(result)
+            if progress:
+                progress(result)
+    report.notes += converter.notes
     if options.pdf:
-        _convert(ws, report, progress)
+        _record_pdfs(ws, report)
         _file_into_archive(ws, report)
     report.results_file = write_results(ws, report, label)
     if options.merge:
@@ -295,34 +301,84 @@ def output_path(ws: Workspace, kind: str, number: str | None, application: dict,
     return folder / f"{slug(key)}_{slug(application['name'], 40)}.docx"
 
 
-def _convert(ws: Workspace, report: BatchReport, progress) -> None:
-    """PDF/A for every DOCX of the batch that has none yet, in one converter pool."""
-    todo = [d for d in report.documents if d.docx is not None and (d.pdf is None or not d.pdf.exists())]
-    if not todo:
-        return
-    try:
-        results = convert.convert_batch([d.docx for d in todo])
-    except (convert.LibreOfficeMissing, convert.LibreOfficeBroken) as err:
-        report.notes.append(str(err))
-        return
-    for doc, outcome in zip(todo, results):
-        if outcome.ok:
-            doc.pdf = outcome.pdf
-            _record_pdf(ws, doc)
-        else:
-            doc.status, doc.message = "failed", outcome.message
+class BackgroundConverter:
+    """Converts the batch's DOCX files to PDF/A while the batch goes on rendering.
+
+    LibreOffice is the slow part of a batch; feeding it in rounds of
+    `ROUND` files from a thread overlaps its work with our rendering,
+    instead of adding the two. A round is large enough that each soffice
+    start (worth about ten documents) is shared by a full chunk.
+    """
+
+    ROUND = convert.MAX_CHUNK * (os.cpu_count() or 1)
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self.notes: list[str] = []
+        self._queue: queue.Queue = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name="sikro-batch-pdf", daemon=True)
+
+    def __enter__(self) -> BackgroundConverter:
+        if self.enabled:
+            self._thread.start()
+        return self
+
+    def add(self, result: DocResult) -> None:
+        if self.enabled and result.docx is not None and (result.pdf is None or not result.pdf.exists()):
+            self._queue.put(result)
+
+    def __exit__(self, *exc) -> None:
+        if self.enabled:
+            self._queue.put(None)  # no more documents
+            self._thread.join()
+
+    def _run(self) -> None:
+        try:
+            with convert.ConverterPool() as pool:
+                self._convert_rounds(pool)
+        except (convert.LibreOfficeMissing, convert.LibreOfficeBroken) as err:
+            self.notes.append(str(err))
+            self._drain()
+
+    def _convert_rounds(self, pool: convert.ConverterPool) -> None:
+        finished = False
+        while not finished:
+            batch, finished = self._next_round()
+            if batch:
+                for doc, outcome in zip(batch, pool.convert([d.docx for d in batch])):
+                    if outcome.ok:
+                        doc.pdf = outcome.pdf
+                    else:
+                        doc.status, doc.message = "failed", outcome.message
+
+    def _next_round(self) -> tuple[list[DocResult], bool]:
+        """Up to ROUND documents; waits for the first, then takes what is there."""
+        batch: list[DocResult] = []
+        while len(batch) < self.ROUND:
+            item = self._queue.get()
+            if item is None:
+                return batch, True
+            batch.append(item)
+            if len(batch) >= self.ROUND // 2 and self._queue.empty():
+                break
+        return batch, False
+
+    def _drain(self) -> None:
+        while self._queue.get() is not None:
+            pass
 
 
-def _record_pdf(ws: Workspace, doc: DocResult) -> None:
-    if doc.document_id is None:  # a draft: nothing is recorded
-        return
-    relative = str(doc.pdf.relative_to(ws.root)) if doc.pdf.is_relative_to(ws.root) else str(doc.pdf)
+def _record_pdfs(ws: Workspace, report: BatchReport) -> None:
+    """Add each new PDF to its document's files, in one transaction for the batch."""
+    made = [d for d in report.documents if d.pdf is not None and d.document_id is not None]
     with db.session(ws, write=True) as sess:
-        document = sess.get(numbering.Document, doc.document_id)
-        if relative not in document.files:
-            document.files = [*document.files, relative]
-            sess.add(Event(application_id=document.application_id, actor="sikro",
-                           action="document.converted", details={"uid": document.uid, "pdf": relative}))
+        for doc in made:
+            document = sess.get(numbering.Document, doc.document_id)
+            relative = os.path.relpath(doc.pdf, ws.root)
+            if relative not in document.files:
+                document.files = [*document.files, relative]
+                sess.add(Event(application_id=document.application_id, actor="sikro",
+                               action="document.converted", details={"uid": document.uid, "pdf": relative}))
 
 
 def _file_into_archive(ws: Workspace, report: BatchReport) -> None:
