@@ -1,0 +1,59 @@
+"""`sikro serve`: the public verification page that documents' QR codes open.
+
+Run it behind the office's HTTPS reverse proxy on the verification host
+(`[verification] base_url` of the profile).
+"""
+
+from __future__ import annotations
+
+import os
+
+import click
+
+from ..web.app import RATE_LIMIT_ENV, rate_limit_setting
+from ..web.security import RateLimit
+from ..workspace import ENV_VAR
+from . import workspace_option
+
+APP_FACTORY = "sikro_docs.web.app:app_from_environment"
+
+
+def _check_rate_limit(ctx, param, value):
+    if value is None:
+        return None
+    try:
+        RateLimit.parse(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+    return value
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Worker processes (one per CPU core serves the most verifications).")
+@click.option("--rate-limit", callback=_check_rate_limit, metavar="N/SECONDS",
+              help="Requests per client address, e.g. 30/10s (default: [web] rate_limit of the profile, "
+                   "else 30/10s; each worker counts on its own). 'off' only for benchmarks.")
+@click.option("--forwarded-allow-ips", default="127.0.0.1", show_default=True,
+              help="Proxies trusted to give the client's address (X-Forwarded-For), for the rate limit.")
+@click.option("--access-log/--no-access-log", default=False, show_default=True,
+              help="Log every request (its path holds the document's code: personal data).")
+@workspace_option
+def serve_cmd(ws, host, port, workers, rate_limit, forwarded_allow_ips, access_log):
+    """Serve the verification page: /V/<code> (documents), /P/<code> (receipts), /kode (short codes)."""
+    import uvicorn
+
+    limit = rate_limit_setting(ws, rate_limit) if rate_limit else rate_limit_setting(ws)
+    # Worker processes build the app themselves (APP_FACTORY): they learn the workspace and the limit here.
+    os.environ[ENV_VAR] = str(ws.root)
+    os.environ[RATE_LIMIT_ENV] = str(limit) if limit else "off"
+    click.echo(f"sikro: serving {ws.root} on http://{host}:{port} "
+               f"({workers} worker{'s' if workers > 1 else ''}, rate limit {limit or 'off'})", err=True)
+    uvicorn.run(APP_FACTORY, factory=True, host=host, port=port, workers=workers,
+                forwarded_allow_ips=forwarded_allow_ips, access_log=access_log, server_header=False,
+                log_level="warning" if not access_log else "info")
+
+
+COMMANDS = [serve_cmd]
