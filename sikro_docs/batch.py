@@ -38,6 +38,7 @@ from openpyxl.styles import Font
 from sqlalchemy import select
 
 from . import convert, db, numbering, registry, verification
+from .archive import file_document
 from .documents import build_context, check_template, render_document, template_path
 from .documents import get_kind as template_kind
 from .errors import SikroError
@@ -382,16 +383,15 @@ def _record_pdfs(ws: Workspace, report: BatchReport) -> None:
 
 
 def _file_into_archive(ws: Workspace, report: BatchReport) -> None:
-    try:
-        from .archive import file_document
-    except ImportError:  # TODO(archive): the archive capability is being built
-        return
     for doc in report.documents:
         if doc.pdf is not None and doc.document_id is not None and doc.status in ("issued", "existing"):
             try:
-                file_document(ws, doc.document_id, [doc.pdf])
+                filing = file_document(ws, doc.document_id, [doc.pdf])
             except SikroError as err:
                 report.notes.append(f"{doc.pdf.name}: not filed in the archive: {err}")
+                continue
+            report.notes += [f"{o.path}: not filed in the archive: {o.message}"
+                             for o in filing.files if o.status not in ("filed", "duplicate")]
 
 
 RESULT_HEADERS = ["Baris", "No Registrasi", "Jenis", "Status", "Nomor", "DOCX", "PDF", "Pesan"]

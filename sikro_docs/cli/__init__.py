@@ -54,9 +54,9 @@ def cli():
 
 
 def _register_commands() -> None:
-    from . import documents, intake, registers, serve, templates, verify, workspace_cmds
+    from . import archive, documents, intake, registers, serve, templates, verify, workspace_cmds
 
-    for module in (workspace_cmds, intake, registers, documents, templates, verify, serve):
+    for module in (workspace_cmds, intake, registers, documents, templates, verify, serve, archive):
         for command in module.COMMANDS:
             cli.add_command(command)
 

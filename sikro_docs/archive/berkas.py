@@ -1,0 +1,158 @@
+"""What a berkas is: its number, folder, metadata, and how that metadata reads in bag-info.txt.
+
+bag-info.txt holds everything needed to rebuild the index (labels below);
+never the full NIK: it is protected personal data, so only a masked form.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field, replace
+
+from ..models import Application
+from ..workspace import Workspace
+from .bags import BagContent, VERSION_KEY, safe_name
+from .retention import STAGE_ACTIVE, retention_dates, rule_for
+
+DEFAULT_CLASSIFICATION = "500.16.7.2"
+LOCATION_PARTS = ("room", "cabinet", "shelf", "box", "folder")
+# How a location reads, part by part ("Ruang Arsip 1, Lemari 2, Rak 3, Boks 12, Map 4").
+LOCATION_WORDS = {"room": "", "cabinet": "Lemari", "shelf": "Rak", "box": "Boks", "folder": "Map"}
+
+# bag-info.txt labels; the standard BagIt ones first (RFC 8493 §2.2.2).
+LABELS = {
+    "berkas_number": "External-Identifier",
+    "title": "External-Description",
+    "registration_number": "Sikro-Registration-Number",
+    "classification": "Sikro-Classification",
+    "name": "Sikro-Applicant-Name",
+    "nik_masked": "Sikro-NIK-Masked",
+    "workplace": "Sikro-Workplace",
+    "date_start": "Sikro-Date-Start",
+    "date_end": "Sikro-Date-End",
+    "active_until": "Sikro-Retention-Active-Until",
+    "inactive_until": "Sikro-Retention-Inactive-Until",
+    "final_fate": "Sikro-Final-Fate",
+    "stage": "Sikro-Stage",
+}
+DOCUMENT_LABEL = "Sikro-Document-Number"
+LOCATION_LABELS = {part: f"Sikro-Location-{part.capitalize()}" for part in LOCATION_PARTS}
+DATE_FIELDS = ("date_start", "date_end", "active_until", "inactive_until")
+
+
+def mask_nik(nik: str) -> str:
+    """Region code and serial stay (they help a clerk tell people apart); the birth date goes."""
+    digits = "".join(ch for ch in str(nik or "") if ch.isdigit())
+    if len(digits) != 16:
+        return "*" * 16
+    return digits[:6] + "******" + digits[12:]
+
+
+def berkas_number_for(registration_number: str) -> str:
+    return safe_name(registration_number, fallback="berkas")
+
+
+def classification_of(ws: Workspace) -> str:
+    archive = ws.profile.get("archive", {})
+    registrasi = ws.profile.get("registers", {}).get("registrasi", {})
+    return archive.get("classification") or registrasi.get("classification") or DEFAULT_CLASSIFICATION
+
+
+@dataclass
+class BerkasMeta:
+    berkas_number: str
+    registration_number: str
+    classification: str
+    title: str
+    name: str
+    nik_masked: str
+    workplace: str
+    date_start: dt.date
+    date_end: dt.date
+    active_until: dt.date
+    inactive_until: dt.date
+    final_fate: str
+    stage: str = STAGE_ACTIVE
+    document_numbers: list[str] = field(default_factory=list)
+    location: dict[str, str] | None = None
+    application_id: int | None = None
+
+    @property
+    def year(self) -> int:
+        return self.date_start.year
+
+    @property
+    def rel_path(self) -> str:
+        return f"{self.year}/{safe_name(self.classification)}/{self.berkas_number}"
+
+    def with_document(self, number: str | None, on: dt.date | None) -> BerkasMeta:
+        """The metadata once a document (numbered `number`, dated `on`) is in the berkas."""
+        numbers = list(self.document_numbers)
+        if number and number not in numbers:
+            numbers.append(number)
+        end = max(self.date_end, on) if on else self.date_end
+        active, inactive, fate = retention_dates(self.classification, end)
+        return replace(self, document_numbers=numbers, date_end=end, active_until=active,
+                       inactive_until=inactive, final_fate=fate)
+
+    def to_info(self, ws_profile: dict, version: str) -> list[tuple[str, str]]:
+        office = ws_profile.get("office", {})
+        rule = rule_for(self.classification)
+        info = [
+            ("Source-Organization", office.get("short_name", "")),
+            ("Bagging-Date", dt.date.today().isoformat()),
+            ("Bag-Software-Agent", "sikro-docs (https://pypi.org/project/bagit/ compatible)"),
+        ]
+        for attr, label in LABELS.items():
+            value = getattr(self, attr)
+            info.append((label, value.isoformat() if isinstance(value, dt.date) else str(value)))
+        info += [(DOCUMENT_LABEL, number) for number in self.document_numbers]
+        info.append(("Sikro-Retention-Rule", f"{rule.code or 'default'} {rule.description}: "
+                     f"{rule.active_years} tahun aktif, {rule.inactive_years} tahun inaktif, {rule.fate}"))
+        for part in LOCATION_PARTS:
+            if self.location:
+                info.append((LOCATION_LABELS[part], self.location.get(part, "")))
+        info.append((VERSION_KEY, version))
+        return info
+
+    @classmethod
+    def from_bag(cls, content: BagContent) -> BerkasMeta:
+        values = {attr: content.get(label) for attr, label in LABELS.items()}
+        for name in DATE_FIELDS:
+            values[name] = _date(values[name])
+        location = {part: content.get(LOCATION_LABELS[part]) for part in LOCATION_PARTS}
+        return cls(**values, document_numbers=content.get_all(DOCUMENT_LABEL),
+                   location=location if any(location.values()) else None)
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        return dt.date(1970, 1, 1)  # unreadable in the bag: shows as an odd date, never crashes reindex
+
+
+def meta_for_application(ws: Workspace, app: Application) -> BerkasMeta:
+    """A new berkas for an application (retention counted from its date until more is filed)."""
+    code = classification_of(ws)
+    start = app.application_date
+    active, inactive, fate = retention_dates(code, start)
+    return BerkasMeta(
+        berkas_number=berkas_number_for(app.registration_number),
+        registration_number=app.registration_number, classification=code,
+        title=f"Permohonan SIKRO a.n. {app.name}", name=app.name, nik_masked=mask_nik(app.nik),
+        workplace=f"{app.workplace_name}, {app.workplace_address}", date_start=start, date_end=start,
+        active_until=active, inactive_until=inactive, final_fate=fate, application_id=app.id,
+    )
+
+
+def location_line(location: dict[str, str] | None) -> str:
+    if not location or not any(location.values()):
+        return "location of the paper original not recorded (sikro archive place)"
+    parts = []
+    for part in LOCATION_PARTS:
+        value = (location.get(part) or "").strip()
+        if value:
+            word = LOCATION_WORDS[part]
+            parts.append(value if not word or value.lower().startswith(word.lower()) else f"{word} {value}")
+    return ", ".join(parts)

@@ -1,0 +1,70 @@
+"""PREMIS-style events of a berkas: what happened, when, by whom, with what outcome.
+
+An event is written twice: as a line of the bag's `premis-events.jsonl`
+(so the bag carries its own history and `reindex` can rebuild it) and as
+a row of the append-only `archive_events` table. Both carry the same
+uuid, so a rebuild adds only the rows that are missing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .bags import now_iso
+from .tables import ArchiveEvent
+
+# PREMIS eventType values used here (PREMIS controlled vocabulary names).
+INGESTION = "ingestion"
+FIXITY_CHECK = "fixity check"
+VALIDATION = "validation"
+LOCATION_CHANGE = "location change"  # not PREMIS vocabulary: where the paper original sits
+RETENTION_ACTION = "retention action"
+DERIVATION = "derivation"  # OCR text made from an original (PREMIS "derivation")
+METADATA_MODIFICATION = "metadata modification"
+
+SUCCESS, FAILURE = "success", "failure"
+
+
+def new_event(event_type: str, *, agent: str, outcome: str = SUCCESS, objects=(), **detail) -> dict:
+    return {
+        "eventIdentifier": str(uuid.uuid4()),
+        "eventType": event_type,
+        "eventDateTime": now_iso(),
+        "eventOutcome": outcome,
+        "linkingAgent": agent,
+        "linkingObjects": list(objects),
+        "eventDetail": detail,
+    }
+
+
+def record_events(session: Session, berkas_number: str, events: list[dict]) -> int:
+    """Add the events the table lacks (by uuid); returns how many were added."""
+    if not events:
+        return 0
+    ids = [e.get("eventIdentifier") for e in events]
+    known = set(session.scalars(select(ArchiveEvent.uuid).where(ArchiveEvent.uuid.in_(ids))))
+    added = 0
+    for event in events:
+        ident = event.get("eventIdentifier")
+        if not ident or ident in known:
+            continue
+        session.add(ArchiveEvent(
+            uuid=ident, berkas_number=berkas_number, at=_parse_time(event.get("eventDateTime")),
+            type=str(event.get("eventType", "")), agent=str(event.get("linkingAgent", "")),
+            outcome=str(event.get("eventOutcome", "")),
+            detail={"objects": event.get("linkingObjects", []), **(event.get("eventDetail") or {})},
+        ))
+        known.add(ident)
+        added += 1
+    return added
+
+
+def _parse_time(text) -> dt.datetime:
+    try:
+        return dt.datetime.fromisoformat(str(text))
+    except ValueError:
+        return dt.datetime.now(dt.timezone.utc)

@@ -1,0 +1,378 @@
+"""Filing files into berkas: one atomic bag change, then the index, then (only then) success.
+
+Order of a filing, and why:
+1. under the archive lock, finish whatever a killed process left (`recover`);
+2. hash every incoming file; one already in the archive is a duplicate;
+3. build and swap in the bag's next version (bags.stage_and_swap): from
+   here the files are safely on disk, fsynced, in the manifest;
+4. index the bag in the database;
+5. drop the staging leftovers. A crash between 3 and 5 leaves an intent
+   that the next command's `recover` completes (swap, index, drop).
+Only after 4 is a file reported "filed" and may its source be removed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from sqlalchemy import delete, select
+
+from .. import db
+from ..errors import SikroError
+from ..models import Application
+from ..numbering import Document
+from ..workspace import Workspace
+from . import ocr
+from .bags import (
+    NewPayload, archive_lock, discard_staging, pending_stagings, read_bag, safe_name, sha256_file,
+    stage_and_swap, swap_in,
+)
+from .berkas import BerkasMeta, berkas_number_for, meta_for_application
+from .events import DERIVATION, INGESTION, new_event
+from .index import index_bag
+from .tables import ArchiveFile, Berkas, Unmatched
+
+FILED, UNMATCHED, DUPLICATE, FAILED = "filed", "unmatched", "duplicate", "failed"
+ORIGIN_FOLDERS = {"scan": "scans", "generated": "documents", "manual": "manual"}
+DEFAULT_AGENT = "sikro-docs"
+
+
+@dataclass
+class Incoming:
+    """A file to be filed, and what it is."""
+
+    source: Path
+    origin: str  # scan | generated | manual
+    kind: str | None = None
+    number: str | None = None
+    uid: str | None = None
+    on: dt.date | None = None
+    text: str = ""
+    text_source: str | None = None  # None: OCR pending
+
+
+@dataclass
+class FileOutcome:
+    path: str
+    status: str
+    berkas: str | None = None
+    number: str | None = None
+    message: str = ""
+    stored: str | None = None  # path inside the bag
+    sha256: str | None = None
+
+    def as_json(self) -> dict:
+        return {"path": self.path, "status": self.status, "berkas": self.berkas,
+                "number": self.number, "message": self.message}
+
+
+@dataclass
+class FilingResult:
+    berkas: str | None
+    files: list[FileOutcome] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(f.status in (FILED, DUPLICATE) for f in self.files)
+
+
+# --------------------------------------------------------------------------- recovery
+
+
+def recover(ws: Workspace, *, locked: bool = False) -> int:
+    """Complete or discard what killed processes left in .staging; returns how many were completed."""
+    root = ws.archive_dir
+    if not (root / ".staging").is_dir():
+        return 0
+    if locked:
+        return _recover_locked(ws)
+    with archive_lock(root):
+        return _recover_locked(ws)
+
+
+def _recover_locked(ws: Workspace) -> int:
+    root, done = ws.archive_dir, 0
+    for staging, target in pending_stagings(root):
+        if target is None:
+            discard_staging(staging)  # never reached its commit point: as if it never began
+            continue
+        swap_in(root, staging)
+        if (root / target / "bagit.txt").is_file():
+            with db.session(ws, write=True) as session:
+                index_bag(session, root, root / target)
+        discard_staging(staging)
+        done += 1
+    return done
+
+
+# --------------------------------------------------------------------------- the berkas of a thing
+
+
+def current_meta(ws: Workspace, meta: BerkasMeta) -> BerkasMeta:
+    """The berkas's metadata as its bag has it (location, stage, numbers), else `meta` for a new one."""
+    bag = ws.archive_dir / meta.rel_path
+    if (bag / "bagit.txt").is_file():
+        found = BerkasMeta.from_bag(read_bag(bag))
+        return replace(found, application_id=meta.application_id)
+    return meta
+
+
+def meta_for_ref(ws: Workspace, ref: str) -> tuple[BerkasMeta, Document | None]:
+    """REF: a registration number, a document (permit, letter) number, or a berkas number."""
+    ref = ref.strip()
+    with db.session(ws) as session:
+        app = session.scalars(select(Application).where(Application.registration_number == ref)).first()
+        if app is not None:
+            return current_meta(ws, meta_for_application(ws, app)), None
+        documents = session.scalars(select(Document).where(Document.number == ref)).all()
+        if len(documents) > 1:
+            raise SikroError(f"{ref} names more than one document; give the registration number instead")
+        if documents and documents[0].application_id is not None:
+            app = session.get(Application, documents[0].application_id)
+            return current_meta(ws, meta_for_application(ws, app)), documents[0]
+        berkas = _berkas_named(session, ref)
+        if berkas is not None:
+            return BerkasMeta.from_bag(read_bag(ws.archive_dir / berkas.path)), None
+    raise SikroError(f"no application, document or berkas has the number {ref!r}")
+
+
+def _berkas_named(session, ref: str) -> Berkas | None:
+    return session.scalars(select(Berkas).where(
+        (Berkas.berkas_number == ref) | (Berkas.berkas_number == berkas_number_for(ref))
+        | (Berkas.registration_number == ref))).first()
+
+
+# --------------------------------------------------------------------------- filing
+
+
+def file_into(ws: Workspace, meta: BerkasMeta, items: list[Incoming], *, agent: str = DEFAULT_AGENT,
+              events: list[dict] | None = None, update=None) -> list[FileOutcome]:
+    """File `items` (and record `events`) into the berkas `meta` describes; one bag change.
+
+    `update(meta) -> meta` changes the metadata (a location, a stage) under
+    the lock, on what the bag holds at that moment.
+    """
+    root = ws.archive_dir
+    with archive_lock(root):
+        _recover_locked(ws)
+        meta = current_meta(ws, meta)
+        if update is not None:
+            meta = update(meta)
+        outcomes, accepted = _sort_out_duplicates(ws, meta, items)
+        if not accepted and not events:
+            return outcomes
+        try:
+            stored = _commit(ws, meta, accepted, list(events or []), agent)
+        except (OSError, SikroError) as exc:
+            for item, outcome in accepted:
+                outcome.status, outcome.message = FAILED, f"not filed: {exc}"
+            return outcomes
+        for (item, outcome), path in zip(accepted, stored):
+            outcome.status, outcome.stored = FILED, path
+            outcome.message = f"filed in {meta.berkas_number} as {path}"
+    return outcomes
+
+
+def _sort_out_duplicates(ws, meta, items) -> tuple[list[FileOutcome], list[tuple[Incoming, FileOutcome]]]:
+    outcomes, accepted, seen = [], [], {}
+    with db.session(ws) as session:
+        for item in items:
+            outcome = FileOutcome(path=str(item.source), status=FAILED, berkas=meta.berkas_number,
+                                  number=item.number)
+            outcomes.append(outcome)
+            try:
+                outcome.sha256, _size = sha256_file(item.source)
+            except OSError as exc:
+                outcome.message = f"cannot be read: {exc.strerror or exc}"
+                continue
+            known = session.scalars(select(ArchiveFile).where(ArchiveFile.sha256 == outcome.sha256)).first()
+            if known is not None:
+                where = session.get(Berkas, known.berkas_id)
+                outcome.status, outcome.berkas = DUPLICATE, where.berkas_number
+                outcome.stored = f"{where.path}/{known.path}"
+                outcome.message = f"already in the archive: {where.berkas_number}/{known.path}"
+            elif outcome.sha256 in seen:
+                outcome.status = DUPLICATE
+                outcome.message = f"same content as {seen[outcome.sha256]} in this batch"
+            else:
+                seen[outcome.sha256] = item.source.name
+                accepted.append((item, outcome))
+    return outcomes, accepted
+
+
+def _commit(ws: Workspace, meta: BerkasMeta, accepted, events: list[dict], agent: str) -> list[str]:
+    root = ws.archive_dir
+    bag = root / meta.rel_path
+    taken = set(read_bag(bag).manifest) if bag.is_dir() else set()
+    if bag.is_dir():
+        taken |= {str(p.relative_to(bag)) for p in (bag / "data").rglob("*")} if (bag / "data").is_dir() else set()
+    payload, manifest, stored = [], {}, []
+    for item, outcome in accepted:
+        rel = _stored_name(item, taken)
+        taken.add(rel)
+        payload.append(NewPayload(rel=rel, sha256=outcome.sha256, source=item.source))
+        manifest[rel] = outcome.sha256
+        events.append(_ingestion_event(item, rel, outcome.sha256, agent))
+        if item.text:
+            events.append(_add_text(item.text, item.text_source, rel, payload, manifest, agent))
+        meta = meta.with_document(item.number, item.on)
+        stored.append(rel)
+    version = uuid.uuid4().hex
+    staged = stage_and_swap(root, meta.rel_path, version=version, info=meta.to_info(ws.profile, version),
+                            manifest_add=manifest, payload=payload, events_add=events)
+    shas = [o.sha256 for _i, o in accepted]
+    with db.session(ws, write=True) as session:
+        index_bag(session, root, root / meta.rel_path)
+        if shas:
+            session.execute(delete(Unmatched).where(Unmatched.sha256.in_(shas)))
+    staged.finish()
+    return stored
+
+
+def _stored_name(item: Incoming, taken: set[str]) -> str:
+    folder = ORIGIN_FOLDERS.get(item.origin, "other")
+    suffix = item.source.suffix.lower() or (".pdf" if ocr.is_pdf(item.source) else "")
+    if item.kind or item.number:
+        stem = safe_name("_".join(x for x in (item.kind, item.number or item.uid) if x))
+    else:
+        stem = safe_name(item.source.stem)
+    rel, n = f"data/{folder}/{stem}{suffix}", 1
+    while rel in taken:
+        n += 1
+        rel = f"data/{folder}/{stem}_{n}{suffix}"
+    return rel
+
+
+def text_path_for(rel: str) -> str:
+    return "data/text/" + rel[len("data/"):] + ".txt"
+
+
+def _add_text(text: str, source: str | None, rel: str, payload, manifest, agent: str) -> dict:
+    import hashlib
+
+    data = text.encode("utf-8")
+    digest = hashlib.sha256(data).hexdigest()
+    text_rel = text_path_for(rel)
+    payload.append(NewPayload(rel=text_rel, sha256=digest, data=data))
+    manifest[text_rel] = digest
+    return new_event(DERIVATION, agent=agent, objects=[rel, text_rel], path=text_rel, sha256=digest,
+                     derived_from=rel, text_source=source, origin="text")
+
+
+def _ingestion_event(item: Incoming, rel: str, sha256: str, agent: str) -> dict:
+    return new_event(
+        INGESTION, agent=agent, objects=[rel], path=rel, sha256=sha256, size=item.source.stat().st_size,
+        origin=item.origin, kind=item.kind, number=item.number, uid=item.uid,
+        date=item.on.isoformat() if item.on else None, source_name=item.source.name,
+        text_source=None if item.text else item.text_source,
+    )
+
+
+# --------------------------------------------------------------------------- entry points
+
+
+def incoming_with_text(source: Path, origin: str, **facts) -> Incoming:
+    """An Incoming with the text a PDF already carries (OCR, if needed, comes later)."""
+    text, source_kind = ocr.text_layer(source)
+    if source_kind is None and not (ocr.is_pdf(source) or source.suffix.lower() in ocr.IMAGE_SUFFIXES):
+        source_kind = ocr.NO_TEXT  # e.g. a DOCX: nothing to OCR
+    return Incoming(source=source, origin=origin, text=text if source_kind == ocr.PDF_TEXT else "",
+                    text_source=source_kind, **facts)
+
+
+def file_document(ws: Workspace, document_id: int, paths, *, agent: str = DEFAULT_AGENT) -> FilingResult:
+    """File the files of an issued document (its PDF) into its application's berkas.
+
+    The batch calls this right after the PDF is made. Paths may be relative
+    to the workspace (as Document.files holds them). Originals are copied,
+    never moved or modified.
+    """
+    with db.session(ws) as session:
+        document = session.get(Document, document_id)
+        if document is None:
+            raise SikroError(f"no document with id {document_id}")
+        app = session.get(Application, document.application_id) if document.application_id else None
+        if app is None:
+            raise SikroError(f"document {document.uid} belongs to no application; it has no berkas")
+    items = []
+    for path in paths:
+        source = Path(path) if Path(path).is_absolute() else ws.root / path
+        if not source.is_file():
+            raise SikroError(f"{source}: no such file to file into the archive")
+        items.append(incoming_with_text(source, "generated", kind=document.kind, number=document.number,
+                                        uid=document.uid, on=document.date))
+    meta = meta_for_application(ws, app)
+    return FilingResult(meta.berkas_number, file_into(ws, meta, items, agent=agent))
+
+
+def file_by_ref(ws: Workspace, path: Path, ref: str, *, kind: str | None = None,
+                agent: str = DEFAULT_AGENT) -> FilingResult:
+    """`sikro archive add FILE --ref REF`: file a file by hand."""
+    path = Path(path)
+    if not path.is_file():
+        raise SikroError(f"{path}: no such file")
+    meta, document = meta_for_ref(ws, ref)
+    facts = {"kind": kind or (document.kind if document else None),
+             "number": document.number if document else None,
+             "uid": document.uid if document else None, "on": document.date if document else None}
+    item = incoming_with_text(path, "manual", **facts)
+    return FilingResult(meta.berkas_number, file_into(ws, meta, [item], agent=agent))
+
+
+# --------------------------------------------------------------------------- OCR derivatives
+
+
+def ocr_pending_files(ws: Workspace, *, agent: str = DEFAULT_AGENT, limit: int | None = None) -> list[str]:
+    """OCR archived originals that have no text yet; each text is added as a derivative.
+
+    OCR reads the archived copy (read-only) and may take seconds a page, so
+    it runs after filing: a crash here loses no scan, only the text, which
+    the next run makes.
+    """
+    with db.session(ws) as session:
+        query = (select(ArchiveFile, Berkas).join(Berkas, Berkas.id == ArchiveFile.berkas_id)
+                 .where(ArchiveFile.role == "original", ArchiveFile.text_source.is_(None))
+                 .order_by(ArchiveFile.id))
+        pending = session.execute(query.limit(limit) if limit else query).all()
+    if not pending:
+        return []
+    problem = ocr.tesseract_status()
+    if problem:
+        return [f"{len(pending)} file(s) without searchable text: {problem}"]
+    notes, by_berkas = [], {}
+    for file, berkas in pending:
+        source = ws.archive_dir / berkas.path / file.path
+        try:
+            text = ocr.ocr_file(source)
+        except (SikroError, OSError) as exc:
+            text = ""
+            notes.append(f"{berkas.berkas_number}/{file.path}: {exc}")
+        by_berkas.setdefault(berkas.berkas_number, (berkas, []))[1].append((file.path, text))
+    for berkas, texts in by_berkas.values():
+        _add_texts(ws, berkas, texts, agent)
+    return notes + [f"OCR made searchable text for {len(pending)} file(s)"]
+
+
+def _add_texts(ws: Workspace, berkas: Berkas, texts: list[tuple[str, str]], agent: str) -> None:
+    root = ws.archive_dir
+    with archive_lock(root):
+        _recover_locked(ws)
+        bag = root / berkas.path
+        content = read_bag(bag)
+        payload, manifest, events = [], {}, []
+        for rel, text in texts:
+            if text_path_for(rel) in content.manifest:
+                continue  # another run made it meanwhile
+            events.append(_add_text(text, ocr.OCR, rel, payload, manifest, agent))
+        if not events:
+            return
+        meta = BerkasMeta.from_bag(content)
+        version = uuid.uuid4().hex
+        staged = stage_and_swap(root, berkas.path, version=version, info=meta.to_info(ws.profile, version),
+                                manifest_add=manifest, payload=payload, events_add=events)
+        with db.session(ws, write=True) as session:
+            index_bag(session, root, bag)
+        staged.finish()

@@ -1,0 +1,209 @@
+"""The archive index: rows rebuilt from a bag, full-text search (SQLite FTS5, bm25).
+
+`index_bag` is the one way rows get into the index, whether a file was
+just filed, a crashed filing is recovered, or everything is rebuilt after
+the database was lost: what the bag says is what the index holds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import delete, select, text
+from sqlalchemy.orm import Session
+
+from ..errors import SikroError
+from ..models import utcnow
+from .bags import BagContent, read_bag
+from .berkas import LOCATION_PARTS, BerkasMeta, location_line
+from .events import DERIVATION, INGESTION, record_events
+from .tables import ArchiveFile, Berkas, Location
+
+TEXT_DIR = "data/text/"
+MAX_BODY_CHARS = 400_000  # per berkas: enough for every page of a case file, bounded for the index
+# bm25 weights of the FTS columns: numbers, names, workplace, body (document text).
+WEIGHTS = (10.0, 5.0, 3.0, 1.0)
+DEFAULT_LIMIT = 20
+
+
+def index_bag(session: Session, root: Path, bag: Path) -> Berkas:
+    """Make the index say what the bag at `bag` says (berkas, files, location, events, text)."""
+    content = read_bag(bag)
+    meta = BerkasMeta.from_bag(content)
+    berkas = _upsert_berkas(session, meta, str(bag.relative_to(root)), content)
+    session.execute(delete(ArchiveFile).where(ArchiveFile.berkas_id == berkas.id))
+    for row in _file_rows(berkas.id, bag, content):
+        session.add(row)
+    _set_location(session, berkas.id, meta.location)
+    record_events(session, meta.berkas_number, content.events)
+    _index_text(session, berkas, bag, content)
+    return berkas
+
+
+def _upsert_berkas(session: Session, meta: BerkasMeta, rel: str, content: BagContent) -> Berkas:
+    berkas = session.scalars(select(Berkas).where(Berkas.berkas_number == meta.berkas_number)).first()
+    if berkas is None:
+        berkas = Berkas(berkas_number=meta.berkas_number)
+        session.add(berkas)
+    for name in ("registration_number", "classification", "title", "name", "nik_masked", "workplace",
+                 "date_start", "date_end", "active_until", "inactive_until", "final_fate", "stage",
+                 "document_numbers"):
+        setattr(berkas, name, getattr(meta, name))
+    berkas.year, berkas.path = meta.year, rel
+    berkas.version = content.get("Sikro-Bag-Version")
+    berkas.application_id = berkas.application_id or _application_id(session, meta.registration_number)
+    berkas.updated_at = utcnow()
+    session.flush()
+    return berkas
+
+
+def _application_id(session: Session, registration_number: str) -> int | None:
+    from ..models import Application
+
+    return session.scalar(select(Application.id).where(Application.registration_number == registration_number))
+
+
+def _file_rows(berkas_id: int, bag: Path, content: BagContent) -> list[ArchiveFile]:
+    """One row per manifest entry; what it is comes from its ingestion / derivation event."""
+    facts: dict[str, dict] = {}
+    for event in content.events:
+        detail = event.get("eventDetail") or {}
+        if event.get("eventType") in (INGESTION, DERIVATION) and detail.get("path"):
+            facts[detail["path"]] = {**detail, "at": event.get("eventDateTime")}
+    texts = {f["derived_from"]: f.get("text_source") for f in facts.values() if f.get("derived_from")}
+    rows = []
+    for path, digest in sorted(content.manifest.items()):
+        fact = facts.get(path, {})
+        file = bag / path
+        rows.append(ArchiveFile(
+            berkas_id=berkas_id, path=path, sha256=digest, size=file.stat().st_size if file.is_file() else 0,
+            role="derivative" if fact.get("derived_from") else "original",
+            origin=fact.get("origin", "unknown"), kind=fact.get("kind"),
+            document_number=fact.get("number"), document_uid=fact.get("uid"),
+            source_name=fact.get("source_name"),
+            text_source=texts.get(path, fact.get("text_source")), derived_from=fact.get("derived_from"),
+            filed_at=_when(fact.get("at")),
+        ))
+    return rows
+
+
+def _when(text) -> dt.datetime:
+    try:
+        return dt.datetime.fromisoformat(str(text))
+    except ValueError:
+        return utcnow()
+
+
+def _set_location(session: Session, berkas_id: int, location: dict | None) -> None:
+    row = session.get(Location, berkas_id)
+    if not location:
+        if row is not None:
+            session.delete(row)
+        return
+    row = row or Location(berkas_id=berkas_id)
+    for part in LOCATION_PARTS:
+        setattr(row, part, location.get(part, ""))
+    row.updated_at = utcnow()
+    session.add(row)
+
+
+def _body_text(bag: Path, content: BagContent) -> str:
+    parts, total = [], 0
+    for path in sorted(p for p in content.manifest if p.startswith(TEXT_DIR)):
+        try:
+            chunk = (bag / path).read_text("utf-8", errors="replace")
+        except OSError:
+            continue  # missing on disk: the audit reports it; the index simply lacks its words
+        parts.append(chunk[: MAX_BODY_CHARS - total])
+        total += len(parts[-1])
+        if total >= MAX_BODY_CHARS:
+            break
+    return "\n".join(parts)
+
+
+def _index_text(session: Session, berkas: Berkas, bag: Path, content: BagContent) -> None:
+    if session.get_bind().dialect.name != "sqlite":
+        return
+    put_fts_row(session, berkas.id, numbers=" ".join([berkas.berkas_number, berkas.registration_number,
+                                                      *berkas.document_numbers]),
+                names=f"{berkas.name} {berkas.title}", workplace=berkas.workplace,
+                body=_body_text(bag, content))
+
+
+def put_fts_row(session: Session, rowid: int, *, numbers: str, names: str, workplace: str, body: str) -> None:
+    session.execute(text("DELETE FROM archive_fts WHERE rowid = :id"), {"id": rowid})
+    session.execute(
+        text("INSERT INTO archive_fts (rowid, numbers, names, workplace, body) VALUES (:id, :n, :m, :w, :b)"),
+        {"id": rowid, "n": numbers, "m": names, "w": workplace, "b": body},
+    )
+
+
+# --------------------------------------------------------------------------- searching
+
+_TERM = re.compile(r"\w+", re.UNICODE)
+
+
+def fts_query(query: str) -> str:
+    """A person's words as a safe FTS5 query: every word quoted (no operators), prefix-matched.
+
+    Splitting on non-word characters the way the unicode61 tokenizer does
+    keeps "REG/00001/SIKRO/2026" a phrase of its parts; quoting means
+    AND, OR, NEAR, "*", "(" or ":" typed by a person are just text.
+    """
+    groups = []
+    for chunk in query.split():
+        words = _TERM.findall(chunk)
+        if words:
+            phrase = " ".join(words).replace('"', '""')
+            groups.append(f'"{phrase}"*')
+    return " ".join(groups)
+
+
+@dataclass
+class Hit:
+    berkas_number: str
+    registration_number: str
+    name: str
+    classification: str
+    kurun: str
+    location: str
+    path: str
+    rank: float
+
+    def as_json(self) -> dict:
+        return dict(self.__dict__)
+
+
+def search(session: Session, query: str, *, limit: int = DEFAULT_LIMIT) -> list[Hit]:
+    if session.get_bind().dialect.name != "sqlite":
+        raise SikroError("archive search needs the SQLite database (FTS5); this workspace uses another one")
+    match = fts_query(query)
+    if not match:
+        raise SikroError("give at least one word or number to search for")
+    rows = session.execute(text(
+        "SELECT b.berkas_number, b.registration_number, b.name, b.classification, b.date_start, b.date_end, "
+        "b.path, bm25(archive_fts, :w0, :w1, :w2, :w3) AS rank, "
+        "l.room, l.cabinet, l.shelf, l.box, l.folder "
+        "FROM archive_fts JOIN archive_berkas b ON b.id = archive_fts.rowid "
+        "LEFT JOIN archive_locations l ON l.berkas_id = b.id "
+        "WHERE archive_fts MATCH :q ORDER BY rank LIMIT :limit"
+    ), {"q": match, "limit": limit, **{f"w{i}": w for i, w in enumerate(WEIGHTS)}}).all()
+    return [_hit(row) for row in rows]
+
+
+def _hit(row) -> Hit:
+    location = dict(zip(LOCATION_PARTS, row[8:13])) if row[8] is not None else None
+    return Hit(berkas_number=row[0], registration_number=row[1], name=row[2], classification=row[3],
+               kurun=kurun_waktu(_as_date(row[4]), _as_date(row[5])), location=location_line(location),
+               path=row[6], rank=round(float(row[7]), 4))
+
+
+def _as_date(value) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+
+
+def kurun_waktu(start: dt.date, end: dt.date) -> str:
+    return str(start.year) if start.year == end.year else f"{start.year}–{end.year}"

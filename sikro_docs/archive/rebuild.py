@@ -1,0 +1,59 @@
+"""`sikro archive reindex`: the index and locations rebuilt from the bags alone.
+
+After the database is lost, the bags still say everything the archive
+index holds (bag-info.txt, manifest, premis-events.jsonl, the text
+derivatives). Index rows of berkas whose bag is gone are removed; the
+append-only event rows stay (they are evidence).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import delete, select, text
+
+from .. import db
+from ..workspace import Workspace
+from .bags import archive_lock, find_bags
+from .filing import _recover_locked
+from .index import index_bag
+from .tables import ArchiveFile, Berkas, Location
+
+BATCH = 200  # bags per transaction: a crash loses little work, commits stay few
+
+
+@dataclass
+class ReindexReport:
+    bags: int = 0
+    removed: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+def reindex(ws: Workspace) -> ReindexReport:
+    root, report = ws.archive_dir, ReindexReport()
+    with archive_lock(root):
+        _recover_locked(ws)
+        bags = list(find_bags(root))
+        seen = set()
+        for start in range(0, len(bags), BATCH):
+            with db.session(ws, write=True) as session:
+                for bag in bags[start:start + BATCH]:
+                    try:
+                        seen.add(index_bag(session, root, bag).id)
+                        report.bags += 1
+                    except (OSError, ValueError, KeyError) as exc:
+                        report.problems.append(f"{bag}: not indexed ({exc})")
+        report.removed = _drop_vanished(ws, seen)
+    return report
+
+
+def _drop_vanished(ws: Workspace, seen: set[int]) -> list[str]:
+    with db.session(ws, write=True) as session:
+        gone = [b for b in session.scalars(select(Berkas)) if b.id not in seen]
+        for berkas in gone:
+            session.execute(delete(ArchiveFile).where(ArchiveFile.berkas_id == berkas.id))
+            session.execute(delete(Location).where(Location.berkas_id == berkas.id))
+            if session.get_bind().dialect.name == "sqlite":
+                session.execute(text("DELETE FROM archive_fts WHERE rowid = :id"), {"id": berkas.id})
+            session.delete(berkas)
+        return [b.berkas_number for b in gone]

@@ -1,0 +1,165 @@
+"""Helpers of the archive tests: issued documents with real signed QR codes, papers, bad scans, the CLI.
+
+Documents are created directly in the registry (as the verification tests
+do) because the batch is built separately; the paper is an A4 page at
+200 dpi with the QR pasted at its printed size. Nothing is mocked.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image, ImageDraw, ImageFilter
+
+from sikro_docs import db, numbering
+from sikro_docs.models import Application
+from sikro_docs.verification import make_qr_png, sign_document
+
+MM_PER_INCH = 25.4
+ON = dt.date(2026, 3, 7)
+
+
+@dataclass
+class Issued:
+    document_id: int
+    number: str
+    registration_number: str
+    url: str
+
+
+def make_permit(ws, *, name: str = "Rina Sitanggang, A.Md.RO", workplace: str = "Optik Terang",
+                kind: str = "permit", on: dt.date = ON) -> Issued:
+    """An application (numbered from the registrasi register) and its issued, signed document."""
+    with db.session(ws, write=True) as session:
+        count = session.query(Application).count()
+        app = Application(
+            registration_number=f"(pending {count})", application_date=on - dt.timedelta(days=20),
+            name=name, nik=str(1211014503910002 + count), birth_place="Sidikalang",
+            birth_date=dt.date(1991, 3, 5), sex="P", address="Jl. Sisingamangaraja 10, Sidikalang",
+            phone="081234567890", education="D3 Refraksi Optisi", str_number=f"RO 00.02 {count:05d}",
+            str_valid_until=None, workplace_name=workplace, workplace_address="Jl. Pahlawan 2, Sidikalang",
+            checklist={}, status="issued", current_step=21,
+        )
+        session.add(app)
+        session.flush()
+        app.registration_number = numbering.allocate(session, ws, "registrasi", app.application_date,
+                                                     kind="registration", application_id=app.id).number
+        document = numbering.Document(uid=numbering.new_uid(), application_id=app.id, kind=kind, date=on,
+                                      status="issued", files=[])
+        session.add(document)
+        session.flush()
+        spec = numbering.document_kind(kind)
+        if spec.register:
+            numbering.allocate(session, ws, spec.register, on, kind=kind, application_id=app.id, document=document)
+        token = sign_document(ws, document, app, session=session)
+        return Issued(document.id, document.number, app.registration_number, token.url)
+
+
+def paper(path: Path, url: str, *, dpi: int = 200, words: str = "") -> Path:
+    """An A4 page at `dpi`: some text-like lines, a line of real words, the QR 27 mm wide."""
+    width, height = round(210 / MM_PER_INCH * dpi), round(297 / MM_PER_INCH * dpi)
+    page = Image.new("L", (width, height), 255)
+    draw = ImageDraw.Draw(page)
+    for i in range(20):
+        y = round((60 + i * 6) / MM_PER_INCH * dpi)
+        draw.rectangle([round(25 / MM_PER_INCH * dpi), y, round((90 + (i * 37) % 60) / MM_PER_INCH * dpi), y + 6], fill=40)
+    if words:
+        from PIL import ImageFont
+
+        draw.text((round(25 / MM_PER_INCH * dpi), round(30 / MM_PER_INCH * dpi)), words, fill=0,
+                  font=ImageFont.load_default(size=48))
+    size = round(27 / MM_PER_INCH * dpi)
+    qr = Image.open(io.BytesIO(make_qr_png(url))).convert("L").resize((size, size), Image.LANCZOS)
+    page.paste(qr, (round(30 / MM_PER_INCH * dpi), round(235 / MM_PER_INCH * dpi)))
+    page.save(path, "PDF", resolution=dpi)
+    return path
+
+
+def bad_scan(pdf: Path, out: Path, *, dpi: int = 200, angle: float = 2.0, blur: float = 1.0,
+             quality: int = 35, as_pdf: bool = False) -> Path:
+    """The printed page scanned badly: rendered at `dpi`, rotated, blurred, JPEG-compressed."""
+    import pypdfium2
+
+    doc = pypdfium2.PdfDocument(str(pdf))
+    image = doc[0].render(scale=dpi / 72).to_pil().convert("L")
+    doc.close()
+    image = image.rotate(angle, resample=Image.BICUBIC, expand=True, fillcolor=255)
+    image = image.filter(ImageFilter.GaussianBlur(blur))
+    if not as_pdf:
+        image.save(out, "JPEG", quality=quality)
+        return out
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=quality)
+    Image.open(buffer).save(out, "PDF", resolution=dpi)  # a scanner's PDF: one JPEG page
+    return out
+
+
+# `sikro` with the archive and verification commands registered (registering them in
+# cli/__init__.py is the integrator's step; this works before and after).
+RUNNER = (
+    "import sys; from sikro_docs.cli import cli, main, archive, verify; "
+    "[cli.add_command(c) for c in archive.COMMANDS + verify.COMMANDS if c.name not in cli.commands]; "
+    "main(sys.argv[1:])"
+)
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+    def json(self):
+        return json.loads(self.out)
+
+
+def command(*args) -> list[str]:
+    return [sys.executable, "-c", RUNNER, *map(str, args)]
+
+
+def run(*args, timeout: int = 120) -> Result:
+    env = {**os.environ}
+    env.pop("SIKRO_DEBUG", None)
+    proc = subprocess.run(command(*args), env=env, capture_output=True, text=True, timeout=timeout)
+    assert "Traceback" not in proc.stderr + proc.stdout, proc.stderr
+    return Result(proc.returncode, proc.stdout, proc.stderr)
+
+
+def bags(ws) -> list[Path]:
+    return sorted(p.parent for p in ws.archive_dir.glob("*/*/*/bagit.txt"))
+
+
+def assert_all_bags_valid(ws) -> None:
+    import bagit
+
+    for bag in bags(ws):
+        assert bagit.Bag(str(bag)).is_valid(), bag
+    staging = ws.archive_dir / ".staging"
+    assert not staging.exists() or not any(staging.iterdir()), list(staging.iterdir())
+
+
+def assert_index_matches_bags(ws) -> None:
+    """Every file of every manifest is in the index with its hash, and nothing else is."""
+    import sqlite3
+
+    from sikro_docs.archive.bags import read_manifest
+
+    on_disk = set()
+    for bag in bags(ws):
+        rel = str(bag.relative_to(ws.archive_dir))
+        on_disk |= {(rel, path, digest) for path, digest in read_manifest(bag / "manifest-sha256.txt").items()}
+    conn = sqlite3.connect(ws.db_path)
+    indexed = set(conn.execute("select b.path, f.path, f.sha256 from archive_files f "
+                               "join archive_berkas b on b.id = f.berkas_id").fetchall())
+    fts = conn.execute("select count(*) from archive_fts").fetchone()[0]
+    berkas = conn.execute("select count(*) from archive_berkas").fetchone()[0]
+    conn.close()
+    assert indexed == on_disk
+    assert fts == berkas == len(bags(ws))

@@ -1,0 +1,133 @@
+"""Audit (a flipped bit, a missing and an unexpected file), rebuild after losing the database,
+and filing processes killed with SIGKILL at random moments."""
+
+from __future__ import annotations
+
+import json
+import random
+import signal
+import sqlite3
+import subprocess
+import time
+
+import pytest
+from archive_support import (
+    assert_all_bags_valid, assert_index_matches_bags, bad_scan, bags, command, make_permit, paper, run,
+)
+
+
+@pytest.fixture
+def filed(workspace, tmp_path, ws_args):
+    """Two berkas with a scan each, placed on a shelf."""
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    for i, name in enumerate(("Rina Sitanggang", "Hotman Simanjuntak")):
+        permit = make_permit(workspace, name=name, workplace=f"Optik Nomor {i}")
+        bad_scan(paper(tmp_path / f"p{i}.pdf", permit.url), inbox / f"s{i}.jpg")
+    assert run("archive", "ingest", inbox, "--no-ocr", *ws_args).code == 0
+    placed = run("archive", "place", "REG/00001/SIKRO/2026", "--room", "Ruang Arsip 1", "--cabinet", "2",
+                 "--shelf", "3", "--box", "12", "--folder", "4", *ws_args)
+    assert placed.code == 0, placed.err
+    return workspace
+
+
+def test_audit_all_intact_records_a_fixity_event(filed, ws_args):
+    result = run("archive", "audit", "--json", *ws_args)
+    assert result.code == 0 and result.json()["intact"]
+    events = sqlite3.connect(filed.db_path).execute(
+        "select berkas_number, outcome from archive_events where type = 'fixity check'").fetchall()
+    assert sorted(events) == [("REG-00001-SIKRO-2026", "success"), ("REG-00002-SIKRO-2026", "success")]
+    assert_all_bags_valid(filed)
+
+
+def test_audit_finds_a_flipped_bit_a_missing_and_an_unexpected_file(filed, ws_args):
+    first, second = bags(filed)
+    [scan] = (first / "data" / "scans").iterdir()
+    data = bytearray(scan.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    scan.write_bytes(bytes(data))
+    [other] = (second / "data" / "scans").iterdir()
+    other.unlink()
+    (second / "data" / "stray.txt").write_text("dropped in by hand")
+    result = run("archive", "audit", "--json", *ws_args)
+    assert result.code == 1
+    report = {b["berkas"]: b for b in result.json()["bags"]}
+    assert report["REG-00001-SIKRO-2026"]["changed"] == [f"data/scans/{scan.name}"]
+    assert report["REG-00002-SIKRO-2026"]["missing"] == [f"data/scans/{other.name}"]
+    assert report["REG-00002-SIKRO-2026"]["unexpected"] == ["data/stray.txt"]
+    outcomes = sqlite3.connect(filed.db_path).execute(
+        "select outcome from archive_events where type = 'fixity check'").fetchall()
+    assert {o for (o,) in outcomes} == {"failure"}
+    assert scan.read_bytes() == bytes(data)  # the audit never "repairs" evidence
+    text = run("archive", "audit", *ws_args)
+    assert text.code == 1 and "changed" in text.out and "stray.txt" in text.out
+
+
+def test_append_only_archive_events(filed):
+    conn = sqlite3.connect(filed.db_path)
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        conn.execute("update archive_events set outcome = 'success'")
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        conn.execute("delete from archive_events")
+
+
+def test_rebuild_after_the_database_is_lost(filed, ws_args):
+    before = run("archive", "search", "hotman", "--json", *ws_args).json()
+    for suffix in ("", "-wal", "-shm"):
+        (filed.root / f"sikro.db{suffix}").unlink(missing_ok=True)
+    assert run("archive", "reindex", *ws_args).code == 0
+    located = run("archive", "locate", "REG/00001/SIKRO/2026", *ws_args)
+    assert located.code == 0
+    assert located.out.strip() == "REG/00001/SIKRO/2026: Ruang Arsip 1, Lemari 2, Rak 3, Boks 12, Map 4"
+    after = run("archive", "search", "hotman", "--json", *ws_args).json()
+    assert [h["berkas_number"] for h in after["hits"]] == [h["berkas_number"] for h in before["hits"]] \
+        == ["REG-00002-SIKRO-2026"]
+    by_number = run("archive", "locate", "REG-00002-SIKRO-2026", *ws_args)
+    assert by_number.code == 1 and "not recorded" in by_number.out
+    events = sqlite3.connect(filed.db_path).execute("select type from archive_events").fetchall()
+    assert {"ingestion", "location change"} <= {t for (t,) in events}
+    assert_index_matches_bags(filed)
+
+
+def test_any_query_text_is_safe(filed, ws_args):
+    from sikro_docs import db
+    from sikro_docs.archive import search
+    from sikro_docs.errors import SikroError
+
+    for query in ('"', "AND OR NOT", "nama*", "a:b", "(", "NEAR(x y)", "-", "💥", "' or 1=1 --", "REG/00001/SIKRO/2026"):
+        with db.session(filed) as session:
+            try:
+                search(session, query)
+            except SikroError as exc:  # a query of no words at all: a message, never an FTS error
+                assert "at least one word" in str(exc)
+    result = run("archive", "search", 'NEAR("rina" AND', "--json", *ws_args)
+    assert result.code == 0 and result.json()["hits"] == []
+    assert run("archive", "search", "REG/00001/SIKRO/2026", "--json", *ws_args).json()["hits"][0]["berkas_number"] \
+        == "REG-00001-SIKRO-2026"
+
+
+def test_ingest_killed_at_random_moments_leaves_every_bag_valid(workspace, tmp_path, ws_args):
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    for i in range(8):
+        permit = make_permit(workspace, name=f"Pemohon {i}")
+        bad_scan(paper(tmp_path / f"p{i}.pdf", permit.url), inbox / f"s{i}.jpg", blur=0.6)
+    rng = random.Random(8)
+    for attempt in range(4):
+        proc = subprocess.Popen(command("archive", "ingest", inbox, "--no-ocr", *ws_args),
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0.6, 2.0))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        after = run("archive", "audit", "--json", *ws_args)  # the next command recovers first
+        assert after.code == 0, after.out
+        assert_all_bags_valid(workspace)
+        assert_index_matches_bags(workspace)
+    final = run("archive", "ingest", inbox, "--no-ocr", "--json", *ws_args)
+    assert final.code == 0, final.out
+    assert not any(inbox.iterdir())  # every scan ended up filed exactly once
+    counts = sqlite3.connect(workspace.db_path).execute(
+        "select count(*), count(distinct sha256) from archive_files where origin = 'scan'").fetchone()
+    assert counts == (8, 8)
+    assert_all_bags_valid(workspace)
+    assert_index_matches_bags(workspace)
