@@ -22,7 +22,6 @@ $SIKRO_BUILTIN_TEMPLATES overrides both.
 
 from __future__ import annotations
 
-import io
 import os
 from functools import lru_cache
 from importlib import resources
@@ -33,6 +32,7 @@ from jinja2 import TemplateError, TemplateSyntaxError, UndefinedError
 from ..errors import SikroError
 from ..fsutil import atomic_write_bytes
 from ..workspace import Workspace
+from . import fastdocx
 from .check import closure, jinja_env, referenced_paths, syntax_problems, template_parts, unknown_paths
 from .context import declared_paths, get_kind, profile_section
 
@@ -118,52 +118,46 @@ WATERMARK_VML = """
 """
 
 
-def add_watermark(docx_document, text: str = "DRAF") -> None:
-    """A diagonal grey text watermark in every header part (all sections, first/even pages).
-
-    The header parts are reached through the document's relationships: after
-    docxtpl has rendered a header, python-docx's section.header may still
-    point at the part before rendering.
-    """
-    from docx.opc.constants import RELATIONSHIP_TYPE as RT
-    from docx.oxml import parse_xml
-
-    first = docx_document.sections[0]
-    if first.header.is_linked_to_previous:  # no header at all: give the document one
-        first.header.is_linked_to_previous = False
-    n = 0
-    for rel in list(docx_document.part.rels.values()):
-        if rel.reltype != RT.HEADER:
-            continue
-        n += 1
-        xml = WATERMARK_VML.replace("{n}", str(n)).replace("{spid}", str(2048 + n))
-        xml = xml.replace('string="DRAF"', f'string="{text}"')
-        rel.target_part._element.append(parse_xml(xml))
+PAPER_TWIPS = {"A4": ("11906", "16838"), "F4": ("12189", "18709")}  # python-docx's Mm(w), Mm(h) in twips
+_CACHE = fastdocx.Cache()
+_EMBLEMS: dict = {}
 
 
-def set_paper(docx_document, paper: str) -> None:
-    from docx.enum.section import WD_ORIENT
+def _emblem_image(path: str, height) -> tuple[str, fastdocx.ZipEntry, str]:
+    """(drawing XML, media entry, extension) of the emblem file, cached by path, mtime, size, height."""
+    st = os.stat(path)
+    key = (path, st.st_mtime_ns, st.st_size, int(height))
+    hit = _EMBLEMS.get(key)
+    if hit is None:
+        slot = fastdocx.SLOTS["lambang"]
+        blob = Path(path).read_bytes()
+        xml, ext = fastdocx.drawing_xml(slot, blob, None, height, filename=os.path.basename(path))
+        hit = (xml, fastdocx.media_entry(slot, blob, ext), ext)
+        if len(_EMBLEMS) > 16:
+            _EMBLEMS.clear()
+        _EMBLEMS[key] = hit
+    return hit
+
+
+def _images(context: dict, ws: Workspace, state: fastdocx.RenderState) -> tuple[dict, dict]:
+    """The context with picture values for `lambang` and `verifikasi.qr`, and their media."""
     from docx.shared import Mm
-
-    width, height = PAPER_MM[paper]
-    for section in docx_document.sections:
-        section.orientation = WD_ORIENT.PORTRAIT
-        section.page_width, section.page_height = Mm(width), Mm(height)
-
-
-def _images(tpl, context: dict, ws: Workspace) -> dict:
-    from docx.shared import Mm
-    from docxtpl import InlineImage
 
     settings = profile_section(ws, "documents")
     ctx = dict(context)
+    media: dict = {}
     emblem = ctx.get("lambang")
+    lambang = fastdocx.SLOTS["lambang"]
     if isinstance(emblem, (str, os.PathLike)) and emblem:
         if not Path(emblem).is_file():
             raise SikroError(f"emblem image not found: {emblem}")
-        ctx["lambang"] = InlineImage(tpl, str(emblem), height=Mm(float(settings.get("emblem_height_mm", 24))))
+        xml, entry, ext = _emblem_image(str(emblem), Mm(float(settings.get("emblem_height_mm", 24))))
+        ctx["lambang"] = fastdocx.ImageValue("lambang", xml, state)
+        media["lambang"] = (entry, ext)
     elif isinstance(emblem, bytes):
-        ctx["lambang"] = InlineImage(tpl, io.BytesIO(emblem), height=Mm(24))
+        xml, ext = fastdocx.drawing_xml(lambang, emblem, None, Mm(24))
+        ctx["lambang"] = fastdocx.ImageValue("lambang", xml, state)
+        media["lambang"] = (fastdocx.media_entry(lambang, emblem, ext), ext)
     elif emblem is None:
         ctx["lambang"] = ""
     verification = ctx.get("verifikasi")
@@ -172,59 +166,55 @@ def _images(tpl, context: dict, ws: Workspace) -> dict:
         qr = verification.get("qr")
         size = max(float(settings.get("qr_size_mm", 27)), MIN_QR_MM)
         if isinstance(qr, bytes) and qr:
-            verification["qr"] = InlineImage(tpl, io.BytesIO(qr), width=Mm(size), height=Mm(size))
+            slot = fastdocx.SLOTS["qr"]
+            xml, ext = fastdocx.drawing_xml(slot, qr, Mm(size), Mm(size), fast_png=True)
+            verification["qr"] = fastdocx.ImageValue("qr", xml, state)
+            media["qr"] = (fastdocx.media_entry(slot, qr, ext), ext)
         elif qr is None:
             verification["qr"] = ""
         ctx["verifikasi"] = verification
-    return ctx
+    return ctx, media
+
+
+def _syntax_message(path: Path, exc: TemplateSyntaxError) -> str:
+    raws = dict(template_parts(path, raw=True))
+    problems = [p for part, src in template_parts(path)
+                for p in syntax_problems(part, src, raw=raws.get(part))[0]]
+    detail = "; ".join(problems) or exc.message
+    return f"template {path}: {detail}"
+
+
+def compiled_template(path: Path) -> fastdocx.CompiledTemplate:
+    """The template at `path` compiled (cached; compiled again when the file changes)."""
+    try:
+        return _CACHE.get(Path(path), jinja_env)
+    except fastdocx.TemplateUnreadable as exc:
+        raise SikroError(f"template {path}: cannot be read as DOCX ({exc})") from None
+    except TemplateSyntaxError as exc:
+        raise SikroError(_syntax_message(path, exc)) from None
+    except TemplateError as exc:
+        raise SikroError(f"template {path}: {type(exc).__name__}: {exc}") from None
 
 
 def render_document(ws: Workspace, kind: str, context: dict, out_path: Path) -> Path:
     """Render `kind` with `context` (from build_context) into the DOCX `out_path`."""
-    from docxtpl import DocxTemplate
-
     path = template_path(ws, kind)
     out_path = Path(out_path)
+    compiled = compiled_template(path)
+    paper = str(context.get("kertas") or ws.profile.get("office", {}).get("paper", "A4")).upper()
+    state = fastdocx.RenderState()
+    ctx, media = _images(context, ws, state)
     try:
-        tpl = DocxTemplate(str(path))
-        tpl.init_docx()
-    except Exception as exc:  # noqa: BLE001
-        raise SikroError(f"template {path}: cannot be read as DOCX ({type(exc).__name__}: {exc})") from None
-    ctx = _images(tpl, context, ws)
-    try:
-        tpl.render(ctx, jinja_env=jinja_env(), autoescape=True)
+        data = fastdocx.render(compiled, ctx, state, PAPER_TWIPS.get(paper, PAPER_TWIPS["A4"]),
+                               bool(context.get("draf")), media)
     except UndefinedError as exc:
         raise SikroError(_undefined_message(path, context, exc)) from None
     except TemplateSyntaxError as exc:
-        raws = dict(template_parts(path, raw=True))
-        problems = [p for part, src in template_parts(path)
-                    for p in syntax_problems(part, src, raw=raws.get(part))[0]]
-        detail = "; ".join(problems) or exc.message
-        raise SikroError(f"template {path}: {detail}") from None
+        raise SikroError(_syntax_message(path, exc)) from None
     except TemplateError as exc:
         raise SikroError(f"template {path}: {type(exc).__name__}: {exc}") from None
-    paper = str(context.get("kertas") or ws.profile.get("office", {}).get("paper", "A4")).upper()
+    except fastdocx.RenderedXmlError as exc:
+        raise SikroError(f"template {path}: {exc}") from None
     if paper not in PAPER_MM:
         raise SikroError(f"paper must be A4 or F4, not {paper!r}")
-    set_paper(tpl.docx, paper)
-    if context.get("draf"):
-        add_watermark(tpl.docx)
-    buf = io.BytesIO()
-    tpl.save(buf)
-    _assert_valid_xml(buf.getvalue(), path)
-    return atomic_write_bytes(out_path, buf.getvalue())
-
-
-def _assert_valid_xml(data: bytes, template: Path) -> None:
-    """A rendered DOCX whose XML does not parse would open as 'corrupt' in Word: refuse it."""
-    import zipfile
-
-    from lxml import etree
-
-    with zipfile.ZipFile(io.BytesIO(data)) as zf:
-        for name in zf.namelist():
-            if name.endswith(".xml") or name.endswith(".rels"):
-                try:
-                    etree.fromstring(zf.read(name))
-                except etree.XMLSyntaxError as exc:
-                    raise SikroError(f"template {template}: the rendered {name} is not valid XML ({exc})") from None
+    return atomic_write_bytes(out_path, data)
