@@ -6,7 +6,7 @@
 #   ./run.sh setup            only set up
 #
 # Setting up means: the Debian packages the toolkit uses (LibreOffice for PDF,
-# fonts for the templates) when missing, a virtualenv in .venv, and the
+# fonts for the templates, Tesseract for OCR, Chromium for the page tests) when missing, a virtualenv in .venv, and the
 # package with its Python dependencies. Each part is skipped when already done,
 # so running it again is quick.
 set -euo pipefail
@@ -18,6 +18,9 @@ DEBIAN_PACKAGES=(
   fonts-liberation            # Times/Arial/Courier metrics of the templates
   fonts-dejavu-core
   fonts-crosextra-carlito     # Calibri metrics
+  tesseract-ocr               # OCR of scanned paper for archive search
+  tesseract-ocr-ind           # ... with the Indonesian model
+  chromium                    # tests open the verification page in a real browser
 )
 VENV=.venv
 

@@ -200,17 +200,6 @@ def test_json_input(tmp_path, sikro, ws_args):
     assert sikro("schema").json()["type"] == "array"
 
 
-def test_demo_builds_a_workspace_and_can_run_again(tmp_path, sikro):
-    result = sikro("demo", tmp_path / "demo")
-    assert result.code == 0, result.err
-    assert "rows with mistakes" in result.out
-    listed = sikro("list", "--json", "--workspace", tmp_path / "demo").json()
-    assert len(listed) >= 14
-    assert sum(1 for a in listed if not a["complete"]) == 2
-    again = sikro("demo", tmp_path / "demo")
-    assert again.code == 0 and "0 new" in again.out
-
-
 def test_sample_resaved_by_libreoffice_imports_the_same(tmp_path, sikro):
     sample = write_sample_workbook(tmp_path / "contoh.xlsx")
     (tmp_path / "lo").mkdir()

@@ -177,6 +177,14 @@ class Hit:
         return dict(self.__dict__)
 
 
+# A query that matches most of the archive (words every permit shares) is
+# ranked among its newest CANDIDATES matches only: bm25 over 100,000 rows
+# costs ~200 ms, over a few thousand ~5 ms, and the newest files are the
+# ones an archivist most often looks for. Names and numbers match few rows
+# and are ranked in full.
+CANDIDATES = 2000
+
+
 def search(session: Session, query: str, *, limit: int = DEFAULT_LIMIT) -> list[Hit]:
     if session.get_bind().dialect.name != "sqlite":
         raise SikroError("archive search needs the SQLite database (FTS5); this workspace uses another one")
@@ -184,13 +192,16 @@ def search(session: Session, query: str, *, limit: int = DEFAULT_LIMIT) -> list[
     if not match:
         raise SikroError("give at least one word or number to search for")
     rows = session.execute(text(
+        "WITH candidates AS (SELECT rowid FROM archive_fts WHERE archive_fts MATCH :q "
+        "ORDER BY rowid DESC LIMIT :candidates) "
         "SELECT b.berkas_number, b.registration_number, b.name, b.classification, b.date_start, b.date_end, "
         "b.path, bm25(archive_fts, :w0, :w1, :w2, :w3) AS rank, "
         "l.room, l.cabinet, l.shelf, l.box, l.folder "
         "FROM archive_fts JOIN archive_berkas b ON b.id = archive_fts.rowid "
         "LEFT JOIN archive_locations l ON l.berkas_id = b.id "
-        "WHERE archive_fts MATCH :q ORDER BY rank LIMIT :limit"
-    ), {"q": match, "limit": limit, **{f"w{i}": w for i, w in enumerate(WEIGHTS)}}).all()
+        "WHERE archive_fts MATCH :q AND archive_fts.rowid IN candidates ORDER BY rank LIMIT :limit"
+    ), {"q": match, "limit": limit, "candidates": CANDIDATES,
+        **{f"w{i}": w for i, w in enumerate(WEIGHTS)}}).all()
     return [_hit(row) for row in rows]
 
 

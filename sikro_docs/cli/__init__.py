@@ -54,9 +54,11 @@ def cli():
 
 
 def _register_commands() -> None:
-    from . import archive, documents, intake, registers, serve, templates, verify, workspace_cmds
+    from . import (archive, documents, intake, registers, serve, sign, templates, verify, workflow,
+                   workspace_cmds)
 
-    for module in (workspace_cmds, intake, registers, documents, templates, verify, serve, archive):
+    for module in (workspace_cmds, intake, registers, workflow, documents, templates, verify, sign,
+                   serve, archive):
         for command in module.COMMANDS:
             cli.add_command(command)
 

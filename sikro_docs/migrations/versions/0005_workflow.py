@@ -1,0 +1,53 @@
+"""Workflow: SOP steps recorded per application
+
+One row per step done, never changed afterwards (SQLite triggers forbid
+UPDATE and DELETE): the service-time report and the status are computed from
+these rows, so they must stay the evidence of what happened when.
+
+Revision ID: 0005
+Revises: 0004
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0005"
+down_revision = "0004"
+branch_labels = None
+depends_on = None
+
+APPEND_ONLY = """
+CREATE TRIGGER {table}_no_{verb} BEFORE {VERB} ON {table}
+BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END
+"""
+
+
+def forbid_changes(table: str) -> None:
+    """The same guard as 0001_registry.forbid_changes (migrations must not import each other)."""
+    if op.get_bind().dialect.name != "sqlite":
+        return
+    for verb in ("update", "delete"):
+        op.execute(APPEND_ONLY.format(table=table, verb=verb, VERB=verb.upper()))
+
+
+def upgrade() -> None:
+    op.create_table(
+        "step_records",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("application_id", sa.Integer, sa.ForeignKey("applications.id"), nullable=False, index=True),
+        sa.Column("step", sa.Integer, nullable=False),
+        sa.Column("done_at", sa.DateTime(timezone=True), nullable=False),  # UTC
+        sa.Column("by", sa.String(100), nullable=False),
+        sa.Column("decision", sa.String(20)),
+        sa.Column("reason", sa.Text),
+        sa.Column("note", sa.Text),
+        sa.Column("outcome", sa.String(20), nullable=False),  # the application's status after the step
+        sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+    )
+    forbid_changes("step_records")
+
+
+def downgrade() -> None:
+    op.execute("DROP TRIGGER IF EXISTS step_records_no_update")
+    op.execute("DROP TRIGGER IF EXISTS step_records_no_delete")
+    op.drop_table("step_records")

@@ -1,0 +1,22 @@
+"""Workflow: the SOP's 23 steps as data, recording them, where each application stands, service time.
+
+Public API:
+    load_sop(root=None) / sop_for(ws) -> Sop         the SOP data (+ workspace override <ws>/sop.toml)
+    WorkingTime.from_profile(profile)                 working-time arithmetic (add, between)
+    record_step(ws, ref, step, by=, at=, decision=, reason=, note=, make_documents=True) -> StepResult
+    step_for_kind(kind, draft=False) -> int           the step that makes a document kind
+    application_status(ws, ref, as_of=None) -> dict   current/next step, role, due, overdue, due_soon
+    list_status(ws, overdue_only=False, as_of=None) -> list[dict]
+    write_sla_report(ws, output, date_from=None, date_to=None) -> dict
+    write_diagram(ws, output) -> Path                 the swim-lane flowchart (.svg or .pdf)
+"""
+
+from .records import StepRecord, history
+from .sop import Sop, Step, load_sop, parse_standard_time, sop_for
+from .steps import StepResult, allowed_steps, following_step, record_step, step_for_kind
+from .worktime import WorkingTime, format_span
+
+__all__ = [
+    "Sop", "Step", "StepRecord", "StepResult", "WorkingTime", "allowed_steps", "following_step",
+    "format_span", "history", "load_sop", "parse_standard_time", "record_step", "sop_for", "step_for_kind",
+]

@@ -1,0 +1,301 @@
+"""Recording that a step of the SOP was done: checked against the SOP's order, then kept.
+
+`record_step` refuses (SikroError, one sentence, nothing recorded) a step out
+of order, a step of the other path, a decision step without a decision, a
+rejection without a reason, and a time earlier than the previous step. When
+it accepts, it makes the step's documents (as the SOP data says: made,
+drafted, numbered, dispatched), then appends a `StepRecord`, moves the
+application (`current_step`, `status`) and writes an `Event`, in one
+transaction.
+
+Where an application stands is (current_step, status): the step last done
+and its outcome. What may follow comes from the SOP data only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+from .. import db, numbering, registry
+from ..errors import SikroError
+from ..models import Application, Event, utcnow
+from .records import StepRecord, as_utc, history
+from .sop import DECISION_OUTCOME, DECISIONS, Sop, Step, sop_for
+
+# The intake vocabulary of Application.decision (the workbook's "Keputusan" column).
+DECISION_WORDS = {"approve": "Disetujui", "reject": "Ditolak"}
+RETURNED = "returned"
+OPEN = "open"
+
+
+@dataclass
+class DocumentMade:
+    kind: str
+    status: str
+    number: str | None = None
+    pdf: str | None = None
+    message: str = ""
+
+
+@dataclass
+class StepResult:
+    registration_number: str
+    step: int
+    activity: str
+    done_at: dt.datetime
+    outcome: str
+    next_step: int | None
+    documents: list[DocumentMade] = field(default_factory=list)
+    dispatch: str | None = None
+
+    def as_json(self) -> dict:
+        return {
+            "registration_number": self.registration_number, "step": self.step,
+            "activity": self.activity, "done_at": self.done_at.isoformat(), "outcome": self.outcome,
+            "next_step": self.next_step, "dispatch": self.dispatch,
+            "documents": [d.__dict__ for d in self.documents],
+        }
+
+
+# --------------------------------------------------------------------------- where an application stands
+
+
+def following_step(sop: Sop, step_number: int, outcome: str) -> int | None:
+    """The step that follows `step_number` done with `outcome` (None: the application is finished)."""
+    step = sop.step(step_number)
+    if outcome == RETURNED and step.returns_to is not None:
+        return step.returns_to
+    if step.decision:
+        return {"approved": step.on_approve, "rejected": step.on_reject}.get(outcome)
+    return step.next
+
+
+def allowed_steps(sop: Sop, app: Application, records: list[StepRecord]) -> list[int]:
+    """The steps that may be recorded next.
+
+    An imported application stands where the importer put it (received and
+    checked) without records: its intake steps may still be recorded with
+    their real times, starting again from the SOP's first step.
+    """
+    following = following_step(sop, app.current_step, app.status) if app.current_step else sop.start.number
+    allowed = [following] if following is not None else []
+    if not records and sop.start.number not in allowed:
+        allowed.append(sop.start.number)
+    return allowed
+
+
+def _branch_of(sop: Sop, number: int) -> str | None:
+    """"approve" or "reject" when only one decision's path passes `number`."""
+    on = {d for d in DECISIONS if any(s.number == number for s in sop.path(d))}
+    return on.pop() if len(on) == 1 else None
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def _refusal(sop: Sop, app: Application, records: list[StepRecord], number: int) -> str | None:
+    """Why `number` cannot come next for `app` (None when it can)."""
+    allowed = allowed_steps(sop, app, records)
+    if number in allowed:
+        return None
+    ref = app.registration_number
+    if not allowed:
+        return f"{ref} is finished ({app.status}); no step follows step {app.current_step}."
+    expected = " or ".join(f"{n} ({sop.step(n).activity})" for n in allowed)
+    if app.status == RETURNED:
+        missing = ", ".join(registry.missing_items(app)) or "see the checklist"
+        return (f"{ref} was returned to the applicant as incomplete (missing: {missing}); "
+                f"the next step is {expected}, not {number}.")
+    branch, taken = _branch_of(sop, number), _decision_taken(app)
+    if branch and taken and branch != taken:
+        return (f"step {number} belongs to the {DECISION_OUTCOME[branch]} path but {ref} was "
+                f"{app.status}; the next step is {expected}.")
+    return f"step {number} is out of order for {ref}: it stands at step {app.current_step}, the next step is {expected}."
+
+
+def _decision_taken(app: Application) -> str | None:
+    return {outcome: d for d, outcome in DECISION_OUTCOME.items()}.get(app.status)
+
+
+def _decision_problem(step: Step, decision: str | None, reason: str | None) -> str | None:
+    if step.decision and decision is None:
+        return f"step {step.number} ({step.activity}) needs a decision: --decision approve or --decision reject."
+    if not step.decision and decision is not None:
+        return f"step {step.number} ({step.activity}) takes no decision; leave out --decision."
+    if decision is not None and decision not in DECISIONS:
+        return f"the decision must be approve or reject, not {decision!r}."
+    if decision == "reject" and not (reason or "").strip():
+        return f"a rejection at step {step.number} needs its reason: --reason TEXT."
+    return None
+
+
+def _time_problem(sop: Sop, records: list[StepRecord], number: int, at: dt.datetime) -> str | None:
+    if not records or at >= records[-1].done:
+        return None
+    last = records[-1]
+    return (f"step {number} at {at.isoformat()} would be earlier than step {last.step}, "
+            f"done at {last.done.astimezone(at.tzinfo).isoformat()}; give the time it was really done (--at).")
+
+
+def check_step(sop: Sop, app: Application, records: list[StepRecord], number: int,
+               at: dt.datetime, decision: str | None, reason: str | None) -> None:
+    """Raise SikroError (one sentence) when `number` may not be recorded now."""
+    step = sop.step(number)
+    problem = (_refusal(sop, app, records, number) or _decision_problem(step, decision, reason)
+               or _time_problem(sop, records, number, at))
+    if problem:
+        raise SikroError(problem)
+
+
+def outcome_of(step: Step, app: Application, decision: str | None) -> str:
+    """The application's status once `step` is done."""
+    if step.ends:
+        return step.ends
+    if step.decision:
+        return DECISION_OUTCOME[decision]
+    if step.check == "complete":
+        return OPEN if registry.is_complete(app) else RETURNED
+    if step.start:
+        return OPEN  # a returned file handed in again
+    return app.status
+
+
+# --------------------------------------------------------------------------- recording
+
+
+def _resolve(session: Session, ref) -> Application:
+    if isinstance(ref, int):
+        app = session.get(Application, ref)
+        if app is None:
+            raise SikroError(f"no application with id {ref}")
+        return app
+    return registry.find_application(session, str(ref))
+
+
+def _moment(ws, at) -> dt.datetime:
+    tz = numbering.office_timezone(ws.profile)
+    if at is None:
+        return dt.datetime.now(tz).replace(microsecond=0)
+    if isinstance(at, str):
+        at = numbering.parse_time(at, tz)
+    return at if at.tzinfo else at.replace(tzinfo=tz)  # a time without a zone is office time (WIB)
+
+
+def record_step(ws, application_id_or_ref, step: int, *, by: str, at=None, decision: str | None = None,
+                reason: str | None = None, note: str | None = None, make_documents: bool = True,
+                recommendation: str | None = None) -> StepResult:
+    """Record that `step` was done for an application; SikroError (nothing recorded) when illegal.
+
+    recommendation: at the decision step, the number of the technical team's
+    recommendation letter (the permit cites it; dated the day of the decision).
+
+    make_documents=False: the caller makes the step's documents and deliveries
+    itself (the batch does, many applications at once).
+    """
+    sop, moment = sop_for(ws), _moment(ws, at)
+    by = (by or "").strip() or "sikro"
+    with db.session(ws) as session:
+        app = _resolve(session, application_id_or_ref)
+        check_step(sop, app, history(session, app.id), step, moment, decision, reason)
+        app_id, plan = app.id, sop.step(step)
+        returning = outcome_of(plan, app, decision) == RETURNED
+        # the rejection letter, drafted after the decision, says why
+        reason_for_letter = reason or app.rejection_reason
+    made = _make_documents(ws, plan, app_id, moment, reason_for_letter, returning) if make_documents else []
+    with db.session(ws, write=True) as session:
+        app = session.get(Application, app_id)
+        check_step(sop, app, history(session, app.id), step, moment, decision, reason)  # another process may have moved it
+        dispatch = _dispatch(session, ws, plan, app, moment, by) if make_documents else None
+        outcome = _save(session, plan, app, moment, by, decision, reason, note)
+        if recommendation and plan.decision:
+            app.recommendation_number, app.recommendation_date = recommendation.strip(), moment.date()
+        return StepResult(app.registration_number, step, plan.activity, moment, outcome,
+                          following_step(sop, step, outcome), made, dispatch)
+
+
+def _save(session: Session, step: Step, app: Application, at: dt.datetime, by: str,
+          decision: str | None, reason: str | None, note: str | None) -> str:
+    outcome = outcome_of(step, app, decision)
+    session.add(StepRecord(application_id=app.id, step=step.number, done_at=as_utc(at), by=by,
+                           decision=decision, reason=reason, note=note, outcome=outcome, recorded_at=utcnow()))
+    before = (app.current_step, app.status)
+    app.current_step, app.status, app.updated_at = step.number, outcome, utcnow()
+    if decision:
+        app.decision = DECISION_WORDS[decision]
+        app.rejection_reason = reason if decision == "reject" else app.rejection_reason
+    details = {"step": step.number, "activity": step.activity, "done_at": at.isoformat(), "by": by,
+               "from": list(before), "status": outcome, "decision": decision, "reason": reason, "note": note}
+    if outcome == RETURNED:
+        details["missing"] = registry.missing_items(app)
+    session.add(Event(application_id=app.id, actor=by, action="step.done", details=details))
+    return outcome
+
+
+# --------------------------------------------------------------------------- documents at a step
+
+
+def documents_plan(step: Step, returning: bool) -> list[tuple[str, bool]]:
+    """(kind, draft) of the documents the step makes."""
+    if returning:
+        return [(kind, False) for kind in step.returns_with]
+    plan = [(kind, False) for kind in step.makes] + [(kind, True) for kind in step.drafts]
+    if step.numbers:
+        plan.append((step.numbers, False))
+    return plan
+
+
+# A document that cites another made before it: kind -> (cited kind, fact of its number, fact of its date).
+CITES = {"inspection-report": ("task-order", "task_order_number", "task_order_date")}
+
+
+def document_facts(ws, kind: str, app_id: int, at: dt.datetime, reason: str | None) -> dict:
+    """The facts a step knows for its documents: when, why, and what they cite."""
+    facts = {"time": at, "inspection_date": at.date()}
+    if reason:
+        facts["reason"] = reason
+    if kind in CITES:
+        cited, number_key, date_key = CITES[kind]
+        with db.session(ws) as session:
+            document = numbering.find_issued(session, app_id, cited)
+            if document is not None:
+                facts[number_key], facts[date_key] = document.number, document.date
+    return facts
+
+
+def _make_documents(ws, step: Step, app_id: int, at: dt.datetime, reason, returning: bool) -> list[DocumentMade]:
+    plan = documents_plan(step, returning)
+    if not plan:
+        return []
+    from ..batch import generate_documents  # late: the documents machinery is heavy to import
+
+    made = []
+    for kind, draft in plan:
+        report = generate_documents(ws, kind, [app_id], draft=draft, on=at.date(),
+                                    facts={app_id: document_facts(ws, kind, app_id, at, reason)}, actor="sikro step")
+        for doc in report.documents:
+            if doc.status == "failed":
+                raise SikroError(f"step {step.number} was not recorded: the {kind} could not be made: {doc.message}")
+            made.append(DocumentMade(kind, doc.status, doc.number, str(doc.pdf) if doc.pdf else None, doc.message))
+    return made
+
+
+def _dispatch(session: Session, ws, step: Step, app: Application, at: dt.datetime, by: str) -> str | None:
+    """A line of the Buku Ekspedisi for the document the step delivers."""
+    if not step.dispatch:
+        return None
+    document = numbering.find_issued(session, app.id, step.dispatch)
+    if document is None or not document.number:
+        title = numbering.document_kind(step.dispatch).title
+        raise SikroError(f"step {step.number} was not recorded: {app.registration_number} has no numbered "
+                         f"{title} to deliver yet.")
+    row = numbering.record_dispatch(session, ws, document.number, to=app.name, received_by=app.name,
+                                    at=at, actor=by)
+    return f"{row.seq}/{row.year}"
+
+
+def step_for_kind(kind: str, *, draft: bool = False, ws=None) -> int:
+    """The SOP step that makes `kind` (its draft with draft=True; else its final, numbered version)."""
+    return sop_for(ws).step_for_kind(kind, draft=draft)
