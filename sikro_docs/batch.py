@@ -37,7 +37,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from sqlalchemy import select
 
-from . import convert, db, numbering, registry, verification
+from . import convert, db, numbering, registry, signing, verification, workflow
 from .archive import file_document
 from .documents import build_context, check_template, render_document, template_path
 from .documents import get_kind as template_kind
@@ -113,6 +113,8 @@ class Options:
     draft: bool = False
     merge: bool = False
     reissue: bool = False
+    sign: bool = False  # PAdES-sign each PDF with the profile's [signing] certificate
+    record_steps: bool = True  # record the SOP step that makes the kind, where it is the next one
     on: dt.date | None = None  # the documents' date; default: today in the office
     actor: str = "sikro"
 
@@ -142,7 +144,8 @@ def generate_documents(ws: Workspace, kind: str, application_ids: list[int], *, 
                        facts: dict[int, dict] | None = None, actor: str = "sikro",
                        progress=None) -> BatchReport:
     """For the workflow: documents of KIND for applications by id, with per-application facts."""
-    options = Options(pdf=pdf, draft=draft, reissue=reissue, on=on, actor=actor)
+    # The workflow records its own steps; the batch only makes the documents.
+    options = Options(pdf=pdf, draft=draft, reissue=reissue, on=on, actor=actor, record_steps=False)
     targets = [(None, app_id) for app_id in application_ids]
     return produce(ws, kind, targets, options, progress, label=kind, facts=facts or {})
 
@@ -164,9 +167,13 @@ def produce(ws: Workspace, kind: str, targets: list[tuple[int | None, int]], opt
             if progress:
                 progress(result)
     report.notes += converter.notes
+    if options.pdf and options.sign and not options.draft:
+        _sign_pdfs(ws, report)
     if options.pdf:
         _record_pdfs(ws, report)
         _file_into_archive(ws, report)
+    if options.record_steps:
+        _record_steps(ws, report, options)
     report.results_file = write_results(ws, report, label)
     if options.merge:
         report.merged_pdf = merge_pdfs(ws, report, label)
@@ -367,6 +374,45 @@ class BackgroundConverter:
     def _drain(self) -> None:
         while self._queue.get() is not None:
             pass
+
+
+def _sign_pdfs(ws: Workspace, report: BatchReport) -> None:
+    """Sign each new PDF last (after number, QR and PDF/A), replacing it atomically.
+
+    A PDF that already carries a signature (a re-run) is left as it is:
+    signing again would only add a second signature of the same official.
+    """
+    for doc in report.documents:
+        if doc.pdf is None or doc.document_id is None or signing.signature_summary(doc.pdf):
+            continue
+        signed = doc.pdf.with_name(f".{doc.pdf.stem}.signing.pdf")
+        try:
+            signing.sign_workspace_pdf(ws, doc.pdf, signed)
+        except SikroError as err:
+            doc.status, doc.message = "failed", f"not signed: {err}"
+            continue
+        os.replace(signed, doc.pdf)
+
+
+def _record_steps(ws: Workspace, report: BatchReport, options: Options) -> None:
+    """Record, for each application that got its document, the SOP step that makes it.
+
+    Only where that step is the application's next one: a batch run on a
+    workbook ahead of the SOP (Keputusan filled in, earlier steps never
+    recorded) still makes its documents, and says how many steps it left.
+    """
+    step = workflow.step_for_kind(report.kind, draft=options.draft, ws=ws)
+    made = {d.document_id and d.application for d in report.documents if d.status in ("issued", "draft")}
+    made.discard(None)
+    skipped = 0
+    for registration in sorted(made):
+        try:
+            workflow.record_step(ws, registration, step, by=options.actor, make_documents=False)
+        except SikroError:
+            skipped += 1
+    if skipped:
+        report.notes.append(f"SOP step {step} was recorded for {len(made) - skipped} applications; "
+                            f"{skipped} were not at the step before it (see `sikro status`)")
 
 
 def _record_pdfs(ws: Workspace, report: BatchReport) -> None:

@@ -7,6 +7,7 @@ workspace, and an interrupted `init` can simply be run again.
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
 from dataclasses import dataclass
@@ -112,3 +113,18 @@ def init_workspace(root: Path) -> tuple[Workspace, bool]:
     migrate(workspace)
     atomic_write_bytes(profile_path, text.encode("utf-8"))
     return workspace, True
+
+
+def append_profile_section(ws: Workspace, name: str, values: dict, comment: str = "") -> Workspace:
+    """Add a `[name]` table to sikro.toml (kept as the office wrote it otherwise).
+
+    Values are strings or lists of strings; JSON's string syntax is valid TOML.
+    """
+    if name in ws.profile:
+        raise SikroError(f"{ws.profile_path} already has a [{name}] section; edit it there")
+    lines = [f"\n# {comment}" if comment else "", f"[{name}]"]
+    lines += [f"{key} = {json.dumps(value, ensure_ascii=False)}" for key, value in values.items()]
+    text = ws.profile_path.read_text(encoding="utf-8").rstrip("\n") + "\n" + "\n".join(lines) + "\n"
+    tomllib.loads(text)  # never write a profile that does not parse
+    atomic_write_bytes(ws.profile_path, text.encode("utf-8"))
+    return Workspace(root=ws.root, profile=load_profile(ws.profile_path))

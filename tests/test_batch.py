@@ -160,3 +160,33 @@ def test_unusable_workbook_exits_2(tmp_path, sikro, ws_args):
     result = sikro("batch", bad, "--doc", "permit", *ws_args)
     assert result.code == 2 and "rusak.xlsx" in result.err
     assert_no_traceback(result)
+
+
+def test_batch_records_the_sop_step_it_performs(book, sikro, ws_args):
+    assert sikro("batch", book, "--doc", "receipt", *ws_args).code == 0
+    status = sikro("status", "REG/00001/SIKRO/" + str(dt.date.today().year), "--json", *ws_args).json()
+    assert status["current_step"] == 3 and status["next_step"] == 4
+    # permits made ahead of the SOP are still made; the step they skip is reported, not recorded
+    result = sikro("batch", book, "--doc", "permit", "--json", *ws_args)
+    assert [d["status"] for d in result.json()["documents"]][:2] == ["issued", "issued"]
+    assert any("were not at the step before it" in note for note in result.json()["notes"])
+
+
+def test_signed_batch_verifies_and_a_changed_byte_breaks_it(tmp_path, book, sikro):
+    root = tmp_path / "signed"
+    assert sikro("init", root, "--demo-certificate").code == 0
+    result = sikro("batch", book, "--doc", "permit", "--sign", "--json", "--workspace", root, timeout=300)
+    assert result.code == 0, result.err
+    pdf = result.json()["documents"][0]["pdf"]
+    verdict = sikro("verify", pdf, "--json", "--workspace", root)
+    assert verdict.code == 0, verdict.out
+    signature = verdict.json()["signature"]
+    assert signature["intact"] and signature["trusted"] and signature["signer"]
+    data = bytearray(open(pdf, "rb").read())
+    data[len(data) // 3] ^= 0x01
+    changed = tmp_path / "changed.pdf"
+    changed.write_bytes(bytes(data))
+    broken = sikro("verify", changed, "--json", "--workspace", root)
+    assert broken.code == 1 and broken.json()["signature"]["intact"] is False
+    events = "".join(p.read_text() for p in (root / "archive").rglob("premis-events.jsonl"))
+    assert '"PAdES signature"' in events and '"intact": true' in events

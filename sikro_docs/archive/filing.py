@@ -31,7 +31,7 @@ from .bags import (
     stage_and_swap, swap_in,
 )
 from .berkas import BerkasMeta, berkas_number_for, meta_for_application
-from .events import DERIVATION, INGESTION, new_event
+from .events import DERIVATION, FAILURE, INGESTION, SUCCESS, VALIDATION, new_event
 from .index import index_bag
 from .tables import ArchiveFile, Berkas, Unmatched
 
@@ -216,6 +216,8 @@ def _commit(ws: Workspace, meta: BerkasMeta, accepted, events: list[dict], agent
         payload.append(NewPayload(rel=rel, sha256=outcome.sha256, source=item.source))
         manifest[rel] = outcome.sha256
         events.append(_ingestion_event(item, rel, outcome.sha256, agent))
+        if ocr.is_signed_pdf(item.source):
+            events.append(_signature_event(ws, item.source, rel, agent))
         if item.text:
             events.append(_add_text(item.text, item.text_source, rel, payload, manifest, agent))
         meta = meta.with_document(item.number, item.on)
@@ -268,6 +270,19 @@ def _ingestion_event(item: Incoming, rel: str, sha256: str, agent: str) -> dict:
         origin=item.origin, kind=item.kind, number=item.number, uid=item.uid,
         date=item.on.isoformat() if item.on else None, source_name=item.source.name,
         text_source=None if item.text else item.text_source,
+    )
+
+
+def _signature_event(ws: Workspace, source: Path, rel: str, agent: str) -> dict:
+    """PREMIS validation of a signed PDF's electronic signature, as it was when filed."""
+    from ..signing import signature_summary, workspace_trust_roots
+
+    summary = signature_summary(source, workspace_trust_roots(ws)) or {}
+    intact = bool(summary.get("intact"))
+    return new_event(
+        VALIDATION, agent=agent, outcome=SUCCESS if intact else FAILURE, objects=[rel],
+        check="PAdES signature", intact=intact, trusted=bool(summary.get("trusted")),
+        signer=summary.get("signer"), signed_at=summary.get("signed_at"), message=summary.get("message"),
     )
 
 

@@ -51,9 +51,10 @@ def document_options(func):
     return func
 
 
-def _options(pdf, draft, reissue, on, actor, merge=False) -> batch.Options:
+def _options(pdf, draft, reissue, on, actor, merge=False, sign=False) -> batch.Options:
     day = on.date() if isinstance(on, dt.datetime) else None
-    return batch.Options(pdf=pdf or merge, draft=draft, merge=merge, reissue=reissue, on=day, actor=actor)
+    return batch.Options(pdf=pdf or merge or sign, draft=draft, merge=merge, reissue=reissue, sign=sign,
+                         on=day, actor=actor)
 
 
 @click.command("batch")
@@ -61,9 +62,11 @@ def _options(pdf, draft, reissue, on, actor, merge=False) -> batch.Options:
 @click.option("--doc", "kind", type=click.Choice(DOCUMENT_KINDS), required=True,
               help="The kind of document to make for each row it applies to.")
 @click.option("--merge", is_flag=True, help="Also write one PDF of the whole batch for printing.")
+@click.option("--sign", is_flag=True,
+              help="PAdES-sign each PDF with the certificate of the profile's [signing] section.")
 @document_options
 @workspace_option
-def batch_cmd(file, kind, merge, pdf, draft, reissue, on, actor, as_json, ws):
+def batch_cmd(file, kind, merge, sign, pdf, draft, reissue, on, actor, as_json, ws):
     """Import FILE and make a KIND document for every row it applies to.
 
     Receipts go to complete files, checklist-returns to incomplete ones,
@@ -74,7 +77,7 @@ def batch_cmd(file, kind, merge, pdf, draft, reissue, on, actor, as_json, ws):
     failed (the rest done); 2 the file is unusable.
     """
     progress = Progress(f"{file.name} -> {kind}")
-    report = batch.run_batch(ws, file, kind, _options(pdf, draft, reissue, on, actor, merge), progress)
+    report = batch.run_batch(ws, file, kind, _options(pdf, draft, reissue, on, actor, merge, sign), progress)
     progress.close()
     _finish(report, as_json)
 

@@ -34,23 +34,48 @@ HEADLINES = {
 @click.option("--offline", is_flag=True, help="Check the signature only, not the current status in the registry.")
 @click.option("--keys", "keys_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Public keys from `sikro keys export` (offline verifier; no workspace needed).")
+@click.option("--trust", "trust", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="CA certificate (PEM) trusted for PDF signatures (repeatable; adds to the profile's).")
 @click.option("--workspace", "workspace_dir", metavar="DIR",
               help="Workspace folder (default: $SIKRO_WORKSPACE, else the current folder).")
-def verify_cmd(input_, as_json, offline, keys_file, workspace_dir):
+def verify_cmd(input_, as_json, offline, keys_file, trust, workspace_dir):
     """Check a document: INPUT is its QR text or URL, its short code, an image or a PDF (a scan will do).
 
-    Exit 0 valid; 1 revoked, expired, void, not found, forged or altered;
-    2 the input cannot be read.
+    A signed PDF's electronic signature (PAdES) is checked too.
+    Exit 0 valid; 1 revoked, expired, void, not found, forged or altered
+    (also: a signature that is not intact); 2 the input cannot be read.
     """
     keys = load_keys_file(keys_file) if keys_file else None
     ws = None if keys is not None else open_workspace(workspace_dir)
     verdict = verify_input(ws, input_, online=not offline, keys=keys)
+    signature = _pdf_signature(ws, input_, trust)
+    intact = signature is None or signature["intact"]
     if as_json:
-        print_json(_json(verdict))
+        print_json({**_json(verdict), **({"signature": signature} if signature else {})})
     else:
-        for line in describe(verdict):
+        for line in describe(verdict) + _signature_lines(signature):
             click.echo(line)
-    sys.exit(EXIT_OK if verdict.valid else EXIT_PROBLEMS)
+    sys.exit(EXIT_OK if verdict.valid and intact else EXIT_PROBLEMS)
+
+
+def _pdf_signature(ws, input_: str, trust: tuple[Path, ...]) -> dict | None:
+    """The PAdES signature report of a PDF input; None for anything else or an unsigned PDF."""
+    path = Path(input_)
+    if path.suffix.lower() != ".pdf" or not path.is_file():
+        return None
+    from ..signing import signature_summary, workspace_trust_roots
+
+    roots = [*(workspace_trust_roots(ws) if ws else []), *trust]
+    return signature_summary(path, roots)
+
+
+def _signature_lines(signature: dict | None) -> list[str]:
+    if signature is None:
+        return []
+    if not signature["intact"]:
+        return [f"  Signature:   BROKEN — the file was changed after it was signed ({signature['message']})"]
+    trusted = "trusted" if signature["trusted"] else "NOT trusted (unknown certificate authority; see --trust)"
+    return [f"  Signature:   intact, {trusted}; signed by {signature['signer']} at {signature['signed_at']}"]
 
 
 def _json(verdict: Verdict) -> dict:

@@ -4,23 +4,40 @@ from __future__ import annotations
 
 import click
 
-from ..workspace import init_workspace
+from ..workspace import append_profile_section, init_workspace
 
 
 @click.command("init")
 @click.argument("directory", type=click.Path(file_okay=False), default=".")
-def init_cmd(directory):
+@click.option("--demo-certificate", is_flag=True,
+              help="Also make a clearly labelled TEST CA and signing certificate, so that "
+                   "`sikro sign` and `batch --sign` work out of the box (never for production).")
+def init_cmd(directory, demo_certificate):
     """Create a workspace in DIRECTORY (profile, database, keys, archive, templates)."""
     ws, created = init_workspace(directory)
-    if not created:
+    if created:
+        click.echo(f"Created workspace {ws.root}")
+        click.echo(f"  office profile: {ws.profile_path}  (edit names, officials, numbering)")
+        click.echo(f"  database:       {ws.db_path}")
+        click.echo(f"  archive:        {ws.archive_dir}")
+        click.echo(f"  signing key:    {ws.keys_dir}/ (owner-only)")
+    elif not demo_certificate:
         click.echo(f"{ws.root} is already a sikro workspace; nothing was changed.")
+    if demo_certificate:
+        _enable_demo_signing(ws)
+
+
+def _enable_demo_signing(ws) -> None:
+    from ..signing import demo_signing_settings, make_demo_certificate
+
+    p12 = make_demo_certificate(ws)
+    if "signing" in ws.profile:
+        click.echo(f"Demo certificate: {p12} (the profile's [signing] section was left as it is)")
         return
-    click.echo(f"Created workspace {ws.root}")
-    click.echo(f"  office profile: {ws.profile_path}  (edit names, officials, numbering)")
-    click.echo(f"  database:       {ws.db_path}")
-    click.echo(f"  archive:        {ws.archive_dir}")
-    click.echo(f"  signing key:    {ws.keys_dir}/ (owner-only)")
+    append_profile_section(ws, "signing", demo_signing_settings(),
+                           comment="TEST certificate made by `sikro init --demo-certificate`: "
+                                   "replace with the office's own (BSrE) before real use")
+    click.echo(f"Demo certificate (TEST ONLY, not for production): {p12}; [signing] added to {ws.profile_path}")
 
 
 COMMANDS = [init_cmd]
-
