@@ -191,18 +191,24 @@ def search(session: Session, query: str, *, limit: int = DEFAULT_LIMIT) -> list[
     match = fts_query(query)
     if not match:
         raise SikroError("give at least one word or number to search for")
+    # FTS5 walks matches in rowid order natively, so the LIMIT stops the walk
+    # early and bm25 is computed for at most CANDIDATES rows; the best are
+    # then picked here.
+    scored = session.execute(text(
+        "SELECT rowid, bm25(archive_fts, :w0, :w1, :w2, :w3) FROM archive_fts "
+        "WHERE archive_fts MATCH :q ORDER BY rowid DESC LIMIT :candidates"
+    ), {"q": match, "candidates": CANDIDATES, **{f"w{i}": w for i, w in enumerate(WEIGHTS)}}).all()
+    best = dict(sorted(scored, key=lambda pair: pair[1])[:limit])
+    if not best:
+        return []
     rows = session.execute(text(
-        "WITH candidates AS (SELECT rowid FROM archive_fts WHERE archive_fts MATCH :q "
-        "ORDER BY rowid DESC LIMIT :candidates) "
         "SELECT b.berkas_number, b.registration_number, b.name, b.classification, b.date_start, b.date_end, "
-        "b.path, bm25(archive_fts, :w0, :w1, :w2, :w3) AS rank, "
-        "l.room, l.cabinet, l.shelf, l.box, l.folder "
-        "FROM archive_fts JOIN archive_berkas b ON b.id = archive_fts.rowid "
-        "LEFT JOIN archive_locations l ON l.berkas_id = b.id "
-        "WHERE archive_fts MATCH :q AND archive_fts.rowid IN candidates ORDER BY rank LIMIT :limit"
-    ), {"q": match, "limit": limit, "candidates": CANDIDATES,
-        **{f"w{i}": w for i, w in enumerate(WEIGHTS)}}).all()
-    return [_hit(row) for row in rows]
+        "b.path, b.id, l.room, l.cabinet, l.shelf, l.box, l.folder "
+        "FROM archive_berkas b LEFT JOIN archive_locations l ON l.berkas_id = b.id "
+        f"WHERE b.id IN ({', '.join(str(int(i)) for i in best)})"
+    )).all()
+    hits = [_hit((*row[:7], best[row[7]], *row[8:])) for row in rows]
+    return sorted(hits, key=lambda hit: hit.rank)
 
 
 def _hit(row) -> Hit:
