@@ -140,12 +140,13 @@ def generate(ws: Workspace, kind: str, refs: list[str], options: Options, progre
 
 
 def generate_documents(ws: Workspace, kind: str, application_ids: list[int], *, pdf: bool = True,
-                       draft: bool = False, reissue: bool = False, on: dt.date | None = None,
-                       facts: dict[int, dict] | None = None, actor: str = "sikro",
-                       progress=None) -> BatchReport:
+                       draft: bool = False, reissue: bool = False, sign: bool = False,
+                       on: dt.date | None = None, facts: dict[int, dict] | None = None,
+                       actor: str = "sikro", progress=None) -> BatchReport:
     """For the workflow: documents of KIND for applications by id, with per-application facts."""
     # The workflow records its own steps; the batch only makes the documents.
-    options = Options(pdf=pdf, draft=draft, reissue=reissue, on=on, actor=actor, record_steps=False)
+    options = Options(pdf=pdf, draft=draft, reissue=reissue, sign=sign, on=on, actor=actor,
+                      record_steps=False)
     targets = [(None, app_id) for app_id in application_ids]
     return produce(ws, kind, targets, options, progress, label=kind, facts=facts or {})
 

@@ -25,10 +25,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import db, registry
+from . import db, numbering, registry
 from .intake import CHECKLIST
 from .models import Application, Event
 from .samples import write_sample_workbook
+from .signing import enable_demo_signing
 from .workflow import WorkingTime, history, record_step, sop_for
 from .workflow.sop import Sop
 from .workflow.steps import documents_plan, document_facts
@@ -250,7 +251,8 @@ def convert_all(ws: Workspace, made: dict[str, set], progress) -> None:
     from .batch import generate_documents
 
     for kind, ids in made.items():
-        report = generate_documents(ws, kind, sorted(ids), pdf=True, actor=ACTOR)
+        final = numbering.document_kind(kind).final  # permits and rejections are signed
+        report = generate_documents(ws, kind, sorted(ids), pdf=True, sign=final, actor=ACTOR)
         failed = [d for d in report.documents if d.status == "failed"]
         if failed:
             raise RuntimeError(f"demo: PDF of {kind} for {failed[0].application} failed: {failed[0].message}")
@@ -293,6 +295,7 @@ def _counts(ws: Workspace) -> dict[str, int]:
 def run_demo(root: Path, progress=lambda line: None) -> DemoResult:
     """Build (or resume, or just describe) the demo workspace at `root`."""
     ws, _created = init_workspace(root)
+    ws, _p12, _added = enable_demo_signing(ws)  # the demo's permits carry a (test) e-signature
     workbook = ws.root / SAMPLE_NAME
     marker = ws.root / DONE_MARKER
     if marker.is_file():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..workspace import append_profile_section, init_workspace
+from ..workspace import init_workspace
 
 
 @click.command("init")
@@ -28,16 +28,13 @@ def init_cmd(directory, demo_certificate):
 
 
 def _enable_demo_signing(ws) -> None:
-    from ..signing import demo_signing_settings, make_demo_certificate
+    from ..signing import enable_demo_signing
 
-    p12 = make_demo_certificate(ws)
-    if "signing" in ws.profile:
+    ws, p12, added = enable_demo_signing(ws)
+    if added:
+        click.echo(f"Demo certificate (TEST ONLY, not for production): {p12}; [signing] added to {ws.profile_path}")
+    else:
         click.echo(f"Demo certificate: {p12} (the profile's [signing] section was left as it is)")
-        return
-    append_profile_section(ws, "signing", demo_signing_settings(),
-                           comment="TEST certificate made by `sikro init --demo-certificate`: "
-                                   "replace with the office's own (BSrE) before real use")
-    click.echo(f"Demo certificate (TEST ONLY, not for production): {p12}; [signing] added to {ws.profile_path}")
 
 
 COMMANDS = [init_cmd]

@@ -20,7 +20,7 @@ for _name in ("pyhanko", "pyhanko_certvalidator"):
     logging.getLogger(_name).propagate = False
 
 from .credentials import PASSPHRASE_ENV, Credentials, load_credentials, resolve_passphrase
-from .demo_ca import demo_signing_settings, make_demo_certificate
+from .demo_ca import demo_signing_settings, enable_demo_signing, make_demo_certificate
 from .sign import SignRequest, request_from_profile, sign_pdf, sign_workspace_pdf, signing_settings
 from .validate import SignatureReport, signature_summary, validate_signatures
 
@@ -32,6 +32,7 @@ def workspace_trust_roots(ws) -> list:
 
 __all__ = [
     "PASSPHRASE_ENV", "Credentials", "SignRequest", "SignatureReport", "demo_signing_settings",
+    "enable_demo_signing",
     "load_credentials", "make_demo_certificate", "request_from_profile", "resolve_passphrase",
     "sign_pdf", "sign_workspace_pdf", "signature_summary", "signing_settings", "validate_signatures",
     "workspace_trust_roots",

@@ -142,3 +142,19 @@ def pkcs12_bytes(key, cert, chain: list[x509.Certificate], passphrase: bytes | N
     encryption = (serialization.BestAvailableEncryption(passphrase) if passphrase
                   else serialization.NoEncryption())
     return pkcs12.serialize_key_and_certificates(b"kepala-dinas", key, cert, chain or None, encryption)
+
+
+def enable_demo_signing(ws):
+    """Make the demo certificate and point the profile's [signing] at it (if it has none).
+
+    Returns (workspace with the new profile, .p12 path, whether [signing] was added).
+    """
+    from ..workspace import append_profile_section
+
+    p12 = make_demo_certificate(ws)
+    if "signing" in ws.profile:
+        return ws, p12, False
+    ws = append_profile_section(ws, "signing", demo_signing_settings(),
+                                comment="TEST certificate made by `sikro init --demo-certificate`: "
+                                        "replace with the office's own (BSrE) before real use")
+    return ws, p12, True
