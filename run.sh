@@ -21,6 +21,9 @@ DEBIAN_PACKAGES=(
   tesseract-ocr               # OCR of scanned paper for archive search
   tesseract-ocr-ind           # ... with the Indonesian model
   chromium                    # tests open the verification page in a real browser
+  libcairo2                   # cairosvg draws the SOP diagram as PDF
+  poppler-utils               # pdftoppm: look at a PDF as a person would
+  wrk                         # bench/verify_bench.py's load generator
 )
 VENV=.venv
 

@@ -107,3 +107,22 @@ def migrate_once(workspace: Workspace) -> None:
     if workspace.db_url not in _migrated:
         migrate(workspace)
         _migrated.add(workspace.db_url)
+
+
+_APPEND_ONLY_TRIGGER = """
+CREATE TRIGGER {table}_no_{verb} BEFORE {VERB} ON {table}
+BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END
+"""
+
+
+def forbid_changes(table: str) -> None:
+    """For migrations: SQLite triggers that make `table` append-only (evidence is never rewritten).
+
+    Kept unchanged once written: migrations that already ran depend on it.
+    """
+    from alembic import op
+
+    if op.get_bind().dialect.name != "sqlite":
+        return
+    for verb in ("update", "delete"):
+        op.execute(_APPEND_ONLY_TRIGGER.format(table=table, verb=verb, VERB=verb.upper()))

@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import json
-import os
-import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from conftest import Result, run_sikro
 from PIL import Image, ImageDraw, ImageFilter
 
 from sikro_docs import db, numbering
@@ -101,35 +99,15 @@ def bad_scan(pdf: Path, out: Path, *, dpi: int = 200, angle: float = 2.0, blur: 
     return out
 
 
-# `sikro` with the archive and verification commands registered (registering them in
-# cli/__init__.py is the integrator's step; this works before and after).
-RUNNER = (
-    "import sys; from sikro_docs.cli import cli, main, archive, verify; "
-    "[cli.add_command(c) for c in archive.COMMANDS + verify.COMMANDS if c.name not in cli.commands]; "
-    "main(sys.argv[1:])"
-)
-
-
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-    def json(self):
-        return json.loads(self.out)
-
-
 def command(*args) -> list[str]:
-    return [sys.executable, "-c", RUNNER, *map(str, args)]
+    """The argv of `sikro ARGS` as a real process (for Popen in crash tests)."""
+    return [sys.executable, "-m", "sikro_docs", *map(str, args)]
 
 
 def run(*args, timeout: int = 120) -> Result:
-    env = {**os.environ}
-    env.pop("SIKRO_DEBUG", None)
-    proc = subprocess.run(command(*args), env=env, capture_output=True, text=True, timeout=timeout)
-    assert "Traceback" not in proc.stderr + proc.stdout, proc.stderr
-    return Result(proc.returncode, proc.stdout, proc.stderr)
+    result = run_sikro(*args, timeout=timeout)
+    assert "Traceback" not in result.err + result.out, result.err
+    return result
 
 
 def bags(ws) -> list[Path]:

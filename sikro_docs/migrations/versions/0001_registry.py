@@ -7,24 +7,12 @@ Revises:
 import sqlalchemy as sa
 from alembic import op
 
+from sikro_docs.db import forbid_changes
+
 revision = "0001"
 down_revision = None
 branch_labels = None
 depends_on = None
-
-APPEND_ONLY = """
-CREATE TRIGGER {table}_no_{verb} BEFORE {VERB} ON {table}
-BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END
-"""
-
-
-def forbid_changes(table: str) -> None:
-    """SQLite triggers that make a table append-only (evidence is never rewritten)."""
-    if op.get_bind().dialect.name != "sqlite":
-        return
-    for verb in ("update", "delete"):
-        op.execute(APPEND_ONLY.format(table=table, verb=verb, VERB=verb.upper()))
-
 
 def upgrade() -> None:
     op.create_table(

@@ -4,26 +4,16 @@ Revision ID: 0002
 Revises: 0001
 """
 
-import importlib.util
-from pathlib import Path
 
 import sqlalchemy as sa
 from alembic import op
+
+from sikro_docs.db import forbid_changes
 
 revision = "0002"
 down_revision = "0001"
 branch_labels = None
 depends_on = None
-
-
-def _forbid_changes(table: str) -> None:
-    """Reuse 0001's append-only triggers (its file name is not an importable module name)."""
-    spec = importlib.util.spec_from_file_location(
-        "sikro_migration_0001", Path(__file__).with_name("0001_registry.py")
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    module.forbid_changes(table)
 
 
 def upgrade() -> None:
@@ -80,7 +70,7 @@ def upgrade() -> None:
         sa.Column("hash", sa.String(64), nullable=False),
         sa.UniqueConstraint("register", "position", name="uq_register_log_position"),
     )
-    _forbid_changes("register_log")
+    forbid_changes("register_log")
     op.create_table(
         "dispatches",
         sa.Column("id", sa.Integer, primary_key=True),
@@ -92,7 +82,7 @@ def upgrade() -> None:
         sa.Column("hash", sa.String(64), nullable=False),
         sa.UniqueConstraint("year", "seq", name="uq_dispatch_year_seq"),
     )
-    _forbid_changes("dispatches")
+    forbid_changes("dispatches")
 
 
 def downgrade() -> None:

@@ -10,11 +10,11 @@ Revision ID: 0004
 Revises: 0003
 """
 
-import importlib.util
-from pathlib import Path
 
 import sqlalchemy as sa
 from alembic import op
+
+from sikro_docs.db import forbid_changes
 
 revision = "0004"
 down_revision = "0003"
@@ -29,16 +29,6 @@ CREATE VIRTUAL TABLE archive_fts USING fts5(
     prefix = '2 3'
 )
 """
-
-
-def _forbid_changes(table: str) -> None:
-    """Reuse 0001's append-only triggers (its file name is not an importable module name)."""
-    spec = importlib.util.spec_from_file_location(
-        "sikro_migration_0001", Path(__file__).with_name("0001_registry.py")
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    module.forbid_changes(table)
 
 
 def upgrade() -> None:
@@ -104,7 +94,7 @@ def upgrade() -> None:
         sa.Column("outcome", sa.String(20), nullable=False),
         sa.Column("detail", sa.JSON, nullable=False),
     )
-    _forbid_changes("archive_events")
+    forbid_changes("archive_events")
     op.create_table(
         "archive_unmatched",
         sa.Column("id", sa.Integer, primary_key=True),

@@ -11,24 +11,12 @@ Revises: 0004
 import sqlalchemy as sa
 from alembic import op
 
+from sikro_docs.db import forbid_changes
+
 revision = "0005"
 down_revision = "0004"
 branch_labels = None
 depends_on = None
-
-APPEND_ONLY = """
-CREATE TRIGGER {table}_no_{verb} BEFORE {VERB} ON {table}
-BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END
-"""
-
-
-def forbid_changes(table: str) -> None:
-    """The same guard as 0001_registry.forbid_changes (migrations must not import each other)."""
-    if op.get_bind().dialect.name != "sqlite":
-        return
-    for verb in ("update", "delete"):
-        op.execute(APPEND_ONLY.format(table=table, verb=verb, VERB=verb.upper()))
-
 
 def upgrade() -> None:
     op.create_table(
