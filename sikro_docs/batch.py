@@ -173,7 +173,7 @@ def produce(ws: Workspace, kind: str, targets: list[tuple[int | None, int]], opt
     if options.pdf:
         _record_pdfs(ws, report)
         _file_into_archive(ws, report)
-    if options.record_steps:
+    if options.record_steps and not options.draft:  # a draft changes nothing
         _record_steps(ws, report, options)
     report.results_file = write_results(ws, report, label)
     if options.merge:
@@ -223,6 +223,10 @@ def _one_document(ws, kind, row, app_id, on, options: Options, facts: dict,
         return _issue(ws, kind, app, application, on, facts, options.actor, result)
     except SikroError as err:
         result.status, result.message = "failed", str(err)
+        return result
+    except Exception as err:  # one document never stops the batch, not even for a bug
+        result.status = "failed"
+        result.message = f"unexpected error, please report it: {type(err).__name__}: {err}"
         return result
 
 
@@ -402,9 +406,8 @@ def _record_steps(ws: Workspace, report: BatchReport, options: Options) -> None:
     workbook ahead of the SOP (Keputusan filled in, earlier steps never
     recorded) still makes its documents, and says how many steps it left.
     """
-    step = workflow.step_for_kind(report.kind, draft=options.draft, ws=ws)
-    made = {d.document_id and d.application for d in report.documents if d.status in ("issued", "draft")}
-    made.discard(None)
+    step = workflow.step_for_kind(report.kind, ws=ws)
+    made = {d.application for d in report.documents if d.status == "issued"}
     skipped = 0
     for registration in sorted(made):
         try:

@@ -310,8 +310,7 @@ def verify_token(ws_or_keys, token: str, *, online: bool = True, session: Sessio
         return Verdict(UNKNOWN_KEY, key_id=signed.kid,
                        reason=f"signed with key {signed.kid}, which is not a key of this office")
     try:
-        public.verify(signed.signature, signed.payload)
-        payload = tk.decode_payload(signed.payload)
+        payload = _verified_payload(public, signed)
     except InvalidSignature:
         return Verdict(INVALID, key_id=signed.kid, reason="the signature does not match: the code was altered or forged")
     except tk.TokenError as exc:
@@ -323,6 +322,27 @@ def verify_token(ws_or_keys, token: str, *, online: bool = True, session: Sessio
         return _check_registry(ws, session, verdict)
     with db.session(ws) as sess:
         return _check_registry(ws, sess, verdict)
+
+
+# Tokens whose signature already verified, so that a page scanned again and
+# again costs no Ed25519 check (a quarter of a verification's CPU). Only
+# the signature is remembered: the registry (revocation) is read every time.
+# A key id is derived from the key itself, so (kid, payload, signature)
+# cannot verify under one key and be replayed under another.
+_VERIFIED: dict[tuple[str, bytes, bytes], tk.Payload] = {}
+_VERIFIED_MAX = 10_000
+
+
+def _verified_payload(public: Ed25519PublicKey, signed: tk.SignedToken) -> tk.Payload:
+    key = (signed.kid, signed.payload, signed.signature)
+    payload = _VERIFIED.get(key)
+    if payload is None:
+        public.verify(signed.signature, signed.payload)
+        payload = tk.decode_payload(signed.payload)
+        if len(_VERIFIED) >= _VERIFIED_MAX:
+            _VERIFIED.clear()  # simple bound; refilling costs one check per token
+        _VERIFIED[key] = payload
+    return payload
 
 
 def _keys_of(ws_or_keys) -> dict[str, Ed25519PublicKey]:
