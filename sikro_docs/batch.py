@@ -159,7 +159,15 @@ def produce(ws: Workspace, kind: str, targets: list[tuple[int | None, int]], opt
     on = options.on or office_today(ws)
     report = BatchReport(kind=kind)
     template_problem = _template_problem(ws, kind)
-    with BackgroundConverter(enabled=options.pdf) as converter:
+
+    def finish(docs: list[DocResult]) -> list[str]:
+        """What follows a PDF: the signature (last of all), the registry, the archive."""
+        if options.sign and not options.draft:
+            _sign_pdfs(ws, docs)
+        _record_pdfs(ws, docs)
+        return _file_into_archive(ws, docs)
+
+    with BackgroundConverter(enabled=options.pdf, finish=finish) as converter:
         for row, app_id in targets:
             result = _one_document(ws, kind, row, app_id, on, options, (facts or {}).get(app_id, {}),
                                    template_problem)
@@ -168,11 +176,6 @@ def produce(ws: Workspace, kind: str, targets: list[tuple[int | None, int]], opt
             if progress:
                 progress(result)
     report.notes += converter.notes
-    if options.pdf and options.sign and not options.draft:
-        _sign_pdfs(ws, report)
-    if options.pdf:
-        _record_pdfs(ws, report)
-        _file_into_archive(ws, report)
     if options.record_steps and not options.draft:  # a draft changes nothing
         _record_steps(ws, report, options)
     report.results_file = write_results(ws, report, label)
@@ -315,79 +318,100 @@ def output_path(ws: Workspace, kind: str, number: str | None, application: dict,
 
 
 class BackgroundConverter:
-    """Converts the batch's DOCX files to PDF/A while the batch goes on rendering.
+    """Makes the batch's PDFs while the batch goes on rendering.
 
-    LibreOffice is the slow part of a batch; feeding it in rounds of
-    `ROUND` files from a thread overlaps its work with our rendering,
-    instead of adding the two. A round is large enough that each soffice
-    start (worth about ten documents) is shared by a full chunk.
+    LibreOffice is the slow part of a batch. One thread feeds it rounds of
+    `ROUND` DOCX files (large enough that each soffice start, worth about
+    ten documents, is shared by a full chunk); a second thread finishes each
+    converted round (signature, registry, archive: mostly disk work). So
+    LibreOffice never waits for us, and our work hides behind its own.
+    Documents that already have their PDF (a re-run) go straight to `finish`.
     """
 
     ROUND = convert.MAX_CHUNK * (os.cpu_count() or 1)
 
-    def __init__(self, enabled: bool):
-        self.enabled = enabled
+    def __init__(self, enabled: bool, finish: Callable[[list[DocResult]], list[str]]):
+        self.enabled, self.finish = enabled, finish
         self.notes: list[str] = []
-        self._queue: queue.Queue = queue.Queue()
-        self._thread = threading.Thread(target=self._run, name="sikro-batch-pdf", daemon=True)
+        self._to_convert: queue.Queue = queue.Queue()
+        self._to_finish: queue.Queue = queue.Queue()
+        self._threads = [threading.Thread(target=self._convert, name="sikro-batch-pdf", daemon=True),
+                         threading.Thread(target=self._finish, name="sikro-batch-finish", daemon=True)]
 
     def __enter__(self) -> BackgroundConverter:
         if self.enabled:
-            self._thread.start()
+            for thread in self._threads:
+                thread.start()
         return self
 
     def add(self, result: DocResult) -> None:
-        if self.enabled and result.docx is not None and (result.pdf is None or not result.pdf.exists()):
-            self._queue.put(result)
+        if not self.enabled or result.docx is None:
+            return
+        if result.pdf is not None and result.pdf.exists():
+            self._to_finish.put([result])
+        else:
+            self._to_convert.put(result)
 
     def __exit__(self, *exc) -> None:
         if self.enabled:
-            self._queue.put(None)  # no more documents
-            self._thread.join()
+            self._to_convert.put(None)  # no more documents; the converter then stops the finisher
+            for thread in self._threads:
+                thread.join()
 
-    def _run(self) -> None:
+    def _convert(self) -> None:
         try:
             with convert.ConverterPool() as pool:
                 self._convert_rounds(pool)
         except (convert.LibreOfficeMissing, convert.LibreOfficeBroken) as err:
             self.notes.append(str(err))
             self._drain()
+        finally:
+            self._to_finish.put(None)
 
     def _convert_rounds(self, pool: convert.ConverterPool) -> None:
         finished = False
         while not finished:
             batch, finished = self._next_round()
-            if batch:
-                for doc, outcome in zip(batch, pool.convert([d.docx for d in batch])):
-                    if outcome.ok:
-                        doc.pdf = outcome.pdf
-                    else:
-                        doc.status, doc.message = "failed", outcome.message
+            if not batch:
+                continue
+            for doc, outcome in zip(batch, pool.convert([d.docx for d in batch])):
+                if outcome.ok:
+                    doc.pdf = outcome.pdf
+                else:
+                    doc.status, doc.message = "failed", outcome.message
+            self._to_finish.put([d for d in batch if d.pdf is not None])
 
     def _next_round(self) -> tuple[list[DocResult], bool]:
         """Up to ROUND documents; waits for the first, then takes what is there."""
         batch: list[DocResult] = []
         while len(batch) < self.ROUND:
-            item = self._queue.get()
+            item = self._to_convert.get()
             if item is None:
                 return batch, True
             batch.append(item)
-            if len(batch) >= self.ROUND // 2 and self._queue.empty():
+            if len(batch) >= self.ROUND // 2 and self._to_convert.empty():
                 break
         return batch, False
 
+    def _finish(self) -> None:
+        while (docs := self._to_finish.get()) is not None:
+            try:
+                self.notes += self.finish(docs)
+            except Exception as err:  # never lose the rest of the batch to one round
+                self.notes.append(f"finishing {len(docs)} PDFs failed: {type(err).__name__}: {err}")
+
     def _drain(self) -> None:
-        while self._queue.get() is not None:
+        while self._to_convert.get() is not None:
             pass
 
 
-def _sign_pdfs(ws: Workspace, report: BatchReport) -> None:
+def _sign_pdfs(ws: Workspace, docs: list[DocResult]) -> None:
     """Sign each new PDF last (after number, QR and PDF/A), replacing it atomically.
 
     A PDF that already carries a signature (a re-run) is left as it is:
     signing again would only add a second signature of the same official.
     """
-    for doc in report.documents:
+    for doc in docs:
         if doc.pdf is None or doc.document_id is None or signing.signature_summary(doc.pdf):
             continue
         signed = doc.pdf.with_name(f".{doc.pdf.stem}.signing.pdf")
@@ -419,9 +443,9 @@ def _record_steps(ws: Workspace, report: BatchReport, options: Options) -> None:
                             f"{skipped} were not at the step before it (see `sikro status`)")
 
 
-def _record_pdfs(ws: Workspace, report: BatchReport) -> None:
-    """Add each new PDF to its document's files, in one transaction for the batch."""
-    made = [d for d in report.documents if d.pdf is not None and d.document_id is not None]
+def _record_pdfs(ws: Workspace, docs: list[DocResult]) -> None:
+    """Add each new PDF to its document's files, in one transaction for the round."""
+    made = [d for d in docs if d.pdf is not None and d.document_id is not None]
     with db.session(ws, write=True) as sess:
         for doc in made:
             document = sess.get(numbering.Document, doc.document_id)
@@ -432,16 +456,19 @@ def _record_pdfs(ws: Workspace, report: BatchReport) -> None:
                                action="document.converted", details={"uid": document.uid, "pdf": relative}))
 
 
-def _file_into_archive(ws: Workspace, report: BatchReport) -> None:
-    for doc in report.documents:
+def _file_into_archive(ws: Workspace, docs: list[DocResult]) -> list[str]:
+    """File issued PDFs into their berkas; returns a note for each that was not filed."""
+    notes = []
+    for doc in docs:
         if doc.pdf is not None and doc.document_id is not None and doc.status in ("issued", "existing"):
             try:
                 filing = file_document(ws, doc.document_id, [doc.pdf])
             except SikroError as err:
-                report.notes.append(f"{doc.pdf.name}: not filed in the archive: {err}")
+                notes.append(f"{doc.pdf.name}: not filed in the archive: {err}")
                 continue
-            report.notes += [f"{o.path}: not filed in the archive: {o.message}"
-                             for o in filing.files if o.status not in ("filed", "duplicate")]
+            notes += [f"{o.path}: not filed in the archive: {o.message}"
+                      for o in filing.files if o.status not in ("filed", "duplicate")]
+    return notes
 
 
 RESULT_HEADERS = ["Baris", "No Registrasi", "Jenis", "Status", "Nomor", "DOCX", "PDF", "Pesan"]

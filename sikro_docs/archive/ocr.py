@@ -40,15 +40,33 @@ def is_signed_pdf(path: Path) -> bool:
 
 
 def pdf_text(path: Path) -> str:
-    """The text layer of every page ('' when the PDF has none or cannot be read)."""
-    from pypdf import PdfReader
-    from pypdf.errors import PyPdfError
+    """The text layer of every page ('' when the PDF has none or cannot be read).
+
+    pdfium (C) reads a one-page letter in a few milliseconds, pypdf in ~60:
+    it matters when a batch files a thousand permits. pdfium is not
+    thread-safe: callers read one PDF at a time per process.
+    """
+    import pypdfium2 as pdfium
 
     try:
-        reader = PdfReader(str(path))
-        return "\n".join((page.extract_text() or "") for page in reader.pages).strip()
-    except (PyPdfError, OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
+        pdf = pdfium.PdfDocument(str(path))
+    except (pdfium.PdfiumError, OSError, ValueError):
         return ""
+    try:
+        return "\n".join(_page_text(pdf[index]) for index in range(len(pdf))).strip()
+    except (pdfium.PdfiumError, ValueError):
+        return ""
+    finally:
+        pdf.close()
+
+
+def _page_text(page) -> str:
+    textpage = page.get_textpage()
+    try:
+        return textpage.get_text_bounded()
+    finally:
+        textpage.close()
+        page.close()
 
 
 def text_layer(path: Path) -> tuple[str, str | None]:
