@@ -4,7 +4,8 @@
 
 For each N: N synthetic approved applicants in a workbook; then in the same run
 (a) `sikro batch FILE --doc permit --pdf` (import, numbering, rendering, signed
-    QR, PDF/A, results workbook) as a real process,
+    QR, PDF/A, results workbook, and filing each PDF into the archive) as a
+    real process; (a') the same without the archive filing,
 (b) a bare pool of soffice processes (one per CPU, batch mode) converting the
     same DOCX files (the floor: LibreOffice's own work),
 (c) one soffice process per document on a sample, extrapolated to N.
@@ -64,6 +65,32 @@ def run_batch(book: Path, workspace: Path) -> dict:
             "cpu_seconds": rss.cpu_seconds}
 
 
+# The batch of the documents issue (import, numbering, rendering, QR, PDF/A,
+# results workbook), without what later issues added to it: filing every PDF
+# into the archive's BagIt case files. Run in a child process with the
+# archive step replaced, so both figures come from the same code.
+WITHOUT_ARCHIVE = """
+import sys
+from pathlib import Path
+import sikro_docs.batch as batch
+from sikro_docs.workspace import open_workspace
+batch._file_into_archive = lambda ws, docs: []
+ws = open_workspace(sys.argv[2])
+batch.run_batch(ws, Path(sys.argv[1]), "permit", batch.Options(pdf=True))
+"""
+
+
+def run_batch_without_archive(book: Path, workspace: Path) -> dict:
+    shutil.rmtree(workspace, ignore_errors=True)
+    subprocess.run([sys.executable, "-m", "sikro_docs", "init", workspace], check=True,
+                   stdout=subprocess.DEVNULL)
+    with PeakRss() as rss:
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-c", WITHOUT_ARCHIVE, book, workspace], check=True)
+        seconds = time.perf_counter() - started
+    return {"seconds": seconds, "peak_rss": rss.peak_bytes}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", default="300,1000", help="comma-separated batch sizes")
@@ -76,6 +103,7 @@ def main() -> None:
         book = approved_workbook(RESULTS / f"batch-{n}.xlsx", n)
         workspace = RESULTS / f"batch-ws-{n}"
         batch = run_batch(book, workspace)
+        lean = run_batch_without_archive(book, RESULTS / f"batch-ws-lean-{n}")
         docx = sorted((workspace / "out" / "permit").glob("*.docx"))
         bare_out = RESULTS / f"batch-bare-{n}"
         shutil.rmtree(bare_out, ignore_errors=True)
@@ -88,6 +116,7 @@ def main() -> None:
         single_total = single["seconds"] / args.sample * n
         for what, seconds, peak in (
             ("(a) sikro batch --pdf (everything)", batch["seconds"], batch["peak_rss"]),
+            ("(a') the same without archive filing", lean["seconds"], lean["peak_rss"]),
             ("(b) bare soffice pool (convert only)", bare["seconds"], bare["peak_rss"]),
             (f"(c) one soffice per document ({args.sample}→{n})", single_total, single["peak_rss"]),
         ):

@@ -321,14 +321,16 @@ class BackgroundConverter:
     """Makes the batch's PDFs while the batch goes on rendering.
 
     LibreOffice is the slow part of a batch. One thread feeds it rounds of
-    `ROUND` DOCX files (large enough that each soffice start, worth about
-    ten documents, is shared by a full chunk); a second thread finishes each
-    converted round (signature, registry, archive: mostly disk work). So
-    LibreOffice never waits for us, and our work hides behind its own.
-    Documents that already have their PDF (a re-run) go straight to `finish`.
+    DOCX files: the first as soon as MIN_ROUND are rendered, then all that
+    are waiting (the pool cuts them into chunks, each soffice start, worth
+    about ten documents, shared by up to forty). A second thread finishes
+    each PDF as soon as it is made (signature, registry, archive: mostly
+    disk work). So LibreOffice never waits for us, and our work hides behind
+    its own. Documents that already have their PDF (a re-run) go straight
+    to `finish`.
     """
 
-    ROUND = convert.MAX_CHUNK * (os.cpu_count() or 1)
+    MIN_ROUND = convert.MAX_CHUNK
 
     def __init__(self, enabled: bool, finish: Callable[[list[DocResult]], list[str]]):
         self.enabled, self.finish = enabled, finish
@@ -372,33 +374,48 @@ class BackgroundConverter:
         finished = False
         while not finished:
             batch, finished = self._next_round()
-            if not batch:
-                continue
-            for doc, outcome in zip(batch, pool.convert([d.docx for d in batch])):
-                if outcome.ok:
-                    doc.pdf = outcome.pdf
-                else:
-                    doc.status, doc.message = "failed", outcome.message
-            self._to_finish.put([d for d in batch if d.pdf is not None])
+            if batch:
+                by_docx = {d.docx: d for d in batch}
+                pool.convert(list(by_docx), progress=lambda outcome: self._converted(by_docx, outcome))
+
+    def _converted(self, by_docx: dict[Path, DocResult], outcome: convert.ConversionResult) -> None:
+        doc = by_docx[outcome.docx]
+        if outcome.ok:
+            doc.pdf = outcome.pdf
+            self._to_finish.put([doc])
+        else:
+            doc.status, doc.message = "failed", outcome.message
 
     def _next_round(self) -> tuple[list[DocResult], bool]:
-        """Up to ROUND documents; waits for the first, then takes what is there."""
+        """At least MIN_ROUND documents (fewer at the end), and every one already waiting."""
         batch: list[DocResult] = []
-        while len(batch) < self.ROUND:
+        while True:
             item = self._to_convert.get()
             if item is None:
                 return batch, True
             batch.append(item)
-            if len(batch) >= self.ROUND // 2 and self._to_convert.empty():
-                break
-        return batch, False
+            if len(batch) >= self.MIN_ROUND and self._to_convert.empty():
+                return batch, False
 
     def _finish(self) -> None:
-        while (docs := self._to_finish.get()) is not None:
+        done = False
+        while not done:
+            docs, done = self._waiting_to_finish()
             try:
-                self.notes += self.finish(docs)
+                self.notes += self.finish(docs) if docs else []
             except Exception as err:  # never lose the rest of the batch to one round
                 self.notes.append(f"finishing {len(docs)} PDFs failed: {type(err).__name__}: {err}")
+
+    def _waiting_to_finish(self) -> tuple[list[DocResult], bool]:
+        """Every PDF made so far (at least one): one transaction and one pass for all."""
+        docs: list[DocResult] = []
+        while True:
+            item = self._to_finish.get()
+            if item is None:
+                return docs, True
+            docs += item
+            if self._to_finish.empty():
+                return docs, False
 
     def _drain(self) -> None:
         while self._to_convert.get() is not None:

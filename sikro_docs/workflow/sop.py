@@ -11,6 +11,7 @@ import datetime as dt
 import re
 import tomllib
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -152,6 +153,7 @@ def _step_from(spec: dict) -> Step:
     return Step(**values)
 
 
+@lru_cache(maxsize=1)
 def _builtin() -> dict:
     text = resources.files("sikro_docs.data").joinpath("sop.toml").read_text("utf-8")
     return tomllib.loads(text)
@@ -190,10 +192,24 @@ def _apply(steps: dict[int, Step], roles: dict[str, Role], overrides: dict[int, 
 
 def load_sop(workspace_root: Path | None = None) -> Sop:
     """The built-in SOP, with the workspace's overrides (if any) applied."""
+    override_path = Path(workspace_root) / OVERRIDE_NAME if workspace_root else None
+    return _load_sop(override_path, _stamp(override_path))
+
+
+def _stamp(path: Path | None) -> tuple | None:
+    """What changes when the office edits its sop.toml (so the cache never serves a stale SOP)."""
+    try:
+        stat = path.stat() if path else None
+    except FileNotFoundError:
+        return None
+    return (stat.st_mtime_ns, stat.st_size, stat.st_ino) if stat else None
+
+
+@lru_cache(maxsize=16)
+def _load_sop(override_path: Path | None, _stamp: tuple | None) -> Sop:
     data = _builtin()
     roles = {key: Role(key, spec["name"], spec.get("english", ""), spec.get("warning", "")) for key, spec in data["roles"].items()}
     steps = {spec["number"]: _step_from(spec) for spec in data["steps"]}
-    override_path = Path(workspace_root) / OVERRIDE_NAME if workspace_root else None
     overrides = _override(override_path) if override_path else {}
     steps = _apply(steps, roles, overrides, override_path)
     return Sop(data.get("title", "SOP"), steps, roles, tuple(data.get("warnings", ())),
