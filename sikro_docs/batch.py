@@ -30,12 +30,12 @@ import re
 import threading
 import unicodedata
 from dataclasses import dataclass, field
+from io import BytesIO
 from pathlib import Path
 from typing import Callable
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
-from sqlalchemy import select
 
 from . import convert, db, numbering, registry, signing, verification, workflow
 from .archive import file_document
@@ -506,8 +506,6 @@ def write_results(ws: Workspace, report: BatchReport, label: str) -> Path:
         sheet.column_dimensions[column].width = width
     sheet.freeze_panes = "A2"
     path.parent.mkdir(parents=True, exist_ok=True)
-    from io import BytesIO
-
     buffer = BytesIO()
     book.save(buffer)
     return atomic_write_bytes(path, buffer.getvalue())
@@ -525,13 +523,7 @@ def merge_pdfs(ws: Workspace, report: BatchReport, label: str) -> Path | None:
         writer.append(str(pdf))
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     path = ws.out_dir / "cetak" / f"gabungan-{slug(label, 30)}-{report.kind}-{stamp}.pdf"
-    from io import BytesIO
-
     buffer = BytesIO()
     writer.write(buffer)
     return atomic_write_bytes(path, buffer.getvalue())
 
-
-def pending_application_ids(ws: Workspace) -> list[int]:
-    with db.session(ws) as sess:
-        return list(sess.scalars(select(Application.id).order_by(Application.id)))

@@ -91,7 +91,7 @@ class DemoResult:
         as_of = f' --as-of "{self.now:%Y-%m-%d %H:%M}"' if self.now else ""
         lines.append(f"  sikro status{as_of} --workspace {root}")
         lines.append(f"  sikro status --overdue{as_of} --workspace {root}")
-        lines.append(f"  sikro sop show")
+        lines.append("  sikro sop show")
         return lines
 
 

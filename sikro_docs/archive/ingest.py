@@ -28,7 +28,7 @@ from . import ocr
 from .bags import sha256_file
 from .berkas import meta_for_application
 from .filing import (
-    DUPLICATE, FAILED, FILED, UNMATCHED, FileOutcome, Incoming, file_into, recover,
+    DUPLICATE, FILED, UNMATCHED, FileOutcome, Incoming, file_into, recover,
 )
 from .tables import Unmatched
 

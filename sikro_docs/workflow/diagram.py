@@ -195,7 +195,7 @@ def _forward(layout: Layout, a: Step, b: Step, sideways: bool) -> tuple[list, st
 def _backward(layout: Layout, a: Step, b: Step) -> tuple[list, str]:
     """A connector back up (a file returned): out of a's side, across, up into b's bottom, offset."""
     (ax, ay), (bx, by) = layout.center(a), layout.center(b)
-    (ahw, ahh), (_bhw, bhh) = layout.half(a), layout.half(b)
+    (ahw, ahh), (_, bhh) = layout.half(a), layout.half(b)
     side = ax - ahw if bx < ax else ax + ahw
     lane_x = bx - BOX_W / 2 + 2.0
     return [(side, ay + ahh * 0.5), (lane_x, ay + ahh * 0.5), (lane_x, by + bhh)], "up"
@@ -212,7 +212,7 @@ def _connector(layout: Layout, a: Step, b: Step, label: str = "", sideways=False
 
 def _label(points: list[tuple[float, float]], label: str, color: str, sideways: bool, back: bool) -> str:
     """Sideways and return labels sit on their first horizontal stretch; others beside the way down."""
-    (x0, y0), (x1, y1) = points[0], points[1]
+    (x0, y0), (x1, _) = points[0], points[1]
     if back:
         return _text((x0 + x1) / 2, y0 + 2.0, [label], TINY, "middle", "bold", color)
     if sideways:
