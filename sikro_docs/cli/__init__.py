@@ -78,6 +78,10 @@ def main(argv=None) -> None:
     except KeyboardInterrupt:
         click.echo("sikro: interrupted", err=True)
         sys.exit(EXIT_INTERRUPTED)
+    except click.UsageError as err:  # one line, like every other error: what, and where to read more
+        command = err.ctx.command_path if err.ctx else "sikro"
+        click.echo(f"{command}: error: {err.format_message()} (see `{command} --help`)", err=True)
+        sys.exit(EXIT_UNUSABLE)
     except click.ClickException as err:
         err.show()
         sys.exit(EXIT_UNUSABLE if err.exit_code == 2 else err.exit_code)

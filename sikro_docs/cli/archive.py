@@ -49,6 +49,8 @@ def ingest_cmd(paths, keep, no_ocr, as_json, ws):
         _print_outcomes(report.files)
         for note in report.notes:
             click.echo(note)
+        if not report.files:
+            click.echo(f"nothing to file: no PDF or image in {', '.join(str(p) for p in paths)}")
     sys.exit(EXIT_OK if report.ok else EXIT_PROBLEMS)
 
 
