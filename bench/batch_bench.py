@@ -48,10 +48,14 @@ def approved_workbook(path: Path, n: int) -> Path:
     return path
 
 
-def run_batch(book: Path, workspace: Path) -> dict:
+def fresh_workspace(workspace: Path) -> None:
     shutil.rmtree(workspace, ignore_errors=True)
     subprocess.run([sys.executable, "-m", "sikro_docs", "init", workspace], check=True,
                    stdout=subprocess.DEVNULL)
+
+
+def run_batch(book: Path, workspace: Path) -> dict:
+    fresh_workspace(workspace)
     with PeakRss() as rss:
         started = time.perf_counter()
         proc = subprocess.run([sys.executable, "-m", "sikro_docs", "batch", book, "--doc", "permit",
@@ -81,9 +85,7 @@ batch.run_batch(ws, Path(sys.argv[1]), "permit", batch.Options(pdf=True))
 
 
 def run_batch_without_archive(book: Path, workspace: Path) -> dict:
-    shutil.rmtree(workspace, ignore_errors=True)
-    subprocess.run([sys.executable, "-m", "sikro_docs", "init", workspace], check=True,
-                   stdout=subprocess.DEVNULL)
+    fresh_workspace(workspace)
     with PeakRss() as rss:
         started = time.perf_counter()
         subprocess.run([sys.executable, "-c", WITHOUT_ARCHIVE, book, workspace], check=True)
