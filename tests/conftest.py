@@ -7,7 +7,6 @@ import os
 import subprocess
 import sys
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
@@ -64,3 +63,17 @@ def needs_tool(available: bool, tool: str):
         not available and not os.environ.get("CI"),
         reason=f"{tool} not installed (./run.sh test installs it)",
     )
+
+
+def _have_soffice() -> bool:
+    from sikro_docs.convert import LibreOfficeMissing, find_soffice
+
+    try:
+        find_soffice()
+    except LibreOfficeMissing:
+        return False
+    return True
+
+
+HAVE_SOFFICE = _have_soffice()
+needs_soffice = needs_tool(HAVE_SOFFICE, "LibreOffice")

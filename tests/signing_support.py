@@ -18,8 +18,8 @@ import docx
 import pytest
 from cryptography import x509
 
-from conftest import Result, needs_tool
-from sikro_docs.convert import LibreOfficeMissing, convert_batch, find_soffice
+from conftest import HAVE_SOFFICE, Result
+from sikro_docs.convert import convert_batch
 from sikro_docs.signing.demo_ca import (
     make_ca_certificate, make_signing_certificate, new_key, pkcs12_bytes,
 )
@@ -27,12 +27,6 @@ from sikro_docs.signing.demo_ca import (
 SIGNER = "NAMA KEPALA DINAS, S.T."
 PASSPHRASE = b"rahasia-uji-123"
 
-try:
-    find_soffice()
-    HAVE_SOFFICE = True
-except LibreOfficeMissing:
-    HAVE_SOFFICE = False
-needs_soffice = needs_tool(HAVE_SOFFICE, "LibreOffice")
 
 
 # --------------------------------------------------------------------------- certificates
@@ -111,8 +105,6 @@ def permit_pdf(tmp_path_factory) -> tuple[Path, Path]:
     """(workspace root, permit PDF) from `sikro batch --doc permit --pdf` (made once per run)."""
     if not HAVE_SOFFICE and not os.environ.get("CI"):
         pytest.skip("LibreOffice not installed")
-    import json
-
     from test_intake_support import make_workbook, valid_record
 
     from conftest import run_sikro

@@ -3,7 +3,6 @@ and filing processes killed with SIGKILL at random moments."""
 
 from __future__ import annotations
 
-import json
 import random
 import signal
 import sqlite3

@@ -12,20 +12,14 @@ from pathlib import Path
 
 import docx
 import pytest
-from conftest import needs_tool
+from conftest import needs_soffice
 from pypdf import PdfReader
 
 from sikro_docs import convert as convert_module
 from sikro_docs.convert import (INSTALL_HINT, ConverterPool, LibreOfficeMissing, convert_batch,
-                                find_soffice, pdfa_part)
+                                pdfa_part)
 from sikro_docs.errors import SikroError
 
-try:
-    find_soffice()
-    HAVE_SOFFICE = True
-except LibreOfficeMissing:
-    HAVE_SOFFICE = False
-needs_soffice = needs_tool(HAVE_SOFFICE, "LibreOffice")
 
 SPECIAL = "Café “Sinar Harapan” & Putra <CV> — Izin Usaha Mikro, Kecamatan Sidikalang"
 

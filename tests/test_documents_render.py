@@ -15,6 +15,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from conftest import needs_soffice
 from pypdf import PdfReader
 
 from sikro_docs.documents import KINDS, build_context, render_document, template_path
@@ -25,7 +26,6 @@ from sikro_docs.errors import SikroError
 from sikro_docs.workspace import init_workspace, open_workspace
 
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
-needs_soffice = pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) is not installed")
 
 NAME = "Dra. Ros'ina & <Co> \"Séptiani\""
 NUMBERS = {

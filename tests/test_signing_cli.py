@@ -12,8 +12,9 @@ import stat
 import pytest
 from cryptography import x509
 from pypdf import PdfReader
+from conftest import needs_soffice
 from signing_support import (  # noqa: F401  (fixtures)
-    PASSPHRASE, SIGNER, encipherment_only, letter_pdfa, make_p12, needs_soffice, permit_pdf,
+    PASSPHRASE, SIGNER, encipherment_only, letter_pdfa, make_p12, permit_pdf,
     pyhanko_status, run_sign,
 )
 

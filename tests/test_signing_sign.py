@@ -6,7 +6,8 @@ import hashlib
 
 import pytest
 from pypdf import PdfReader
-from signing_support import PASSPHRASE, SIGNER, letter_pdfa, make_p12, needs_soffice, pyhanko_status  # noqa: F401
+from conftest import needs_soffice
+from signing_support import PASSPHRASE, SIGNER, letter_pdfa, make_p12, pyhanko_status  # noqa: F401
 
 from sikro_docs.convert import pdfa_part
 from sikro_docs.errors import SikroError
