@@ -14,6 +14,7 @@ cd "$(dirname "$0")"
 
 DEBIAN_PACKAGES=(
   libreoffice-writer-nogui    # DOCX -> PDF/A
+  python3-uno                 # keeps LibreOffice running between documents (sikro_docs/lo_bridge.py)
   libreoffice-calc-nogui      # tests open the workbooks we write in LibreOffice
   fonts-liberation            # Times/Arial/Courier metrics of the templates
   fonts-dejavu-core

@@ -320,23 +320,21 @@ def output_path(ws: Workspace, kind: str, number: str | None, application: dict,
 class BackgroundConverter:
     """Makes the batch's PDFs while the batch goes on rendering.
 
-    LibreOffice is the slow part of a batch. One thread feeds it rounds of
-    DOCX files: the first as soon as MIN_ROUND are rendered, then all that
-    are waiting (the pool cuts them into chunks, each soffice start, worth
-    about ten documents, shared by up to forty). A second thread finishes
-    each PDF as soon as it is made (signature, registry, archive: mostly
-    disk work). So LibreOffice never waits for us, and our work hides behind
-    its own. Documents that already have their PDF (a re-run) go straight
-    to `finish`.
+    LibreOffice is the slow part of a batch. One thread hands each DOCX to
+    the converter pool as soon as it is rendered (the pool's input is lazy),
+    so LibreOffice starts on the first document while the rest are being
+    numbered and rendered. A second thread finishes each PDF as soon as it is
+    made (signature, registry, archive: mostly disk work). So LibreOffice
+    never waits for us, and our work hides behind its own. Documents that
+    already have their PDF (a re-run) go straight to `finish`.
     """
-
-    MIN_ROUND = convert.MAX_CHUNK
 
     def __init__(self, enabled: bool, finish: Callable[[list[DocResult]], list[str]]):
         self.enabled, self.finish = enabled, finish
         self.notes: list[str] = []
         self._to_convert: queue.Queue = queue.Queue()
         self._to_finish: queue.Queue = queue.Queue()
+        self._by_docx: dict[Path, DocResult] = {}
         self._threads = [threading.Thread(target=self._convert, name="sikro-batch-pdf", daemon=True),
                          threading.Thread(target=self._finish, name="sikro-batch-finish", daemon=True)]
 
@@ -363,39 +361,26 @@ class BackgroundConverter:
     def _convert(self) -> None:
         try:
             with convert.ConverterPool() as pool:
-                self._convert_rounds(pool)
+                pool.convert(self._rendered(), progress=self._converted)
         except (convert.LibreOfficeMissing, convert.LibreOfficeBroken) as err:
             self.notes.append(str(err))
             self._drain()
         finally:
             self._to_finish.put(None)
 
-    def _convert_rounds(self, pool: convert.ConverterPool) -> None:
-        finished = False
-        while not finished:
-            batch, finished = self._next_round()
-            if batch:
-                by_docx = {d.docx: d for d in batch}
-                pool.convert(list(by_docx), progress=lambda outcome: self._converted(by_docx, outcome))
+    def _rendered(self):
+        """Each DOCX as it is rendered, until the batch has no more."""
+        while (doc := self._to_convert.get()) is not None:
+            self._by_docx[doc.docx] = doc
+            yield doc.docx
 
-    def _converted(self, by_docx: dict[Path, DocResult], outcome: convert.ConversionResult) -> None:
-        doc = by_docx[outcome.docx]
+    def _converted(self, outcome: convert.ConversionResult) -> None:
+        doc = self._by_docx[outcome.docx]
         if outcome.ok:
             doc.pdf = outcome.pdf
             self._to_finish.put([doc])
         else:
             doc.status, doc.message = "failed", outcome.message
-
-    def _next_round(self) -> tuple[list[DocResult], bool]:
-        """At least MIN_ROUND documents (fewer at the end), and every one already waiting."""
-        batch: list[DocResult] = []
-        while True:
-            item = self._to_convert.get()
-            if item is None:
-                return batch, True
-            batch.append(item)
-            if len(batch) >= self.MIN_ROUND and self._to_convert.empty():
-                return batch, False
 
     def _finish(self) -> None:
         done = False

@@ -1,43 +1,57 @@
-"""DOCX → PDF/A-2b with real LibreOffice, by a pool of batch-converting workers.
+"""DOCX → PDF/A-2b with real LibreOffice, by a pool of workers that each keep one LibreOffice running.
 
 Why it is built this way (figures measured on the 2-core office machine):
 
-* One ``soffice`` process per document costs ≈ 940 ms; one process converting
-  a list of files costs ≈ 80 ms a document, two such processes in parallel
-  ≈ 46 ms.  So each worker converts *chunks* of files per invocation, and there
-  is one worker per CPU.
+* One ``soffice`` process per document costs ≈ 940 ms, most of it starting
+  LibreOffice. So each worker keeps one LibreOffice running and hands it one
+  document after another over UNO (the *uno* engine, ``lo_bridge.py``, run by
+  a Python that has LibreOffice's ``uno`` module: Debian's python3-uno). A
+  document then costs only its own conversion, and one that fails or hangs
+  is known exactly.
+* Without ``uno`` the *cli* engine runs ``soffice --convert-to`` on chunks of
+  files; each start costs about as much as ten documents, so chunks are
+  large, but ≤ 40: soffice has been seen to drop files past ~250 arguments.
+  ``SIKRO_CONVERTER=cli|uno`` chooses; the default is uno when it is there.
 * Two soffice processes sharing one profile fail silently (exit 0, no PDF), so
-  every worker owns its profile (``-env:UserInstallation``), created fresh.
-* soffice has been seen to drop files past ~250 arguments: chunks stay ≤ 40.
+  every worker owns its profile (``-env:UserInstallation``), created fresh and
+  built by one start that converts nothing (the first start on an empty
+  profile has lost conversions).
 * soffice exits 0 even when a file "could not be loaded", and single documents
   can hang: every output is checked (exists, non-empty, opens with pypdf, has
-  pages, is PDF/A), a bad one is retried once on its own, and every invocation
-  runs under a timeout, in its own process group so the whole tree
+  pages, is PDF/A), a bad one is retried once on its own, and every wait has a
+  timeout; LibreOffice runs in its own process group so the whole tree
   (``soffice`` script → ``oosplash`` → ``soffice.bin``) can be killed.
-* A crash must never leave half a PDF at the destination: soffice writes into a
-  per-worker temporary directory and a checked PDF is moved into place with
-  ``os.replace``.
+* A crash must never leave half a PDF at the destination: LibreOffice writes
+  into a per-worker temporary directory and a checked PDF is moved into place
+  with ``os.replace``.
+* PDF export is lossless: a QR code and an emblem stay sharp (JPEG blurs a QR
+  code's edges), and LibreOffice exports twice as fast as with JPEG.
 
-Workers are threads, each driving one soffice subprocess at a time: LibreOffice
-does the CPU work in its own process, so the GIL is not a bottleneck, and
-threads share the result queue, the stop flag and the list of running
-processes (needed to kill everything on Ctrl-C) without any pickling.
+Workers are threads, each driving its LibreOffice: LibreOffice does the CPU
+work in its own process, so the GIL is not a bottleneck, and threads share
+the queues, the stop flag and the processes to kill on Ctrl-C without any
+pickling. The input may be a lazy iterable: a batch hands over each DOCX as
+soon as it is rendered, and LibreOffice starts on it at once.
 """
 
 from __future__ import annotations
 
 import errno
+import functools
+import json
 import math
 import os
 import queue
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
 import xml.etree.ElementTree as ET
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from glob import glob
 from pathlib import Path
@@ -47,14 +61,17 @@ from sikro_docs.errors import SikroError
 
 INSTALL_HINT = ("LibreOffice is not installed; install it with: sudo apt-get install "
                 "libreoffice-writer-nogui (PDF files were not made; the DOCX files are ready)")
+UNO_HINT = "install python3-uno (Debian) or set SIKRO_UNO_PYTHON to a Python that can `import uno`"
 KNOWN_LOCATIONS = ("/usr/bin/soffice", "/usr/bin/libreoffice",
                    "/usr/lib/libreoffice/program/soffice", "/opt/libreoffice*/program/soffice")
-PDFA_FILTER = 'pdf:writer_pdf_Export:{"SelectPdfVersion":{"type":"long","value":"2"}}'
-PLAIN_PDF_FILTER = "pdf:writer_pdf_Export"
+_EXPORT = '"UseLosslessCompression":{"type":"boolean","value":"true"}'  # as lo_bridge.COMMON_FILTER
+PDFA_FILTER = 'pdf:writer_pdf_Export:{"SelectPdfVersion":{"type":"long","value":"2"},' + _EXPORT + '}'
+PLAIN_PDF_FILTER = 'pdf:writer_pdf_Export:{' + _EXPORT + '}'
 PDFA_NS = "http://www.aiim.org/pdfa/ns/id/"
-MAX_CHUNK = 40            # far below the ~250 arguments where soffice starts dropping files
-STARTUP_TIMEOUT = 20.0    # the "base" of a chunk's timeout: a cold start on a busy 2-core machine
-WARM_TIMEOUT = 60.0
+MAX_CHUNK = 40            # cli engine: far below the ~250 arguments where soffice starts dropping files
+STARTUP_TIMEOUT = 20.0    # a cli chunk's timeout "base": a cold start on a busy 2-core machine
+WARM_TIMEOUT = 60.0       # building a fresh profile; starting the uno engine's LibreOffice
+ENGINES = ("uno", "cli")
 
 Progress = Callable[["ConversionResult"], None]
 
@@ -74,7 +91,7 @@ class ConversionResult:
     ok: bool
     message: str
     seconds: float
-    attempts: int = 1  # soffice invocations this document took part in (2 = it was retried)
+    attempts: int = 1  # conversions this document took part in (2 = it was retried)
 
 
 # --------------------------------------------------------------------------- finding soffice
@@ -100,6 +117,41 @@ def find_soffice() -> str:
 
 def _is_executable(path: str) -> bool:
     return os.path.isfile(path) and os.access(path, os.X_OK)
+
+
+# --------------------------------------------------------------------------- choosing the engine
+
+BRIDGE = Path(__file__).with_name("lo_bridge.py")
+
+
+def choose_engine(soffice: str) -> str:
+    """"uno" when a Python with LibreOffice's uno module is found, else "cli"; $SIKRO_CONVERTER decides."""
+    wanted = os.environ.get("SIKRO_CONVERTER", "").strip().lower()
+    if wanted and wanted not in ENGINES:
+        raise SikroError(f"SIKRO_CONVERTER={wanted} is not one of: {', '.join(ENGINES)}")
+    if wanted == "cli":
+        return "cli"
+    if uno_python(soffice):
+        return "uno"
+    if wanted == "uno":
+        raise LibreOfficeBroken(f"SIKRO_CONVERTER=uno, but no Python can import uno: {UNO_HINT}")
+    return "cli"
+
+
+@functools.lru_cache(maxsize=None)
+def uno_python(soffice: str) -> str | None:
+    """A Python that can `import uno`: $SIKRO_UNO_PYTHON, LibreOffice's own, or the system's python3."""
+    program = Path(os.path.realpath(soffice)).parent
+    candidates = [os.environ.get("SIKRO_UNO_PYTHON"), str(program / "python"), "/usr/bin/python3",
+                  shutil.which("python3")]
+    for candidate in dict.fromkeys(c for c in candidates if c and _is_executable(c)):
+        try:
+            probe = subprocess.run([candidate, "-c", "import uno"], capture_output=True, timeout=30)
+        except (OSError, subprocess.TimeoutExpired):
+            continue
+        if probe.returncode == 0:
+            return candidate
+    return None
 
 
 # --------------------------------------------------------------------------- checking a PDF
@@ -187,33 +239,38 @@ def _one_line(value) -> str:
     return " ".join(str(value).split())[:300]
 
 
-# --------------------------------------------------------------------------- one worker
+# --------------------------------------------------------------------------- workers
 
 @dataclass
 class _Job:
-    index: int          # position in the caller's list; also the temporary file name
+    index: int          # position in the caller's input; also the temporary file name
     docx: Path
     dest: Path
     attempts: int = 0
     seconds: float = 0.0
 
 
+Deliver = Callable[[_Job, "str | None"], None]  # a job with None (ok) or why it failed
+
+
 class _Worker:
-    """One LibreOffice profile and the soffice process currently using it.
+    """One LibreOffice profile and the LibreOffice using it; the engines differ in how they convert.
 
     Layout of its private directory (unique per worker, from mkdtemp):
-    ``profile/`` (the LibreOffice user installation), ``in/`` (symlinks to the
-    inputs, named by job index so that two ``brief.docx`` from different folders
-    or a name starting with "-" cannot clash or be read as an option) and
-    ``out/`` (where soffice writes; outputs are moved from here into place).
+    ``profile/`` (the LibreOffice user installation), ``in/`` (cli engine:
+    symlinks to the inputs, named by job index so that two ``brief.docx`` from
+    different folders or a name starting with "-" cannot clash or be read as
+    an option) and ``out/`` (where LibreOffice writes; outputs are moved from
+    here into place).
     """
 
-    def __init__(self, soffice: str, number: int, pdf_filter: str, timeout_per_doc: float,
+    def __init__(self, soffice: str, number: int, pdfa: bool, timeout_per_doc: float,
                  startup_timeout: float, stop: threading.Event):
-        self.soffice, self.pdf_filter, self.stop = soffice, pdf_filter, stop
+        self.soffice, self.pdfa, self.stop = soffice, pdfa, stop
         self.timeout_per_doc, self.startup_timeout = timeout_per_doc, startup_timeout
         self.root = Path(tempfile.mkdtemp(prefix=f"sikro-lo-w{number}-"))
         self.profile, self.indir, self.outdir = self.root / "profile", self.root / "in", self.root / "out"
+        self.outdir.mkdir()
         self.restarts = 0
         self._proc: subprocess.Popen | None = None
         self._proc_lock = threading.Lock()
@@ -221,12 +278,9 @@ class _Worker:
     # ---- lifecycle
 
     def start(self) -> None:
-        """A fresh profile, warmed once.
-
-        The first start of LibreOffice on an empty profile builds the profile
-        (and on some versions restarts itself), which has lost conversions; so
-        the profile is built by a start that converts nothing.
-        """
+        """A fresh profile, built by a start that converts nothing."""
+        if self.stop.is_set():  # the pool is closing: its directory is about to go
+            return
         shutil.rmtree(self.profile, ignore_errors=True)
         status, output = self._run(["--terminate_after_init"], WARM_TIMEOUT)
         if status != "done" and not self.stop.is_set():
@@ -239,12 +293,18 @@ class _Worker:
         self.start()
 
     def kill(self) -> None:
-        """Kill this worker's soffice process group and any soffice still using its profile."""
+        """Kill this worker's process group and any soffice still using its profile."""
         with self._proc_lock:
             proc = self._proc
         if proc is not None and proc.poll() is None:
             # The group leader is not reaped yet, so its pid (= the group id) cannot be reused.
             _killpg(proc.pid)
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pass
+        if proc is not None and proc.stdin:
+            proc.stdin.close()
         # soffice.bin can outlive its oosplash parent; the profile path in its
         # command line identifies it exactly.
         _kill_processes_mentioning(self.profile.as_uri())
@@ -253,10 +313,56 @@ class _Worker:
         self.kill()
         shutil.rmtree(self.root, ignore_errors=True)
 
-    # ---- converting
+    # ---- shared by the engines
 
-    def convert_chunk(self, jobs: list[_Job], deliver: Callable[[_Job, str | None], None]) -> None:
-        """Convert `jobs` in one soffice run; deliver each job with None (ok) or a failure reason."""
+    def convert_chunk(self, jobs: list[_Job], deliver: Deliver) -> None:
+        raise NotImplementedError
+
+    def _output(self, job: _Job) -> Path:
+        return self.outdir / f"{job.index:06d}.pdf"
+
+    def _problem(self, job: _Job) -> str | None:
+        return _pdf_problem(self._output(job), self.pdfa)
+
+    def _move_into_place(self, job: _Job) -> str | None:
+        try:
+            _atomic_move(self._output(job), job.dest)
+        except OSError as err:
+            return f"cannot write {job.dest} ({_one_line(err)})"
+        return None
+
+    def _spawn(self, command: list[str], **pipes) -> subprocess.Popen | None:
+        """Start `command` as this worker's process, in a new session (= process group)."""
+        with self._proc_lock:
+            if self.stop.is_set():
+                return None
+            self._proc = subprocess.Popen(command, start_new_session=True, **pipes)
+            return self._proc
+
+    def _run(self, args: list[str], timeout: float) -> tuple[str, str]:
+        """Run soffice on this worker's profile: ("done" | "timeout" | "stopped", its output)."""
+        command = [self.soffice, f"-env:UserInstallation={self.profile.as_uri()}", "--headless", *args]
+        proc = self._spawn(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        if proc is None:
+            return "stopped", ""
+        try:
+            output, _ = proc.communicate(timeout=timeout)
+            status = "stopped" if self.stop.is_set() else "done"
+        except subprocess.TimeoutExpired:
+            _killpg(proc.pid)
+            output, _ = proc.communicate()
+            status = "timeout"
+        finally:
+            if proc.poll() is None:  # an exception (Ctrl-C) while waiting
+                _killpg(proc.pid)
+                proc.wait()
+        return status, output.decode(errors="replace")
+
+
+class _CliWorker(_Worker):
+    """Converts a chunk of files per ``soffice --convert-to`` run."""
+
+    def convert_chunk(self, jobs: list[_Job], deliver: Deliver) -> None:
         started = time.monotonic()
         status, _ = self._convert(jobs)
         share = (time.monotonic() - started) / len(jobs)
@@ -281,7 +387,7 @@ class _Worker:
         for job, problem in failed:
             self._retry_alone(job, deliver, problem)
 
-    def _retry_alone(self, job: _Job, deliver, first_problem: str) -> None:
+    def _retry_alone(self, job: _Job, deliver: Deliver, first_problem: str) -> None:
         if self.stop.is_set():
             return deliver(job, "stopped")
         started = time.monotonic()
@@ -293,8 +399,7 @@ class _Worker:
             return deliver(job, self._move_into_place(job))
         errors = [line for line in output.splitlines() if line.startswith("Error")]
         detail = f" ({'; '.join(errors)})" if errors else ""
-        earlier = "" if first_problem == problem else f"; before that: {first_problem}"
-        deliver(job, f"no PDF after 2 tries: {problem}{detail}{_damage_hint(job.docx)}{earlier}")
+        deliver(job, _final_failure(job, problem + detail, first_problem))
         # The failure may have left soffice hanging or the profile damaged.
         self.restart()
 
@@ -307,43 +412,124 @@ class _Worker:
             link = self.indir / f"{job.index:06d}.docx"
             link.symlink_to(job.docx.resolve())
             links.append(str(link))
-        args = ["--norestore", "--convert-to", self.pdf_filter, "--outdir", str(self.outdir), *links]
+        pdf_filter = PDFA_FILTER if self.pdfa else PLAIN_PDF_FILTER
+        args = ["--norestore", "--convert-to", pdf_filter, "--outdir", str(self.outdir), *links]
         return self._run(args, self._timeout(len(jobs)))
 
     def _timeout(self, documents: int) -> float:
         return self.startup_timeout + self.timeout_per_doc * documents
 
-    def _problem(self, job: _Job) -> str | None:
-        return _pdf_problem(self.outdir / f"{job.index:06d}.pdf", self.pdf_filter == PDFA_FILTER)
 
-    def _move_into_place(self, job: _Job) -> str | None:
+class _UnoWorker(_Worker):
+    """Keeps one LibreOffice running (through lo_bridge.py) and converts one document at a time."""
+
+    def __init__(self, *args, python: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.python = python
+        self._replies: queue.Queue = queue.Queue()
+
+    def start(self) -> None:
+        super().start()
+        if self.stop.is_set():
+            return
+        command = [self.python, str(BRIDGE), self.soffice, self.profile.as_uri(),
+                   f"sikro-{self.root.name}", str(WARM_TIMEOUT)]
+        proc = self._spawn(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                           stderr=(self.root / "bridge.log").open("ab"))
+        if proc is None:  # the pool is stopping
+            return
+        self._replies = queue.Queue()  # a new queue: the reader of a killed bridge may still add its end
+        threading.Thread(target=_read_lines, args=(proc.stdout, self._replies), daemon=True,
+                         name=f"sikro-lo-read-{self.root.name}").start()
+        ready = self._reply(WARM_TIMEOUT + 5)
+        if not (ready or {}).get("ready") and not self.stop.is_set():
+            self.kill()
+            why = (ready or {}).get("error") or self._bridge_log() or "no answer"
+            raise LibreOfficeBroken(f"LibreOffice did not start for the uno engine: {_one_line(why)}")
+
+    def convert_chunk(self, jobs: list[_Job], deliver: Deliver) -> None:
+        for job in jobs:
+            if self.stop.is_set():
+                return deliver(job, "stopped")
+            problem = self._convert(job)
+            if problem is None:
+                deliver(job, self._move_into_place(job))
+                continue
+            if self._broken:  # hung or gone: a new LibreOffice on a new profile for the retry
+                self.restart()
+            retry = self._convert(job)
+            if retry is None:
+                deliver(job, self._move_into_place(job))
+            else:
+                deliver(job, _final_failure(job, retry, problem))
+                self.restart()  # the failure may have damaged the profile
+
+    _broken = False
+
+    def _convert(self, job: _Job) -> str | None:
+        """Convert one document; None if its PDF is good, else why not."""
+        if self.stop.is_set():
+            return "stopped"
+        self._output(job).unlink(missing_ok=True)
+        started = time.monotonic()
+        job.attempts += 1
+        self._broken = False
         try:
-            _atomic_move(self.outdir / f"{job.index:06d}.pdf", job.dest)
-        except OSError as err:
-            return f"cannot write {job.dest} ({_one_line(err)})"
+            self._send({"in": str(job.docx.resolve()), "out": str(self._output(job)), "pdfa": self.pdfa})
+            reply = self._reply(self.timeout_per_doc)
+        finally:
+            job.seconds += time.monotonic() - started
+        if reply is None:
+            self._broken = True
+            return (f"timed out after {self.timeout_per_doc:g} s" if self._alive()
+                    else f"LibreOffice stopped ({_one_line(self._bridge_log()) or 'no message'})")
+        if not reply.get("ok"):
+            return _one_line(reply.get("error", "LibreOffice failed"))
+        return self._problem(job)
+
+    def _send(self, message: dict) -> None:
+        proc = self._proc
+        try:
+            proc.stdin.write((json.dumps(message) + "\n").encode())
+            proc.stdin.flush()
+        except (OSError, AttributeError, ValueError):
+            pass  # the bridge is gone: _reply sees the end of its output
+
+    def _reply(self, timeout: float) -> dict | None:
+        """The bridge's next answer; None on a timeout, when it has ended, or when the pool stops."""
+        deadline = time.monotonic() + timeout
+        while not self.stop.is_set():
+            try:
+                return self._replies.get(timeout=max(0.0, min(0.5, deadline - time.monotonic())))
+            except queue.Empty:
+                if time.monotonic() >= deadline:
+                    return None
         return None
 
-    def _run(self, args: list[str], timeout: float) -> tuple[str, str]:
-        """Run soffice on this worker's profile: ("done" | "timeout" | "stopped", its output)."""
-        command = [self.soffice, f"-env:UserInstallation={self.profile.as_uri()}", "--headless", *args]
-        with self._proc_lock:
-            if self.stop.is_set():
-                return "stopped", ""
-            # A new session = a new process group, so a timeout kills the whole tree.
-            self._proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                          stderr=subprocess.STDOUT, start_new_session=True)
+    def _alive(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    def _bridge_log(self) -> str:
         try:
-            output, _ = self._proc.communicate(timeout=timeout)
-            status = "stopped" if self.stop.is_set() else "done"
-        except subprocess.TimeoutExpired:
-            _killpg(self._proc.pid)
-            output, _ = self._proc.communicate()
-            status = "timeout"
-        finally:
-            if self._proc.poll() is None:  # an exception (Ctrl-C) while waiting
-                _killpg(self._proc.pid)
-                self._proc.wait()
-        return status, output.decode(errors="replace")
+            lines = (self.root / "bridge.log").read_text(errors="replace").strip().splitlines()
+        except OSError:
+            return ""
+        return lines[-1] if lines else ""
+
+
+def _read_lines(stream, replies: queue.Queue) -> None:
+    """Reader thread: each JSON line of the bridge into `replies`; None at its end."""
+    for line in stream:
+        try:
+            replies.put(json.loads(line))
+        except ValueError:
+            continue  # not ours (a library printing to stdout): ignore
+    replies.put(None)
+
+
+def _final_failure(job: _Job, problem: str, first_problem: str) -> str:
+    earlier = "" if first_problem == problem else f"; before that: {first_problem}"
+    return f"no PDF after 2 tries: {problem}{_damage_hint(job.docx)}{earlier}"
 
 
 def _killpg(pgid: int) -> None:
@@ -395,12 +581,14 @@ class ConverterPool:
     """
 
     def __init__(self, workers: int | None = None, pdfa: bool = True, timeout_per_doc: float = 30,
-                 startup_timeout: float = STARTUP_TIMEOUT):
+                 startup_timeout: float = STARTUP_TIMEOUT, engine: str | None = None):
         self.soffice = find_soffice()
+        self.engine = engine or choose_engine(self.soffice)
         self.size = max(1, workers or os.cpu_count() or 1)
-        self.pdf_filter = PDFA_FILTER if pdfa else PLAIN_PDF_FILTER
+        self.pdfa = pdfa
         self.timeout_per_doc, self.startup_timeout = timeout_per_doc, startup_timeout
         self.workers: list[_Worker] = []
+        self._threads: list[threading.Thread] = []  # the workers' threads of the conversion running now
         self._stop = threading.Event()
 
     # ---- lifecycle
@@ -416,20 +604,30 @@ class ConverterPool:
         if self.workers:
             return
         self._stop.clear()
-        self.workers = [_Worker(self.soffice, number, self.pdf_filter, self.timeout_per_doc,
-                                self.startup_timeout, self._stop) for number in range(self.size)]
+        self.workers = [self._new_worker(number) for number in range(self.size)]
         try:
             _in_parallel([worker.start for worker in self.workers])
         except BaseException:
             self.close()
             raise
 
+    def _new_worker(self, number: int) -> _Worker:
+        settings = dict(soffice=self.soffice, number=number, pdfa=self.pdfa, timeout_per_doc=self.timeout_per_doc,
+                        startup_timeout=self.startup_timeout, stop=self._stop)
+        if self.engine == "uno":
+            return _UnoWorker(python=uno_python(self.soffice), **settings)
+        return _CliWorker(**settings)
+
     def close(self) -> None:
-        """Kill every soffice this pool started and delete the profiles."""
+        """Kill every LibreOffice this pool started, let its threads end, delete the profiles."""
         self._stop.set()
         for worker in self.workers:
+            worker.kill()
+        for thread in self._threads:  # they see the stop flag, or their LibreOffice gone, at once
+            thread.join(timeout=30)
+        for worker in self.workers:
             worker.close()
-        self.workers = []
+        self.workers, self._threads = [], []
 
     @property
     def restarts(self) -> int:
@@ -442,59 +640,92 @@ class ConverterPool:
                 progress: Progress | None = None) -> list[ConversionResult]:
         """Convert each DOCX to PDF (next to it, or in `out_dir`); results in input order.
 
-        `progress` is called in the caller's thread once per finished document.
-        A bad document never raises: its result has ok=False and a one-line message.
+        `docx_files` may be lazy (a generator that waits for each file to be
+        made): conversion starts with the first. `progress` is called in the
+        caller's thread once per finished document. A bad document never
+        raises: its result has ok=False and a one-line message.
         """
         self.open()
-        docx_files = [Path(f) for f in docx_files]
-        results: list[ConversionResult | None] = [None] * len(docx_files)
-        done: queue.Queue = queue.Queue()
-        jobs = self._refuse_early(docx_files, out_dir, done)
-        chunks: queue.Queue = queue.Queue()
-        for chunk in _chunks(jobs, self.size):
-            chunks.put(chunk)
-        threads = [threading.Thread(target=self._work, args=(worker, chunks, done), daemon=True,
+        done: queue.Queue = queue.Queue()   # (job, problem) per document; ("end", count) after the last
+        work: queue.Queue = queue.Queue()   # lists of jobs for the workers; None: no more
+        feeder = threading.Thread(target=self._feed, args=(docx_files, out_dir, work, done), daemon=True,
+                                  name="sikro-lo-feed")
+        threads = [threading.Thread(target=self._work, args=(worker, work, done), daemon=True,
                                     name=f"sikro-lo-{n}") for n, worker in enumerate(self.workers)]
-        for thread in threads:
+        self._threads = threads  # not the feeder: it may be waiting for the caller's next file
+        for thread in (feeder, *threads):
             thread.start()
         try:
-            self._collect(done, results, progress)
-        except BaseException:  # Ctrl-C or a failing progress callback: stop soffice now
+            return self._collect(done, progress)
+        except BaseException:  # Ctrl-C or a failing progress callback: stop LibreOffice now
             self.close()
             raise
         finally:
             for thread in threads:
                 thread.join()
-        return results  # type: ignore[return-value]
+            self._threads = []
 
-    def _refuse_early(self, docx_files: list[Path], out_dir: Path | None, done: queue.Queue) -> list[_Job]:
-        """Jobs for LibreOffice; files that cannot be converted at all are answered right away."""
-        jobs, claimed = [], {}
-        for index, docx in enumerate(docx_files):
-            dest = (Path(out_dir) / f"{docx.stem}.pdf") if out_dir else docx.with_suffix(".pdf")
-            problem = _input_problem(docx)
-            if problem is None and dest.resolve() in claimed:
-                problem = f"same PDF name as {claimed[dest.resolve()].name}, it would overwrite it"
-            claimed.setdefault(dest.resolve(), docx)
-            job = _Job(index, docx, dest)
-            if problem:
-                done.put((job, problem))
-            else:
-                jobs.append(job)
-        return jobs
+    def _feed(self, docx_files: Iterable[Path], out_dir: Path | None, work: queue.Queue,
+              done: queue.Queue) -> None:
+        """Feeder thread: jobs for the workers, in chunks the engine likes; refusals answered at once."""
+        count, claimed, waiting = 0, {}, []
+        known = len(docx_files) if isinstance(docx_files, Sequence) else None
+        chunk = self._chunk_size(known)
+        try:
+            for index, docx in enumerate(docx_files):
+                count += 1
+                job, problem = self._job(index, Path(docx), out_dir, claimed)
+                if problem:
+                    done.put((job, problem))
+                    continue
+                waiting.append(job)
+                if len(waiting) >= chunk:
+                    work.put(waiting)
+                    waiting = []
+                if self._stop.is_set():
+                    break
+        finally:
+            if waiting:
+                work.put(waiting)
+            for _ in self.workers:
+                work.put(None)
+            done.put(("end", count))
 
-    def _work(self, worker: _Worker, chunks: queue.Queue, done: queue.Queue) -> None:
-        """A worker thread: convert chunks until none is left. Never raises."""
+    def _chunk_size(self, known: int | None) -> int:
+        """uno: one document at a time (the next goes to whichever worker is free first).
+        cli: equal chunks of at most MAX_CHUNK, a multiple of the workers, so all finish together."""
+        if self.engine == "uno":
+            return 1
+        if known is None:
+            return MAX_CHUNK
+        count = min(known, math.ceil(math.ceil(known / MAX_CHUNK) / self.size) * self.size) or 1
+        return math.ceil(known / count) or 1
+
+    @staticmethod
+    def _job(index: int, docx: Path, out_dir: Path | None, claimed: dict) -> tuple[_Job, str | None]:
+        dest = (Path(out_dir) / f"{docx.stem}.pdf") if out_dir else docx.with_suffix(".pdf")
+        problem = _input_problem(docx)
+        if problem is None and dest.resolve() in claimed:
+            problem = f"same PDF name as {claimed[dest.resolve()].name}, it would overwrite it"
+        claimed.setdefault(dest.resolve(), docx)
+        return _Job(index, docx, dest), problem
+
+    def _work(self, worker: _Worker, work: queue.Queue, done: queue.Queue) -> None:
+        """A worker thread: convert chunks until the feeder says there are no more. Never raises."""
         delivered: set[int] = set()
 
         def deliver(job: _Job, problem: str | None) -> None:
             delivered.add(job.index)
             done.put((job, problem))
 
-        while not self._stop.is_set():
-            chunk = _get_or_none(chunks)
+        while True:
+            chunk = work.get()
             if chunk is None:
                 return
+            if self._stop.is_set():
+                for job in chunk:
+                    deliver(job, "stopped")
+                continue
             try:
                 worker.convert_chunk(chunk, deliver)
             except Exception as err:  # e.g. LibreOffice no longer starts, disk full
@@ -502,41 +733,25 @@ class ConverterPool:
                     if job.index not in delivered:
                         deliver(job, f"conversion failed ({type(err).__name__}: {_one_line(err)})")
 
-    def _collect(self, done: queue.Queue, results: list, progress: Progress | None) -> None:
-        remaining = len(results)
-        while remaining:
+    def _collect(self, done: queue.Queue, progress: Progress | None) -> list[ConversionResult]:
+        results: dict[int, ConversionResult] = {}
+        expected = None
+        while expected is None or len(results) < expected:
             try:
                 job, problem = done.get(timeout=0.5)  # a timeout keeps Ctrl-C responsive
             except queue.Empty:
+                continue
+            if isinstance(job, str):  # the feeder's ("end", count)
+                expected = problem
                 continue
             result = ConversionResult(
                 docx=job.docx, pdf=None if problem else job.dest, ok=problem is None,
                 message=f"{job.docx.name}: {problem}" if problem else "ok",
                 seconds=round(job.seconds, 3), attempts=job.attempts)
             results[job.index] = result
-            remaining -= 1
             if progress:
                 progress(result)
-
-
-def _get_or_none(chunks: queue.Queue):
-    try:
-        return chunks.get_nowait()
-    except queue.Empty:
-        return None
-
-
-def _chunks(jobs: list[_Job], workers: int) -> list[list[_Job]]:
-    """Equal chunks of at most MAX_CHUNK, a multiple of `workers` of them so all finish together.
-
-    Few large chunks: each soffice start costs about as much as ten documents.
-    """
-    if not jobs:
-        return []
-    count = math.ceil(len(jobs) / MAX_CHUNK)
-    count = min(len(jobs), math.ceil(count / workers) * workers)
-    size = math.ceil(len(jobs) / count)
-    return [jobs[start:start + size] for start in range(0, len(jobs), size)]
+        return [results[index] for index in range(expected)]
 
 
 def _in_parallel(functions: list[Callable[[], None]]) -> None:

@@ -50,6 +50,15 @@ def soffice_pids(root: Path) -> list[int]:
     return [int(pid) for pid in found]
 
 
+def gone(pid: int) -> bool:
+    """The process has ended (a zombie waiting for a parent that never reaps counts as ended)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat[stat.rindex(")") + 2] == "Z"
+
+
 def assert_one_line(message: str) -> None:
     assert "\n" not in message and "Traceback" not in message, message
 
@@ -98,21 +107,27 @@ def test_plain_pdf_when_pdfa_is_off(tmp_path):
 
 
 # --------------------------------------------------------------------------- failures
+# Both engines: uno (one LibreOffice kept running per worker, the default)
+# and cli (soffice --convert-to per chunk, when there is no python3-uno).
+
+ENGINES = pytest.mark.parametrize("engine", ["uno", "cli"])
+
 
 @needs_soffice
-def test_corrupt_docx_fails_alone_is_retried_once_and_the_worker_recovers(tmp_path, letters):
+@ENGINES
+def test_corrupt_docx_fails_alone_is_retried_once_and_the_worker_recovers(tmp_path, letters, engine):
     broken = truncated_docx(tmp_path / "rusak.docx")
     noise = tmp_path / "acak.docx"
     noise.write_bytes(os.urandom(4000))  # LibreOffice would import this as text: refused before it
     files = [letters[0], broken, letters[1], noise, letters[2]]
-    with ConverterPool(workers=1) as pool:
+    with ConverterPool(workers=1, engine=engine) as pool:
         root = pool.workers[0].root
         results = pool.convert(files, out_dir=tmp_path / "pdf")
 
         good = [results[i] for i in (0, 2, 4)]
         assert all(r.ok and r.attempts == 1 for r in good), [r.message for r in good]
         assert not results[1].ok and results[1].pdf is None
-        assert results[1].attempts == 2  # the batch, then alone
+        assert results[1].attempts == 2  # tried, then tried again on its own
         assert results[1].message.startswith("rusak.docx: no PDF after 2 tries")
         assert "damaged" in results[1].message
         assert not results[3].ok and results[3].message == "acak.docx: not a DOCX file (it is not a ZIP archive)"
@@ -126,25 +141,47 @@ def test_corrupt_docx_fails_alone_is_retried_once_and_the_worker_recovers(tmp_pa
     assert soffice_pids(root) == [] and not root.exists()
 
 
+def freeze_first_converting_soffice(root: Path, engine: str, stopped: list, give_up: float = 30) -> None:
+    """SIGSTOP the first soffice.bin of the worker at `root` that converts: a hang, as seen on some documents."""
+    marker = b"--accept" if engine == "uno" else b"--convert-to"
+    deadline = time.monotonic() + give_up
+    while time.monotonic() < deadline:
+        for pid in soffice_pids(root):
+            try:
+                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+            except OSError:
+                continue
+            if b"soffice.bin" in cmdline and marker in cmdline:
+                os.kill(pid, signal.SIGSTOP)
+                stopped.append(pid)
+                return
+        time.sleep(0.02)
+
+
 @needs_soffice
-def test_hanging_soffice_times_out_then_each_document_is_retried_alone(tmp_path, letters):
+def test_uno_hang_costs_one_timeout_and_only_that_document_is_retried(tmp_path, letters):
     files = letters[:3]
-    with ConverterPool(workers=1, timeout_per_doc=2, startup_timeout=3) as pool:
-        root = pool.workers[0].root
-        stopped = []
+    with ConverterPool(workers=1, timeout_per_doc=2, engine="uno") as pool:
+        root, stopped = pool.workers[0].root, []
+        freeze_first_converting_soffice(root, "uno", stopped)  # the running LibreOffice, before any document
+        started = time.monotonic()
+        results = pool.convert(files, out_dir=tmp_path / "pdf")
 
-        def freeze_first_soffice():
-            deadline = time.monotonic() + 20
-            while not stopped and time.monotonic() < deadline:
-                for pid in soffice_pids(root):
-                    cmdline = Path(f"/proc/{pid}/cmdline").read_bytes() if Path(f"/proc/{pid}").exists() else b""
-                    if b"soffice.bin" in cmdline and b"--convert-to" in cmdline:
-                        os.kill(pid, signal.SIGSTOP)  # a hang, as seen on some documents
-                        stopped.append(pid)
-                        return
-                time.sleep(0.02)
+        assert stopped, "no soffice.bin was found to freeze"
+        assert time.monotonic() - started >= 2 - 0.1  # waited for the document's timeout
+        assert all(r.ok for r in results), [r.message for r in results]
+        assert [r.attempts for r in results] == [2, 1, 1]
+        assert pool.restarts == 1
+        assert gone(stopped[0])  # the frozen process was killed
+    assert soffice_pids(root) == []
 
-        freezer = threading.Thread(target=freeze_first_soffice)
+
+@needs_soffice
+def test_cli_hang_times_out_then_each_document_is_retried_alone(tmp_path, letters):
+    files = letters[:3]
+    with ConverterPool(workers=1, timeout_per_doc=2, startup_timeout=3, engine="cli") as pool:
+        root, stopped = pool.workers[0].root, []
+        freezer = threading.Thread(target=freeze_first_converting_soffice, args=(root, "cli", stopped, 20))
         freezer.start()
         started = time.monotonic()
         results = pool.convert(files, out_dir=tmp_path / "pdf")
@@ -155,13 +192,14 @@ def test_hanging_soffice_times_out_then_each_document_is_retried_alone(tmp_path,
         assert all(r.ok for r in results), [r.message for r in results]
         assert all(r.attempts == 2 for r in results)
         assert pool.restarts >= 1
-        assert not Path(f"/proc/{stopped[0]}").exists()  # the frozen process was killed
+        assert gone(stopped[0])  # the frozen process was killed
     assert soffice_pids(root) == []
 
 
 @needs_soffice
-def test_a_timeout_on_every_try_is_reported_per_document(tmp_path, letters):
-    with ConverterPool(workers=1, timeout_per_doc=0.01, startup_timeout=0) as pool:
+@ENGINES
+def test_a_timeout_on_every_try_is_reported_per_document(tmp_path, letters, engine):
+    with ConverterPool(workers=1, timeout_per_doc=0.01, startup_timeout=0, engine=engine) as pool:
         root = pool.workers[0].root
         results = pool.convert(letters[:2], out_dir=tmp_path / "pdf")
     assert [r.ok for r in results] == [False, False]
@@ -172,19 +210,50 @@ def test_a_timeout_on_every_try_is_reported_per_document(tmp_path, letters):
 
 
 @needs_soffice
-def test_interrupt_kills_every_soffice(tmp_path):
+@ENGINES
+def test_interrupt_kills_every_soffice(tmp_path, engine):
     files = [make_letter(tmp_path / f"s{n}.docx", n) for n in range(12)]
 
     def interrupt(result):
         raise KeyboardInterrupt
 
-    pool = ConverterPool(workers=2)
+    pool = ConverterPool(workers=2, engine=engine)
     with pytest.raises(KeyboardInterrupt):
         with pool:
             roots = [worker.root for worker in pool.workers]
             pool.convert(files, progress=interrupt)
     for root in roots:
         assert soffice_pids(root) == [] and not root.exists()
+
+
+@needs_soffice
+def test_lazy_input_is_converted_as_it_comes(tmp_path, letters):
+    """A batch hands over each DOCX as it is rendered: the first PDF exists before the input ends."""
+    seen_before_the_end = []
+
+    def slowly():
+        yield letters[0]
+        deadline = time.monotonic() + 30
+        while not (tmp_path / "pdf" / f"{letters[0].stem}.pdf").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        seen_before_the_end.append((tmp_path / "pdf" / f"{letters[0].stem}.pdf").exists())
+        yield letters[1]
+
+    with ConverterPool(workers=1) as pool:
+        results = pool.convert(slowly(), out_dir=tmp_path / "pdf")
+    assert seen_before_the_end == [True]
+    assert [r.docx for r in results] == letters[:2] and all(r.ok for r in results)
+
+
+@needs_soffice
+def test_without_uno_the_cli_engine_is_chosen(monkeypatch):
+    monkeypatch.setenv("SIKRO_CONVERTER", "cli")
+    assert ConverterPool().engine == "cli"
+    monkeypatch.setenv("SIKRO_CONVERTER", "")
+    assert ConverterPool().engine == "uno"  # run.sh installs python3-uno
+    monkeypatch.setenv("SIKRO_CONVERTER", "fast")
+    with pytest.raises(SikroError, match="SIKRO_CONVERTER=fast is not one of: uno, cli"):
+        ConverterPool()
 
 
 # --------------------------------------------------------------------------- no LibreOffice
@@ -227,8 +296,13 @@ def test_move_into_place_across_filesystems(monkeypatch, tmp_path):
     assert [p.name for p in dest.parent.iterdir()] == ["surat.pdf"]  # no .part left
 
 
-def test_chunks_are_even_and_small():
-    sizes = [len(c) for c in convert_module._chunks(list(range(300)), 2)]
-    assert len(sizes) % 2 == 0 and max(sizes) <= convert_module.MAX_CHUNK and sum(sizes) == 300
-    assert [len(c) for c in convert_module._chunks(list(range(3)), 2)] == [2, 1]
-    assert convert_module._chunks([], 2) == []
+def test_cli_chunks_are_even_and_small(monkeypatch):
+    monkeypatch.setenv("SIKRO_CONVERTER", "cli")
+    pool = ConverterPool(workers=2)
+    for known in (1, 3, 39, 41, 300, 1001):
+        size = pool._chunk_size(known)
+        chunks = -(-known // size)
+        assert size <= convert_module.MAX_CHUNK and (chunks % 2 == 0 or known < 2), (known, size)
+    assert pool._chunk_size(None) == convert_module.MAX_CHUNK
+    monkeypatch.setenv("SIKRO_CONVERTER", "uno")
+    assert ConverterPool(workers=2)._chunk_size(300) == 1

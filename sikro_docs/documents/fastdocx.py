@@ -23,8 +23,14 @@ size, inode):
   with python-docx (a header without Jinja gets its draft form once, at
   compile time; a template without a header gets python-docx's default one).
 
-Everything the output holds besides rendered parts is bytes of the template,
-so an office's own template keeps whatever Word put in it.
+* the style sheet keeps only the styles the template uses (with what they
+  are based on) and no latent-style list, and Word 2010's duplicate
+  ``stylesWithEffects.xml`` is left out: Word's and python-docx's default
+  style sheets are 0.8 MB that LibreOffice parses for every document, about
+  40 % of its time to load a permit.
+
+Everything else the output holds besides rendered parts is bytes of the
+template, so an office's own template keeps whatever Word put in it.
 """
 
 from __future__ import annotations
@@ -279,6 +285,82 @@ def _main_part(entries_by_name: dict) -> str:
     return "word/document.xml"
 
 
+# ----------------------------------------------------------------------------- unused styles
+
+RT_STYLES_WITH_EFFECTS = "http://schemas.microsoft.com/office/2007/relationships/stylesWithEffects"
+_STYLE_USE = re.compile(r'<(?:\w+:)?(?:pStyle|rStyle|tblStyle|numStyleLink|styleLink)\b[^>]*?\bval="([^"]+)"')
+
+
+def _used_styles(plain: dict[str, bytes], styles_name: str) -> set[str]:
+    """Style ids that any part other than the style sheets names."""
+    used: set[str] = set()
+    for name, data in plain.items():
+        if name.endswith(".xml") and name != styles_name and "stylesWithEffects" not in name:
+            used.update(_STYLE_USE.findall(data.decode("utf-8", "replace")))
+    return used
+
+
+def slim_styles(styles_xml: bytes, used: set[str]) -> bytes:
+    """styles.xml with the used styles, the defaults and what they are based on; no latent styles."""
+    root = etree.fromstring(styles_xml)
+    w = f"{{{W_NS}}}"
+    styles = {style.get(w + "styleId"): style for style in root.findall(w + "style")}
+    keep = {sid for sid, style in styles.items() if sid in used or style.get(w + "default") in ("1", "true")}
+    todo = list(keep)
+    while todo:
+        style = styles.get(todo.pop())
+        for link in (style.findall(f"{w}basedOn") + style.findall(f"{w}next") + style.findall(f"{w}link")
+                     if style is not None else []):
+            target = link.get(w + "val")
+            if target not in keep:
+                keep.add(target)
+                todo.append(target)
+    for sid, style in styles.items():
+        if sid not in keep:
+            root.remove(style)
+    for latent in root.findall(w + "latentStyles"):
+        root.remove(latent)
+    return _serialize(root)
+
+
+def _slimmed(entries: list[ZipEntry], plain: dict[str, bytes], main: str,
+             content_types: str) -> tuple[list[ZipEntry], dict[str, bytes], str]:
+    """The template's entries with a slim style sheet and without stylesWithEffects."""
+    rels_name = _rels_name(main)
+    if rels_name not in plain:
+        return entries, plain, content_types
+    rels = etree.fromstring(plain[rels_name])
+    targets = {rel.get("Type"): rel for rel in rels.iter(f"{{{PKG_REL_NS}}}Relationship")}
+    styles_rel = targets.get(R_NS + "/styles")
+    effects_rel = targets.get(RT_STYLES_WITH_EFFECTS)
+    replaced: dict[str, bytes] = {}
+    dropped: set[str] = set()
+    if styles_rel is not None and styles_rel.get("TargetMode") != "External":
+        styles_name = _target_entry(main, styles_rel.get("Target"))
+        if styles_name in plain:
+            replaced[styles_name] = slim_styles(plain[styles_name], _used_styles(plain, styles_name))
+    if effects_rel is not None and effects_rel.get("TargetMode") != "External":
+        effects_name = _target_entry(main, effects_rel.get("Target"))
+        dropped.add(effects_name)
+        rels.remove(effects_rel)
+        replaced[rels_name] = _serialize(rels)
+        content_types = re.sub(r'<(?:\w+:)?Override\b[^>]*PartName="/' + re.escape(effects_name) + r'"[^>]*/>',
+                               "", content_types)
+    new_entries = []
+    for entry in entries:
+        if entry.name in dropped:
+            continue
+        if entry.name in replaced:
+            entry = ZipEntry.deflated(entry.name, replaced[entry.name], entry.dostime, entry.dosdate)
+        new_entries.append(entry)
+    if "[Content_Types].xml" in plain:
+        ct = next(e for e in new_entries if e.name == "[Content_Types].xml")
+        new_entries[new_entries.index(ct)] = ZipEntry.deflated(ct.name, content_types.encode("utf-8"),
+                                                              ct.dostime, ct.dosdate)
+    plain = {name: data for name, data in {**plain, **replaced}.items() if name not in dropped}
+    return new_entries, plain, content_types
+
+
 def compile_template(path: Path, env) -> CompiledTemplate:
     """Read and compile the DOCX at `path`. TemplateUnreadable if it is no DOCX; Jinja
     syntax errors propagate as jinja2.TemplateSyntaxError."""
@@ -298,6 +380,8 @@ def compile_template(path: Path, env) -> CompiledTemplate:
         main_rels_name = _rels_name(main)
         main_rels = etree.fromstring(plain[main_rels_name]) if main_rels_name in plain else None
         content_types = plain["[Content_Types].xml"].decode("utf-8")
+        entries, plain, content_types = _slimmed(entries, plain, main, content_types)
+        main_rels = etree.fromstring(plain[main_rels_name]) if main_rels_name in plain else None
     except TemplateUnreadable:
         raise
     except (OSError, zipfile.BadZipFile, KeyError, etree.XMLSyntaxError, ValueError, struct.error) as exc:
