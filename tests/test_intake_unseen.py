@@ -439,3 +439,26 @@ def test_errors_list_that_cannot_be_written_saves_nothing(tmp_path, sikro, ws_ar
     assert "daftar-kesalahan.xlsx: cannot write the list of invalid rows" in result.err
     assert "nothing was imported" in result.err
     assert count(workspace, "applications") == 0 and count(workspace, "events") == 0
+
+
+def test_place_and_date_of_birth_in_one_column(tmp_path):
+    """"Tempat, Tanggal Lahir" (TTL) in one column, as on most Indonesian forms."""
+    place, date = HEADERS.index("Tempat Lahir"), HEADERS.index("Tanggal Lahir")
+    headers = [h for i, h in enumerate(HEADERS) if i != date]
+    headers[place] = "Tempat/Tgl. Lahir"
+
+    def row(ttl, **changes):
+        cells = record_cells(valid_record(**changes))
+        cells[place] = ttl
+        return [v for i, v in enumerate(cells) if i != date]
+
+    path = make_workbook(tmp_path / "ttl.xlsx", headers=headers, rows=[
+        row("Sidikalang, 05-03-1991"),
+        row("Pematang Siantar 21 November 1988", **SECOND),
+        row("Sidikalang", nik="1211014503910009"),
+    ])
+    _, rows = read(path)
+    assert [r.ok for r in rows] == [True, True, False]
+    assert (rows[0].values["tempat_lahir"], rows[0].values["tanggal_lahir"]) == ("Sidikalang", D(1991, 3, 5))
+    assert rows[1].values["tempat_lahir"] == "Pematang Siantar"
+    assert messages(rows[2]) == "Tempat/Tgl. Lahir is empty; it is required"

@@ -158,10 +158,18 @@ def header_key(text: object) -> str:
     """
     if text is None:
         return ""
-    words = _BRACKETED_HINT.sub(" ", str(text)).lower().replace(".", " ").split()
+    words = _BRACKETED_HINT.sub(" ", str(text)).lower().replace(".", " ").replace("/", " ").split()
     words = [_WORD_SYNONYMS.get(word, word) for word in words]
     return re.sub(r"[^0-9a-z]", "", "".join(words))
 
+
+# Headers of one column that holds two fields, as Indonesian forms often do:
+# "Tempat, Tanggal Lahir" = "Sidikalang, 05-03-1991". Header -> the fields, in the cell's order.
+COMBINED_HEADERS: dict[str, tuple[str, str]] = {
+    header: ("tempat_lahir", "tanggal_lahir")
+    for header in ("Tempat Tanggal Lahir", "Tempat/Tanggal Lahir", "TTL", "Tempat & Tanggal Lahir",
+                   "Tempat dan Tanggal Lahir")
+}
 
 _KEY_TO_FIELD: dict[str, Field] = {}
 for _field in FIELDS:
@@ -173,3 +181,11 @@ for _field in FIELDS:
 
 def field_for_header(text: object) -> Field | None:
     return _KEY_TO_FIELD.get(header_key(text))
+
+
+_KEY_TO_COMBINED = {header_key(h): names for h, names in COMBINED_HEADERS.items()}
+
+
+def combined_for_header(text: object) -> tuple[str, str] | None:
+    """The two fields a combined column ("Tempat, Tgl Lahir") holds, or None."""
+    return _KEY_TO_COMBINED.get(header_key(text))

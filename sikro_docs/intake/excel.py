@@ -137,6 +137,12 @@ class ExcelIntake(Intake):
                 raise unusable(self.path, f'columns "{first}" and "{header}" both mean "{fld.header}"; '
                                           "keep only one")
             columns[fld.name] = index
+        self._combined = {}  # 0-based column -> the two fields it holds ("Tempat, Tanggal Lahir")
+        for index, header in enumerate(self.headers):
+            names = c.combined_for_header(header)
+            if names and not any(name in columns for name in names):
+                self._combined[index] = names
+                columns.update(dict.fromkeys(names, index))
         missing = [f for f in c.FIELDS if f.required and f.name not in columns]
         if missing:
             raise unusable(self.path, self._missing_columns_message(missing, columns))
@@ -166,6 +172,8 @@ class ExcelIntake(Intake):
         for number, cells in enumerate(self._iter_values(self._worksheet, min_row=first), start=first):
             raw = list(cells) + [None] * (width - len(cells))
             by_field = {name: raw[index] for name, index in self._columns.items()}
+            for index, (place, date) in self._combined.items():
+                by_field[place], by_field[date] = _split_place_and_date(raw[index])
             # A row is blank when the columns we read are: a pre-filled "No" column, or notes in
             # columns we do not know, do not make an application.
             if all(is_blank(v) for v in by_field.values()):
@@ -301,6 +309,25 @@ def _is_numbering_row(cells: tuple[Any, ...]) -> bool:
         else:
             return False
     return len(numbers) >= MIN_NUMBERING_CELLS and all(b == a + 1 for a, b in zip(numbers, numbers[1:]))
+
+
+_PLACE_THEN_DATE = re.compile(r"^(.*?)[\s,/]+(\d{1,2}\s*[-/.]\s*\d{1,2}\s*[-/.]\s*\d{4}"
+                              r"|\d{1,2}[\s-]+[A-Za-z]+\.?[\s-]+\d{4}|\d{4}-\d{1,2}-\d{1,2})$")
+
+
+def _split_place_and_date(value: Any) -> tuple[Any, Any]:
+    """"Sidikalang, 05-03-1991" -> ("Sidikalang", "05-03-1991"); a date alone has no place."""
+    if is_blank(value):
+        return None, None
+    if not isinstance(value, str):
+        return None, value  # a date cell: the place is missing
+    text = value.strip()
+    if match := _PLACE_THEN_DATE.match(text):
+        return match.group(1).strip(" ,/") or None, match.group(2)
+    if "," in text:
+        place, date = text.rsplit(",", 1)
+        return place.strip() or None, date.strip() or None
+    return text, None
 
 
 def _plain(value: Any) -> Any:
