@@ -16,10 +16,16 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from . import db, numbering
-from .errors import SikroError
+from .errors import EXIT_UNUSABLE, SikroError
 from .intake import CHECKLIST, Problem, Row, errors_path_for, open_input, write_errors_workbook
 from .models import Application, Event, utcnow
 from .workspace import Workspace
+
+class ErrorsFileUnwritable(SikroError):
+    """The errors workbook beside the input cannot be written: the import is undone."""
+
+    exit_code = EXIT_UNUSABLE
+
 
 # Intake field -> Application column. Order is the order `show` prints.
 FIELD_COLUMNS = {
@@ -102,15 +108,23 @@ def import_file(ws: Workspace, path: Path, actor: str = "sikro", progress=None) 
                     report.invalid.extend(row.problems)
                 if progress:
                     progress(row)
-        report.errors_file = _write_errors(intake, bad_rows)
+            # Still inside the transaction: when the errors list cannot be written,
+            # nothing is saved, rather than rows saved and the clerk told nothing about the rest.
+            report.errors_file = _write_errors(intake, bad_rows)
     return report
 
 
 def _write_errors(intake, bad_rows: list[Row]) -> Path | None:
     dest = errors_path_for(intake.path)
-    if bad_rows:
-        return write_errors_workbook(intake, bad_rows, dest)
-    dest.unlink(missing_ok=True)  # a stale list would send the clerk after fixed rows
+    try:
+        if bad_rows:
+            return write_errors_workbook(intake, bad_rows, dest)
+        dest.unlink(missing_ok=True)  # a stale list would send the clerk after fixed rows
+    except OSError as err:
+        raise ErrorsFileUnwritable(
+            f"{dest}: cannot write the list of invalid rows ({err.strerror or err}); close it if it is "
+            "open in Excel, or copy the input to a folder you can write to; nothing was imported"
+        ) from None
     return None
 
 

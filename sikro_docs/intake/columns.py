@@ -42,6 +42,7 @@ class Field:
     group: str = APPLICANT
     width: int = 16  # column width in the official workbook
     text_format: bool = False  # format the column as text ("@") so Excel keeps leading zeros/digits
+    max_length: int | None = None  # longest text accepted: what fits on the documents
 
     @property
     def label(self) -> str:
@@ -60,46 +61,50 @@ def _f(name, header, kind, required, help, example, **extra) -> Field:
 _APPLICANT_FIELDS = [
     _f("no_registrasi", "No Registrasi", CODE, False,
        "Kosongkan untuk permohonan baru (nomor diberikan otomatis); isi hanya untuk memperbarui permohonan yang sudah terdaftar.", "REG/00001/SIKRO/2026",
-       aliases=("Registrasi", "No Reg", "No Agenda"), width=16, text_format=True),
+       aliases=("Registrasi", "No Reg", "No Agenda"), width=16, text_format=True, max_length=60),
     _f("tanggal_permohonan", "Tanggal Permohonan", DATE, True,
        "Tanggal surat permohonan diterima.", "05-08-2026",
-       aliases=("Tanggal Masuk", "Tanggal Pengajuan", "Tanggal"), width=14),
+       aliases=("Tanggal Masuk", "Tanggal Pengajuan", "Tanggal", "Tanggal Diterima", "Tanggal Terima",
+                "Tanggal Daftar", "Tanggal Pendaftaran"), width=14),
     _f("nama", "Nama", NAME, True,
        "Nama lengkap pemohon dengan gelar, sesuai STR.", "Rina Sitanggang, A.Md.RO",
-       aliases=("Nama Lengkap", "Nama Pemohon"), width=30),
+       aliases=("Nama Lengkap", "Nama Pemohon", "Nama Lengkap dan Gelar"), width=30, max_length=150),
     _f("nik", "NIK", NIK, True,
        "Nomor Induk Kependudukan 16 digit sesuai KTP. Kolom ini berformat teks.",
-       "1211014503910002", aliases=("No KTP", "Nomor Induk Kependudukan"),
+       "1211014503910002", aliases=("No KTP", "Nomor Induk Kependudukan", "NIK KTP", "No NIK", "NIK/No KTP"),
        width=20, text_format=True),
     _f("tempat_lahir", "Tempat Lahir", NAME, True, "Kota/kabupaten tempat lahir.", "Sidikalang",
-       width=16),
+       width=16, max_length=80),
     _f("tanggal_lahir", "Tanggal Lahir", DATE, True,
        "Tanggal lahir; harus sesuai dengan tanggal lahir di dalam NIK.", "05-03-1991", width=14),
     _f("jenis_kelamin", "Jenis Kelamin", GENDER, True,
        "L untuk laki-laki, P untuk perempuan; harus sesuai dengan NIK.", "P",
-       aliases=("L/P", "Kelamin", "JK"), width=8),
+       aliases=("L/P", "Kelamin", "JK", "Jenis Kelamin L/P", "Jenis Kelamin L / P"), width=8),
     _f("alamat", "Alamat", NAME, True, "Alamat rumah sesuai KTP.",
-       "Jl. Sisingamangaraja No. 12, Sidikalang", aliases=("Alamat Rumah", "Alamat Pemohon"),
-       width=36),
+       "Jl. Sisingamangaraja No. 12, Sidikalang", aliases=("Alamat Rumah", "Alamat Pemohon", "Alamat KTP"),
+       width=36, max_length=300),
     _f("no_hp", "No HP", PHONE, True,
        "Nomor HP/WhatsApp, 10-13 digit, boleh 08… atau +62….", "0812-6543-2100",
-       aliases=("HP", "No Telepon", "Telepon", "No WA", "No Handphone"), width=16,
+       aliases=("HP", "No Telepon", "Telepon", "No WA", "No Handphone", "No Telp", "Telp", "No Telp/HP",
+                "No HP/WA", "HP/WA", "No WhatsApp", "No Telepon/HP"), width=16,
        text_format=True),
     _f("email", "Email", EMAIL, False, "Alamat email bila ada.", "rina.sitanggang@gmail.com",
-       aliases=("E-mail", "Surel", "Alamat Email"), width=26),
+       aliases=("E-mail", "Surel", "Alamat Email"), width=26, max_length=254),
     _f("pendidikan", "Pendidikan", NAME, True, "Pendidikan terakhir di bidang refraksi optisi.",
-       "D3 Refraksi Optisi", aliases=("Pendidikan Terakhir",), width=20),
+       "D3 Refraksi Optisi", aliases=("Pendidikan Terakhir",), width=20, max_length=120),
     _f("no_str", "No STR", CODE, True, "Nomor Surat Tanda Registrasi Refraksionis Optisien.",
-       "RO00000123456789", aliases=("Nomor STR", "No STR RO"), width=22, text_format=True),
+       "RO00000123456789", aliases=("Nomor STR", "No STR RO", "No STRRO"), width=22, text_format=True,
+       max_length=60),
     _f("str_berlaku_sampai", "STR Berlaku Sampai", DATE_OR_LIFETIME, True,
        "Tanggal akhir berlaku STR, atau \"Seumur Hidup\"; tidak boleh sebelum tanggal permohonan.",
-       "Seumur Hidup", aliases=("Masa Berlaku STR", "Berlaku STR", "STR Berlaku"), width=16),
+       "Seumur Hidup", aliases=("Masa Berlaku STR", "Berlaku STR", "STR Berlaku", "STR Berlaku s/d", "Berlaku s/d"), width=16),
     _f("nama_tempat_kerja", "Nama Tempat Kerja", NAME, True,
        "Nama optik/tempat praktik.", "Optik Sidikalang Jaya",
-       aliases=("Tempat Kerja", "Nama Optik", "Optik"), width=28),
+       aliases=("Tempat Kerja", "Nama Optik", "Optik", "Tempat Praktik", "Nama Tempat Praktik"), width=28,
+       max_length=150),
     _f("alamat_tempat_kerja", "Alamat Tempat Kerja", NAME, True,
        "Alamat optik/tempat praktik.", "Jl. Pahlawan No. 5, Sidikalang",
-       aliases=("Alamat Optik",), width=36),
+       aliases=("Alamat Optik", "Alamat Tempat Praktik"), width=36, max_length=300),
 ]
 
 _CHECKLIST_FIELDS = [
@@ -108,9 +113,9 @@ _CHECKLIST_FIELDS = [
        aliases=aliases, group=CHECKLIST_GROUP, width=11)
     for name, header, what, aliases in [
         ("surat_permohonan", "Surat Permohonan", "surat permohonan bermeterai", ()),
-        ("ktp", "KTP", "fotokopi KTP", ("Fotokopi KTP",)),
-        ("str", "STR", "fotokopi STR yang dilegalisir", ("Fotokopi STR",)),
-        ("ijazah", "Ijazah", "fotokopi ijazah yang dilegalisir", ("Fotokopi Ijazah",)),
+        ("ktp", "KTP", "fotokopi KTP", ("Fotokopi KTP", "FC KTP")),
+        ("str", "STR", "fotokopi STR yang dilegalisir", ("Fotokopi STR", "FC STR")),
+        ("ijazah", "Ijazah", "fotokopi ijazah yang dilegalisir", ("Fotokopi Ijazah", "FC Ijazah")),
         ("surat_keterangan_sehat", "Surat Keterangan Sehat", "surat keterangan sehat dari dokter",
          ("Surat Sehat", "SK Sehat")),
         ("surat_keterangan_tempat_kerja", "Surat Keterangan Tempat Kerja",
@@ -118,14 +123,14 @@ _CHECKLIST_FIELDS = [
         ("rekomendasi_organisasi_profesi", "Rekomendasi Organisasi Profesi",
          "rekomendasi organisasi profesi (IROPIN)", ("Rekomendasi IROPIN", "Rekomendasi OP")),
         ("pas_foto", "Pas Foto", "pas foto 4x6", ("Foto", "Pas Foto 4x6")),
-        ("npwp", "NPWP", "fotokopi NPWP", ("Fotokopi NPWP",)),
+        ("npwp", "NPWP", "fotokopi NPWP", ("Fotokopi NPWP", "FC NPWP")),
     ]
 ]
 
 _LATER_FIELDS = [
     _f("nomor_rekomendasi", "Nomor Rekomendasi", CODE, False,
        "Nomor surat rekomendasi Dinas Kesehatan, diisi setelah ada.", "440/123/DINKES/2026",
-       aliases=("No Surat Rekomendasi",), group=LATER, width=22, text_format=True),
+       aliases=("No Surat Rekomendasi",), group=LATER, width=22, text_format=True, max_length=80),
     _f("tanggal_rekomendasi", "Tanggal Rekomendasi", DATE, False,
        "Tanggal surat rekomendasi Dinas Kesehatan.", "12-08-2026", group=LATER, width=14),
     _f("keputusan", "Keputusan", DECISION, False,
@@ -133,7 +138,7 @@ _LATER_FIELDS = [
        aliases=("Status", "Hasil"), group=LATER, width=12),
     _f("alasan_penolakan", "Alasan Penolakan", NAME, False,
        "Wajib diisi bila Keputusan = Ditolak.", "STR sudah tidak berlaku",
-       aliases=("Alasan Ditolak", "Alasan"), group=LATER, width=30),
+       aliases=("Alasan Ditolak", "Alasan"), group=LATER, width=30, max_length=1000),
 ]
 
 FIELDS: list[Field] = _APPLICANT_FIELDS + _CHECKLIST_FIELDS + _LATER_FIELDS
@@ -153,10 +158,18 @@ def header_key(text: object) -> str:
     """
     if text is None:
         return ""
-    words = _BRACKETED_HINT.sub(" ", str(text)).lower().replace(".", " ").split()
+    words = _BRACKETED_HINT.sub(" ", str(text)).lower().replace(".", " ").replace("/", " ").split()
     words = [_WORD_SYNONYMS.get(word, word) for word in words]
     return re.sub(r"[^0-9a-z]", "", "".join(words))
 
+
+# Headers of one column that holds two fields, as Indonesian forms often do:
+# "Tempat, Tanggal Lahir" = "Sidikalang, 05-03-1991". Header -> the fields, in the cell's order.
+COMBINED_HEADERS: dict[str, tuple[str, str]] = {
+    header: ("tempat_lahir", "tanggal_lahir")
+    for header in ("Tempat Tanggal Lahir", "Tempat/Tanggal Lahir", "TTL", "Tempat & Tanggal Lahir",
+                   "Tempat dan Tanggal Lahir")
+}
 
 _KEY_TO_FIELD: dict[str, Field] = {}
 for _field in FIELDS:
@@ -168,3 +181,11 @@ for _field in FIELDS:
 
 def field_for_header(text: object) -> Field | None:
     return _KEY_TO_FIELD.get(header_key(text))
+
+
+_KEY_TO_COMBINED = {header_key(h): names for h, names in COMBINED_HEADERS.items()}
+
+
+def combined_for_header(text: object) -> tuple[str, str] | None:
+    """The two fields a combined column ("Tempat, Tgl Lahir") holds, or None."""
+    return _KEY_TO_COMBINED.get(header_key(text))

@@ -40,9 +40,26 @@ def detect_format(path: Path) -> str:
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if text[:1] in (b"[", b"{") or path.suffix.lower() == ".json":
         return JSON
-    if path.suffix.lower() in (".csv", ".tsv", ".txt") or _looks_like_csv(head):
+    if (markup := _markup_kind(text)) is not None:
+        raise unusable(path, f"{markup}, not an Excel workbook; open it in Excel and save it as "
+                             "Excel Workbook (.xlsx)")
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or path.suffix.lower() in (".csv", ".tsv", ".txt") \
+            or _looks_like_csv(head):
         raise unusable(path, "a CSV/text file is not accepted; open it in Excel and save it as .xlsx")
     raise unusable(path, "not an Excel workbook (.xlsx) or JSON file")
+
+
+def _markup_kind(text: bytes) -> str | None:
+    """Web pages and XML that "Export to Excel" buttons save under an .xls/.xlsx name."""
+    lower = text[:_SNIFF_BYTES].lower()
+    if b"urn:schemas-microsoft-com:office:spreadsheet" in lower:
+        return "an Excel 2003 XML spreadsheet"
+    if lower.startswith((b"<!doctype html", b"<html", b"<table", b"<meta", b"<head")) or \
+            (lower.startswith(b"<") and b"<table" in lower):
+        return "a web page (HTML) saved under a spreadsheet name"
+    if lower.startswith(b"mime-version:"):
+        return "a single-file web page (MHTML) saved under a spreadsheet name"
+    return None
 
 
 def _read_head(path: Path) -> bytes:
@@ -75,14 +92,20 @@ def _check_zip_is_workbook(path: Path) -> None:
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
         raise unusable(path, "the workbook is corrupt or truncated (not a readable zip archive)") from None
     if "xl/workbook.xml" not in names:
-        kind = "an OpenDocument file" if "content.xml" in names else \
-            "a Word document" if "word/document.xml" in names else "a zip archive"
+        if "xl/workbook.bin" in names:
+            raise unusable(path, "an Excel binary workbook (.xlsb) is not accepted; save it as .xlsx")
+        if "content.xml" in names:
+            raise unusable(path, "an OpenDocument file (.ods), not an Excel workbook; open it in "
+                                 "LibreOffice or Excel and save it as .xlsx")
+        kind = "a Word document" if "word/document.xml" in names else "a zip archive"
         raise unusable(path, f"{kind}, not an Excel workbook (.xlsx)")
 
 
 def _looks_like_csv(head: bytes) -> bool:
     try:
-        first_line = head.decode("utf-8").splitlines()[0]
-    except (UnicodeDecodeError, IndexError):
+        first_line = head.decode("utf-8", errors="replace").splitlines()[0]
+    except IndexError:
         return False
+    if "\x00" in first_line or first_line.count("\ufffd") * 10 > len(first_line):
+        return False  # binary, not text in some 8-bit encoding
     return first_line.count(",") >= 2 or first_line.count(";") >= 2 or first_line.count("\t") >= 2

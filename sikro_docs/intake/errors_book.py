@@ -10,6 +10,7 @@ header stays intact: a corrected errors workbook can be read back as input
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,25 @@ def errors_path_for(input_path: Path) -> Path:
 
 def write_errors_workbook(intake: Intake, bad_rows: Iterable[Row], dest: Path | None = None) -> Path:
     dest = Path(dest) if dest is not None else errors_path_for(intake.path)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    # Written beside, then moved into place: a failure (a read-only folder, the file held
+    # open) raises OSError before openpyxl starts or after it is done, and never leaves half a file.
+    partial = dest.with_name(f".{dest.name}.{os.getpid()}.partial")
+    with partial.open("wb") as handle:
+        try:
+            _write(intake, bad_rows, handle)
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
+    try:
+        os.replace(partial, dest)
+    except OSError:
+        partial.unlink(missing_ok=True)
+        raise
+    return dest
+
+
+def _write(intake: Intake, bad_rows: Iterable[Row], handle) -> None:
     headers = _output_headers(intake)
     fields = [c.field_for_header(h) for h in headers]
     # write_only: the bad rows are streamed too, whatever their number.
@@ -53,9 +73,7 @@ def write_errors_workbook(intake: Intake, bad_rows: Iterable[Row], dest: Path | 
                   [ROW_HEADER, PROBLEMS_HEADER, *headers]])
     for row in bad_rows:
         sheet.append(_row_cells(sheet, intake, row, fields))
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    workbook.save(dest)
-    return dest
+    workbook.save(handle)
 
 
 def _output_headers(intake: Intake) -> list[str]:

@@ -3,11 +3,18 @@
 openpyxl's read-only mode parses the sheet XML while we iterate, so a
 10,000-row list never sits in memory; the price is that damage deep inside
 the file only shows while iterating, hence the guarded iterator.
+
+Workbooks come from clerks, not only from `sikro workbook`: the list may sit
+on any sheet, under title rows, under a header split over two rows (a group
+header such as "Kelengkapan Berkas" above the checklist columns), followed by
+a row of column numbers (1, 2, 3 ...). Formula cells are read as the result
+the spreadsheet program saved with them.
 """
 
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,11 +26,15 @@ from . import columns as c
 from .detect import unusable
 from .model import Intake, Row
 from .validate import RecordValidator
-from .values import is_blank
+from .values import FormulaText, is_blank
 
 SHEET_NAME = "Permohonan"
 HEADER_SEARCH_ROWS = 20
 MIN_HEADER_MATCHES = 3  # fewer recognised headers than this is a title row, not the header
+MIN_NUMBERING_CELLS = 3  # a row "1 2 3 ..." under the header has at least this many numbers
+# A formula element in sheet XML (<f>, <f t="shared" .../>, or with a namespace prefix).
+_FORMULA_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s/>]")
+_SCAN_CHUNK = 1 << 16
 
 
 class ExcelIntake(Intake):
@@ -31,48 +42,88 @@ class ExcelIntake(Intake):
 
     def __init__(self, path: Path):
         self.path = path
-        self._workbook = _load(path)
+        self._handles: list[Any] = []
+        self._workbook = self._cached = None
         try:
+            self._workbook = self._open(data_only=False)
             self._worksheet = self._choose_sheet()
             self.sheet = self._worksheet.title
-            self.header_row, self.headers = self._find_header()
+            if _has_formulas(self._workbook, self._worksheet):
+                # Formulas: read the saved results from a twin opened with data_only.
+                self._cached = self._open(data_only=True)
+            self.header_row, self.headers, self.first_data_row = self._find_header()
             self._columns = self._map_columns()
         except BaseException:
             self.close()
             raise
 
     def close(self) -> None:
-        if self._workbook is not None:
-            self._workbook.close()
-            self._workbook = None
+        for workbook in (self._workbook, self._cached):
+            if workbook is not None:
+                workbook.close()
+        self._workbook = self._cached = None
+        while self._handles:
+            self._handles.pop().close()
 
     # --- opening ------------------------------------------------------------
 
+    def _open(self, data_only: bool):
+        try:
+            # A file object, not the name: openpyxl refuses names that do not end in .xlsx/.xlsm,
+            # and clerks hand in "daftar.xlsx.bak" or files without an extension.
+            handle = self.path.open("rb")
+        except OSError as err:
+            raise unusable(self.path, f"cannot be read ({err.strerror or err})") from None
+        self._handles.append(handle)
+        return _load(self.path, handle, data_only)
+
     def _choose_sheet(self):
+        """Sheet "Permohonan" if it holds the list, else the first (visible) sheet that has a header row.
+
+        A title page or the instructions may come first; a hidden sheet is usually an old copy.
+        """
         names = self._workbook.sheetnames
+        tables = []
+        for name in names:
+            sheet = self._workbook[name]
+            if not hasattr(sheet, "iter_rows"):
+                continue  # a chart sheet
+            # Some programs write a wrong <dimension>; without it openpyxl reads every row in full.
+            sheet.reset_dimensions()
+            if _best_header_row(self._header_rows(sheet))[2] >= MIN_HEADER_MATCHES:
+                tables.append(sheet)
+        named = [s for s in tables if s.title.strip().lower() == SHEET_NAME.lower()]
+        visible = [s for s in tables if s.sheet_state == "visible"]
+        if named or visible or tables:
+            return (named or visible or tables)[0]
+        # No header anywhere: report on the sheet a clerk would expect us to read.
         wanted = [n for n in names if n.strip().lower() == SHEET_NAME.lower()]
-        name = wanted[0] if wanted else names[0]
-        sheet = self._workbook[name]
+        sheet = self._workbook[wanted[0] if wanted else names[0]]
         if not hasattr(sheet, "iter_rows"):
-            raise unusable(self.path, f'sheet "{name}" is a chart, not a table')
-        # Some programs write a wrong <dimension>; without it openpyxl reads every row in full.
-        sheet.reset_dimensions()
+            raise unusable(self.path, f'sheet "{sheet.title}" is a chart, not a table')
         return sheet
 
-    def _find_header(self) -> tuple[int, list[str]]:
-        best_number, best_cells, best_matches = None, [], 0
-        for number, cells in enumerate(self._iter_values(max_row=HEADER_SEARCH_ROWS), start=1):
-            matches = len({f.name for f in map(c.field_for_header, cells) if f is not None})
-            if matches > best_matches:
-                best_number, best_cells, best_matches = number, cells, matches
-        if best_matches < MIN_HEADER_MATCHES:
+    def _header_rows(self, sheet) -> list[tuple[Any, ...]]:
+        return list(self._iter_values(sheet, max_row=HEADER_SEARCH_ROWS + 2))
+
+    def _find_header(self) -> tuple[int, list[str], int]:
+        """(header row number, header texts, first data row number)."""
+        top = self._header_rows(self._worksheet)
+        number, cells, matches = _best_header_row(top)
+        if matches < MIN_HEADER_MATCHES:
+            others = [n for n in self._workbook.sheetnames if n != self.sheet]
+            where = f" (no other sheet has one either: {', '.join(others)})" if others else ""
             raise unusable(self.path, f'sheet "{self.sheet}" has no recognisable header row '
                                       f"(expected headers such as Nama, NIK, Tanggal Lahir in the first "
-                                      f"{HEADER_SEARCH_ROWS} rows)")
-        headers = ["" if is_blank(v) else " ".join(str(v).split()) for v in best_cells]
+                                      f"{HEADER_SEARCH_ROWS} rows){where}")
+        cells, last = _merge_split_header(top, number, list(cells))
+        headers = ["" if is_blank(v) else " ".join(str(v).split()) for v in cells]
         while headers and not headers[-1]:
             headers.pop()
-        return best_number, headers
+        first_data = last + 1
+        if first_data <= len(top) and _is_numbering_row(top[first_data - 1]):
+            first_data += 1
+        return number, headers, first_data
 
     def _map_columns(self) -> dict[str, int]:
         """Field name -> 0-based column index; unusable when a required column is absent."""
@@ -86,6 +137,12 @@ class ExcelIntake(Intake):
                 raise unusable(self.path, f'columns "{first}" and "{header}" both mean "{fld.header}"; '
                                           "keep only one")
             columns[fld.name] = index
+        self._combined = {}  # 0-based column -> the two fields it holds ("Tempat, Tanggal Lahir")
+        for index, header in enumerate(self.headers):
+            names = c.combined_for_header(header)
+            if names and not any(name in columns for name in names):
+                self._combined[index] = names
+                columns.update(dict.fromkeys(names, index))
         missing = [f for f in c.FIELDS if f.required and f.name not in columns]
         if missing:
             raise unusable(self.path, self._missing_columns_message(missing, columns))
@@ -111,38 +168,166 @@ class ExcelIntake(Intake):
         labels = {name: self.headers[index] for name, index in self._columns.items()}
         validator = RecordValidator(labels)
         width = len(self.headers)
-        first = self.header_row + 1
-        for number, cells in enumerate(self._iter_values(min_row=first), start=first):
-            if all(is_blank(v) for v in cells):
-                continue
+        first = self.first_data_row
+        for number, cells in enumerate(self._iter_values(self._worksheet, min_row=first), start=first):
             raw = list(cells) + [None] * (width - len(cells))
             by_field = {name: raw[index] for name, index in self._columns.items()}
+            for index, (place, date) in self._combined.items():
+                by_field[place], by_field[date] = _split_place_and_date(raw[index])
+            # A row is blank when the columns we read are: a pre-filled "No" column, or notes in
+            # columns we do not know, do not make an application.
+            if all(is_blank(v) for v in by_field.values()):
+                continue
             yield validator.check(number, raw, by_field)
 
-    def _iter_values(self, min_row: int = 1, max_row: int | None = None) -> Iterator[tuple[Any, ...]]:
-        """Cell values row by row; damage found while parsing becomes UnusableInput."""
-        source = self._worksheet.iter_rows(min_row=min_row, max_row=max_row, values_only=True)
+    def _iter_values(self, sheet, min_row: int = 1, max_row: int | None = None) -> Iterator[tuple[Any, ...]]:
+        """Cell values row by row; damage found while parsing becomes UnusableInput.
+
+        A formula cell gives the result saved with it; one saved without a
+        result (files written by scripts) gives its formula text as `FormulaText`.
+        """
+        source = sheet.iter_rows(min_row=min_row, max_row=max_row, values_only=True)
+        cached = None
+        if self._cached is not None and sheet is self._worksheet:
+            twin = self._cached[sheet.title]
+            twin.reset_dimensions()
+            cached = twin.iter_rows(min_row=min_row, max_row=max_row, values_only=True)
         number = min_row - 1
         while True:
             try:
                 cells = next(source)
+                saved = next(cached, ()) if cached is not None else None
             except StopIteration:
                 return
             except Exception as err:  # any parser/zip/zlib failure means a damaged file
                 raise unusable(self.path, f"the workbook is damaged near row {number + 1} "
                                           f"({type(err).__name__}); save it again from Excel") from None
             number += 1
-            yield tuple(map(_plain, cells))
+            values = tuple(map(_plain, cells))
+            if saved is not None:
+                values = _with_saved_results(values, saved)
+            yield values
 
 
-def _load(path: Path):
+def _load(path: Path, handle, data_only: bool):
     try:
-        # data_only=False: a formula cell is read as its formula text. Taking the
-        # cached result instead would silently accept whatever a crafted
-        # =HYPERLINK(...) displays, and files written by scripts have no cache.
-        return load_workbook(path, read_only=True, data_only=False)
+        return load_workbook(handle, read_only=True, data_only=data_only)
     except Exception as err:  # openpyxl raises many kinds on bad zips/XML; all mean "unreadable"
         raise unusable(path, f"the workbook cannot be read ({type(err).__name__}: {_first_line(err)})") from None
+
+
+def _has_formulas(workbook, sheet) -> bool:
+    """Whether the sheet XML holds a formula: a cheap scan of the decompressed bytes."""
+    try:
+        with workbook._archive.open(sheet._worksheet_path) as source:
+            tail = b""
+            while chunk := source.read(_SCAN_CHUNK):
+                if _FORMULA_TAG.search(tail + chunk):
+                    return True
+                tail = chunk[-32:]
+    except Exception:  # damage (a bad CRC, a truncated part) is reported when the rows are read
+        return False
+    return False
+
+
+def _with_saved_results(values: tuple[Any, ...], saved: tuple[Any, ...]) -> tuple[Any, ...]:
+    out = []
+    for index, value in enumerate(values):
+        result = saved[index] if index < len(saved) else None
+        if isinstance(value, str) and value.startswith("=") and result != value:
+            # A formula cell: take what the spreadsheet showed; without a saved result keep the formula.
+            value = FormulaText(value) if result is None else result
+        out.append(value)
+    return tuple(out)
+
+
+def _best_header_row(rows: list[tuple[Any, ...]]) -> tuple[int | None, tuple[Any, ...], int]:
+    best_number, best_cells, best_matches = None, (), 0
+    for number, cells in enumerate(rows[:HEADER_SEARCH_ROWS], start=1):
+        matches = len(_fields_in(cells))
+        if matches > best_matches:
+            best_number, best_cells, best_matches = number, cells, matches
+    return best_number, best_cells, best_matches
+
+
+def _fields_in(cells) -> dict[int, str]:
+    """0-based column -> field name, for the cells that are recognised headers."""
+    found = {}
+    for index, value in enumerate(cells):
+        fld = c.field_for_header(value)
+        if fld is not None:
+            found[index] = fld.name
+    return found
+
+
+def _merge_split_header(rows: list[tuple[Any, ...]], number: int, cells: list[Any]) -> tuple[list[Any], int]:
+    """Complete a header split over two rows; return the header cells and its last row number.
+
+    Clerks put a group header ("Kelengkapan Berkas") over the checklist columns
+    with the item names in the row below, and merge the other headers down
+    across both rows; or the other way round. A neighbouring row counts as part of
+    the header when it names other fields and, below the header, is blank under
+    every recognised header (a data row is not), or, above it, names none of them.
+    """
+    last = number
+    for neighbour in (number + 1, number - 1):
+        if not 1 <= neighbour <= len(rows):
+            continue
+        other = rows[neighbour - 1]
+        known, theirs = _fields_in(cells), _fields_in(other)
+        if neighbour > number:
+            # Below the header, headers merged down across both rows leave blank cells.
+            clash = any(i < len(other) and not is_blank(other[i]) for i in known)
+        else:
+            # Above it, a group label may sit over a recognised header; another header may not.
+            clash = any(i in theirs for i in known)
+        new = {i: name for i, name in theirs.items() if name not in known.values() and i not in known}
+        if clash or not new:
+            continue
+        cells += [None] * (len(other) - len(cells))
+        for index in new:
+            cells[index] = other[index]
+        last = max(last, neighbour)
+    return cells, last
+
+
+_NUMBER_TEXT = re.compile(r"^\(?\s*(\d{1,3})\s*\)?\.?$")
+
+
+def _is_numbering_row(cells: tuple[Any, ...]) -> bool:
+    """A row "1 2 3 ..." (or "(1) (2) ...") under the header, as in many official tables."""
+    numbers = []
+    for value in cells:
+        if is_blank(value):
+            continue
+        if isinstance(value, bool):
+            return False
+        if isinstance(value, (int, float)) and float(value).is_integer():
+            numbers.append(int(value))
+        elif isinstance(value, str) and (match := _NUMBER_TEXT.match(value.strip())):
+            numbers.append(int(match.group(1)))
+        else:
+            return False
+    return len(numbers) >= MIN_NUMBERING_CELLS and all(b == a + 1 for a, b in zip(numbers, numbers[1:]))
+
+
+_PLACE_THEN_DATE = re.compile(r"^(.*?)[\s,/]+(\d{1,2}\s*[-/.]\s*\d{1,2}\s*[-/.]\s*\d{4}"
+                              r"|\d{1,2}[\s-]+[A-Za-z]+\.?[\s-]+\d{4}|\d{4}-\d{1,2}-\d{1,2})$")
+
+
+def _split_place_and_date(value: Any) -> tuple[Any, Any]:
+    """"Sidikalang, 05-03-1991" -> ("Sidikalang", "05-03-1991"); a date alone has no place."""
+    if is_blank(value):
+        return None, None
+    if not isinstance(value, str):
+        return None, value  # a date cell: the place is missing
+    text = value.strip()
+    if match := _PLACE_THEN_DATE.match(text):
+        return match.group(1).strip(" ,/") or None, match.group(2)
+    if "," in text:
+        place, date = text.rsplit(",", 1)
+        return place.strip() or None, date.strip() or None
+    return text, None
 
 
 def _plain(value: Any) -> Any:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 NIK_DIGITS = 16
 FEMALE_DAY_OFFSET = 40
 _SEPARATORS = re.compile(r"[\s.\-'’]")
+_ASCII_DIGITS = re.compile(r"^[0-9]+$")
 _SCIENTIFIC = re.compile(r"^\d(\.\d+)?[eE]\+?\d+$")
 # Excel keeps 15 significant digits: the 16th digit of a NIK typed as a number becomes 0.
 _EXCEL_PRECISION = 15
@@ -65,7 +66,7 @@ def _number_nik_text(value: int | float) -> str:
 
 def parse_nik(value: object) -> NikInfo:
     digits = nik_text(value)
-    if not digits.isdigit():
+    if not _ASCII_DIGITS.match(digits):
         raise InvalidNik(f'"{value}" contains characters other than digits')
     if len(digits) != NIK_DIGITS:
         raise InvalidNik(f'"{digits}" has {len(digits)} digits; a NIK has {NIK_DIGITS}')

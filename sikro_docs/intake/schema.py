@@ -35,6 +35,8 @@ _KIND_SCHEMAS: dict[str, dict[str, Any]] = {
 
 def _property(fld: c.Field) -> dict[str, Any]:
     schema = dict(_KIND_SCHEMAS[fld.kind])
+    if fld.max_length:
+        schema["maxLength"] = fld.max_length
     if not fld.required:
         schema = {"anyOf": [schema, {"type": "null"}]}
     return {"title": fld.header, "description": fld.help, **schema}

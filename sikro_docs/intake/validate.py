@@ -8,7 +8,7 @@ from typing import Any
 from . import columns as c
 from .model import Problem, Row
 from .nik import InvalidNik, parse_nik
-from .values import InvalidValue, is_blank, parse_value, shown
+from .values import EXCEL_ERRORS, FormulaText, InvalidValue, clean_text, is_blank, parse_value, shown
 
 MINIMUM_AGE = 17
 
@@ -34,7 +34,7 @@ class RecordValidator:
             self._parse_field(row, fld, cells.get(fld.name))
         row.values["berkas"] = {f.name: row.values.pop(f.name) for f in c.CHECKLIST}
         row.missing = [f.label for f in c.CHECKLIST if row.values["berkas"][f.name] is False]
-        self._check_nik_agreement(row, cells.get("nik"))
+        self._check_nik_agreement(row)
         self._check_dates(row)
         self._check_decision(row)
         self._check_duplicate(row)
@@ -46,24 +46,42 @@ class RecordValidator:
 
     def _parse_field(self, row: Row, fld: c.Field, value: Any) -> None:
         row.values[fld.name] = None
+        if isinstance(value, FormulaText):
+            if fld.kind in (c.TEXT, c.NAME, c.CODE):
+                row.values[fld.name] = str(value)  # what the cell holds, though the row is refused
+            self._problem(row, fld.name, f"{shown(value)} is a formula saved without its result; open the "
+                                         "file in Excel or LibreOffice, save it, and import it again")
+            return
         if is_blank(value):
             if fld.kind == c.YES_NO:
                 self._problem(row, fld.name, "is empty; it must be Y or T")
             elif fld.required:
                 self._problem(row, fld.name, "is empty; it is required")
             return
+        if isinstance(value, str):
+            value = clean_text(value)
+            if value.upper() in EXCEL_ERRORS:
+                self._problem(row, fld.name, f'shows the Excel error "{value}"; correct the formula or '
+                                             "type the value")
+                return
         try:
-            row.values[fld.name] = parse_value(fld, value)
+            parsed = parse_value(fld, value)
         except InvalidValue as err:
             self._problem(row, fld.name, str(err))
+            return
+        if fld.max_length and isinstance(parsed, str) and len(parsed) > fld.max_length:
+            self._problem(row, fld.name, f"{shown(parsed)} is {len(parsed)} characters long; "
+                                         f"at most {fld.max_length} fit")
+            return
+        row.values[fld.name] = parsed
 
-    def _check_nik_agreement(self, row: Row, raw_nik: Any) -> None:
+    def _check_nik_agreement(self, row: Row) -> None:
         nik, birth, gender = (row.values.get(k) for k in ("nik", "tanggal_lahir", "jenis_kelamin"))
         if nik is None:
             return
         try:
-            info = parse_nik(raw_nik)
-        except InvalidNik:  # already reported by the field parser
+            info = parse_nik(nik)  # the 16 digits the field parser made of the cell
+        except InvalidNik:  # cannot happen: `nik` passed parse_nik already
             return
         if birth is not None and (info.day, info.month, info.yy) != (birth.day, birth.month, birth.year % 100):
             encoded = f"{info.day:02d}-{info.month:02d}-{info.yy:02d}"

@@ -35,8 +35,28 @@ def shown(value: object) -> str:
     return f'"{text[:60]}…"' if len(text) > 60 else f'"{text}"'
 
 
+class FormulaText(str):
+    """The text of a formula cell saved without its result (files written by scripts)."""
+
+
+# Invisible characters that come with text copied from web pages and chat apps.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
+# What Excel shows in a cell whose formula failed.
+EXCEL_ERRORS = {"#N/A", "#NAME?", "#REF!", "#VALUE!", "#DIV/0!", "#NUM!", "#NULL!", "#SPILL!", "#CALC!",
+                "#GETTING_DATA"}
+
+
+def clean_text(value: str) -> str:
+    """Trimmed text without invisible characters and without the leading apostrophe
+    that Excel uses to mark text ("'0812...") and web exports leave in the value."""
+    text = value.translate(_INVISIBLE).strip()
+    if text.startswith(("'", "\u2019")):
+        text = text[1:].strip()
+    return text
+
+
 def is_blank(value: object) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
+    return value is None or (isinstance(value, str) and not clean_text(value))
 
 
 # --- text -------------------------------------------------------------------
@@ -57,13 +77,21 @@ def parse_code(value: object) -> str:
 
 # --- dates ------------------------------------------------------------------
 
-_DMY = re.compile(r"^(\d{1,2})\s*[-/.]\s*(\d{1,2})\s*[-/.]\s*(\d{4})$")
-_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]00:00(?::00)?)?$")
-_DAY_MONTHNAME_YEAR = re.compile(r"^(\d{1,2})[\s\-/.]*([A-Za-z]+)\.?[\s\-/.]*(\d{4})$")
+# A time after the date ("05/08/2026 14:30:12", a form's timestamp) is ignored.
+_TIME = r"(?:[ T]+\d{1,2}[:.]\d{2}(?:[:.]\d{2}(?:\.\d+)?)?)?"
+_DMY = re.compile(r"^(\d{1,2})\s*[-/.]\s*(\d{1,2})\s*[-/.]\s*(\d{4})" + _TIME + "$")
+_ISO = re.compile(r"^(\d{4})\s*([-/.])\s*(\d{1,2})\s*\2\s*(\d{1,2})" + _TIME + "$")
+_DAY_MONTHNAME_YEAR = re.compile(r"^(\d{1,2})[\s\-/.]*([A-Za-z]+)\.?[\s\-/.,]*(\d{4})" + _TIME + "$")
+# "Rabu, 5 Agustus 2026": Excel's long date format, kept as text by web exports.
+_WEEKDAY = re.compile(r"^(?:senin|selasa|rabu|kamis|jum'?at|sabtu|minggu|ahad|monday|tuesday|wednesday"
+                      r"|thursday|friday|saturday|sunday|mon|tue|wed|thu|fri|sat|sun)\b[\s,]*", re.IGNORECASE)
+# An Excel serial number kept as text ("46239"): a date column pasted as values from another system.
+_SERIAL_TEXT = re.compile(r"^\d{5}(?:\.0+)?$")
 # Excel serial numbers of 01-01-1900 .. 31-12-2199: a date cell that lost its format.
 _EXCEL_SERIAL_RANGE = (1, 109574)
 # Common abbreviations CLDR does not list ("Agt" is usual in Indonesian offices).
-_EXTRA_MONTH_WORDS = {"agt": 8, "ags": 8, "nop": 11, "sept": 9, "peb": 2, "pebruari": 2, "nopember": 11}
+_EXTRA_MONTH_WORDS = {"agt": 8, "ags": 8, "agus": 8, "agust": 8, "nop": 11, "sept": 9, "peb": 2,
+                      "pebruari": 2, "nopember": 11, "okto": 10, "desem": 12, "janu": 1}
 
 
 @lru_cache(maxsize=1)
@@ -101,11 +129,15 @@ def parse_date(value: object) -> dt.date:
 
 
 def _parse_date_text(text: str, value: object) -> dt.date:
+    text = _WEEKDAY.sub("", text)
+    if _SERIAL_TEXT.match(text):
+        return parse_date(float(text))
     if match := _DMY.match(text):
         day, month, year = map(int, match.groups())
         return _make_date(year, month, day, value)
     if match := _ISO.match(text):
-        year, month, day = map(int, match.groups())
+        year, _, month, day = match.groups()
+        year, month, day = int(year), int(month), int(day)
         return _make_date(year, month, day, value)
     if match := _DAY_MONTHNAME_YEAR.match(text):
         day, word, year = match.groups()
@@ -131,19 +163,29 @@ def parse_date_or_lifetime(value: object) -> dt.date | None:
 
 # --- choices ----------------------------------------------------------------
 
+_BRACKETED = re.compile(r"[\(\[].*?[\)\]]")
+
+
 def _choice(value: object, choices: dict[str, object], expected: str):
-    key = re.sub(r"[^a-z]", "", str(value).lower())
+    key = re.sub(r"[^a-z]", "", _BRACKETED.sub("", str(value)).lower())  # "Ada (legalisir)" -> "ada"
     if key in choices:
         return choices[key]
     raise InvalidValue(f"{shown(value)} must be {expected}")
 
 
-_GENDERS = {"l": "L", "lakilaki": "L", "laki": "L", "pria": "L", "lk": "L",
-            "p": "P", "perempuan": "P", "wanita": "P", "pr": "P"}
-_YES_NO = {"y": True, "ya": True, "ada": True, "true": True,
-           "t": False, "tidak": False, "tidakada": False, "false": False}
+_GENDERS = {"l": "L", "lakilaki": "L", "laki": "L", "pria": "L", "lk": "L", "male": "L",
+            "p": "P", "perempuan": "P", "wanita": "P", "pr": "P", "female": "P"}
+_YES_NO = {"y": True, "ya": True, "ada": True, "true": True, "sudah": True, "lengkap": True,
+           "t": False, "tidak": False, "tidakada": False, "false": False, "tdk": False, "tdkada": False,
+           "belum": False, "belumada": False, "tidaklengkap": False}
+# A tick typed or pasted into a checklist cell. "x" is not here: some offices cross what is there,
+# others what is missing.
+_TICKS = {"v", "\u2713", "\u2714", "\u221a", "\u2611"}
 _DECISIONS = {"disetujui": "Disetujui", "setuju": "Disetujui",
-              "ditolak": "Ditolak", "tolak": "Ditolak"}
+              "ditolak": "Ditolak", "tolak": "Ditolak", "tidakdisetujui": "Ditolak", "tidaksetuju": "Ditolak",
+              # Not decided yet: the same as an empty cell.
+              "belum": None, "belumdiputuskan": None, "proses": None, "diproses": None,
+              "dalamproses": None, "menunggu": None}
 
 
 def parse_gender(value: object) -> str:
@@ -153,10 +195,17 @@ def parse_gender(value: object) -> str:
 def parse_yes_no(value: object) -> bool:
     if isinstance(value, bool):  # a TRUE/FALSE cell
         return value
+    if isinstance(value, (int, float)) and value in (0, 1):  # 1/0, also summed by formulas
+        return value == 1
+    text = str(value).strip()
+    if text in ("1", "0"):
+        return text == "1"
+    if text.lower() in _TICKS:
+        return True
     return _choice(value, _YES_NO, "Y or T")
 
 
-def parse_decision(value: object) -> str:
+def parse_decision(value: object) -> str | None:
     return _choice(value, _DECISIONS, "Disetujui or Ditolak")
 
 
