@@ -41,7 +41,7 @@ FIXED_TIME = datetime(2026, 1, 1, tzinfo=timezone.utc)
 CONTENT_WIDTH = Cm(16.5)  # A4 210 mm - 25 mm left - 20 mm right
 CENTER, LEFT, RIGHT, JUSTIFY = (WD_ALIGN_PARAGRAPH.CENTER, WD_ALIGN_PARAGRAPH.LEFT,
                                 WD_ALIGN_PARAGRAPH.RIGHT, WD_ALIGN_PARAGRAPH.JUSTIFY)
-QR_BOX = Mm(29)  # the reserved QR area (the QR image itself is 27 mm)
+QR_BOX = Mm(31)  # the reserved QR area: the 27 mm QR (25-30 mm) with room to stay inside the box
 
 
 # --- low-level helpers --------------------------------------------------------------------------
@@ -177,6 +177,27 @@ def runs(p, *parts):
     return p
 
 
+TBL_PR_ORDER = ("tblStyle", "tblpPr", "tblOverlap", "bidiVisual", "tblStyleRowBandSize",
+                "tblStyleColBandSize", "tblW", "jc", "tblCellSpacing", "tblInd", "tblBorders", "shd",
+                "tblLayout", "tblCellMar", "tblLook", "tblCaption", "tblDescription")
+
+
+def _sort_tbl_pr(table):
+    """The table properties in schema order, each once (LibreOffice reads w:tblCellMar
+    only where the schema puts it: out of order, a cell gets the default 1.9 mm margins)."""
+    tbl_pr = table._tbl.tblPr
+    seen = {}
+    for child in list(tbl_pr):
+        local = child.tag.rsplit("}", 1)[-1]
+        tbl_pr.remove(child)
+        seen[local] = child  # the last one set wins
+    for name in TBL_PR_ORDER:
+        if name in seen:
+            tbl_pr.append(seen.pop(name))
+    for child in seen.values():
+        tbl_pr.append(child)
+
+
 def _set_borders(table, *, inner=True, outer=True, size=4, color="000000", style="single"):
     tbl_pr = table._tbl.tblPr
     for old in tbl_pr.findall(qn("w:tblBorders")):
@@ -192,6 +213,7 @@ def _set_borders(table, *, inner=True, outer=True, size=4, color="000000", style
             el.set(qn("w:color"), color)
         borders.append(el)
     tbl_pr.append(borders)
+    _sort_tbl_pr(table)
 
 
 def _cell_margins(table, top=0, left=60, bottom=0, right=60):
@@ -247,6 +269,7 @@ def table(container, widths, rows=1, *, borders=False, margins=(0, 60, 0, 60), a
     else:
         _set_borders(t, inner=False, outer=False)
     _cell_margins(t, *margins)
+    _sort_tbl_pr(t)
     return t
 
 
@@ -274,6 +297,23 @@ def cell_para(cell, text="", **kwargs):
             fmt.first_line_indent = kwargs["first"]
         return p
     return para(cell, text, **kwargs)
+
+
+def _tc_margins(cell, value):
+    """The cell's own margins (w:tcMar, before w:vAlign as the schema has it)."""
+    tc_pr = cell._tc.get_or_add_tcPr()
+    mar = OxmlElement("w:tcMar")
+    for edge in ("top", "left", "bottom", "right"):
+        el = OxmlElement(f"w:{edge}")
+        el.set(qn("w:w"), str(value))
+        el.set(qn("w:type"), "dxa")
+        mar.append(el)
+    later = [c for c in tc_pr if c.tag in (qn("w:textDirection"), qn("w:tcFitText"), qn("w:vAlign"),
+                                           qn("w:hideMark"))]
+    if later:
+        later[0].addprevious(mar)
+    else:
+        tc_pr.append(mar)
 
 
 def shade(cell, fill="E7E6E6"):
@@ -464,6 +504,7 @@ def qr_area(cell):
     inner = table(cell, [QR_BOX], rows=1, margins=(20, 20, 20, 20), align=WD_TABLE_ALIGNMENT.CENTER)
     _set_borders(inner, size=4, color="A6A6A6", style="dashed")
     box = inner.rows[0].cells[0]
+    _tc_margins(box, 0)
     row_height(inner.rows[0], QR_BOX, exact=True)
     box.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
     cell_para(box, "{{ verifikasi.qr }}", align=CENTER)
@@ -953,25 +994,33 @@ def _reproducible_zip(data: bytes) -> bytes:
 
 
 def placeholder_emblem(path: Path) -> None:
-    """A neutral emblem: a shield outline with LAMBANG in it (the office sets its own)."""
+    """A neutral emblem: a shield outline with LAMBANG in it (the office sets its own).
+
+    240 x 288 px: 300 dpi at the kop's 24 mm height ([documents] emblem_height_mm), no more
+    (the image travels in every document and through every conversion)."""
     from PIL import Image, ImageDraw, ImageFont
 
-    w, h = 300, 360
+    k = 0.8  # drawn on the 300 x 360 grid, scaled
+
+    def xy(points):
+        return [(round(x * k), round(y * k)) for x, y in points]
+
+    w, h = round(300 * k), round(360 * k)
     img = Image.new("RGBA", (w, h), (255, 255, 255, 0))
     d = ImageDraw.Draw(img)
     shield = [(20, 20), (280, 20), (280, 190), (260, 250), (215, 300), (150, 340),
               (85, 300), (40, 250), (20, 190)]
-    d.polygon(shield, outline=(90, 90, 90, 255), fill=(255, 255, 255, 255), width=10)
+    d.polygon(xy(shield), outline=(90, 90, 90, 255), fill=(255, 255, 255, 255), width=round(10 * k))
     inner = [(45, 45), (255, 45), (255, 185), (238, 237), (200, 280), (150, 312),
              (100, 280), (62, 237), (45, 185)]
-    d.line(inner + [inner[0]], fill=(150, 150, 150, 255), width=3)
+    d.line(xy(inner + [inner[0]]), fill=(150, 150, 150, 255), width=3)
     try:
-        font = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf", 34)
+        font = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf", round(34 * k))
     except OSError:
         font = ImageFont.load_default()
     text = "LAMBANG"
     box = d.textbbox((0, 0), text, font=font)
-    d.text(((w - (box[2] - box[0])) / 2, 145), text, fill=(90, 90, 90, 255), font=font)
+    d.text(((w - (box[2] - box[0])) / 2, 145 * k), text, fill=(90, 90, 90, 255), font=font)
     buf = io.BytesIO()
     img.save(buf, format="PNG", optimize=True)
     path.write_bytes(buf.getvalue())
