@@ -39,6 +39,19 @@ NUMBERS = {
     "permit": "500.16.7.2/0007/SIKRO/DPMPTSPK/2026",
 }
 REGISTRATION = "REG/00012/SIKRO/2026"
+# 60+ characters of name, address and workplace, with the characters that break XML and quotes
+LONG = {
+    "name": "Prof. Dr. H. Muhammad Ma'ruf Al-Hakim Simanjuntak & \"Rekan\" <Optik>, S.Tr.Kes., M.Kes.",
+    "address": "Jalan Sisingamangaraja Gang Kenanga No. 117 RT 003/RW 005, Kelurahan Batang Beruh, "
+               "Kecamatan Sidikalang, Kabupaten Dairi",
+    "workplace_name": "Optik Ma'ruf & Sejahtera Bersama <Cabang Sidikalang> \"Utama\" Indonesia Raya",
+    "workplace_address": "Jalan Pahlawan Revolusi Kompleks Pertokoan Sidikalang Permai Blok C No. 12-14, "
+                         "Sidikalang, Kabupaten Dairi",
+    "birth_place": "Kota Pematangsiantar",
+    "rejection_reason": "STR tidak berlaku lagi sejak 1 Januari 2026 & alamat tempat kerja <tidak sesuai> "
+                        "dengan surat keterangan tempat kerja yang dilampirkan; papan nama praktik belum "
+                        "dipasang",
+}
 
 
 def application(**overrides) -> dict:
@@ -130,6 +143,16 @@ def rendered(tmp_path_factory):
         files.append(render_document(ws, kind, ctx, base / "docx" / f"draft-{kind}.docx"))
     ctx = build_context(ws_f4, "permit", application(), document("permit"))
     files.append(render_document(ws_f4, "permit", ctx, base / "docx" / "f4-permit.docx"))
+    for kind in KINDS:  # long names and addresses, A4 and F4
+        ctx = build_context(ws, kind, application(**LONG), document(kind))
+        files.append(render_document(ws, kind, ctx, base / "docx" / f"long-{kind}.docx"))
+        ctx = build_context(ws_f4, kind, application(**LONG), document(kind))
+        files.append(render_document(ws_f4, kind, ctx, base / "docx" / f"f4-long-{kind}.docx"))
+    findings = [{"aspect": f"Aspek pemeriksaan nomor {i} yang cukup panjang untuk dua baris pada tabel",
+                 "result": "Sesuai", "note": "Baik"} for i in range(1, 16)]
+    ctx = build_context(ws, "inspection-report", application(**LONG),
+                        document("inspection-report", findings=findings))
+    files.append(render_document(ws, "inspection-report", ctx, base / "docx" / "multi-inspection-report.docx"))
     pdfs = to_pdf(files, base / "pdf", base / "lo-profile")
     return {"docx": {f.stem: f for f in files}, "pdf": pdfs, "ws": ws}
 
@@ -159,8 +182,16 @@ def test_letters_have_their_parts(rendered):
                   "Nama dan Alamat Tempat", "440/123/DINKES/2026", "20 Agustus 2026",
                   "berlaku sampai dengan 27 Agustus 2031", "Peraturan Menteri Kesehatan Nomor 19 Tahun 2013",
                   "Pas Foto", "Kepala Bidang Pelayanan", "Sekretaris", "NIP. 19750831 200312 1 003",
-                  "K7QX-2M4P", "Halaman 1 dari 1"):
+                  "K7QX-2M4P", "verifikasi.dpmptsp.dairikab.go.id",
+                  # EYD: "tanggal" mid-sentence; ";" after each item of the legal basis, "." after the last
+                  "Nomor 440/123/DINKES/2026 tanggal 20 Agustus 2026",
+                  "Undang-Undang Nomor 17 Tahun 2023 tentang Kesehatan;",
+                  "Undang-Undang Nomor 17 Tahun 2023 tentang Kesehatan.",
+                  # the signer's title ends with a comma; the place and date of issue
+                  "Ketenagakerjaan,", "Ditetapkan di : Sidikalang", "Pada tanggal : 28 Agustus 2026"):
         assert words in permit, words
+    assert "https://" not in permit  # the site under the QR is printed without its scheme
+    assert "Halaman" not in permit and "- 1 -" not in permit  # one page: no page number
     rejection = " ".join(pdf_text(rendered["pdf"]["rejection"]).split())
     for words in ("Sifat", "Lampiran", "Hal", "Yth. Sdr.", "Sidikalang, 28 Agustus 2026",
                   "STR tidak berlaku & alamat <tidak sesuai>", "Kepala Bidang Pelayanan"):
@@ -170,7 +201,7 @@ def test_letters_have_their_parts(rendered):
             "enam (28-08-2026)") in report
     assert NUMBERS["task-order"] in report
     order = " ".join(pdf_text(rendered["pdf"]["task-order"]).split())
-    for words in ("DASAR", "MEMERINTAHKAN", "NAMA KETUA TIM TEKNIS", "Untuk", "Jumat, 28 Agustus 2026"):
+    for words in ("Dasar", "MEMERINTAHKAN", "NAMA KETUA TIM TEKNIS", "Untuk", "Jumat, 28 Agustus 2026"):
         assert words in order, words
     receipt = " ".join(pdf_text(rendered["pdf"]["receipt"]).split())
     assert "3 Agustus 2026 pukul 09.15" in receipt  # 02:15 UTC in office time (WIB)
@@ -182,6 +213,58 @@ def test_letters_have_their_parts(rendered):
         assert words in disposition, words
     returned = " ".join(pdf_text(rendered["pdf"]["checklist-return"]).split())
     assert "Pas Foto" in returned and "Tidak ada" in returned
+    assert "1. Pas Foto; 2. NPWP." in returned  # the last item of an enumeration ends with "."
+    assert "Pemohon" in returned and "Petugas Penerima Berkas," in returned
+    # the team's minutes carry no verification area (the kind has no QR)
+    assert "Kode verifikasi" not in report
+    assert "Dasar" in order and "DASAR" not in order
+    assert "Tembusan: 1. Kepala Dinas Kesehatan Kabupaten Dairi; 2. Arsip." in rejection
+
+
+def page_texts(pdf: Path) -> list[str]:
+    return [" ".join((page.extract_text() or "").split()) for page in PdfReader(str(pdf)).pages]
+
+
+@needs_soffice
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_long_names_fit_and_nothing_is_orphaned(rendered, kind):
+    """60+ character names and addresses with & < > quotes and Ma'ruf: printed whole, and the
+    signature block never stands alone on a page without the last lines of the text."""
+    for variant in (f"long-{kind}", f"f4-long-{kind}"):
+        pages = page_texts(rendered["pdf"][variant])
+        flat = " ".join(pages)
+        assert "Ma'ruf" in flat or "Ma’ruf" in flat, variant
+        assert "Simanjuntak &" in flat and "<Optik>" in flat, variant
+        if kind == "permit" or variant.startswith("f4"):
+            assert len(pages) == 1, (variant, len(pages))  # the permit is one page, A4 and F4
+        if len(pages) == 1:
+            assert "- 1 -" not in pages[0] and "Halaman" not in pages[0]
+        else:
+            assert "- 1 -" not in pages[0]
+            assert all(f"- {n} -" in text for n, text in enumerate(pages[1:], 2)), variant
+    long_pages = page_texts(rendered["pdf"][f"long-{kind}"])
+    last = long_pages[-1]
+    closing = {"receipt": "Petugas Penerima Berkas,", "checklist-return": "Setelah dilengkapi",
+               "disposition": "Catatan", "recommendation-request": "Demikian kami sampaikan",
+               "task-order": "Untuk", "inspection-report": "Demikian Berita Acara",
+               "rejection": "Demikian kami sampaikan", "permit": "Surat Izin ini berlaku"}[kind]
+    assert closing in last, (kind, last[:300])
+    if kind in ("recommendation-request", "rejection"):
+        assert "Tembusan:" in last and "Arsip." in last
+
+
+@needs_soffice
+def test_a_table_over_two_pages_repeats_its_heading_and_keeps_rows_whole(rendered):
+    pages = page_texts(rendered["pdf"]["multi-inspection-report"])
+    assert len(pages) == 2
+    assert "- 2 -" in pages[1] and "- 1 -" not in pages[0]
+    assert "Aspek yang Ditinjau" in pages[0] and "Aspek yang Ditinjau" in pages[1]
+    for i in range(1, 16):  # each finding's two lines on one page
+        line = f"Aspek pemeriksaan nomor {i} yang cukup panjang untuk dua baris pada tabel"
+        assert sum(line in p for p in pages) == 1, i
+    # the conclusion, the closing sentence and the team's signatures together
+    assert all(w in pages[1] for w in ("Kesimpulan", "Demikian Berita Acara", "Tim Teknis,",
+                                       "NAMA ANGGOTA TIM TEKNIS, S.Sos."))
 
 
 @needs_soffice
@@ -313,3 +396,27 @@ def test_indonesian_formatting():
     assert fmt.bulan_romawi(dt.date(2026, 10, 1)) == "X"
     assert fmt.masa_berlaku(5) == "5 (lima) tahun"
     assert parse_path_text("berkas[].nama") == ("berkas", "[]", "nama")
+
+
+def test_verification_site_is_printed_without_scheme(workspace):
+    ctx = build_context(workspace, "permit", application(), document("permit"))
+    assert ctx["verifikasi"]["alamat"] == "https://verifikasi.dpmptsp.dairikab.go.id"
+    assert ctx["verifikasi"]["laman"] == "verifikasi.dpmptsp.dairikab.go.id"
+
+
+def test_builtin_templates_put_page_numbers_after_the_first_page_only():
+    """Tata naskah dinas: no number on the first page (the kop), "- 2 -" centred at the top after."""
+    for kind in KINDS:
+        with zipfile.ZipFile(template_path_builtin(kind)) as zf:
+            xml = zf.read("word/document.xml").decode()
+            headers = {n: zf.read(n).decode() for n in zf.namelist() if n.startswith("word/header")}
+        assert "<w:titlePg/>" in xml, kind
+        numbered = [h for h in headers.values() if "PAGE" in h]
+        assert len(numbered) == 1 and "NUMPAGES" not in numbered[0], kind
+        assert len(headers) == 2, kind  # the first page's (empty) and the later pages' header
+
+
+def template_path_builtin(kind: str) -> Path:
+    from sikro_docs.documents import builtin_templates_dir
+
+    return builtin_templates_dir() / KINDS[kind].template

@@ -304,6 +304,8 @@ def build_context(ws: Workspace, kind: str, application: dict, document: dict) -
             "kode": _text(document.get("short_code")),
             "uid": _text(document.get("uid")),
             "alamat": verification.get("base_url", ""),
+            # the site as printed under the QR: no scheme, no trailing slash
+            "laman": _site(verification.get("base_url", "")),
         },
         "pemohon": pemohon,
         "tempat_kerja": {"nama": words["tempat_kerja"], "alamat": _text(app.get("workplace_address"))},
@@ -322,6 +324,15 @@ def build_context(ws: Workspace, kind: str, application: dict, document: dict) -
     }
     context.update(_kind_facts(ws, spec, app, document, day, words))
     return context
+
+
+def _site(url: str) -> str:
+    """"https://verifikasi.example.go.id/" -> "verifikasi.example.go.id"."""
+    url = _text(url).strip()
+    for scheme in ("https://", "http://"):
+        if url.lower().startswith(scheme):
+            url = url[len(scheme):]
+    return url.rstrip("/")
 
 
 def _paper(ws: Workspace) -> str:
