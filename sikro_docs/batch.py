@@ -211,6 +211,12 @@ def _one_document(ws, kind, row, app_id, on, options: Options, facts: dict,
     rule = numbering.document_kind(kind).applies
     applies, why_not = APPLIES[rule]
     if not applies(application):
+        if existing is not None and not options.draft and not options.reissue:
+            # Issued while it applied (a checklist return before the file was
+            # completed): it stays evidence, and still gets its PDF.
+            _existing(ws, existing, result)
+            result.message = result.message or f"issued earlier; now {why_not(application)}"
+            return result
         result.status, result.message = "skipped", why_not(application)
         return result
     if template_problem:  # a broken template fails every row before any number is taken

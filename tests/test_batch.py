@@ -113,6 +113,21 @@ def test_receipts_only_for_complete_files_with_progress_qr(book, sikro, ws_args,
     assert returned["documents"][0]["status"] == "issued"
 
 
+def test_a_checklist_return_issued_before_the_file_was_completed_still_gets_its_pdf(tmp_path, book, sikro,
+                                                                                     ws_args):
+    sikro("import", book, *ws_args)
+    first = sikro("generate", "checklist-return", "1211044812960005", "--json", *ws_args).json()["documents"][0]
+    assert first["status"] == "issued" and first["pdf"] is None
+    completed = [r for r in rows() if r["nik"] == "1211044812960005"][0] | {"npwp": "Y"}
+    sikro("import", make_workbook(tmp_path / "lengkap.xlsx", [completed]), *ws_args)
+
+    again = sikro("generate", "checklist-return", "1211044812960005", "--pdf", "--json", *ws_args,
+                  timeout=300).json()["documents"][0]
+    assert again["status"] == "existing" and again["docx"] == first["docx"]
+    assert "berkas lengkap" in again["message"]
+    assert "Klarifikasi" in pdf_text(again["pdf"]) or "KLARIFIKASI" in pdf_text(again["pdf"])
+
+
 def test_merge_writes_one_pdf_of_the_batch(book, sikro, ws_args):
     result = sikro("batch", book, "--doc", "permit", "--merge", "--json", *ws_args, timeout=300)
     merged = result.json()["merged_pdf"]
