@@ -13,11 +13,12 @@
 
 Where the built-in templates live: one source, the repository's
 `templates/docx/` (built by `templates/build_templates.py`, committed).
-`builtin_templates_dir()` finds it from a checkout or an editable install
-(two folders above this package); an installed wheel can carry the same
-files as the package data folder `sikro_docs/_templates` (mapped from
-templates/docx at build time), which is looked for first;
-$SIKRO_BUILTIN_TEMPLATES overrides both.
+A wheel carries the same files as the package data folder
+`sikro_docs/_templates` (pyproject.toml maps the package
+`sikro_docs._templates` to templates/docx), which is looked for first; a
+checkout or an editable install has no such folder and reads templates/docx/
+(two folders above this package); $SIKRO_BUILTIN_TEMPLATES overrides both.
+tests/test_packaging.py installs a wheel and makes documents with it.
 """
 
 from __future__ import annotations
@@ -53,6 +54,8 @@ def _builtin_dir() -> Path:
 
 
 def builtin_templates_dir() -> Path:
+    """The folder of the built-in templates: $SIKRO_BUILTIN_TEMPLATES, else the
+    installed package's `_templates` (a wheel), else the repository's templates/docx."""
     override = os.environ.get(ENV_BUILTIN)
     return Path(override) if override else _builtin_dir()
 
