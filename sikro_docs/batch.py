@@ -36,6 +36,7 @@ from typing import Callable
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
+from sqlalchemy import select
 
 from . import convert, db, numbering, registry, signing, verification, workflow
 from .archive import file_document
@@ -168,13 +169,12 @@ def produce(ws: Workspace, kind: str, targets: list[tuple[int | None, int]], opt
         return _file_into_archive(ws, docs)
 
     with BackgroundConverter(enabled=options.pdf, finish=finish) as converter:
-        for row, app_id in targets:
-            result = _one_document(ws, kind, row, app_id, on, options, (facts or {}).get(app_id, {}),
-                                   template_problem)
-            report.documents.append(result)
-            converter.add(result)
-            if progress:
-                progress(result)
+        for chunk in _chunks(targets):
+            for result in _documents(ws, kind, chunk, on, options, facts or {}, template_problem):
+                report.documents.append(result)
+                converter.add(result)
+                if progress:
+                    progress(result)
     report.notes += converter.notes
     if options.record_steps and not options.draft:  # a draft changes nothing
         _record_steps(ws, report, options)
@@ -201,13 +201,54 @@ def office_today(ws: Workspace) -> dt.date:
     return dt.datetime.now(numbering.office_timezone(ws.profile)).date()
 
 
-def _one_document(ws, kind, row, app_id, on, options: Options, facts: dict,
-                  template_problem: str) -> DocResult:
+CHUNK = 16  # documents numbered together: two transactions each; small, so LibreOffice starts early
+
+
+def _chunks(targets: list[tuple[int | None, int]]):
+    """Runs of at most CHUNK targets, none naming an application twice: the second
+    mention of an application must see the document the first one issued."""
+    chunk: list[tuple[int | None, int]] = []
+    for target in targets:
+        if len(chunk) == CHUNK or any(target[1] == app_id for _row, app_id in chunk):
+            yield chunk
+            chunk = []
+        chunk.append(target)
+    if chunk:
+        yield chunk
+
+
+def _documents(ws, kind, chunk, on, options: Options, facts: dict, template_problem: str) -> list[DocResult]:
+    """The chunk's documents, in its order: reused, drafted, or issued all together."""
+    ids = [app_id for _row, app_id in chunk]
     with db.session(ws) as sess:
-        app = sess.get(Application, app_id)
-        application = registry.describe(app)
-        existing = numbering.find_issued(sess, app_id, kind)
-    result = DocResult(row=row, application=application["registration_number"], kind=kind, status="failed")
+        apps = {a.id: a for a in sess.scalars(select(Application).where(Application.id.in_(ids)))}
+        described = {app_id: registry.describe(app) for app_id, app in apps.items()}
+        existing = numbering.find_issued_for(sess, ids, kind)
+    results, to_issue = [], []
+    for row, app_id in chunk:
+        application = described[app_id]
+        result = DocResult(row=row, application=application["registration_number"], kind=kind, status="failed")
+        results.append(result)
+        try:
+            if _needs_issuing(ws, kind, apps[app_id], application, existing.get(app_id), on, options,
+                              facts.get(app_id, {}), template_problem, result):
+                to_issue.append((result, apps[app_id], application))
+        except Exception as err:  # one document never stops the batch, not even for a bug
+            result.status, result.message = "failed", _failure(err)
+    if to_issue:
+        _issue(ws, kind, to_issue, on, facts, options.actor)
+    return results
+
+
+def _failure(err: Exception) -> str:
+    if isinstance(err, SikroError):
+        return str(err)
+    return f"unexpected error, please report it: {type(err).__name__}: {err}"
+
+
+def _needs_issuing(ws, kind, app, application, existing, on, options: Options, facts: dict,
+                   template_problem: str, result: DocResult) -> bool:
+    """Settle `result` (skipped, failed, draft, existing) or say it needs a new number."""
     rule = numbering.document_kind(kind).applies
     applies, why_not = APPLIES[rule]
     if not applies(application):
@@ -216,27 +257,25 @@ def _one_document(ws, kind, row, app_id, on, options: Options, facts: dict,
             # completed): it stays evidence, and still gets its PDF.
             _existing(ws, existing, result)
             result.message = result.message or f"issued earlier; now {why_not(application)}"
-            return result
+            return False
         result.status, result.message = "skipped", why_not(application)
-        return result
+        return False
     if template_problem:  # a broken template fails every row before any number is taken
         result.message = template_problem
-        return result
-    try:
-        if options.draft:
-            return _draft(ws, kind, app, application, on, facts, result)
-        if existing is not None and not options.reissue:
-            return _existing(ws, existing, result)
-        if existing is not None:
-            _void_for_reissue(ws, existing, options.actor)
-        return _issue(ws, kind, app, application, on, facts, options.actor, result)
-    except SikroError as err:
-        result.status, result.message = "failed", str(err)
-        return result
-    except Exception as err:  # one document never stops the batch, not even for a bug
-        result.status = "failed"
-        result.message = f"unexpected error, please report it: {type(err).__name__}: {err}"
-        return result
+        return False
+    if options.draft:
+        _draft(ws, kind, app, application, on, facts, result)
+        return False
+    if existing is not None and not options.reissue:
+        _existing(ws, existing, result)
+        return False
+    # Check the data before a number is taken: a missing reason or
+    # recommendation must not leave a voided number behind.
+    probe = {**facts, "number": "0", "date": on, "uid": "", "short_code": "", "qr_png": None}
+    build_context(ws, kind, application, probe)
+    if existing is not None:
+        _void_for_reissue(ws, existing, options.actor)
+    return True
 
 
 def _existing(ws: Workspace, document, result: DocResult) -> DocResult:
@@ -268,23 +307,36 @@ def _draft(ws, kind, app, application, on, facts, result: DocResult) -> DocResul
     return result
 
 
-def _issue(ws, kind, app, application, on, facts, actor, result: DocResult) -> DocResult:
-    # Check the data before a number is taken: a missing reason or
-    # recommendation must not leave a voided number behind.
-    probe = {**facts, "number": "0", "date": on, "uid": "", "short_code": "", "qr_png": None}
-    build_context(ws, kind, application, probe)
+def _issue(ws, kind, items: list[tuple[DocResult, Application, dict]], on, facts: dict, actor: str) -> None:
+    """Number, render and record the items' documents together (numbering.issue_documents)."""
     spec = numbering.document_kind(kind)
+    waiting = iter(items)  # produce is called once per document, in request order
+    tokens: dict[int, verification.Token] = {}
 
     def make_files(document) -> list[Path]:
-        return [_render_final(ws, kind, app, application, document, facts)]
+        _result, app, application = next(waiting)
+        path, token = _render_final(ws, kind, app, application, document, facts.get(app.id, {}))
+        if token is not None:
+            tokens[document.id] = token
+        return [path]
 
-    document = numbering.issue_document(
-        ws, kind=kind, application_id=app.id, on=on, actor=actor, produce=make_files,
-        subject=_fill(spec.subject, application), addressee=_fill(spec.addressee, application),
-    )
-    result.status, result.number, result.document_id = "issued", document.number, document.id
-    result.docx = ws.root / document.files[0]
-    return result
+    def record_token(session, document) -> None:  # in the transaction that issues the document
+        if document.id in tokens:
+            verification.record_signing(session, document.id, tokens[document.id])
+
+    requests = [numbering.IssueRequest(app.id, _fill(spec.subject, application), _fill(spec.addressee, application))
+                for _result, app, application in items]
+    try:
+        outcomes = numbering.issue_documents(ws, kind=kind, requests=requests, on=on, produce=make_files,
+                                             actor=actor, on_finish=record_token)
+    except Exception as err:  # e.g. a numbering pattern that repeats: every item of the chunk fails
+        outcomes = [err] * len(items)
+    for (result, _app, _application), outcome in zip(items, outcomes):
+        if isinstance(outcome, Exception):
+            result.status, result.message = "failed", _failure(outcome)
+        else:
+            result.status, result.number, result.document_id = "issued", outcome.number, outcome.id
+            result.docx = ws.root / outcome.files[0]
 
 
 def _fill(template: str, application: dict) -> str:
@@ -293,17 +345,19 @@ def _fill(template: str, application: dict) -> str:
     return template.format_map(words) if template else ""
 
 
-def _render_final(ws, kind, app, application, document, facts) -> Path:
+def _render_final(ws, kind, app, application, document, facts) -> tuple[Path, verification.Token | None]:
+    """The DOCX of an issued document, and the signed token its QR code carries (recorded by the caller)."""
     verify = {"uid": document.uid, "short_code": verification.short_code(document.uid), "qr_png": None}
+    token = None
     if template_kind(kind).qr:
-        token = verification.sign_document(ws, document, app)
+        token = verification.sign_document(ws, document, app, record=False)
         verify["qr_png"] = verification.make_qr_png(token.url)
         verify["short_code"] = token.short_code
     context = build_context(ws, kind, application, {
         **facts, **verify, "number": document.number, "date": document.date, "draft": False,
     })
     path = output_path(ws, kind, document.number, application)
-    return render_document(ws, kind, context, path)
+    return render_document(ws, kind, context, path), token
 
 
 # --------------------------------------------------------------------------- files

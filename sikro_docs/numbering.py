@@ -45,7 +45,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Union
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, func, select
@@ -477,29 +477,46 @@ def _fill(template: str, application: Application | None) -> str:
     )
 
 
-def _open_document(ws, spec: DocumentKind, application_id, on, subject, addressee, actor) -> Document:
-    """Transaction 1: the pending document and (if its kind is numbered) its pending number."""
+@dataclass(frozen=True)
+class IssueRequest:
+    """One document to issue: for which application, and its register line's subject and addressee."""
+    application_id: int
+    subject: str = ""
+    addressee: str = ""
+
+
+Produced = Union[list, Exception]  # a document's files, or why producing them failed
+FinishHook = Callable[[Session, Document], None]
+
+
+def _open_documents(ws, spec: DocumentKind, requests: list[IssueRequest], on, actor) -> list[Document]:
+    """Transaction 1: the pending documents and (if their kind is numbered) their pending numbers."""
     with db_session(ws, write=True) as session:
         recover_interrupted(session, ws)
-        application = session.get(Application, application_id)
-        if application is None:
-            raise SikroError(f"no application with id {application_id}")
-        document = Document(
-            uid=new_uid(), application_id=application_id, kind=spec.key, date=_as_date(on),
-            status="pending", files=[], lease=current_lease(ws).id,
-        )
-        session.add(document)
-        session.flush()
-        if spec.register:
-            allocate(
-                session, ws, spec.register, on, kind=spec.key, application_id=application_id,
-                subject=subject or _fill(spec.subject, application),
-                addressee=addressee or _fill(spec.addressee, application),
-                actor=actor, pending=True, document=document,
+        ids = {r.application_id for r in requests}
+        applications = {a.id: a for a in session.scalars(select(Application).where(Application.id.in_(ids)))}
+        documents = []
+        for request in requests:
+            application = applications.get(request.application_id)
+            if application is None:
+                raise SikroError(f"no application with id {request.application_id}")
+            document = Document(
+                uid=new_uid(), application_id=application.id, kind=spec.key, date=_as_date(on),
+                status="pending", files=[], lease=current_lease(ws).id,
             )
-        _record_event(session, application_id, "document.started", actor,
-                      kind=spec.key, uid=document.uid, number=document.number)
-        return document
+            session.add(document)
+            session.flush()
+            if spec.register:
+                allocate(
+                    session, ws, spec.register, on, kind=spec.key, application_id=application.id,
+                    subject=request.subject or _fill(spec.subject, application),
+                    addressee=request.addressee or _fill(spec.addressee, application),
+                    actor=actor, pending=True, document=document,
+                )
+            _record_event(session, application.id, "document.started", actor,
+                          kind=spec.key, uid=document.uid, number=document.number)
+            documents.append(document)
+        return documents
 
 
 def _relative(ws: Workspace, path: Path) -> str:
@@ -514,33 +531,77 @@ def _bound_entry(session: Session, document: Document) -> RegisterEntry | None:
     return session.scalars(select(RegisterEntry).where(RegisterEntry.document_id == document.id)).first()
 
 
-def _finish_document(ws, document_id: int, paths: list[Path], actor: str) -> Document:
-    """Transaction 2: the files are there; document issued, number used."""
+def _close_documents(ws, document_ids: list[int], produced: dict[int, Produced], actor: str,
+                     on_finish: FinishHook | None) -> list[Document | Exception]:
+    """Transaction 2: each produced document issued with its number used; each failed one voided
+    ("generation failed: ..."); each never produced (Ctrl-C) voided as interrupted."""
+    results: list[Document | Exception] = []
     with db_session(ws, write=True) as session:
-        document = session.get(Document, document_id)
-        if document.status != "pending":
-            raise SikroError(
-                f"document {document.number or document.uid} was voided while it was being "
-                f"produced ({document.reason}); its files were not recorded"
-            )
-        document.files = [_relative(ws, p) for p in paths]
-        document.status, document.lease, document.updated_at = "issued", None, utcnow()
-        entry = _bound_entry(session, document)
-        if entry is not None:
-            entry.status, entry.updated_at = "used", utcnow()
-            _append_log(session, ws, entry, "confirm", actor)
-            _entry_event(session, entry, "number.confirmed", actor)
-        _record_event(session, document.application_id, "document.issued", actor,
-                      kind=document.kind, uid=document.uid, number=document.number,
-                      files=document.files)
-        return document
+        for document_id in document_ids:
+            document = session.get(Document, document_id)
+            outcome = produced.get(document_id)
+            if isinstance(outcome, list) and document.status != "pending":
+                outcome = SikroError(
+                    f"document {document.number or document.uid} was voided while it was being "
+                    f"produced ({document.reason}); its files were not recorded")
+            elif isinstance(outcome, list):
+                _finish(session, ws, document, outcome, actor)
+                if on_finish is not None:
+                    on_finish(session, document)
+            elif document.status == "pending":
+                reason = f"generation failed: {outcome}" if outcome is not None else INTERRUPTED
+                _void_document(session, ws, document, reason, actor)
+            results.append(document if isinstance(outcome, list) else outcome)
+    return results
 
 
-def _abandon_document(ws, document_id: int, reason: str, actor: str) -> None:
-    with db_session(ws, write=True) as session:
-        document = session.get(Document, document_id)
-        if document.status == "pending":
-            _void_document(session, ws, document, reason, actor)
+def _finish(session: Session, ws: Workspace, document: Document, paths: list[Path], actor: str) -> None:
+    document.files = [_relative(ws, p) for p in paths]
+    document.status, document.lease, document.updated_at = "issued", None, utcnow()
+    entry = _bound_entry(session, document)
+    if entry is not None:
+        entry.status, entry.updated_at = "used", utcnow()
+        _append_log(session, ws, entry, "confirm", actor)
+        _entry_event(session, entry, "number.confirmed", actor)
+    _record_event(session, document.application_id, "document.issued", actor,
+                  kind=document.kind, uid=document.uid, number=document.number,
+                  files=document.files)
+
+
+def issue_documents(
+    ws: Workspace,
+    *,
+    kind: str,
+    requests: list[IssueRequest],
+    on: dt.date,
+    produce: Callable[[Document], list[Path]],
+    actor: str = "sikro",
+    on_finish: FinishHook | None = None,
+) -> list[Document | Exception]:
+    """Number (if their kind is numbered), produce and record documents of one kind, in request order.
+
+    Two transactions for all of them, whatever their number: one opens every
+    document with a pending number under this process's lease, one records
+    every outcome. A document whose `produce` raised comes back as that
+    exception, its number voided ("generation failed: ..."); the others are
+    issued. If the process dies in between, the next command voids the
+    pending numbers ("interrupted"); on Ctrl-C the produced ones are issued
+    and the rest voided. `on_finish(session, document)` runs in the second
+    transaction for each issued document (e.g. to record its QR signature).
+    """
+    spec = document_kind(kind)
+    documents = _open_documents(ws, spec, requests, on, actor)
+    produced: dict[int, Produced] = {}
+    try:
+        for document in documents:
+            try:
+                produced[document.id] = list(produce(document) or [])
+            except Exception as exc:
+                produced[document.id] = exc
+    except BaseException:  # Ctrl-C, SystemExit: keep what was made, void the rest
+        _close_documents(ws, [d.id for d in documents], produced, actor, on_finish)
+        raise
+    return _close_documents(ws, [d.id for d in documents], produced, actor, on_finish)
 
 
 def issue_document(
@@ -560,17 +621,23 @@ def issue_document(
     the exception re-raised; if the process dies, the next command voids it
     ("interrupted"). Callers re-running a batch use `find_issued` first.
     """
-    spec = document_kind(kind)
-    document = _open_document(ws, spec, application_id, on, subject, addressee, actor)
-    try:
-        paths = produce(document)
-    except Exception as exc:
-        _abandon_document(ws, document.id, f"generation failed: {exc}", actor)
-        raise
-    except BaseException:  # Ctrl-C, SystemExit: nothing was produced to completion
-        _abandon_document(ws, document.id, INTERRUPTED, actor)
-        raise
-    return _finish_document(ws, document.id, list(paths or []), actor)
+    [outcome] = issue_documents(ws, kind=kind, requests=[IssueRequest(application_id, subject, addressee)],
+                                on=on, produce=produce, actor=actor)
+    if isinstance(outcome, Exception):
+        raise outcome
+    return outcome
+
+
+def find_issued_for(session: Session, application_ids: list[int], kind: str) -> dict[int, Document]:
+    """Each application's latest issued document of `kind`, by application id."""
+    found: dict[int, Document] = {}
+    for document in session.scalars(
+            select(Document)
+            .where(Document.application_id.in_(application_ids), Document.kind == kind,
+                   Document.status == "issued")
+            .order_by(Document.id)):
+        found[document.application_id] = document
+    return found
 
 
 def find_issued(session: Session, application_id: int, kind: str) -> Document | None:

@@ -8,6 +8,7 @@ old paper still verifies after a key rotation. See `token` for the format.
 Public API (the web page and the batch use these):
 
     sign_document(ws, document, application) -> Token (token, url, short_code, kid)
+    record_signing(session, document_id, token)  (after sign_document(..., record=False))
     make_qr_png(url, mm=27, dpi=300) -> PNG bytes;  short_code(uid) -> "K7Q2-M9XD-..."
     verify_token(ws_or_keys, token, online=True, session=None) -> Verdict
     verify_input(ws, text_or_path, online=True) -> Verdict   (UnusableInput when unreadable)
@@ -27,13 +28,13 @@ from .qr import iter_qr_codes, make_qr_png, qr_info, read_qr_codes
 from .token import KIND_CODES, TokenError, host_of, short_code, token_from_text, uid_from_short_code
 from .verdict import (
     INVALID, DocumentVerification, KeySet, Token, Verdict, active_key_id, export_public_keys,
-    load_keys_file, load_public_keys, revoke, sign_document, verify_token, verify_uid,
+    load_keys_file, load_public_keys, record_signing, revoke, sign_document, verify_token, verify_uid,
 )
 
 __all__ = [
     "KIND_CODES", "DocumentVerification", "KeySet", "Token", "TokenError", "Verdict",
     "active_key_id", "export_public_keys", "load_keys_file", "load_public_keys", "make_qr_png",
-    "qr_info", "read_qr_codes", "revoke", "short_code", "sign_document",
+    "qr_info", "read_qr_codes", "record_signing", "revoke", "short_code", "sign_document",
     "token_from_text", "verify_input", "verify_token", "verify_uid",
 ]
 

@@ -15,7 +15,7 @@ import base64
 import datetime as dt
 import json
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -64,6 +64,7 @@ class Token:
     url: str
     short_code: str
     kid: str
+    payload: tk.Payload | None = field(default=None, repr=False)  # what was signed
 
 
 @dataclass
@@ -214,12 +215,14 @@ def _url_budget(url_base: str, kind: str) -> int:
 
 
 def sign_document(ws: Workspace, document: Document, application: Application, *,
-                  valid_until: dt.date | None = ..., session: Session | None = None) -> Token:
+                  valid_until: dt.date | None = ..., session: Session | None = None,
+                  record: bool = True) -> Token:
     """The signed token and URL of `document`, made with the workspace's ACTIVE key.
 
     A permit's `valid_until` defaults to the office's rule (`permit_validity`); pass it to use
     the date printed on the paper. Records key and validity in the registry
-    (in `session` when given: the caller's write transaction).
+    (in `session` when given: the caller's write transaction); with
+    record=False the caller does, later, with `record_signing`.
     """
     if valid_until is ...:
         valid_until = (permit_validity(ws.profile, document.date, application.str_valid_until)
@@ -232,9 +235,15 @@ def sign_document(ws: Workspace, document: Document, application: Application, *
         token = tk.make_token(private, kid, payload)
     except (tk.TokenError, ValueError) as exc:
         raise SikroError(f"document {document.number or document.uid} cannot be signed: {exc}") from None
-    _record_signing(ws, session, document.id, kid, payload)
+    if record:
+        _record_signing(ws, session, document.id, kid, payload)
     return Token(token=token, url=tk.token_url(url_base, document.kind, token),
-                 short_code=tk.short_code(document.uid), kid=kid)
+                 short_code=tk.short_code(document.uid), kid=kid, payload=payload)
+
+
+def record_signing(session: Session, document_id: int, token: Token) -> None:
+    """Record, in the caller's write transaction, what `sign_document(record=False)` signed."""
+    _record_signing(None, session, document_id, token.kid, token.payload)
 
 
 def _record_signing(ws, session, document_id: int, kid: str, payload: tk.Payload) -> None:
