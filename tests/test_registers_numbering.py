@@ -124,6 +124,46 @@ def test_failed_generation_voids_the_number_and_reraises(workspace, sikro):
     assert sikro("register", "verify", "--workspace", workspace.root).code == 0
 
 
+def test_documents_issued_together_void_only_the_one_that_failed(workspace, sikro):
+    app_ids = make_applications(workspace, 4)
+    write = write_number_file(workspace)
+    produced = []
+
+    def produce(document):
+        produced.append(document.seq)
+        if document.seq == 2:
+            raise RuntimeError("foto tidak terbaca")
+        return write(document)
+
+    requests = [numbering.IssueRequest(app_id) for app_id in app_ids]
+    outcomes = numbering.issue_documents(workspace, kind="permit", requests=requests, on=DOC_DATE, produce=produce)
+
+    assert produced == [1, 2, 3, 4]  # numbers follow the request order
+    assert [type(o).__name__ for o in outcomes] == ["Document", "RuntimeError", "Document", "Document"]
+    assert [o.application_id for o in outcomes if not isinstance(o, Exception)] == [app_ids[0], *app_ids[2:]]
+    assert [(r[1], r[3], r[4]) for r in entries(workspace, "izin")] == [
+        (1, "used", None), (2, "void", "generation failed: foto tidak terbaca"), (3, "used", None),
+        (4, "used", None)]
+    assert sikro("register", "verify", "--workspace", workspace.root).code == 0
+
+
+def test_ctrl_c_in_the_middle_of_a_chunk_keeps_what_was_made_and_voids_the_rest(workspace, sikro):
+    app_ids = make_applications(workspace, 3)
+    write = write_number_file(workspace)
+
+    def produce(document):
+        if document.seq == 2:
+            raise KeyboardInterrupt
+        return write(document)
+
+    with pytest.raises(KeyboardInterrupt):
+        numbering.issue_documents(workspace, kind="permit", on=DOC_DATE, produce=produce,
+                                  requests=[numbering.IssueRequest(app_id) for app_id in app_ids])
+    assert [(r[1], r[3]) for r in entries(workspace, "izin")] == [(1, "used"), (2, "void"), (3, "void")]
+    assert sql(workspace, "select status from documents order by id") == [("issued",), ("void",), ("void",)]
+    assert sikro("register", "verify", "--workspace", workspace.root).code == 0
+
+
 def test_void_command(workspace, sikro, ws_args):
     [app_id] = make_applications(workspace, 1)
     letter = numbering.issue_document(workspace, kind="rejection", application_id=app_id, on=DOC_DATE,
