@@ -39,7 +39,7 @@ from openpyxl.styles import Font
 from sqlalchemy import select
 
 from . import convert, db, numbering, registry, signing, verification, workflow
-from .archive import file_document
+from .archive import file_documents
 from .documents import build_context, check_template, render_document, template_path
 from .documents import get_kind as template_kind
 from .errors import SikroError
@@ -508,9 +508,13 @@ def _record_steps(ws: Workspace, report: BatchReport, options: Options) -> None:
 def _record_pdfs(ws: Workspace, docs: list[DocResult]) -> None:
     """Add each new PDF to its document's files, in one transaction for the round."""
     made = [d for d in docs if d.pdf is not None and d.document_id is not None]
+    if not made:
+        return
     with db.session(ws, write=True) as sess:
+        documents = {d.id: d for d in sess.scalars(
+            select(numbering.Document).where(numbering.Document.id.in_([d.document_id for d in made])))}
         for doc in made:
-            document = sess.get(numbering.Document, doc.document_id)
+            document = documents[doc.document_id]
             relative = os.path.relpath(doc.pdf, ws.root)
             if relative not in document.files:
                 document.files = [*document.files, relative]
@@ -519,17 +523,19 @@ def _record_pdfs(ws: Workspace, docs: list[DocResult]) -> None:
 
 
 def _file_into_archive(ws: Workspace, docs: list[DocResult]) -> list[str]:
-    """File issued PDFs into their berkas; returns a note for each that was not filed."""
+    """File issued PDFs into their berkas, all of the round together; a note for each not filed."""
+    filed = [d for d in docs if d.pdf is not None and d.document_id is not None
+             and d.status in ("issued", "existing")]
+    if not filed:
+        return []
     notes = []
-    for doc in docs:
-        if doc.pdf is not None and doc.document_id is not None and doc.status in ("issued", "existing"):
-            try:
-                filing = file_document(ws, doc.document_id, [doc.pdf])
-            except SikroError as err:
-                notes.append(f"{doc.pdf.name}: not filed in the archive: {err}")
-                continue
-            notes += [f"{o.path}: not filed in the archive: {o.message}"
-                      for o in filing.files if o.status not in ("filed", "duplicate")]
+    results = file_documents(ws, [(d.document_id, [d.pdf]) for d in filed])
+    for doc, result in zip(filed, results):
+        if isinstance(result, SikroError):
+            notes.append(f"{doc.pdf.name}: not filed in the archive: {result}")
+            continue
+        notes += [f"{o.path}: not filed in the archive: {o.message}"
+                  for o in result.files if o.status not in ("filed", "duplicate")]
     return notes
 
 

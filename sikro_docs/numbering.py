@@ -348,7 +348,10 @@ def entry_snapshot(entry: RegisterEntry) -> dict[str, Any]:
 
 
 def _append_log(session: Session, ws: Workspace, entry: RegisterEntry, action: str, actor: str) -> RegisterLogRow:
-    last = session.scalars(
+    # The last row is remembered per write transaction: while it holds the
+    # write lock nobody else appends, and a chunk of documents appends many.
+    remembered = session.info.setdefault("last_log_row", {})
+    last = remembered.get(entry.register) or session.scalars(
         select(RegisterLogRow)
         .where(RegisterLogRow.register == entry.register)
         .order_by(RegisterLogRow.position.desc())
@@ -370,6 +373,7 @@ def _append_log(session: Session, ws: Workspace, entry: RegisterEntry, action: s
         hash=chain_hash(_chain_key(ws), prev_hash, content),
     )
     session.add(row)
+    remembered[entry.register] = row
     return row
 
 
@@ -537,15 +541,19 @@ def _close_documents(ws, document_ids: list[int], produced: dict[int, Produced],
     ("generation failed: ..."); each never produced (Ctrl-C) voided as interrupted."""
     results: list[Document | Exception] = []
     with db_session(ws, write=True) as session:
+        # All at once: one query each, not one per document.
+        documents = {d.id: d for d in session.scalars(select(Document).where(Document.id.in_(document_ids)))}
+        entries = {e.document_id: e for e in session.scalars(
+            select(RegisterEntry).where(RegisterEntry.document_id.in_(document_ids)))}
         for document_id in document_ids:
-            document = session.get(Document, document_id)
+            document = documents[document_id]
             outcome = produced.get(document_id)
             if isinstance(outcome, list) and document.status != "pending":
                 outcome = SikroError(
                     f"document {document.number or document.uid} was voided while it was being "
                     f"produced ({document.reason}); its files were not recorded")
             elif isinstance(outcome, list):
-                _finish(session, ws, document, outcome, actor)
+                _finish(session, ws, document, entries.get(document_id), outcome, actor)
                 if on_finish is not None:
                     on_finish(session, document)
             elif document.status == "pending":
@@ -555,10 +563,10 @@ def _close_documents(ws, document_ids: list[int], produced: dict[int, Produced],
     return results
 
 
-def _finish(session: Session, ws: Workspace, document: Document, paths: list[Path], actor: str) -> None:
+def _finish(session: Session, ws: Workspace, document: Document, entry: RegisterEntry | None,
+            paths: list[Path], actor: str) -> None:
     document.files = [_relative(ws, p) for p in paths]
     document.status, document.lease, document.updated_at = "issued", None, utcnow()
-    entry = _bound_entry(session, document)
     if entry is not None:
         entry.status, entry.updated_at = "used", utcnow()
         _append_log(session, ws, entry, "confirm", actor)

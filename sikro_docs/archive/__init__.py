@@ -2,7 +2,8 @@
 
 Public API:
 
-    file_document(ws, document_id, paths) -> FilingResult    (the batch, right after a PDF is made)
+    file_document(ws, document_id, paths) -> FilingResult    (an issued document's files)
+    file_documents(ws, [(document_id, paths)...]) -> [FilingResult | SikroError]  (the batch, each round of PDFs)
     file_by_ref(ws, path, ref, kind=None) -> FilingResult     (`sikro archive add`)
     ingest(ws, paths, keep=False, do_ocr=True) -> IngestReport (`sikro archive ingest`)
     search(session, query) -> [Hit];  place(ws, ref, location);  locate(ws, ref)
@@ -14,7 +15,7 @@ Public API:
 from __future__ import annotations
 
 from .audit import AuditReport, audit
-from .filing import FileOutcome, FilingResult, file_by_ref, file_document, recover
+from .filing import FileOutcome, FilingResult, file_by_ref, file_document, file_documents, recover
 from .index import Hit, fts_query, search
 from .ingest import IngestReport, ingest, run_pending_ocr
 from .labels import write_labels
@@ -24,6 +25,6 @@ from .rebuild import ReindexReport, reindex
 
 __all__ = [
     "AuditReport", "FileOutcome", "FilingResult", "Hit", "IngestReport", "ReindexReport", "audit",
-    "due_items", "export_list", "file_by_ref", "file_document", "fts_query", "ingest", "locate",
+    "due_items", "export_list", "file_by_ref", "file_document", "file_documents", "fts_query", "ingest", "locate",
     "locate_line", "place", "recover", "reindex", "run_pending_ocr", "search", "write_labels",
 ]

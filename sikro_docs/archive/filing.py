@@ -27,7 +27,7 @@ from ..numbering import Document
 from ..workspace import Workspace
 from . import ocr
 from .bags import (
-    NewPayload, archive_lock, discard_staging, pending_stagings, read_bag, safe_name, sha256_file,
+    NewPayload, Staged, archive_lock, discard_staging, pending_stagings, read_bag, safe_name, sha256_file,
     stage_and_swap, swap_in,
 )
 from .berkas import BerkasMeta, berkas_number_for, meta_for_application
@@ -176,34 +176,38 @@ def file_into(ws: Workspace, meta: BerkasMeta, items: list[Incoming], *, agent: 
     return outcomes
 
 
-def _sort_out_duplicates(ws, meta, items) -> tuple[list[FileOutcome], list[tuple[Incoming, FileOutcome]]]:
+def _sort_out_duplicates(ws, meta, items, session=None) -> tuple[list[FileOutcome],
+                                                                 list[tuple[Incoming, FileOutcome]]]:
+    if session is None:
+        with db.session(ws) as session:
+            return _sort_out_duplicates(ws, meta, items, session)
     outcomes, accepted, seen = [], [], {}
-    with db.session(ws) as session:
-        for item in items:
-            outcome = FileOutcome(path=str(item.source), status=FAILED, berkas=meta.berkas_number,
-                                  number=item.number)
-            outcomes.append(outcome)
-            try:
-                outcome.sha256, _size = sha256_file(item.source)
-            except OSError as exc:
-                outcome.message = f"cannot be read: {exc.strerror or exc}"
-                continue
-            known = session.scalars(select(ArchiveFile).where(ArchiveFile.sha256 == outcome.sha256)).first()
-            if known is not None:
-                where = session.get(Berkas, known.berkas_id)
-                outcome.status, outcome.berkas = DUPLICATE, where.berkas_number
-                outcome.stored = f"{where.path}/{known.path}"
-                outcome.message = f"already in the archive: {where.berkas_number}/{known.path}"
-            elif outcome.sha256 in seen:
-                outcome.status = DUPLICATE
-                outcome.message = f"same content as {seen[outcome.sha256]} in this batch"
-            else:
-                seen[outcome.sha256] = item.source.name
-                accepted.append((item, outcome))
+    for item in items:
+        outcome = FileOutcome(path=str(item.source), status=FAILED, berkas=meta.berkas_number,
+                              number=item.number)
+        outcomes.append(outcome)
+        try:
+            outcome.sha256, _size = sha256_file(item.source)
+        except OSError as exc:
+            outcome.message = f"cannot be read: {exc.strerror or exc}"
+            continue
+        known = session.scalars(select(ArchiveFile).where(ArchiveFile.sha256 == outcome.sha256)).first()
+        if known is not None:
+            where = session.get(Berkas, known.berkas_id)
+            outcome.status, outcome.berkas = DUPLICATE, where.berkas_number
+            outcome.stored = f"{where.path}/{known.path}"
+            outcome.message = f"already in the archive: {where.berkas_number}/{known.path}"
+        elif outcome.sha256 in seen:
+            outcome.status = DUPLICATE
+            outcome.message = f"same content as {seen[outcome.sha256]} in this batch"
+        else:
+            seen[outcome.sha256] = item.source.name
+            accepted.append((item, outcome))
     return outcomes, accepted
 
 
-def _commit(ws: Workspace, meta: BerkasMeta, accepted, events: list[dict], agent: str) -> list[str]:
+def _stage(ws: Workspace, meta: BerkasMeta, accepted, events: list[dict], agent: str) -> tuple[list[str], Staged]:
+    """Steps 3: the bag's next version with the accepted files, swapped in (not yet indexed)."""
     root = ws.archive_dir
     bag = root / meta.rel_path
     taken = set(read_bag(bag).manifest) if bag.is_dir() else set()
@@ -225,13 +229,23 @@ def _commit(ws: Workspace, meta: BerkasMeta, accepted, events: list[dict], agent
     version = uuid.uuid4().hex
     staged = stage_and_swap(root, meta.rel_path, version=version, info=meta.to_info(ws.profile, version),
                             manifest_add=manifest, payload=payload, events_add=events)
-    shas = [o.sha256 for _i, o in accepted]
+    return stored, staged
+
+
+def _commit(ws: Workspace, meta: BerkasMeta, accepted, events: list[dict], agent: str) -> list[str]:
+    stored, staged = _stage(ws, meta, accepted, events, agent)
     with db.session(ws, write=True) as session:
-        index_bag(session, root, root / meta.rel_path)
-        if shas:
-            session.execute(delete(Unmatched).where(Unmatched.sha256.in_(shas)))
+        _index(session, ws, meta, accepted)
     staged.finish()
     return stored
+
+
+def _index(session, ws: Workspace, meta: BerkasMeta, accepted) -> None:
+    """The index says what the new bag says; its files are no longer 'unmatched' scans."""
+    index_bag(session, ws.archive_dir, ws.archive_dir / meta.rel_path)
+    shas = [o.sha256 for _i, o in accepted]
+    if shas:
+        session.execute(delete(Unmatched).where(Unmatched.sha256.in_(shas)))
 
 
 def _stored_name(item: Incoming, taken: set[str]) -> str:
@@ -301,17 +315,81 @@ def incoming_with_text(source: Path, origin: str, **facts) -> Incoming:
 def file_document(ws: Workspace, document_id: int, paths, *, agent: str = DEFAULT_AGENT) -> FilingResult:
     """File the files of an issued document (its PDF) into its application's berkas.
 
-    The batch calls this right after the PDF is made. Paths may be relative
-    to the workspace (as Document.files holds them). Originals are copied,
-    never moved or modified.
+    Paths may be relative to the workspace (as Document.files holds them).
+    Originals are copied, never moved or modified.
     """
+    [result] = file_documents(ws, [(document_id, list(paths))], agent=agent)
+    if isinstance(result, SikroError):
+        raise result
+    return result
+
+
+def file_documents(ws: Workspace, documents: list[tuple[int, list]], *,
+                   agent: str = DEFAULT_AGENT) -> list[FilingResult | SikroError]:
+    """`file_document` for many documents at once (a batch's round of PDFs), in their order.
+
+    The same steps, shared: one archive lock and recovery, one read of the
+    registry, each berkas's bag staged and swapped in, then one transaction
+    that indexes every bag, then the stagings dropped. A crash before that
+    transaction commits leaves intents that the next command's `recover`
+    completes, bag by bag, as for a single filing.
+    """
+    plans = _plans(ws, documents)
+    groups: dict[str, list[int]] = {}
+    for position, plan in enumerate(plans):
+        if not isinstance(plan, SikroError):
+            groups.setdefault(plan[0].rel_path, []).append(position)
+    results: list[FilingResult | SikroError] = [
+        plan if isinstance(plan, SikroError) else FilingResult(plan[0].berkas_number) for plan in plans]
+    with archive_lock(ws.archive_dir):
+        _recover_locked(ws)
+        staged: list[tuple[BerkasMeta, list, Staged]] = []
+        with db.session(ws) as session:
+            for positions in groups.values():
+                meta = current_meta(ws, plans[positions[0]][0])
+                items = [item for position in positions for item in plans[position][1]]
+                outcomes, accepted = _sort_out_duplicates(ws, meta, items, session)
+                _hand_out(outcomes, positions, plans, results)
+                if accepted:
+                    staged += _stage_or_fail(ws, meta, accepted, agent)
+        if staged:
+            try:
+                with db.session(ws, write=True) as session:
+                    for meta, accepted, _staging in staged:
+                        _index(session, ws, meta, accepted)
+            except (OSError, SikroError) as exc:  # the bags are in; `recover` indexes them next time
+                for _meta, accepted, _staging in staged:
+                    for _item, outcome in accepted:
+                        outcome.status, outcome.message = FAILED, f"not filed: {exc}"
+                return results
+            for _meta, _accepted, staging in staged:
+                staging.finish()
+    return results
+
+
+def _plans(ws: Workspace, documents: list[tuple[int, list]]) -> list[tuple[BerkasMeta, list[Incoming]] | SikroError]:
+    """For each document: its berkas and the files to file, or why it cannot be filed."""
+    ids = [document_id for document_id, _paths in documents]
     with db.session(ws) as session:
-        document = session.get(Document, document_id)
-        if document is None:
-            raise SikroError(f"no document with id {document_id}")
-        app = session.get(Application, document.application_id) if document.application_id else None
-        if app is None:
-            raise SikroError(f"document {document.uid} belongs to no application; it has no berkas")
+        found = {d.id: d for d in session.scalars(select(Document).where(Document.id.in_(ids)))}
+        app_ids = {d.application_id for d in found.values() if d.application_id}
+        apps = {a.id: a for a in session.scalars(select(Application).where(Application.id.in_(app_ids)))}
+    plans = []
+    for document_id, paths in documents:
+        document = found.get(document_id)
+        try:
+            if document is None:
+                raise SikroError(f"no document with id {document_id}")
+            app = apps.get(document.application_id)
+            if app is None:
+                raise SikroError(f"document {document.uid} belongs to no application; it has no berkas")
+            plans.append((meta_for_application(ws, app), _incoming(ws, document, paths)))
+        except SikroError as err:
+            plans.append(err)
+    return plans
+
+
+def _incoming(ws: Workspace, document: Document, paths) -> list[Incoming]:
     items = []
     for path in paths:
         source = Path(path) if Path(path).is_absolute() else ws.root / path
@@ -319,8 +397,27 @@ def file_document(ws: Workspace, document_id: int, paths, *, agent: str = DEFAUL
             raise SikroError(f"{source}: no such file to file into the archive")
         items.append(incoming_with_text(source, "generated", kind=document.kind, number=document.number,
                                         uid=document.uid, on=document.date))
-    meta = meta_for_application(ws, app)
-    return FilingResult(meta.berkas_number, file_into(ws, meta, items, agent=agent))
+    return items
+
+
+def _hand_out(outcomes: list[FileOutcome], positions: list[int], plans, results) -> None:
+    """Give each document of a berkas group its own files' outcomes."""
+    remaining = iter(outcomes)
+    for position in positions:
+        results[position].files = [next(remaining) for _item in plans[position][1]]
+
+
+def _stage_or_fail(ws: Workspace, meta: BerkasMeta, accepted, agent: str) -> list[tuple[BerkasMeta, list, Staged]]:
+    try:
+        stored, staging = _stage(ws, meta, accepted, [], agent)
+    except (OSError, SikroError) as exc:
+        for _item, outcome in accepted:
+            outcome.status, outcome.message = FAILED, f"not filed: {exc}"
+        return []
+    for (_item, outcome), path in zip(accepted, stored):
+        outcome.status, outcome.stored = FILED, path
+        outcome.message = f"filed in {meta.berkas_number} as {path}"
+    return [(meta, accepted, staging)]
 
 
 def file_by_ref(ws: Workspace, path: Path, ref: str, *, kind: str | None = None,

@@ -242,13 +242,15 @@ def sign_document(ws: Workspace, document: Document, application: Application, *
 
 
 def record_signing(session: Session, document_id: int, token: Token) -> None:
-    """Record, in the caller's write transaction, what `sign_document(record=False)` signed."""
-    _record_signing(None, session, document_id, token.kid, token.payload)
+    """Record, in the caller's write transaction, what `sign_document(record=False)` signed
+    for a document being issued (so it has no record yet)."""
+    _record_signing(None, session, document_id, token.kid, token.payload, new=True)
 
 
-def _record_signing(ws, session, document_id: int, kid: str, payload: tk.Payload) -> None:
+def _record_signing(ws, session, document_id: int, kid: str, payload: tk.Payload, new: bool = False) -> None:
     def record(sess: Session) -> None:
-        row = sess.get(DocumentVerification, document_id) or DocumentVerification(document_id=document_id)
+        row = None if new else sess.get(DocumentVerification, document_id)
+        row = row or DocumentVerification(document_id=document_id)
         row.key_id, row.valid_until, row.signed_at = kid, payload.valid_until, utcnow()
         row.holder, row.str_number, row.workplace = payload.holder, payload.str_number, payload.workplace
         sess.add(row)
