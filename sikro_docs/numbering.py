@@ -180,6 +180,11 @@ class DocumentKind:
 
 @lru_cache(maxsize=1)
 def document_kinds() -> dict[str, DocumentKind]:
+    """Every kind's numbering facts, from `data/document_kinds.toml`.
+
+    The same table of a kind also holds its template facts (template, step, signer,
+    variables ...), which `documents.get_kind` reads; this side ignores them.
+    """
     text = resources.files("sikro_docs.data").joinpath("document_kinds.toml").read_text("utf-8")
     return {
         key: DocumentKind(

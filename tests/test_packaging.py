@@ -78,7 +78,7 @@ def test_wheel_carries_every_file_of_the_package_and_the_templates(wheel):
     assert packaged == templates
     # the runtime files the package reads through importlib.resources or next to its modules
     for needed in ("sikro_docs/data/profile.toml", "sikro_docs/data/document_kinds.toml",
-                   "sikro_docs/data/document_templates.toml", "sikro_docs/data/sop.toml",
+                   "sikro_docs/data/sop.toml",
                    "sikro_docs/data/retention.toml", "sikro_docs/intake/schema.json",
                    "sikro_docs/migrations/env.py", "sikro_docs/migrations/script.py.mako",
                    "sikro_docs/web/templates/base.html", "sikro_docs/web/static/site.css",

@@ -63,6 +63,38 @@ def test_every_kind_names_a_register_of_the_profile_or_none(workspace):
     assert {k for k, s in kinds.items() if s.final} == {"permit", "rejection"}
 
 
+def test_one_file_describes_each_kind_for_numbering_and_templates():
+    """data/document_kinds.toml holds, in one table per kind, both its numbering facts
+    and its template facts; the two loaders read that one file and agree on the kinds."""
+    from importlib import resources
+
+    from sikro_docs.cli.documents import DOCUMENT_KINDS
+    from sikro_docs.documents import KINDS, builtin_templates_dir, get_kind
+
+    data_dir = resources.files("sikro_docs.data")
+    assert not data_dir.joinpath("document_templates.toml").is_file()
+    raw = tomllib.loads(data_dir.joinpath("document_kinds.toml").read_text("utf-8"))["kinds"]
+    numbered = numbering.document_kinds()
+    assert list(raw) == list(numbered)
+    # only the registration is recorded without being rendered
+    assert [k for k, spec in raw.items() if "template" not in spec] == ["registration"]
+    assert list(KINDS) == [k for k in numbered if k != "registration"] == DOCUMENT_KINDS
+    template_keys = {"template", "step", "signer", "letter", "hal", "di", "number", "qr", "variables"}
+    for kind, spec in raw.items():
+        assert spec["title"] and spec["subject"] and spec["addressee"], kind  # numbering facts
+        if kind == "registration":
+            continue
+        assert template_keys <= set(spec), (kind, template_keys - set(spec))  # template facts
+        assert spec["applies"] in ("complete", "incomplete", "approved", "rejected"), kind
+        assert (builtin_templates_dir() / spec["template"]).is_file(), kind
+        # what each loader makes of the one table
+        n, t = numbering.document_kind(kind), get_kind(kind)
+        assert t.title == n.title.upper() and t.template == spec["template"] and t.hal == spec["hal"]
+        assert t.kepada == spec.get("kepada", n.addressee)
+        # a kind numbered from a register must print that number, and only such a kind may
+        assert (t.number == "register") == (n.register is not None), kind
+
+
 def test_running_numbers_restart_each_year_per_register(workspace):
     [app_id] = make_applications(workspace, 1, on=dt.date(2025, 12, 30))
     with db.session(workspace, write=True) as session:

@@ -1,6 +1,6 @@
 """Documents of the SIKRO procedure: templates (DOCX, docxtpl), their context, rendering.
 
-    KINDS                                    kind -> KindSpec (data/document_templates.toml)
+    KINDS                                    kind -> KindSpec (data/document_kinds.toml)
     template_path(ws, kind)                  the office's template, else the built-in one
     build_context(ws, kind, application, document)
     render_document(ws, kind, context, out_path)

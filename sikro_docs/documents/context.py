@@ -2,7 +2,8 @@
 
 The context's names are Indonesian, like the words on the paper: `nomor`,
 `tanggal`, `pemohon.nama`, `kantor.nama_baris`, `pejabat.nip`, `alasan` ...
-`data/document_templates.toml` lists, for each kind, the variables it
+`data/document_kinds.toml` (one table per kind, shared with the numbering
+side in `numbering.document_kind`) lists, for each kind, the variables it
 provides; `build_context` provides exactly those (a test holds them equal),
 and `check_template` holds a customised template to them.
 """
@@ -58,20 +59,36 @@ class KindSpec:
         }
 
 
+KINDS_FILE = "document_kinds.toml"  # one table per kind: numbering facts and template facts
+
+
+def _kinds_data() -> dict:
+    text = resources.files("sikro_docs.data").joinpath(KINDS_FILE).read_text("utf-8")
+    return tomllib.loads(text)
+
+
 @lru_cache(maxsize=1)
 def load_kinds() -> dict[str, KindSpec]:
-    text = resources.files("sikro_docs.data").joinpath("document_templates.toml").read_text("utf-8")
-    data = tomllib.loads(text)
+    """The kinds the tool renders: those of `document_kinds.toml` with a `template`.
+
+    A kind without one (`registration`) is only numbered and recorded. The printed
+    title (`judul`) defaults to the kind's `title` in capitals, the printed addressee
+    (`kepada`) to its `addressee`.
+    """
+    data = _kinds_data()
     common = tuple(data.get("common", {}).get("variables", []))
     kinds = {}
     for kind, raw in data["kinds"].items():
+        if "template" not in raw:
+            continue
         own = tuple(v for v in raw.get("variables", []) if v not in common)
         kinds[kind] = KindSpec(
-            kind=kind, template=raw.get("template", f"{kind}.docx"), title=raw["title"],
+            kind=kind, template=raw["template"], title=raw.get("judul") or raw["title"].upper(),
             step=int(raw.get("step", 0)), signer=raw.get("signer", ""),
             paraf=tuple(raw.get("paraf", [])), letter=bool(raw.get("letter", False)),
             sifat=raw.get("sifat", "Biasa"), lampiran=raw.get("lampiran", "-"),
-            hal=raw.get("hal", ""), kepada=raw.get("kepada", ""), di=raw.get("di", ""),
+            hal=raw.get("hal", ""), kepada=raw.get("kepada", raw.get("addressee", "")),
+            di=raw.get("di", ""),
             number=raw.get("number", "optional"), qr=bool(raw.get("qr", True)),
             page_numbers=bool(raw.get("page_numbers", False)), variables=common + own, own_variables=own,
             facts=raw.get("facts", {}),
@@ -81,8 +98,7 @@ def load_kinds() -> dict[str, KindSpec]:
 
 
 def common_variables() -> tuple[str, ...]:
-    text = resources.files("sikro_docs.data").joinpath("document_templates.toml").read_text("utf-8")
-    return tuple(tomllib.loads(text).get("common", {}).get("variables", []))
+    return tuple(_kinds_data().get("common", {}).get("variables", []))
 
 
 def get_kind(kind: str) -> KindSpec:
