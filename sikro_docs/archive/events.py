@@ -22,7 +22,10 @@ INGESTION = "ingestion"
 FIXITY_CHECK = "fixity check"
 VALIDATION = "validation"
 LOCATION_CHANGE = "location change"  # not PREMIS vocabulary: where the paper original sits
-RETENTION_ACTION = "retention action"
+RETENTION_ACTION = "retention action"  # not PREMIS vocabulary: moved to inactive storage (pemindahan)
+DEACCESSION = "deaccession"  # disposed of under the retention schedule (pemusnahan)
+TRANSFER = "transfer"  # handed over to the archive institution as permanent (penyerahan arsip statis)
+DELETION = "deletion"  # payload files removed on purpose (the event lists each path and hash)
 DERIVATION = "derivation"  # OCR text made from an original (PREMIS "derivation")
 METADATA_MODIFICATION = "metadata modification"
 

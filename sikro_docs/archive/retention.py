@@ -19,7 +19,11 @@ FATE_ACTIONS = {
 }
 # Stages a berkas goes through; `due` compares the stage with the dates.
 STAGE_ACTIVE, STAGE_INACTIVE = "aktif", "inaktif"
-CLOSED_STAGES = {"musnah", "permanen", "dinilai-kembali"}
+# Final stages, set by `sikro archive dispose` (pemusnahan) and `hand-over`
+# (penyerahan arsip statis); "permanen" and "dinilai-kembali" are older names
+# a bag may still carry.
+STAGE_DISPOSED, STAGE_HANDED_OVER = "musnah", "diserahkan"
+CLOSED_STAGES = {STAGE_DISPOSED, STAGE_HANDED_OVER, "permanen", "dinilai-kembali"}
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,9 @@
-"""`sikro archive ...`: file scans, find berkas, record where paper sits, audit, rebuild.
+"""`sikro archive ...`: file scans, find berkas, record where paper sits, audit, rebuild,
+carry out the retention schedule (move-inactive, dispose, hand-over).
 
-Exit codes: 0 done / all intact; 1 something unmatched, failed or damaged;
-2 unusable input.
+Exit codes: 0 done / all intact; 1 something unmatched, failed or damaged,
+or a retention action refused (then nothing was written); 2 unusable input
+or a usage error (e.g. a required option missing).
 """
 
 from __future__ import annotations
@@ -99,14 +101,16 @@ def search_cmd(query, limit, as_json, ws):
     recover(ws)
     with db.session(ws) as session:
         hits = search(session, " ".join(query), limit=limit)
+        closed = _closed_lines(session, [h.berkas_number for h in hits])
     if as_json:
-        print_json({"hits": [h.as_json() for h in hits]})
+        print_json({"hits": [{**h.as_json(), "closed": closed.get(h.berkas_number)} for h in hits]})
         return
     if not hits:
         click.echo("nothing found")
         sys.exit(EXIT_PROBLEMS)
     for hit in hits:
-        click.echo(f"{hit.registration_number}  {hit.name}  [{hit.classification}, {hit.kurun}]  {hit.location}")
+        where = closed.get(hit.berkas_number) or hit.location
+        click.echo(f"{hit.registration_number}  {hit.name}  [{hit.classification}, {hit.kurun}]  {where}")
 
 
 @archive_group.command("place")
@@ -135,13 +139,48 @@ def locate_cmd(ref, as_json, ws):
     from ..archive import locate, locate_line
 
     berkas, location = locate(ws, ref)
+    with db.session(ws) as session:
+        closed = _closed_lines(session, [berkas.berkas_number]).get(berkas.berkas_number)
     if as_json:
         print_json({"berkas": berkas.berkas_number, "registration_number": berkas.registration_number,
-                    "location": location, "folder": berkas.path})
+                    "location": location, "folder": berkas.path, "stage": berkas.stage, "closed": closed})
+        return
+    if closed:  # disposed or handed over: where the paper went, not where it sits
+        click.echo(f"{berkas.registration_number}: {closed}")
         return
     click.echo(locate_line(berkas, location))
     if location is None:
         sys.exit(EXIT_PROBLEMS)
+
+
+def _closed_lines(session, berkas_numbers: list[str]) -> dict[str, str]:
+    """For disposed / handed-over berkas: one line saying so (decision, date, where the paper was)."""
+    from sqlalchemy import select
+
+    from ..archive.berkas import location_line
+    from ..archive.disposal import closing_detail
+    from ..archive.retention import STAGE_DISPOSED, STAGE_HANDED_OVER
+    from ..archive.tables import Berkas
+
+    if not berkas_numbers:
+        return {}
+    rows = session.scalars(select(Berkas).where(Berkas.berkas_number.in_(berkas_numbers),
+                                                Berkas.stage.in_((STAGE_DISPOSED, STAGE_HANDED_OVER)))).all()
+    lines = {}
+    for berkas in rows:
+        detail = closing_detail(session, berkas) or {}
+        when = str(detail.get("at", ""))[:10]
+        if berkas.stage == STAGE_DISPOSED:
+            text = f"musnah (disposed {when} under {detail.get('decision_number', '?')}"
+            copy = detail.get("electronic_copy")
+            text += "; electronic files deleted)" if copy == "deleted" else "; electronic files kept)"
+        else:
+            text = (f"diserahkan (handed over {when} to {detail.get('to', '?')} "
+                    f"under {detail.get('decision_number', '?')})")
+        if detail.get("location_before"):
+            text += f"; paper was at {location_line(detail['location_before'])}"
+        lines[berkas.berkas_number] = text
+    return lines
 
 
 @archive_group.command("labels")
@@ -157,15 +196,32 @@ def labels_cmd(box, output, ws):
 
 
 @archive_group.command("export")
-@click.argument("which", type=click.Choice(["daftar-aktif", "daftar-inaktif"]))
+@click.argument("which", type=click.Choice(["daftar-aktif", "daftar-inaktif", "daftar-musnah", "daftar-serah",
+                                            "berita-acara"]))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--on", "on", type=click.DateTime(formats=["%Y-%m-%d"]), help="As of this date (default today).")
+@click.option("--on", "on", type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="As of this date (default today; berita-acara: the day of the disposal or hand-over).")
+@click.option("--decision-number", "decision_number", metavar="NOMOR",
+              help="berita-acara: the decision number the berkas were disposed or handed over under.")
 @workspace_option
-def export_cmd(which, output, on, ws):
-    """Write the Daftar Arsip Aktif or Inaktif as a printable workbook."""
+def export_cmd(which, output, on, decision_number, ws):
+    """Write a list of the archive as a printable workbook (Bahasa Indonesia).
+
+    \b
+    daftar-aktif    Daftar Arsip Aktif
+    daftar-inaktif  Daftar Arsip Inaktif
+    daftar-musnah   Daftar Arsip Usul Musnah: retention ended, final fate Musnah;
+                    the office signs it before `sikro archive dispose`
+    daftar-serah    Daftar Arsip Usul Serah: retention ended, final fate Permanen;
+                    signed before `sikro archive hand-over`
+    berita-acara    Berita Acara Pemusnahan / Penyerahan Arsip Statis of the berkas
+                    one --decision-number disposed or handed over
+    """
     from ..archive import export_list
 
-    count = export_list(ws, which, output, on=on.date() if on else None)
+    if decision_number and which != "berita-acara":
+        raise SikroError("--decision-number is for berita-acara only")
+    count = export_list(ws, which, output, on=on.date() if on else None, decision_number=decision_number)
     click.echo(f"Wrote {which} ({count} berkas) to {output}")
 
 
@@ -185,6 +241,119 @@ def due_cmd(on, as_json, ws):
         click.echo(f"{item.registration_number}  {item.what}  (due since {item.since.isoformat()})")
     if not items:
         click.echo("nothing is due")
+
+
+def _retention_options(func):
+    func = click.option("--json", "as_json", is_flag=True, help="Print the outcome of every berkas as JSON.")(func)
+    func = click.option("--dry-run", is_flag=True, help="Check and say what would be done; write nothing.")(func)
+    func = click.option("--force", "force", metavar="REASON",
+                        help="Carry it out although retention is not yet due or the JRA final fate differs; "
+                             "REASON is recorded in the berkas's event log.")(func)
+    func = click.option("--by", "agent", metavar="NAME",
+                        help="Who carries it out (recorded as the event's agent; default: your login name).")(func)
+    return click.argument("refs", nargs=-1, required=True, metavar="BERKAS...")(func)
+
+
+def _report_retention(outcomes, as_json: bool) -> None:
+    from ..archive.disposal import NOT_DONE, REFUSED
+
+    refused = [o for o in outcomes if o.status == REFUSED]
+    if as_json:
+        print_json({"ok": not refused, "berkas": [o.as_json() for o in outcomes]})
+    elif refused:
+        for outcome in refused:
+            click.echo(f"sikro: refused {outcome.label}: {outcome.message}", err=True)
+        others = sum(1 for o in outcomes if o.status == NOT_DONE)
+        if others:
+            click.echo(f"sikro: nothing was written, for the other {others} berkas either", err=True)
+    else:
+        for outcome in outcomes:
+            click.echo(outcome.line())
+    sys.exit(EXIT_PROBLEMS if refused else EXIT_OK)
+
+
+@archive_group.command("move-inactive")
+@_retention_options
+@click.option("--decision-number", "decision_number", metavar="NOMOR",
+              help="Number of the berita acara pemindahan, if there is one.")
+@workspace_option
+def move_inactive_cmd(refs, decision_number, agent, force, dry_run, as_json, ws):
+    """Move berkas whose active period has ended to inactive storage (pemindahan arsip inaktif).
+
+    BERKAS: registration, berkas or document numbers. Sets the stage
+    "inaktif" and records a PREMIS "retention action" event in each bag; the
+    paper's new place is then recorded with `sikro archive place`. A berkas
+    still in its active period is refused unless --force REASON. If any
+    berkas is refused, nothing is written (exit 1).
+    """
+    from ..archive.disposal import MOVE_INACTIVE, carry_out
+
+    _report_retention(carry_out(ws, MOVE_INACTIVE, list(refs), decision_number=decision_number, agent=agent,
+                                force=force, dry_run=dry_run), as_json)
+
+
+@archive_group.command("dispose")
+@_retention_options
+@click.option("--reason", required=True, help='Why, e.g. "retensi habis sesuai JRA, usul musnah disetujui".')
+@click.option("--decision-number", "decision_number", required=True, metavar="NOMOR",
+              help="Number of the approval / berita acara pemusnahan (printed by export berita-acara).")
+@click.option("--delete-files", is_flag=True,
+              help="Also delete the electronic copy (every payload file of the bag).")
+@workspace_option
+def dispose_cmd(refs, reason, decision_number, delete_files, agent, force, dry_run, as_json, ws):
+    """Record the disposal (pemusnahan) of berkas whose JRA final fate is Musnah.
+
+    BERKAS: registration, berkas or document numbers. Refused (exit 1,
+    nothing written for any berkas) when retention is not yet due, when the
+    final fate is not Musnah (unless --force REASON), or when a berkas is
+    already closed. Each berkas gets a PREMIS "deaccession" event (decision
+    number, reason, who, where the paper was) and the stage "musnah"; its
+    location is cleared (the paper no longer sits in its box).
+
+    \b
+    The electronic copy: destroying the paper original is done by people,
+    with the berita acara. Without --delete-files the bag KEEPS its files,
+    marked musnah (safe and auditable: if a disposal proves mistaken, the
+    electronic record is still there). With --delete-files the same atomic bag
+    change removes every payload file and its manifest line, and a PREMIS
+    "deletion" event lists each path and SHA-256: the bag stays valid, its
+    metadata and event log stay, `search`, `locate` and `audit` keep working
+    and the audit reports no missing file. Running dispose --delete-files
+    again with the same decision number deletes the files of berkas
+    disposed earlier without it.
+
+    Print the Berita Acara with:
+    sikro archive export berita-acara --decision-number NOMOR -o ba.xlsx
+    """
+    from ..archive.disposal import DISPOSE, carry_out
+
+    _report_retention(carry_out(ws, DISPOSE, list(refs), decision_number=decision_number, reason=reason,
+                                agent=agent, force=force, delete_files=delete_files, dry_run=dry_run), as_json)
+
+
+@archive_group.command("hand-over")
+@_retention_options
+@click.option("--to", "to", metavar="INSTITUTION",
+              help='Receiving institution, e.g. "Dinas Perpustakaan dan Kearsipan Kabupaten Dairi" '
+                   "(default: [archive] institution in sikro.toml).")
+@click.option("--decision-number", "decision_number", required=True, metavar="NOMOR",
+              help="Number of the berita acara penyerahan arsip statis.")
+@workspace_option
+def hand_over_cmd(refs, to, decision_number, agent, force, dry_run, as_json, ws):
+    """Record the hand-over (penyerahan arsip statis) of berkas whose JRA final fate is Permanen.
+
+    BERKAS: registration, berkas or document numbers. Refused (exit 1,
+    nothing written for any berkas) when retention is not yet due, when the
+    final fate is not Permanen (unless --force REASON), or when a berkas is
+    already closed. Each berkas gets a PREMIS "transfer" event and the stage
+    "diserahkan"; its location is cleared. The bag keeps its files: the
+    office's electronic copy of what it handed over.
+    """
+    from ..archive.disposal import HAND_OVER, carry_out
+
+    to = to or ws.profile.get("archive", {}).get("institution")
+    _report_retention(carry_out(ws, HAND_OVER, list(refs), decision_number=decision_number, to=to,
+                                agent=agent, force=force, dry_run=dry_run), as_json)
 
 
 @archive_group.command("audit")
