@@ -283,6 +283,10 @@ class _Worker:
         self.root = Path(tempfile.mkdtemp(prefix=f"sikro-lo-w{number}-"))
         self.profile, self.indir, self.outdir = self.root / "profile", self.root / "in", self.root / "out"
         self.outdir.mkdir()
+        # LibreOffice's own temporary files (lu*.tmp) stay in here too: a killed
+        # soffice.bin cannot remove them, removing this folder does.
+        (self.root / "tmp").mkdir()
+        self.env = {**os.environ, "TMPDIR": str(self.root / "tmp")}
         self.restarts = 0
         self._proc: subprocess.Popen | None = None
         self._proc_lock = threading.Lock()
@@ -348,7 +352,7 @@ class _Worker:
         with self._proc_lock:
             if self.stop.is_set():
                 return None
-            self._proc = subprocess.Popen(command, start_new_session=True, **pipes)
+            self._proc = subprocess.Popen(command, start_new_session=True, env=self.env, **pipes)
             return self._proc
 
     def _run(self, args: list[str], timeout: float) -> tuple[str, str]:
@@ -439,6 +443,7 @@ class _UnoWorker(_Worker):
         super().__init__(*args, **kwargs)
         self.python = python
         self._replies: queue.Queue = queue.Queue()
+        self._broken = False  # the last conversion hung, or LibreOffice went away
 
     def start(self) -> None:
         super().start()
@@ -446,8 +451,8 @@ class _UnoWorker(_Worker):
             return
         command = [self.python, str(BRIDGE), self.soffice, self.profile.as_uri(),
                    f"sikro-{self.root.name}", str(WARM_TIMEOUT)]
-        proc = self._spawn(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                           stderr=(self.root / "bridge.log").open("ab"))
+        with open(self.root / "bridge.log", "ab") as log:  # the child keeps its own copy of the descriptor
+            proc = self._spawn(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log)
         if proc is None:  # the pool is stopping
             return
         self._replies = queue.Queue()  # a new queue: the reader of a killed bridge may still add its end
@@ -475,8 +480,6 @@ class _UnoWorker(_Worker):
             else:
                 deliver(job, _final_failure(job, retry, problem))
                 self.restart()  # the failure may have damaged the profile
-
-    _broken = False
 
     def _convert(self, job: _Job) -> str | None:
         """Convert one document; None if its PDF is good, else why not."""

@@ -113,8 +113,27 @@ def main(soffice, profile_url, pipe, timeout):
     try:
         serve(desktop)
     finally:
-        office.kill()  # the profile is thrown away: no need for a polite shutdown
+        leave_nothing_behind(profile_url)
     return 0
+
+
+def leave_nothing_behind(profile_url):
+    """End of input: the parent closed the pipe, or died (kill -9). LibreOffice
+    (soffice.bin outlives its launcher) and the worker's folder must not stay.
+
+    The parent started this process in a new session, and LibreOffice runs in
+    its process group: one signal ends them all, this process included.
+    """
+    import os
+    import shutil
+    import signal
+    from urllib.parse import unquote, urlparse
+
+    worker_root = os.path.dirname(unquote(urlparse(profile_url).path))
+    if os.path.basename(worker_root).startswith("sikro-lo-"):
+        shutil.rmtree(worker_root, ignore_errors=True)
+    if os.getpgrp() == os.getpid():  # only our own group, never the caller's
+        os.killpg(os.getpgrp(), signal.SIGKILL)
 
 
 if __name__ == "__main__":

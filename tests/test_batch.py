@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import signal
 import sqlite3
+import subprocess
+import sys
+import time
 
 import pytest
 from pypdf import PdfReader
@@ -205,3 +210,34 @@ def test_signed_batch_verifies_and_a_changed_byte_breaks_it(tmp_path, book, sikr
     assert broken.code == 1 and broken.json()["signature"]["intact"] is False
     events = "".join(p.read_text() for p in (root / "archive").rglob("premis-events.jsonl"))
     assert '"PAdES signature"' in events and '"intact": true' in events
+
+
+def test_kill_9_in_the_middle_of_a_batch_leaves_no_libreoffice_and_consistent_registers(tmp_path, sikro, ws_args,
+                                                                                          workspace):
+    many = [valid_record(no_registrasi=None, nama=f"Pemohon {n}, A.Md.RO", nik=f"12110145039100{n:02d}",
+                         tanggal_lahir="05-03-1991", jenis_kelamin="P", keputusan="Disetujui", **RECOMMENDATION)
+            for n in range(1, 41)]
+    book = make_workbook(tmp_path / "banyak.xlsx", many)
+    own_tmp = tmp_path / "tmp"  # where this batch's LibreOffice workers put their profiles
+    own_tmp.mkdir()
+    batch = subprocess.Popen([sys.executable, "-m", "sikro_docs", "batch", str(book), "--doc", "permit", "--pdf",
+                              *ws_args], env={**os.environ, "TMPDIR": str(own_tmp)},
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while not list((workspace.root / "out" / "permit").glob("*.pdf")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.kill(batch.pid, signal.SIGKILL)
+    batch.wait()
+
+    time.sleep(2)  # each worker's bridge sees its input end and takes LibreOffice down with it
+    left = subprocess.run(["pgrep", "-f", str(own_tmp)], capture_output=True, text=True).stdout.split()
+    assert left == [], "LibreOffice processes outlived the batch"
+    assert list(own_tmp.iterdir()) == []
+    verify = sikro("register", "verify", *ws_args)
+    assert verify.code == 0, verify.err
+    statuses = dict(sqlite3.connect(workspace.db_path).execute(
+        "select status, count(*) from register_entries where register = 'izin' group by status").fetchall())
+    assert set(statuses) <= {"used", "void"} and statuses.get("used", 0) >= 1
+
+    again = sikro("batch", book, "--doc", "permit", "--pdf", "--json", *ws_args, timeout=300).json()["documents"]
+    assert all(d["status"] in ("issued", "existing") and d["pdf"] for d in again), again
