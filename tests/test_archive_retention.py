@@ -339,3 +339,17 @@ def test_dispose_delete_files_killed_at_random_moments(archive, ws_args):
     assert final.code == 0 and final.out.split()[0] in ("done", "already")
     assert _stage(ws, reg) == "musnah" and not any(p.is_file() for p in (_bag(ws, reg) / "data").rglob("*"))
     assert run("archive", "audit", *ws_args).code == 0
+
+
+def test_nothing_more_is_filed_into_a_disposed_berkas(archive, tmp_path, ws_args):
+    ws, regs = archive
+    assert run("archive", "dispose", regs["due"], "--reason", "retensi habis sesuai JRA",
+               "--decision-number", "045/BA-MUS/2026", "--by", "Budi", *ws_args).code == 0
+    before = _snapshot(ws)
+    late = tmp_path / "susulan.txt"
+    late.write_text("Surat susulan\n", "utf-8")
+    result = run("archive", "add", late, "--ref", regs["due"], *ws_args)
+    assert result.code == 1
+    assert "is closed (musnah" in result.out and "not filed" in result.out
+    assert "Traceback" not in result.err
+    assert _snapshot(ws) == before

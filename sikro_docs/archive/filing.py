@@ -33,6 +33,7 @@ from .bags import (
 from .berkas import BerkasMeta, berkas_number_for, meta_for_application
 from .events import DERIVATION, FAILURE, INGESTION, SUCCESS, VALIDATION, new_event
 from .index import index_bag
+from .retention import STAGE_DISPOSED, STAGE_HANDED_OVER
 from .tables import ArchiveFile, Berkas, Unmatched
 
 FILED, UNMATCHED, DUPLICATE, FAILED = "filed", "unmatched", "duplicate", "failed"
@@ -120,19 +121,35 @@ def current_meta(ws: Workspace, meta: BerkasMeta) -> BerkasMeta:
     return meta
 
 
+def berkas_of(ws: Workspace, session, apps: list[Application]) -> dict[int, BerkasMeta]:
+    """Each application's berkas, by application id: where it was filed (the office may have
+    changed its classification since), or a new one."""
+    numbers = [app.registration_number for app in apps]
+    filed = {row.registration_number: row.path for row in
+             session.scalars(select(Berkas).where(Berkas.registration_number.in_(numbers)))}
+    found = {}
+    for app in apps:
+        path = filed.get(app.registration_number)
+        if path and (ws.archive_dir / path / "bagit.txt").is_file():
+            found[app.id] = replace(BerkasMeta.from_bag(read_bag(ws.archive_dir / path)), application_id=app.id)
+        else:
+            found[app.id] = meta_for_application(ws, app)
+    return found
+
+
 def meta_for_ref(ws: Workspace, ref: str) -> tuple[BerkasMeta, Document | None]:
     """REF: a registration number, a document (permit, letter) number, or a berkas number."""
     ref = ref.strip()
     with db.session(ws) as session:
         app = session.scalars(select(Application).where(Application.registration_number == ref)).first()
         if app is not None:
-            return current_meta(ws, meta_for_application(ws, app)), None
+            return current_meta(ws, berkas_of(ws, session, [app])[app.id]), None
         documents = session.scalars(select(Document).where(Document.number == ref)).all()
         if len(documents) > 1:
             raise SikroError(f"{ref} names more than one document; give the registration number instead")
         if documents and documents[0].application_id is not None:
             app = session.get(Application, documents[0].application_id)
-            return current_meta(ws, meta_for_application(ws, app)), documents[0]
+            return current_meta(ws, berkas_of(ws, session, [app])[app.id]), documents[0]
         berkas = _berkas_named(session, ref)
         if berkas is not None:
             return BerkasMeta.from_bag(read_bag(ws.archive_dir / berkas.path)), None
@@ -161,12 +178,17 @@ def file_into(ws: Workspace, meta: BerkasMeta, items: list[Incoming], *, agent: 
         meta = current_meta(ws, meta)
         if update is not None:
             meta = update(meta)
+        if items and _closed(meta):
+            return [FileOutcome(path=str(item.source), status=FAILED, berkas=meta.berkas_number,
+                                number=item.number, message=_closed(meta)) for item in items]
         outcomes, accepted = _sort_out_duplicates(ws, meta, items)
         if not accepted and not events:
             return outcomes
         try:
             stored = _commit(ws, meta, accepted, list(events or []), agent)
         except (OSError, SikroError) as exc:
+            if not accepted:  # only events: nobody else would hear of the failure
+                raise SikroError(f"berkas {meta.berkas_number} could not be updated: {exc}") from None
             for item, outcome in accepted:
                 outcome.status, outcome.message = FAILED, f"not filed: {exc}"
             return outcomes
@@ -174,6 +196,14 @@ def file_into(ws: Workspace, meta: BerkasMeta, items: list[Incoming], *, agent: 
             outcome.status, outcome.stored = FILED, path
             outcome.message = f"filed in {meta.berkas_number} as {path}"
     return outcomes
+
+
+def _closed(meta: BerkasMeta) -> str:
+    """Why nothing more may be filed into this berkas ("" if it may): it was disposed of or handed over."""
+    if meta.stage in (STAGE_DISPOSED, STAGE_HANDED_OVER):
+        return (f"berkas {meta.berkas_number} is closed ({meta.stage}: disposed of or handed over "
+                "under the retention schedule); not filed")
+    return ""
 
 
 def _sort_out_duplicates(ws, meta, items, session=None) -> tuple[list[FileOutcome],
@@ -348,7 +378,12 @@ def file_documents(ws: Workspace, documents: list[tuple[int, list]], *,
             for positions in groups.values():
                 meta = current_meta(ws, plans[positions[0]][0])
                 items = [item for position in positions for item in plans[position][1]]
-                outcomes, accepted = _sort_out_duplicates(ws, meta, items, session)
+                if _closed(meta):
+                    outcomes, accepted = [FileOutcome(path=str(item.source), status=FAILED, berkas=meta.berkas_number,
+                                                      number=item.number, message=_closed(meta))
+                                          for item in items], []
+                else:
+                    outcomes, accepted = _sort_out_duplicates(ws, meta, items, session)
                 _hand_out(outcomes, positions, plans, results)
                 if accepted:
                     staged += _stage_or_fail(ws, meta, accepted, agent)
@@ -374,6 +409,7 @@ def _plans(ws: Workspace, documents: list[tuple[int, list]]) -> list[tuple[Berka
         found = {d.id: d for d in session.scalars(select(Document).where(Document.id.in_(ids)))}
         app_ids = {d.application_id for d in found.values() if d.application_id}
         apps = {a.id: a for a in session.scalars(select(Application).where(Application.id.in_(app_ids)))}
+        metas = berkas_of(ws, session, list(apps.values()))
     plans = []
     for document_id, paths in documents:
         document = found.get(document_id)
@@ -383,7 +419,7 @@ def _plans(ws: Workspace, documents: list[tuple[int, list]]) -> list[tuple[Berka
             app = apps.get(document.application_id)
             if app is None:
                 raise SikroError(f"document {document.uid} belongs to no application; it has no berkas")
-            plans.append((meta_for_application(ws, app), _incoming(ws, document, paths)))
+            plans.append((metas[app.id], _incoming(ws, document, paths)))
         except SikroError as err:
             plans.append(err)
     return plans

@@ -26,9 +26,8 @@ from ..verification.token import host_of
 from ..workspace import Workspace
 from . import ocr
 from .bags import sha256_file
-from .berkas import meta_for_application
 from .filing import (
-    DUPLICATE, FILED, UNMATCHED, FileOutcome, Incoming, file_into, recover,
+    DUPLICATE, FILED, UNMATCHED, FileOutcome, Incoming, berkas_of, file_into, recover,
 )
 from .tables import Unmatched
 
@@ -168,7 +167,7 @@ def _file_scan(ws: Workspace, source: Path, state: str, found, agent: str) -> li
         match = match_codes(ws, session, found)
         if isinstance(match, str):
             return [FileOutcome(str(source), UNMATCHED, message=match)]
-        meta = meta_for_application(ws, match.application)
+        meta = berkas_of(ws, session, [match.application])[match.application.id]
     return file_into(ws, meta, [_scan_item(source, match.document)], agent=agent)
 
 
