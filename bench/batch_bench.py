@@ -90,7 +90,7 @@ def run_batch_without_archive(book: Path, workspace: Path) -> dict:
         started = time.perf_counter()
         subprocess.run([sys.executable, "-c", WITHOUT_ARCHIVE, book, workspace], check=True)
         seconds = time.perf_counter() - started
-    return {"seconds": seconds, "peak_rss": rss.peak_bytes}
+    return {"seconds": seconds, "peak_rss": rss.peak_bytes, "cpu_seconds": rss.cpu_seconds}
 
 
 def main() -> None:
@@ -100,7 +100,7 @@ def main() -> None:
     args = parser.parse_args()
     soffice = find_soffice()
     RESULTS.mkdir(exist_ok=True)
-    print(f"{'N':>5} {'what':<40} {'seconds':>8} {'ms/doc':>7} {'vs bare':>8} {'peak MB':>8}")
+    print(f"{'N':>5} {'what':<40} {'seconds':>8} {'ms/doc':>7} {'vs bare':>8} {'peak MB':>8} {'CPU s':>7}")
     for n in (int(x) for x in args.n.split(",")):
         book = approved_workbook(RESULTS / f"batch-{n}.xlsx", n)
         workspace = RESULTS / f"batch-ws-{n}"
@@ -116,14 +116,15 @@ def main() -> None:
         single_out.mkdir()
         single = run_one_per_document(soffice, docx[: args.sample], single_out)
         single_total = single["seconds"] / args.sample * n
-        for what, seconds, peak in (
-            ("(a) sikro batch --pdf (everything)", batch["seconds"], batch["peak_rss"]),
-            ("(a') the same without archive filing", lean["seconds"], lean["peak_rss"]),
-            ("(b) bare soffice pool (convert only)", bare["seconds"], bare["peak_rss"]),
-            (f"(c) one soffice per document ({args.sample}→{n})", single_total, single["peak_rss"]),
+        for what, seconds, peak, cpu in (
+            ("(a) sikro batch --pdf (everything)", batch["seconds"], batch["peak_rss"], batch["cpu_seconds"]),
+            ("(a') the same without archive filing", lean["seconds"], lean["peak_rss"], lean["cpu_seconds"]),
+            ("(b) bare soffice pool (convert only)", bare["seconds"], bare["peak_rss"], bare["cpu_seconds"]),
+            (f"(c) one soffice per document ({args.sample}→{n})", single_total, single["peak_rss"],
+             single["cpu_seconds"] / args.sample * n),
         ):
             print(f"{n:>5} {what:<40} {seconds:>8.1f} {seconds / n * 1000:>7.0f} "
-                  f"{seconds / bare['seconds']:>7.2f}x {peak / 2**20:>8.0f}")
+                  f"{seconds / bare['seconds']:>7.2f}x {peak / 2**20:>8.0f} {cpu:>7.1f}")
         print(f"{n:>5} batch made {batch['ok']} PDFs; {single_total / batch['seconds']:.1f}x faster than one "
               f"process per document; peak process {batch['peak_process']}")
 

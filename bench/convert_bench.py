@@ -57,46 +57,51 @@ def make_letter(path: Path, number: int) -> Path:
 # --------------------------------------------------------------------------- memory
 
 class PeakRss:
-    """Peak RSS of any one process in this process tree, sampled every 0.2 s."""
+    """Peak RSS of any one process in this process tree, and the tree's CPU time, sampled every 0.2 s.
+
+    CPU time is what contention from other users of the machine does not
+    inflate much. It is this process's own plus each descendant's last
+    sampled figure: LibreOffice run by the uno engine is a grandchild that is
+    killed, never reaped, so rusage of children would not count it.
+    """
 
     def __init__(self):
         self.peak_bytes, self.peak_name = 0, ""
+        self._ticks: dict[int, int] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
     def __enter__(self):
-        self._cpu_start = _cpu_seconds()
+        self._self_start = _own_cpu_seconds()
+        self._before = {pid: ticks for pid, (_n, _r, ticks) in _tree(os.getpid()).items()}
         self._thread.start()
         return self
 
     def __exit__(self, *exc):
         self._stop.set()
         self._thread.join()
-        # CPU time is what contention from other users of the machine does not inflate much.
-        self.cpu_seconds = _cpu_seconds() - self._cpu_start
+        children = sum(ticks - self._before.get(pid, 0) for pid, ticks in self._ticks.items() if pid != os.getpid())
+        self.cpu_seconds = _own_cpu_seconds() - self._self_start + children / os.sysconf("SC_CLK_TCK")
 
     def _sample(self):
         while True:
-            for name, rss in _tree_rss(os.getpid()):
+            for pid, (name, rss, ticks) in _tree(os.getpid()).items():
+                self._ticks[pid] = max(ticks, self._ticks.get(pid, 0))
                 if rss > self.peak_bytes:
                     self.peak_bytes, self.peak_name = rss, name
             if self._stop.wait(0.2):
                 return
 
 
-def _cpu_seconds() -> float:
-    """User + system CPU of this process and of all reaped descendants (oosplash waits for soffice.bin)."""
-    total = 0.0
-    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
-        usage = resource.getrusage(who)
-        total += usage.ru_utime + usage.ru_stime
-    return total
+def _own_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
-def _tree_rss(root: int) -> list[tuple[str, int]]:
-    """(name, RSS bytes) of `root` and all its descendants, from /proc."""
+def _tree(root: int) -> dict[int, tuple[str, int, int]]:
+    """pid -> (name, RSS bytes, user+system CPU ticks) of `root` and all its descendants, from /proc."""
     children: dict[int, list[int]] = {}
-    stats: dict[int, tuple[str, int]] = {}
+    stats: dict[int, tuple[str, int, int]] = {}
     page = os.sysconf("SC_PAGE_SIZE")
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -107,14 +112,14 @@ def _tree_rss(root: int) -> list[tuple[str, int]]:
         except (OSError, IndexError, ValueError):
             continue
         name = stat[stat.index("(") + 1: stat.rindex(")")]
-        parent = int(stat[stat.rindex(")") + 2:].split()[1])
-        children.setdefault(parent, []).append(int(entry))
-        stats[int(entry)] = (name, resident)
-    found, todo = [], [root]
+        fields = stat[stat.rindex(")") + 2:].split()
+        children.setdefault(int(fields[1]), []).append(int(entry))
+        stats[int(entry)] = (name, resident, int(fields[11]) + int(fields[12]))
+    found, todo = {}, [root]
     while todo:
         pid = todo.pop()
         if pid in stats:
-            found.append(stats[pid])
+            found[pid] = stats[pid]
         todo.extend(children.get(pid, []))
     return found
 
