@@ -1,17 +1,26 @@
-"""Box and folder labels (PDF) with a QR code that opens the box's contents list.
+"""Box and folder labels (PDF) with a QR code for a phone held up to the shelf.
 
-The QR holds `<[verification] base_url>/A/BOX/<box>`: the office's web
-page for the contents of that box (the page itself belongs to the web
-capability). Each label also prints the contents in words, so it is
-useful without a phone.
+With `[archive] internal_url` set in the profile (the address of
+`sikro serve --internal` on the office network, e.g.
+"http://arsip.dpmptsp.lan:8080"), the QR holds `<internal_url>/A/BOX/<box>`:
+the staff page listing the box's contents. That page never exists on the
+public verification site (box numbers are guessable and the contents name
+applicants), so the public `[verification] base_url` is never used here.
+
+Without it the QR holds plain text that a phone shows as it is, e.g.
+"BOKS 12 · Ruang Arsip 1, Lemari 2, Rak 3 · DPMPTSPK Kabupaten Dairi": no
+address and no names. Each label also prints the contents in words, so it
+is useful without a phone.
 """
 
 from __future__ import annotations
 
 import io
 from pathlib import Path
-from urllib.parse import quote
+from typing import Callable
+from urllib.parse import quote, urlsplit
 
+import click
 import segno
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
@@ -31,37 +40,88 @@ MARGIN = 12 * mm
 QR_MM = 30
 
 
-def box_url(ws: Workspace, box: str) -> str:
-    base = ws.profile.get("verification", {}).get("base_url", "").strip().rstrip("/")
+BOX_PATH = "/A/BOX/"
+NO_URL_NOTE = ("note: the QR codes hold the box's place as plain text; to make them open the box's contents "
+               "page, set [archive] internal_url in sikro.toml to the office-network address of "
+               "`sikro serve --internal` (e.g. \"http://arsip.dpmptsp.lan:8080\")")
+
+
+def internal_url(ws: Workspace) -> str | None:
+    """`[archive] internal_url` without its trailing slash; None when it is not set.
+
+    Refused when it is not an http(s) address, or when it is the public
+    verification host: box contents must never be reachable from the internet.
+    """
+    base = str(ws.profile.get("archive", {}).get("internal_url") or "").strip().rstrip("/")
     if not base:
-        raise SikroError("the office profile has no [verification] base_url; set it in sikro.toml")
-    return f"{base}/A/BOX/{quote(box, safe='')}"
+        return None
+    parts = urlsplit(base)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise SikroError(f"[archive] internal_url {base!r}: expected an address like http://arsip.dpmptsp.lan:8080")
+    public = urlsplit(str(ws.profile.get("verification", {}).get("base_url") or "").strip())
+    if public.netloc and parts.netloc.lower() == public.netloc.lower():
+        raise SikroError("[archive] internal_url is the public verification address; the box contents page "
+                         "runs only on the office network (sikro serve --internal): give its address there")
+    return base
 
 
-def _qr(url: str) -> ImageReader:
+def box_url(ws: Workspace, box: str) -> str | None:
+    """The staff page of `box` (`sikro serve --internal`), or None without `[archive] internal_url`."""
+    base = internal_url(ws)
+    return f"{base}{BOX_PATH}{quote(box, safe='')}" if base else None
+
+
+def box_text(ws: Workspace, box: str, place: dict[str, str] | None) -> str:
+    """What the QR holds without internal_url: the box, where it sits, the office; never a name."""
+    office = ws.profile.get("office", {}).get("short_name", "")
+    shelf = {part: (place or {}).get(part) or "" for part in ("room", "cabinet", "shelf")}
+    where = location_line(shelf) if any(shelf.values()) else ""
+    return " · ".join(part for part in (f"BOKS {box}", where, office) if part)
+
+
+def box_qr_text(ws: Workspace, box: str, place: dict[str, str] | None) -> tuple[str, bool]:
+    """(the text of the box's QR, whether it is an address)."""
+    url = box_url(ws, box)
+    return (url, True) if url else (box_text(ws, box, place), False)
+
+
+def _qr(text: str) -> ImageReader:
     out = io.BytesIO()
-    segno.make(url, error="m").save(out, kind="png", scale=8, border=4)
+    # UTF-8 (a room may be named with any letter): phones read a UTF-8 QR as such
+    segno.make(text, error="m", encoding="utf-8").save(out, kind="png", scale=8, border=4)
     out.seek(0)
     return ImageReader(out)
 
 
-def write_labels(ws: Workspace, box: str, output: Path) -> int:
-    """One box label, then one label per folder; returns the number of folders."""
+def _echo_note(line: str) -> None:
+    click.echo(line, err=True)
+
+
+def write_labels(ws: Workspace, box: str, output: Path, *,
+                 note: Callable[[str], None] | None = _echo_note) -> int:
+    """One box label, then one label per folder; returns the number of folders.
+
+    Without `[archive] internal_url` the QR holds plain text and `note` is
+    told (once) how to make it open the contents page; note=None is silent.
+    """
     contents = box_contents(ws, box)
     if not contents:
         raise SikroError(f"box {box!r} holds no berkas yet (record them with: sikro archive place)")
-    url = box_url(ws, box)
+    first = contents[0][1]
+    text, is_url = box_qr_text(ws, box, {"room": first.room, "cabinet": first.cabinet, "shelf": first.shelf})
     buffer = io.BytesIO()
     pdf = canvas.Canvas(buffer, pagesize=A4)
     pdf.setTitle(f"Label Boks {box}")
-    _box_label(pdf, ws, box, contents, url)
-    _folder_labels(pdf, box, contents, url)
+    _box_label(pdf, ws, box, contents, text, is_url)
+    _folder_labels(pdf, box, contents, text)
     pdf.save()
     atomic_write_bytes(Path(output), buffer.getvalue())
+    if not is_url and note is not None:
+        note(NO_URL_NOTE)
     return len(contents)
 
 
-def _box_label(pdf, ws, box, contents, url) -> None:
+def _box_label(pdf, ws, box, contents, qr_text, is_url) -> None:
     x, top = MARGIN, A4[1] - MARGIN
     width, height = BOX_LABEL
     pdf.rect(x, top - height, width, height)
@@ -79,12 +139,13 @@ def _box_label(pdf, ws, box, contents, url) -> None:
     codes = sorted({b.classification for b, _ in contents})
     years = kurun_waktu(min(b.date_start for b, _ in contents), max(b.date_end for b, _ in contents))
     pdf.drawString(x + 5 * mm, top - 44 * mm, f"Klasifikasi {', '.join(codes)[:40]}; {years}")
-    pdf.drawImage(_qr(url), x + 5 * mm, top - height + 5 * mm, QR_MM * mm, QR_MM * mm)
-    pdf.setFont("Helvetica", 7)
-    pdf.drawString(x + 38 * mm, top - height + 8 * mm, url[:60])
+    pdf.drawImage(_qr(qr_text), x + 5 * mm, top - height + 5 * mm, QR_MM * mm, QR_MM * mm)
+    if is_url:
+        pdf.setFont("Helvetica", 7)
+        pdf.drawString(x + 38 * mm, top - height + 8 * mm, qr_text[:60])
 
 
-def _folder_labels(pdf, box, contents, url) -> None:
+def _folder_labels(pdf, box, contents, qr_text) -> None:
     width, height = FOLDER_LABEL
     x, y = MARGIN + BOX_LABEL[0] + 6 * mm, A4[1] - MARGIN
     for berkas, loc in contents:
@@ -99,5 +160,5 @@ def _folder_labels(pdf, box, contents, url) -> None:
         pdf.drawString(x + 4 * mm, y - 19 * mm, berkas.name[:38])
         pdf.drawString(x + 4 * mm, y - 24 * mm,
                        f"{berkas.classification}  {kurun_waktu(berkas.date_start, berkas.date_end)}")
-        pdf.drawImage(_qr(url), x + width - 32 * mm, y - height + 4 * mm, 28 * mm, 28 * mm)
+        pdf.drawImage(_qr(qr_text), x + width - 32 * mm, y - height + 4 * mm, 28 * mm, 28 * mm)
         y -= height + 4 * mm

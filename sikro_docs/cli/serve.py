@@ -2,6 +2,12 @@
 
 Run it behind the office's HTTPS reverse proxy on the verification host
 (`[verification] base_url` of the profile).
+
+`sikro serve --internal` is a second, separate server for the office
+network only: the same pages plus the staff pages (/A/BOX/<box>, what the
+QR of a box label opens: it names applicants). Its address on the office
+network goes in `[archive] internal_url`. Like the public one it listens on
+127.0.0.1 unless told otherwise (--host).
 """
 
 from __future__ import annotations
@@ -16,6 +22,8 @@ from ..workspace import ENV_VAR
 from . import workspace_option
 
 APP_FACTORY = "sikro_docs.web.app:app_from_environment"
+INTERNAL_APP_FACTORY = "sikro_docs.web.app:internal_app_from_environment"
+EVERY_INTERFACE = ("0.0.0.0", "::", "")
 
 
 def _check_rate_limit(ctx, param, value):
@@ -40,9 +48,19 @@ def _check_rate_limit(ctx, param, value):
               help="Proxies trusted to give the client's address (X-Forwarded-For), for the rate limit.")
 @click.option("--access-log/--no-access-log", default=False, show_default=True,
               help="Log every request (its path holds the document's code: personal data).")
+@click.option("--internal", is_flag=True, default=False,
+              help="Also serve the staff pages (/A/BOX/<box>: the contents of an archive box, with "
+                   "applicants' names; the QR of `sikro archive labels`). Run it ONLY on the office "
+                   "network, as a server of its own, never on the public verification host: give its "
+                   "office-network address (--host, default 127.0.0.1 as always) and put that address in "
+                   "[archive] internal_url.")
 @workspace_option
-def serve_cmd(ws, host, port, workers, rate_limit, forwarded_allow_ips, access_log):
-    """Serve the verification page: /V/<code> (documents), /P/<code> (receipts), /kode (short codes)."""
+def serve_cmd(ws, host, port, workers, rate_limit, forwarded_allow_ips, access_log, internal):
+    """Serve the verification page: /V/<code> (documents), /P/<code> (receipts), /kode (short codes).
+
+    With --internal, also the staff pages for the office network only (/A/BOX/<box>);
+    without it they do not exist (404).
+    """
     import uvicorn
 
     limit = rate_limit_setting(ws, rate_limit) if rate_limit else rate_limit_setting(ws)
@@ -50,9 +68,15 @@ def serve_cmd(ws, host, port, workers, rate_limit, forwarded_allow_ips, access_l
     os.environ[ENV_VAR] = str(ws.root)
     os.environ[RATE_LIMIT_ENV] = str(limit) if limit else "off"
     click.echo(f"sikro: serving {ws.root} on http://{host}:{port} "
-               f"({workers} worker{'s' if workers > 1 else ''}, rate limit {limit or 'off'})", err=True)
-    uvicorn.run(APP_FACTORY, factory=True, host=host, port=port, workers=workers,
-                forwarded_allow_ips=forwarded_allow_ips, access_log=access_log, server_header=False,
+               f"({workers} worker{'s' if workers > 1 else ''}, rate limit {limit or 'off'}"
+               f"{'; INTERNAL: staff pages /A/BOX/<box>, for the office network only' if internal else ''})",
+               err=True)
+    if internal and host.strip("[]") in EVERY_INTERFACE:
+        click.echo(f"sikro: warning: --internal on {host} listens on every interface; the staff pages name "
+                   "applicants: give --host the office-network address, and never expose this port "
+                   "to the internet", err=True)
+    uvicorn.run(INTERNAL_APP_FACTORY if internal else APP_FACTORY, factory=True, host=host, port=port,
+                workers=workers, forwarded_allow_ips=forwarded_allow_ips, access_log=access_log, server_header=False,
                 log_level="warning" if not access_log else "info")
 
 
