@@ -54,7 +54,8 @@ def test_lists_due_and_labels(workspace, tmp_path, ws_args):
 
     labels = tmp_path / "labels.pdf"
     assert run("archive", "labels", "--box", "12", "-o", labels, *ws_args).code == 0
-    assert read_qr_codes(labels) == ["https://verifikasi.dpmptsp.dairikab.go.id/A/BOX/12"]
+    # No [archive] internal_url: the QR holds the box and its place as text, never a public address.
+    assert read_qr_codes(labels) == ["BOKS 12 · Ruang Arsip 1, Lemari 2, Rak 3 · DPMPTSPK Kabupaten Dairi"]
     empty = run("archive", "labels", "--box", "99", "-o", tmp_path / "x.pdf", *ws_args)
     assert empty.code == 1 and "holds no berkas" in empty.err
 
