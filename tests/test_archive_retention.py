@@ -18,11 +18,12 @@ MUSNAH, PERMANEN = "000.5.2", "500.16.7.2"  # JRA: 2 + 3 years, Musnah; 3 + 7 ye
 
 def _classification(ws, code: str) -> None:
     """File new berkas of this workspace under `code` (the [archive] classification of sikro.toml)."""
-    text = ws.profile_path.read_text("utf-8")
-    marker = "\n[archive]\nclassification = "
-    if marker in text:
-        text = text[:text.index(marker)]
-    ws.profile_path.write_text(text.rstrip("\n") + f'{marker}"{code}"\n', "utf-8")
+    mine = "  # set by the test"
+    lines = [line for line in ws.profile_path.read_text("utf-8").splitlines() if not line.endswith(mine)]
+    if "[archive]" not in lines:
+        lines += ["", "[archive]"]
+    lines.insert(lines.index("[archive]") + 1, f'classification = "{code}"{mine}')
+    ws.profile_path.write_text("\n".join(lines) + "\n", "utf-8")
 
 
 def _berkas(ws, tmp_path, ws_args, *, code: str, on: dt.date, name: str, place: str | None = None) -> str:
