@@ -179,8 +179,7 @@ def file_into(ws: Workspace, meta: BerkasMeta, items: list[Incoming], *, agent: 
         if update is not None:
             meta = update(meta)
         if items and _closed(meta):
-            return [FileOutcome(path=str(item.source), status=FAILED, berkas=meta.berkas_number,
-                                number=item.number, message=_closed(meta)) for item in items]
+            return _refused(meta, items)
         outcomes, accepted = _sort_out_duplicates(ws, meta, items)
         if not accepted and not events:
             return outcomes
@@ -204,6 +203,11 @@ def _closed(meta: BerkasMeta) -> str:
         return (f"berkas {meta.berkas_number} is closed ({meta.stage}: disposed of or handed over "
                 "under the retention schedule); not filed")
     return ""
+
+
+def _refused(meta: BerkasMeta, items: list[Incoming]) -> list[FileOutcome]:
+    return [FileOutcome(path=str(item.source), status=FAILED, berkas=meta.berkas_number, number=item.number,
+                        message=_closed(meta)) for item in items]
 
 
 def _sort_out_duplicates(ws, meta, items, session=None) -> tuple[list[FileOutcome],
@@ -379,9 +383,7 @@ def file_documents(ws: Workspace, documents: list[tuple[int, list]], *,
                 meta = current_meta(ws, plans[positions[0]][0])
                 items = [item for position in positions for item in plans[position][1]]
                 if _closed(meta):
-                    outcomes, accepted = [FileOutcome(path=str(item.source), status=FAILED, berkas=meta.berkas_number,
-                                                      number=item.number, message=_closed(meta))
-                                          for item in items], []
+                    outcomes, accepted = _refused(meta, items), []
                 else:
                     outcomes, accepted = _sort_out_duplicates(ws, meta, items, session)
                 _hand_out(outcomes, positions, plans, results)
