@@ -40,12 +40,13 @@ from ..errors import SikroError
 from ..fsutil import atomic_write_bytes, fsync_dir
 from ..workspace import Workspace
 from .bags import INTENT, STAGING, archive_lock, discard_staging, read_bag, swap_in
-from .berkas import BerkasMeta, berkas_number_for, location_line
+from .berkas import BerkasMeta, location_line
 from .events import DEACCESSION, DELETION, RETENTION_ACTION, TRANSFER, new_event
 from .filing import file_into, recover
 from .index import index_bag
+from .locations import find_berkas
 from .retention import CLOSED_STAGES, STAGE_DISPOSED, STAGE_HANDED_OVER, STAGE_INACTIVE
-from .tables import ArchiveFile, Berkas
+from .tables import Berkas
 
 MOVE_INACTIVE, DISPOSE, HAND_OVER = "move-inactive", "dispose", "hand-over"
 DONE, WOULD, ALREADY, REFUSED, NOT_DONE = "done", "would", "already", "refused", "not-done"
@@ -245,26 +246,6 @@ def closing_detail(session, berkas: Berkas) -> dict | None:
     """What closed a disposed or handed-over berkas (decision, date, by whom), for locate and search."""
     event_type = CLOSED_BY.get(berkas.stage)
     return _closing_event(session, berkas.berkas_number, event_type) if event_type else None
-
-
-def find_berkas(session, ref: str) -> Berkas | None:
-    """The berkas a registration, berkas or document number names (from the archive index alone)."""
-    ref = ref.strip()
-    if not ref:
-        return None
-    berkas = session.scalars(select(Berkas).where(
-        (Berkas.registration_number == ref) | (Berkas.berkas_number == ref)
-        | (Berkas.berkas_number == berkas_number_for(ref)))).first()
-    if berkas is not None:
-        return berkas
-    berkas_id = session.scalar(select(ArchiveFile.berkas_id).where(ArchiveFile.document_number == ref).limit(1))
-    if berkas_id is not None:
-        return session.get(Berkas, berkas_id)
-    # a document whose files were deleted (dispose --delete-files): its number stays in the berkas's metadata
-    for berkas in session.scalars(select(Berkas).where(Berkas.stage == STAGE_DISPOSED)):
-        if ref in (berkas.document_numbers or []):
-            return berkas
-    return None
 
 
 # --------------------------------------------------------------------------- doing

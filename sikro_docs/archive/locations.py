@@ -35,7 +35,7 @@ def locate(ws: Workspace, ref: str) -> tuple[Berkas, dict[str, str] | None]:
     """The berkas REF names and where its paper original is (None: not recorded)."""
     recover(ws)
     with db.session(ws) as session:
-        berkas = _find_berkas(session, ref)
+        berkas = find_berkas(session, ref)
         if berkas is None:
             meta, _ = meta_for_ref(ws, ref)  # a clear "nothing has this number" when it is unknown
             raise SikroError(f"{ref}: berkas {meta.berkas_number} has nothing in the archive yet")
@@ -43,26 +43,33 @@ def locate(ws: Workspace, ref: str) -> tuple[Berkas, dict[str, str] | None]:
         return berkas, ({p: getattr(row, p) for p in LOCATION_PARTS} if row else None)
 
 
-def _find_berkas(session, ref: str) -> Berkas | None:
+def find_berkas(session, ref: str) -> Berkas | None:
+    """The berkas a registration, berkas or document number names, from the archive index first."""
     from ..numbering import Document
     from .berkas import berkas_number_for
+    from .retention import STAGE_DISPOSED
+    from .tables import ArchiveFile
 
     ref = ref.strip()
+    if not ref:
+        return None
     berkas = session.scalars(select(Berkas).where(
         (Berkas.registration_number == ref) | (Berkas.berkas_number == ref)
         | (Berkas.berkas_number == berkas_number_for(ref)))).first()
     if berkas is not None:
         return berkas
     # a document number: the berkas that holds it (works without the registry, from the bags' index)
-    from .tables import ArchiveFile
-
     berkas_id = session.scalar(select(ArchiveFile.berkas_id).where(ArchiveFile.document_number == ref).limit(1))
-    if berkas_id is None:
-        document = session.scalars(select(Document).where(Document.number == ref)).first()
-        if document is None:
-            return None
-        return session.scalars(select(Berkas).where(Berkas.application_id == document.application_id)).first()
-    return session.get(Berkas, berkas_id)
+    if berkas_id is not None:
+        return session.get(Berkas, berkas_id)
+    # a document whose files were deleted (dispose --delete-files): its number stays in the berkas's metadata
+    for berkas in session.scalars(select(Berkas).where(Berkas.stage == STAGE_DISPOSED)):
+        if ref in (berkas.document_numbers or []):
+            return berkas
+    document = session.scalars(select(Document).where(Document.number == ref)).first()
+    if document is None:
+        return None
+    return session.scalars(select(Berkas).where(Berkas.application_id == document.application_id)).first()
 
 
 def locate_line(berkas: Berkas, location: dict[str, str] | None) -> str:
