@@ -51,6 +51,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from . import clock
 from .db import session as db_session
 from .errors import SikroError
 from .keys import chain_secret
@@ -60,7 +61,6 @@ from .workspace import Workspace
 INTERRUPTED = "interrupted"
 GENESIS_HASH = "0" * 64
 LOCKS_DIR = "locks"
-DEFAULT_TIMEZONE = "Asia/Jakarta"
 
 # Placeholders a register's number pattern may use (documented in profile.toml).
 PLACEHOLDERS = ("nomor", "klasifikasi", "unit", "bulan_romawi", "bulan", "tahun")
@@ -914,7 +914,7 @@ def _entry_row(entry: RegisterEntry, app: Application | None) -> dict:
 
 
 def office_timezone(profile: dict) -> ZoneInfo:
-    return ZoneInfo(profile.get("office", {}).get("timezone") or DEFAULT_TIMEZONE)
+    return clock.office_timezone(profile)
 
 
 def parse_time(text: str, tz: ZoneInfo) -> dt.datetime:
