@@ -25,6 +25,7 @@ DEBIAN_PACKAGES=(
   libcairo2                   # cairosvg draws the SOP diagram as PDF
   poppler-utils               # pdftoppm: look at a PDF as a person would
   wrk                         # bench/verify_bench.py's load generator
+  faketime                    # tests run the CLI at the year boundary (libfaketime)
 )
 VENV=.venv
 
