@@ -157,7 +157,7 @@ def test_builtin_templates_are_reproducible(tmp_path):
     proc = subprocess.run([sys.executable, str(script), str(tmp_path)], capture_output=True, text=True,
                           timeout=120)
     assert proc.returncode == 0, proc.stderr
-    for kind, spec in KINDS.items():
+    for spec in KINDS.values():
         built = (tmp_path / spec.template).read_bytes()
         committed = (builtin_templates_dir() / spec.template).read_bytes()
         assert built == committed, f"{spec.template} differs from build_templates.py output: rebuild it"

@@ -22,8 +22,15 @@ from jinja2 import TemplateError
 from test_documents_render import application, document
 
 from sikro_docs.cli import main
-from sikro_docs.documents import KINDS, build_context, builtin_templates_dir, check_template, render_document
-from sikro_docs.documents import fastdocx, render
+from sikro_docs.documents import (
+    KINDS,
+    build_context,
+    builtin_templates_dir,
+    check_template,
+    fastdocx,
+    render,
+    render_document,
+)
 from sikro_docs.documents.check import jinja_env
 from sikro_docs.errors import SikroError
 

@@ -157,8 +157,8 @@ class ImageValue:
 
     def __html__(self) -> str:
         self.state.use(self.slot)
-        return ("</w:t></w:r><w:r><w:drawing>%s</w:drawing></w:r><w:r>"
-                '<w:t xml:space="preserve">' % self.drawing_xml)
+        return (f"</w:t></w:r><w:r><w:drawing>{self.drawing_xml}</w:drawing></w:r><w:r>"
+                '<w:t xml:space="preserve">')
 
     __str__ = __html__
 

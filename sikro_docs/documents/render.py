@@ -39,7 +39,13 @@ from ..fsutil import atomic_write_bytes
 from ..workspace import Workspace
 from . import fastdocx
 from .check import (
-    broken_message, closure, jinja_env, referenced_paths, sandbox_problems, syntax_problems, template_parts,
+    broken_message,
+    closure,
+    jinja_env,
+    referenced_paths,
+    sandbox_problems,
+    syntax_problems,
+    template_parts,
     unknown_paths,
 )
 from .context import declared_paths, get_kind, profile_section
