@@ -26,10 +26,11 @@ from jinja2 import Environment, TemplateSyntaxError, nodes
 
 from ..errors import UnusableInput
 from .guard import PartSource, part_problems
-from .sandbox import document_env
+from .sandbox import CALLABLE_METHODS, document_env
 
 _TAG = re.compile(r"<[^>]+>")
 CT_FOOTNOTES = "application/vnd.openxmlformats-officedocument.wordprocessingml.footnotes+xml"
+PLAIN_VALUE_ATTRIBUTES = CALLABLE_METHODS | {"[]"}
 RENDERED_PROPERTIES = ("author", "comments", "identifier", "language", "subject", "title")
 _BLOCK_OPEN = {"if", "for", "macro", "call", "filter", "with", "block", "raw", "autoescape", "set_block"}
 Path_ = tuple  # a variable path: ("pemohon", "nama"), ("berkas", "[]", "nama")
@@ -294,8 +295,8 @@ def unknown_form(path: Path_, declared: set[Path_]) -> str | None:
         return None
     prefix = path[:longest]
     has_children = longest > 0 and any(len(d) > longest and d[:longest] == prefix for d in declared)
-    if longest and not has_children:
-        return None  # an attribute of a plain value (a string's method, ...)
+    if longest and not has_children and path[longest] in PLAIN_VALUE_ATTRIBUTES:
+        return None  # an item or a method of a plain value (a text's upper, a list's items)
     return path_text(path[: longest + 1])
 
 

@@ -28,6 +28,9 @@ _CELL_OPEN = re.compile(r"<w:tc[ >]")
 NEVER_NAMES = frozenset({"self", "super"})  # Jinja provides them to every template: never to ours
 LOCAL_ONLY = frozenset({"loop", "caller", "varargs", "kwargs"})  # only inside their block
 MAX_FACTOR = 10_000
+ATTRIBUTE_FILTERS = frozenset({"sort", "unique", "min", "max", "sum", "join", "map", "groupby", "selectattr",
+                               "rejectattr"})
+MAX_LOOP_DEPTH = 3
 TEXT_FILTERS = frozenset({"string", "join", "replace", "lower", "upper", "title", "capitalize", "trim",
                           "e", "escape", "forceescape", "default", "d", "first", "last", "striptags",
                           "truncate", "format"})
@@ -66,6 +69,8 @@ class _Walker:
 
     def __init__(self, known_names: frozenset | None, kind: str | None):
         self.known, self.kind = known_names, kind
+        self.scope: dict = {}
+        self.depth = 0
         self.found: list[tuple[int, str, str]] = []
 
     def add(self, node, needle: str, problem: str, rank: int = 5) -> None:
@@ -90,8 +95,12 @@ class _Walker:
         inner = dict(scope)
         self._bind(node.target, inner)
         inner["loop"] = "local"
+        self.depth += 1
+        if self.depth > MAX_LOOP_DEPTH:
+            self.add(node, "for", f"loops nested deeper than {MAX_LOOP_DEPTH} are not allowed in templates")
         for child in [*node.body, *node.else_, *([node.test] if node.test is not None else [])]:
             self.visit(child, inner)
+        self.depth -= 1
         return False
 
     def visit_Macro(self, node, scope):
@@ -172,6 +181,7 @@ class _Walker:
 
     # --- filters, tests, calls
     def visit_Filter(self, node, scope):
+        self.scope = scope
         if node.name not in FILTERS:
             self.add(node, node.name, f"the filter |{node.name} is not available to templates", 3)
         self._attribute_arguments(node)
@@ -181,15 +191,24 @@ class _Walker:
             self.add(node, node.name, f"the test 'is {node.name}' is not available to templates", 3)
 
     def _attribute_arguments(self, node) -> None:
-        names = [kw.value for kw in node.kwargs if kw.key == "attribute"]
-        if node.name in ("selectattr", "rejectattr", "groupby") and node.args:
-            names.append(node.args[0])
-        for value in names:
+        """Filters that read attributes by name, or apply a filter or test by name."""
+        args = [*node.args, *(kw.value for kw in node.kwargs)]
+        if node.name in ATTRIBUTE_FILTERS:
+            for value in args:
+                if isinstance(value, nodes.Const) and isinstance(value.value, str):
+                    for segment in value.value.split("."):
+                        self._attribute(node, segment)
+                elif _makes_text(value, self.scope):
+                    self.add(node, node.name, f"|{node.name}: an attribute must be written as text, not computed")
+        named = {"map": (0, FILTERS, "filter"), "select": (0, TESTS, "test"), "reject": (0, TESTS, "test"),
+                 "selectattr": (1, TESTS, "test"), "rejectattr": (1, TESTS, "test")}.get(node.name)
+        if named is not None and len(node.args) > named[0] and not node.kwargs:
+            value = node.args[named[0]]
             if isinstance(value, nodes.Const) and isinstance(value.value, str):
-                for segment in value.value.split("."):
-                    self._attribute(node, segment)
+                if value.value not in named[1]:
+                    self.add(node, value.value, f"|{node.name}: the {named[2]} {value.value!r} is not available", 3)
             elif not isinstance(value, nodes.Const):
-                self.add(node, node.name, f"|{node.name}: the attribute must be written as text")
+                self.add(node, node.name, f"|{node.name}: the {named[2]} must be written as text")
 
     def visit_Call(self, node, scope):
         callee = node.node
