@@ -175,19 +175,20 @@ def test_unknown_variables_name_the_paragraph_and_tag(tmp_path):
 
 
 def test_a_payload_in_a_document_property_is_refused(workspace, tmp_path):
-    from sikro_docs.documents import build_context, render_document
     from test_documents_render import application, document
+
+    from sikro_docs.documents import build_context, render_document
+    from sikro_docs.errors import SikroError
 
     canary = tmp_path / "canary"
     doc = Document(str(builtin_templates_dir() / KINDS["receipt"].template))
-    doc.core_properties.title = "{{ cycler.__init__.__globals__.os.popen('touch %s').read() }}" % canary
+    doc.core_properties.title = "{{ cycler.__init__.__globals__.os.popen('touch CANARY').read() }}".replace(
+        "CANARY", str(canary))
     own = workspace.templates_dir / "receipt.docx"
     doc.save(str(own))
     problems = check_template(own, "receipt")
     assert problems and "document property title" in problems[0] and "cycler" in problems[0]
     ctx = build_context(workspace, "receipt", application(), document("receipt"))
-    from sikro_docs.errors import SikroError
-
     with pytest.raises(SikroError, match="cycler"):
         render_document(workspace, "receipt", ctx, tmp_path / "out.docx")
     assert not canary.exists()

@@ -10,7 +10,8 @@ size, inode):
 * the body, each header and footer (and footnotes) with Jinja tags go through
   docxtpl's own `patch_xml` (so `{%p %}`, `{%tr %}`, `{{r }}` ... mean exactly
   what they mean in docxtpl) and are compiled with the caller's Jinja
-  environment; after rendering, docxtpl's own post-processing applies
+  environment (render.py: the sandbox of sandbox.py); what a template's own
+  expression raises (a division by zero) is a TemplateFailed naming the part; after rendering, docxtpl's own post-processing applies
   (`{_{` escapes, `resolve_listing`, `fix_tables`, docPr renumbering);
 * the paper size lives in the compiled body (every section's pgSz carries
   sentinel numbers replaced per document by A4 or F4), set as python-docx

@@ -93,7 +93,7 @@ class _Walker:
     def visit_For(self, node, scope):
         self.visit(node.iter, scope)
         inner = dict(scope)
-        self._bind(node.target, inner)
+        self._bind(node.target, inner, "text" if _items_of_text(node.iter, scope) else "local")
         inner["loop"] = "local"
         self.depth += 1
         if self.depth > MAX_LOOP_DEPTH:
@@ -107,7 +107,7 @@ class _Walker:
         scope[node.name] = "macro"
         inner = dict(scope)
         for arg in node.args:
-            inner[arg.name] = "local"
+            inner[arg.name] = "text"  # any value a caller passes, text built in the template too
         inner.update(caller="macro", varargs="local", kwargs="local")
         for child in [*node.defaults, *node.body]:
             self.visit(child, inner)
@@ -126,8 +126,8 @@ class _Walker:
         for value in node.values:
             self.visit(value, scope)
         inner = dict(scope)
-        for target in node.targets:
-            self._bind(target, inner)
+        for target, value in zip(node.targets, node.values, strict=False):
+            self._bind(target, inner, "text" if _makes_text(value, scope) else "local")
         for child in node.body:
             self.visit(child, inner)
         return False
@@ -193,6 +193,8 @@ class _Walker:
     def _attribute_arguments(self, node) -> None:
         """Filters that read attributes by name, or apply a filter or test by name."""
         args = [*node.args, *(kw.value for kw in node.kwargs)]
+        if node.name in ATTRIBUTE_FILTERS and (node.dyn_args is not None or node.dyn_kwargs is not None):
+            self.add(node, node.name, f"|{node.name}: write its arguments out (no * or **)")
         if node.name in ATTRIBUTE_FILTERS:
             for value in args:
                 if isinstance(value, nodes.Const) and isinstance(value.value, str):
@@ -284,6 +286,17 @@ def _makes_text(node, scope: dict) -> bool:
     if isinstance(node, (nodes.Tuple, nodes.List)):
         return False
     return False
+
+
+def _items_of_text(node, scope: dict) -> bool:
+    """Whether a loop over `node` may give text built in the template (`['_', '_x']`, `'a,b'.split(',')`)."""
+    if isinstance(node, (nodes.List, nodes.Tuple)):
+        return any(_makes_text(item, scope) for item in node.items)
+    if isinstance(node, nodes.Call) and isinstance(node.node, nodes.Getattr):
+        return _makes_text(node.node.node, scope)
+    if isinstance(node, nodes.Filter):
+        return node.node is not None and _makes_text(node.node, scope)
+    return _makes_text(node, scope)
 
 
 def part_problems(ast, source: PartSource, known_names: frozenset | None, kind: str | None) -> list[str]:

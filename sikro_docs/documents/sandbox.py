@@ -74,6 +74,8 @@ def allowed_attributes(obj) -> frozenset:
         return TEXT_METHODS
     if isinstance(obj, dict):
         return MAPPING_METHODS
+    if isinstance(obj, tuple) and isinstance(getattr(type(obj), "_fields", None), tuple):
+        return SEQUENCE_METHODS | frozenset(f for f in type(obj)._fields if not f.startswith("_"))
     if isinstance(obj, (list, tuple)):
         return SEQUENCE_METHODS
     if isinstance(obj, LoopContext):
