@@ -420,3 +420,16 @@ def template_path_builtin(kind: str) -> Path:
     from sikro_docs.documents import builtin_templates_dir
 
     return builtin_templates_dir() / KINDS[kind].template
+
+
+def test_an_error_in_a_template_expression_names_the_template(workspace, tmp_path):
+    """An office's `{{ 1 / 0 }}` is the template's fault: one line naming it, not an internal error."""
+    from docx import Document
+
+    doc = Document()
+    doc.add_paragraph().add_run("Nomor {{ nomor }} {{ 1 / 0 }}")
+    doc.save(workspace.templates_dir / "receipt.docx")
+    ctx = build_context(workspace, "receipt", application(), document("receipt"))
+    with pytest.raises(SikroError, match=r"receipt\.docx.*ZeroDivisionError"):
+        render_document(workspace, "receipt", ctx, tmp_path / "out.docx")
+    assert not (tmp_path / "out.docx").exists()
