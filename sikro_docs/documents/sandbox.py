@@ -51,8 +51,8 @@ CALLABLE_METHODS = TEXT_METHODS | MAPPING_METHODS | SEQUENCE_METHODS | {"cycle",
 REFUSED_ATTRIBUTES = frozenset({"format", "format_map", "mro", "encode", "translate", "maketrans"})
 
 FILTERS = frozenset({
-    "abs", "capitalize", "count", "d", "default", "e", "escape", "first", "float", "forceescape",
-    "groupby", "int", "join", "last", "length", "list", "lower", "map", "max", "min", "reject",
+    "abs", "capitalize", "count", "d", "default", "dictsort", "e", "escape", "first", "float",
+    "forceescape", "groupby", "int", "items", "join", "last", "length", "list", "lower", "map", "max", "min", "reject",
     "rejectattr", "replace", "reverse", "round", "select", "selectattr", "sort", "string",
     "striptags", "sum", "title", "trim", "truncate", "unique", "upper", "wordcount",
 })
