@@ -19,9 +19,9 @@ from conftest import needs_soffice
 from pypdf import PdfReader
 
 from sikro_docs.documents import KINDS, build_context, render_document, template_path
+from sikro_docs.documents import formatting as fmt
 from sikro_docs.documents.check import closure, parse_path_text
 from sikro_docs.documents.context import declared_paths
-from sikro_docs.documents import formatting as fmt
 from sikro_docs.errors import SikroError
 from sikro_docs.workspace import init_workspace, open_workspace
 
@@ -91,7 +91,7 @@ def qr_png() -> bytes:
 def document(kind: str, **overrides) -> dict:
     doc = {"number": NUMBERS[kind], "date": dt.date(2026, 8, 28), "uid": "u1d", "short_code": "K7QX-2M4P",
            "qr_png": qr_png(), "draft": False, "valid_until": None,
-           "time": dt.datetime(2026, 8, 3, 2, 15, tzinfo=dt.timezone.utc),
+           "time": dt.datetime(2026, 8, 3, 2, 15, tzinfo=dt.UTC),
            "task_order_number": NUMBERS["task-order"], "task_order_date": "2026-08-25"}
     doc.update(overrides)
     return doc
@@ -420,3 +420,16 @@ def template_path_builtin(kind: str) -> Path:
     from sikro_docs.documents import builtin_templates_dir
 
     return builtin_templates_dir() / KINDS[kind].template
+
+
+def test_an_error_in_a_template_expression_names_the_template(workspace, tmp_path):
+    """An office's `{{ 1 / 0 }}` is the template's fault: one line naming it, not an internal error."""
+    from docx import Document
+
+    doc = Document()
+    doc.add_paragraph().add_run("Nomor {{ nomor }} {{ 1 / 0 }}")
+    doc.save(workspace.templates_dir / "receipt.docx")
+    ctx = build_context(workspace, "receipt", application(), document("receipt"))
+    with pytest.raises(SikroError, match=r"receipt\.docx.*ZeroDivisionError"):
+        render_document(workspace, "receipt", ctx, tmp_path / "out.docx")
+    assert not (tmp_path / "out.docx").exists()

@@ -157,7 +157,63 @@ def test_builtin_templates_are_reproducible(tmp_path):
     proc = subprocess.run([sys.executable, str(script), str(tmp_path)], capture_output=True, text=True,
                           timeout=120)
     assert proc.returncode == 0, proc.stderr
-    for kind, spec in KINDS.items():
+    for spec in KINDS.values():
         built = (tmp_path / spec.template).read_bytes()
         committed = (builtin_templates_dir() / spec.template).read_bytes()
         assert built == committed, f"{spec.template} differs from build_templates.py output: rebuild it"
+
+
+# --- templates are data, never code (the payload families: tests/test_templates_sandbox.py) -------
+
+def test_unknown_variables_name_the_paragraph_and_tag(tmp_path):
+    path = make_docx(tmp_path / "receipt.docx", "Awal", "Nama: {{ pemohon.namaa }}", header="{{ kantor.namaa }}")
+    problems = check_template(path, "receipt")
+    assert "receipt.docx: body, paragraph 2: unknown variable pemohon.namaa" in problems[0]
+    assert problems[0].endswith("in {{ pemohon.namaa }}")
+    assert any(p.startswith("receipt.docx: header ") and "paragraph 1" in p and "{{ kantor.namaa }}" in p
+               for p in problems), problems
+
+
+def test_a_payload_in_a_document_property_is_refused(workspace, tmp_path):
+    from test_documents_render import application, document
+
+    from sikro_docs.documents import build_context, render_document
+    from sikro_docs.errors import SikroError
+
+    canary = tmp_path / "canary"
+    doc = Document(str(builtin_templates_dir() / KINDS["receipt"].template))
+    doc.core_properties.title = "{{ cycler.__init__.__globals__.os.popen('touch CANARY').read() }}".replace(
+        "CANARY", str(canary))
+    own = workspace.templates_dir / "receipt.docx"
+    doc.save(str(own))
+    problems = check_template(own, "receipt")
+    assert problems and "document property title" in problems[0] and "cycler" in problems[0]
+    ctx = build_context(workspace, "receipt", application(), document("receipt"))
+    with pytest.raises(SikroError, match="cycler"):
+        render_document(workspace, "receipt", ctx, tmp_path / "out.docx")
+    assert not canary.exists()
+
+
+def test_a_number_jinja_cannot_read_is_a_problem_not_a_crash(tmp_path):
+    path = make_docx(tmp_path / "receipt.docx", "{{ " + "9" * 5000 + " }}", "{{ " + "(" * 2000 + "1" + ")" * 2000 + " }}")
+    result = sikro("templates", "check", path)
+    assert result.code == 1, result.out + result.err
+    assert "cannot read" in result.out
+
+
+@pytest.mark.parametrize("tag,word", [
+    ("{{ pemohon.nama.foo }}", "pemohon.nama.foo"),
+    ("{{ berkas|map('attr', 'nama')|list }}", "attr"),
+    ("{{ berkas|select('callable')|list }}", "callable"),
+    ("{{ berkas|sum('_x') }}", "_x"),
+    ("{% for a in berkas %}{% for b in berkas %}{% for c in berkas %}{% for d in berkas %}x"
+     "{% endfor %}{% endfor %}{% endfor %}{% endfor %}", "nested"),
+    ("{% autoescape false %}{{ pemohon.nama }}{% endautoescape %}", "escaping"),
+    ("{% set ns = namespace(a=1) %}{% set ns.a = 2 %}", "namespace"),
+    ("{% import 'x' as y %}", "import"),
+    ("{{ loop.index }}", "loop"),
+])
+def test_what_the_sandbox_refuses_is_named(tmp_path, tag, word):
+    path = make_docx(tmp_path / "receipt.docx", "Awal", tag)
+    problems = check_template(path, "receipt")
+    assert problems and word in problems[0] and "paragraph 2" in problems[0], problems

@@ -3,9 +3,12 @@
     sikro templates list [--json] [--workspace DIR]
     sikro templates check FILE.docx [--kind KIND] [--workspace DIR]
 
-`check` exits 0 when the template is sound, 1 naming each problem (a Jinja
-syntax error with the paragraph around it; a variable the kind does not
-provide), 2 when the file is not a DOCX or the kind is unknown.
+`check` exits 0 when the template is sound, 1 naming each problem with the
+template, the part (body, header, footer; table cell) and the paragraph: a
+Jinja syntax error; a variable the kind does not provide; anything the
+rendering sandbox refuses (underscore attributes, names, filters and tests
+the kind does not provide, calls, `format`, `%` on text ...), with the tag;
+2 when the file is not a DOCX or the kind is unknown.
 """
 
 from __future__ import annotations
@@ -78,7 +81,8 @@ def list_cmd(as_json, workspace_dir):
 @click.option("--kind", help="The kind the template is for (default: from the file name).")
 @click.option("--workspace", "workspace_dir", metavar="DIR", help="Workspace folder (optional).")
 def check_cmd(file, kind, workspace_dir):
-    """Check FILE.docx: Jinja syntax, and variables its kind does not provide."""
+    """Check FILE.docx: Jinja syntax, variables its kind does not provide, and what the
+    sandbox refuses (underscore attributes, unknown names, filters, calls, format, %)."""
     from ..documents import KINDS, check_template
 
     if workspace_dir:

@@ -4,7 +4,11 @@
     template_path(ws, kind)                  the office's template, else the built-in one
     build_context(ws, kind, application, document)
     render_document(ws, kind, context, out_path)
-    check_template(path, kind)               problems of a template (syntax, unknown variables)
+    check_template(path, kind)               problems of a template (syntax, unknown variables,
+                                             what the sandbox refuses: guard.py)
+
+Every template renders in the sandbox of sandbox.py (check.jinja_env()),
+through the compiled renderer (fastdocx.py) and docxtpl alike.
 
 The kinds: receipt, checklist-return, disposition, recommendation-request,
 task-order, inspection-report, rejection, permit.

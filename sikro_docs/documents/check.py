@@ -1,4 +1,4 @@
-"""Check a DOCX template before a batch: Jinja syntax, and variables the kind provides.
+"""Check a DOCX template before a batch: Jinja syntax, what the sandbox refuses, the kind's variables.
 
 A template is read the way docxtpl reads it: each part (body, headers,
 footers) is cleaned with docxtpl's own `patch_xml`, and a newline is put
@@ -8,6 +8,11 @@ in; the problem names that paragraph's text.
 Variables are followed through the Jinja syntax tree, attribute by
 attribute: `pemohon.namaa` is reported although `pemohon` exists, and
 `b.nama` inside `{% for b in berkas %}` is checked as `berkas[].nama`.
+
+Templates are data, never code: guard.py refuses whatever the sandbox
+(sandbox.py) would refuse at render time — underscore attributes, names,
+filters and tests the kind does not provide, calls, `format`, `%` on text —
+naming the part (body, header, footer; table cell), the paragraph and the tag.
 """
 
 from __future__ import annotations
@@ -17,19 +22,25 @@ import re
 import zipfile
 from pathlib import Path
 
-from jinja2 import Environment, StrictUndefined, TemplateSyntaxError, nodes
+from jinja2 import Environment, TemplateSyntaxError, nodes
 
 from ..errors import UnusableInput
+from .guard import PartSource, part_problems
+from .sandbox import CALLABLE_METHODS, document_env
 
 _TAG = re.compile(r"<[^>]+>")
+CT_FOOTNOTES = "application/vnd.openxmlformats-officedocument.wordprocessingml.footnotes+xml"
+PLAIN_VALUE_ATTRIBUTES = CALLABLE_METHODS | {"[]"}
+RENDERED_PROPERTIES = ("author", "comments", "identifier", "language", "subject", "title")
 _BLOCK_OPEN = {"if", "for", "macro", "call", "filter", "with", "block", "raw", "autoescape", "set_block"}
 Path_ = tuple  # a variable path: ("pemohon", "nama"), ("berkas", "[]", "nama")
 LOCAL = object()  # a name bound inside the template (set, macro argument, loop)
 
 
 def jinja_env() -> Environment:
-    """The environment documents render with: StrictUndefined, autoescape on."""
-    return Environment(undefined=StrictUndefined, autoescape=True)
+    """The environment documents render with, docxtpl's path and the compiled one alike:
+    the sandbox of sandbox.py (StrictUndefined, autoescape on, no globals)."""
+    return document_env()
 
 
 def path_text(path: Path_) -> str:
@@ -85,12 +96,21 @@ def template_parts(path: Path, raw: bool = False) -> list[tuple[str, str]]:
 
     tpl = _open(path)
     clean = (lambda xml: xml) if raw else tpl.patch_xml
-    parts = [("document", clean(tpl.get_xml()))]
+    parts = [("body", clean(tpl.get_xml()))]
     for uri, label in ((tpl.HEADER_URI, "header"), (tpl.FOOTER_URI, "footer")):
         for _rel, part in tpl.get_headers_footers(uri):
             xml = tpl.xml_to_string(parse_xml(part.blob))
             parts.append((f"{label} {Path(str(part.partname)).name}", clean(xml)))
-    return [(name, re.sub(r"<w:p([ >])", r"\n<w:p\1", src)) for name, src in parts]
+    for part in tpl.docx.part.package.iter_parts():
+        if part.content_type == CT_FOOTNOTES:  # rendered too (docxtpl and fastdocx)
+            parts.append(("footnotes", clean(part.blob.decode("utf-8", "replace"))))
+    parts = [(name, re.sub(r"<w:p([ >])", r"\n<w:p\1", src)) for name, src in parts]
+    props = tpl.docx.core_properties
+    for prop in RENDERED_PROPERTIES:
+        value = getattr(props, prop) or ""
+        if "{" in value:
+            parts.append((f"document property {prop}", "\n" + value.replace("\n", " ")))
+    return parts
 
 
 def _line_text(line: str, limit: int = 90) -> str:
@@ -160,16 +180,29 @@ def syntax_problems(part: str, src: str, env: Environment | None = None,
                 message += f"; {unclosed}"
         problems.append(message)
         return problems, None
+    except (ValueError, RecursionError, MemoryError) as exc:  # a 5,000-digit number, nesting too deep
+        problems.append(f"{part}: Jinja cannot read this template ({type(exc).__name__}: {str(exc)[:80]})")
+        return problems, None
     return problems, ast
 
 
 # --- the variables a template uses ---------------------------------------------------------------
 
+def _names(target) -> list:
+    """The names a loop or assignment target binds (find_all skips the node itself)."""
+    return [target] if isinstance(target, nodes.Name) else list(target.find_all(nodes.Name))
+
+
 def referenced_paths(ast, env: Environment | None = None) -> set[Path_]:
     """Every variable path the template reads: ("pemohon", "nama"), ("berkas", "[]", "nama") ..."""
+    return set(referenced_paths_at(ast, env))
+
+
+def referenced_paths_at(ast, env: Environment | None = None) -> dict[Path_, int]:
+    """Every variable path the template reads -> the first line (paragraph + 1) reading it."""
     env = env or jinja_env()
     specials = set(env.globals) | {"loop", "varargs", "kwargs", "caller", "self", "super"}
-    found: set[Path_] = set()
+    found: dict[Path_, int] = {}
 
     def path_of(node, scope):
         if isinstance(node, nodes.Name):
@@ -197,7 +230,7 @@ def referenced_paths(ast, env: Environment | None = None) -> set[Path_]:
         if isinstance(node, nodes.For):
             visit(node.iter, scope)
             inner = dict(scope)
-            for name in node.target.find_all(nodes.Name):
+            for name in _names(node.target):
                 inner[name.name] = LOCAL
             it = path_of(node.iter, scope)
             if isinstance(node.target, nodes.Name) and it not in (None, LOCAL):
@@ -221,13 +254,13 @@ def referenced_paths(ast, env: Environment | None = None) -> set[Path_]:
             else:
                 for child in node.body:
                     visit(child, scope)
-            for name in node.target.find_all(nodes.Name):
+            for name in _names(node.target):
                 scope[name.name] = LOCAL
             return
         if isinstance(node, (nodes.Name, nodes.Getattr, nodes.Getitem)) and getattr(node, "ctx", "load") == "load":
             p = path_of(node, scope)
             if p not in (None, LOCAL):
-                found.add(p)
+                found[p] = min(found.get(p, node.lineno), node.lineno)
             if isinstance(node, nodes.Getitem) and not isinstance(node.arg, nodes.Const):
                 visit(node.arg, scope)
             if p is None:
@@ -251,39 +284,68 @@ def closure(declared) -> set[Path_]:
     return out
 
 
+def unknown_form(path: Path_, declared: set[Path_]) -> str | None:
+    """`path` in its shortest form the declarations do not provide, or None when provided."""
+    longest = 0
+    for i in range(len(path), 0, -1):
+        if path[:i] in declared:
+            longest = i
+            break
+    if longest == len(path):
+        return None
+    prefix = path[:longest]
+    has_children = longest > 0 and any(len(d) > longest and d[:longest] == prefix for d in declared)
+    if longest and not has_children and path[longest] in PLAIN_VALUE_ATTRIBUTES:
+        return None  # an item or a method of a plain value (a text's upper, a list's items)
+    return path_text(path[: longest + 1])
+
+
 def unknown_paths(used: set[Path_], declared: set[Path_]) -> list[str]:
     """The used paths the declarations do not provide, in their shortest wrong form."""
-    unknown = set()
-    for path in used:
-        longest = 0
-        for i in range(len(path), 0, -1):
-            if path[:i] in declared:
-                longest = i
-                break
-        if longest == len(path):
-            continue
-        prefix = path[:longest]
-        has_children = longest > 0 and any(len(d) > longest and d[:longest] == prefix for d in declared)
-        if longest and not has_children:
-            continue  # an attribute of a plain value (a string's method, ...)
-        unknown.add(path_text(path[: longest + 1]))
-    return sorted(unknown)
+    return sorted({form for form in (unknown_form(p, declared) for p in used) if form is not None})
 
 
 def check_template(path: Path, kind: str | None) -> list[str]:
-    """Problems of a template: each Jinja syntax error, each variable `kind` does not provide."""
+    """Problems of a template: each Jinja syntax error, each construct the sandbox refuses, each
+    variable `kind` does not provide — one line each, naming the template, part and paragraph."""
+    return _problems(Path(path), kind, variables=True)
+
+
+def sandbox_problems(path: Path, kind: str | None) -> list[str]:
+    """What the sandbox refuses (and syntax errors), without the check of deeper variable paths:
+    what render.py holds every template to before compiling it."""
+    return _problems(Path(path), kind, variables=False)
+
+
+def _problems(path: Path, kind: str | None, variables: bool) -> list[str]:
     from .context import get_kind
 
-    path = Path(path)
     env = jinja_env()
     declared = closure(get_kind(kind).variables) if kind else None
+    known = frozenset(p[0] for p in declared) if declared is not None else None
     problems: list[str] = []
     raws = dict(template_parts(path, raw=True))
     for part, src in template_parts(path):
-        part_problems, ast = syntax_problems(part, src, env, raws.get(part))
-        problems += [f"{path.name}: {p}" for p in part_problems]
-        if ast is None or declared is None:
+        part_problems_, ast = syntax_problems(part, src, env, raws.get(part))
+        problems += [f"{path.name}: {p}" for p in part_problems_]
+        if ast is None:
             continue
-        for name in unknown_paths(referenced_paths(ast, env), declared):
-            problems.append(f"{path.name}: {part}: unknown variable {name} (kind {kind} does not provide it)")
+        source = PartSource(part, src.split("\n"))
+        problems += [f"{path.name}: {p}" for p in part_problems(ast, source, known, kind)]
+        if declared is None or not variables:
+            continue
+        reported: set[str] = set()
+        for used, lineno in sorted(referenced_paths_at(ast, env).items(), key=lambda item: item[1]):
+            form = unknown_form(used, declared)
+            if form is None or form in reported or used[0] not in known:
+                continue  # an unknown name itself is the guard's problem
+            reported.add(form)
+            problems.append(f"{path.name}: {source.where(lineno)}: unknown variable {form} "
+                            f"(kind {kind} does not provide it) in {source.tag(lineno, form.split('.')[-1])}")
     return problems
+
+
+def broken_message(path: Path, problems: list[str]) -> str:
+    """The one line a batch row (and a render) fails with when its template has problems."""
+    more = f" (and {len(problems) - 1} more: sikro templates check {path})" if len(problems) > 1 else ""
+    return f"template {path} is broken: {problems[0]}{more}"

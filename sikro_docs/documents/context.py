@@ -18,6 +18,7 @@ from importlib import resources
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from .. import clock
 from ..errors import SikroError
 from ..workspace import Workspace, default_profile_text
 from . import formatting as fmt
@@ -241,7 +242,7 @@ def build_context(ws: Workspace, kind: str, application: dict, document: dict) -
     spec = get_kind(kind)
     office = profile_section(ws, "office")
     settings = profile_section(ws, "documents")
-    day = fmt.as_date(document.get("date")) or dt.date.today()
+    day = fmt.as_date(document.get("date")) or clock.today(ws.profile)
     draft = bool(document.get("draft", False))
     city = office.get("city", "")
     app = application

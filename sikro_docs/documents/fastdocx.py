@@ -10,7 +10,8 @@ size, inode):
 * the body, each header and footer (and footnotes) with Jinja tags go through
   docxtpl's own `patch_xml` (so `{%p %}`, `{%tr %}`, `{{r }}` ... mean exactly
   what they mean in docxtpl) and are compiled with the caller's Jinja
-  environment; after rendering, docxtpl's own post-processing applies
+  environment (render.py: the sandbox of sandbox.py); what a template's own
+  expression raises (a division by zero) is a TemplateFailed naming the part; after rendering, docxtpl's own post-processing applies
   (`{_{` escapes, `resolve_listing`, `fix_tables`, docPr renumbering);
 * the paper size lives in the compiled body (every section's pgSz carries
   sentinel numbers replaced per document by A4 or F4), set as python-docx
@@ -157,8 +158,8 @@ class ImageValue:
 
     def __html__(self) -> str:
         self.state.use(self.slot)
-        return ("</w:t></w:r><w:r><w:drawing>%s</w:drawing></w:r><w:r>"
-                '<w:t xml:space="preserve">' % self.drawing_xml)
+        return (f"</w:t></w:r><w:r><w:drawing>{self.drawing_xml}</w:drawing></w:r><w:r>"
+                '<w:t xml:space="preserve">')
 
     __str__ = __html__
 
@@ -526,6 +527,28 @@ def _postprocess(dst: str) -> str:
     return dst
 
 
+class TemplateFailed(Exception):
+    """The template's own expression failed (`{{ 1 + 'a' }}`, a division by zero ...)."""
+
+    def __init__(self, part: str, exc: Exception):
+        super().__init__(f"rendering {part} failed: {type(exc).__name__}: {str(exc)[:200]}")
+        self.part = part
+
+
+def _render_part(template, context: dict, part: str) -> str:
+    """The Jinja output of one part; what the template's expressions raise names the part.
+
+    jinja2's own errors (undefined, the sandbox's SecurityError) pass as they are."""
+    from jinja2 import TemplateError
+
+    try:
+        return template.render(context)
+    except TemplateError:
+        raise
+    except (ArithmeticError, LookupError, TypeError, ValueError, AttributeError, RecursionError) as exc:
+        raise TemplateFailed(part, exc) from None
+
+
 class RenderedXmlError(Exception):
     def __init__(self, part: str, detail: str):
         super().__init__(f"the rendered {part} is not valid XML ({detail})")
@@ -550,7 +573,7 @@ def render(compiled: CompiledTemplate, context: dict, state: RenderState, paper_
     new_header = compiled.new_header if draft else None
     for name, cp in compiled.parts.items():
         state.part = name
-        dst = _postprocess(cp.template.render(context))
+        dst = _postprocess(_render_part(cp.template, context, name))
         if cp.kind == "body":
             tree = DocxTemplate.fix_tables(None, dst)  # recover-mode parse, as docxtpl does
             for i, el in enumerate(tree.iter(f"{{{WP_NS}}}docPr"), 1001):
@@ -676,7 +699,7 @@ def _render_properties(compiled: CompiledTemplate, context: dict, t: int, d: int
     element = parse_xml(raw)
     props = CoreProperties(element)
     for prop, template in compiled.properties.items():
-        setattr(props, prop, template.render(context))
+        setattr(props, prop, _render_part(template, context, f"document property {prop}"))
     return ZipEntry.deflated(entry.name, _serialize(element), t, d)
 
 

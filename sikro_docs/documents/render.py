@@ -1,8 +1,11 @@
 """Render a document of a kind from its DOCX template (docxtpl).
 
-* Jinja runs with StrictUndefined and autoescape: a missing value is an
+* Jinja runs in the sandbox of sandbox.py (StrictUndefined, autoescape, no
+  globals, allow-listed attributes, filters and tests): a missing value is an
   error naming the template and the variable; `&`, `<`, quotes in a name
-  print literally and the DOCX stays valid.
+  print literally and the DOCX stays valid. Before a template is compiled,
+  check.sandbox_problems holds it to what the sandbox allows (once per
+  version of the file): a refused template renders nothing.
 * Images: the emblem (`lambang`) and the verification QR (`verifikasi.qr`,
   PNG bytes) become docxtpl InlineImages; without a QR the box stays empty.
 * Every section gets the office's paper (A4 210x297 mm, F4 215x330 mm).
@@ -29,12 +32,22 @@ from importlib import resources
 from pathlib import Path
 
 from jinja2 import TemplateError, TemplateSyntaxError, UndefinedError
+from jinja2.sandbox import SecurityError
 
 from ..errors import SikroError
 from ..fsutil import atomic_write_bytes
 from ..workspace import Workspace
 from . import fastdocx
-from .check import closure, jinja_env, referenced_paths, syntax_problems, template_parts, unknown_paths
+from .check import (
+    broken_message,
+    closure,
+    jinja_env,
+    referenced_paths,
+    sandbox_problems,
+    syntax_problems,
+    template_parts,
+    unknown_paths,
+)
 from .context import declared_paths, get_kind, profile_section
 
 PAPER_MM = {"A4": (210, 297), "F4": (215, 330)}
@@ -187,8 +200,31 @@ def _syntax_message(path: Path, exc: TemplateSyntaxError) -> str:
     return f"template {path}: {detail}"
 
 
-def compiled_template(path: Path) -> fastdocx.CompiledTemplate:
-    """The template at `path` compiled (cached; compiled again when the file changes)."""
+_VERDICTS: dict = {}
+
+
+def refuse_unsafe(path: Path, kind: str | None) -> None:
+    """Raise the batch's "template ... is broken" line when the template does what the sandbox
+    refuses (checked once per version of the file and kind)."""
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        raise SikroError(f"template {path}: cannot be read ({exc.strerror})") from None
+    key = (str(path), st.st_mtime_ns, st.st_size, st.st_ino, kind)
+    problems = _VERDICTS.get(key)
+    if problems is None:
+        problems = sandbox_problems(Path(path), kind)  # not a DOCX: UnusableInput names the file
+        if len(_VERDICTS) > 64:
+            _VERDICTS.clear()
+        _VERDICTS[key] = problems
+    if problems:
+        raise SikroError(broken_message(path, problems))
+
+
+def compiled_template(path: Path, kind: str | None = None) -> fastdocx.CompiledTemplate:
+    """The template at `path` compiled (cached; compiled again when the file changes), once
+    it is known to do nothing the sandbox refuses."""
+    refuse_unsafe(Path(path), kind)
     try:
         return _CACHE.get(Path(path), jinja_env)
     except fastdocx.TemplateUnreadable as exc:
@@ -197,13 +233,15 @@ def compiled_template(path: Path) -> fastdocx.CompiledTemplate:
         raise SikroError(_syntax_message(path, exc)) from None
     except TemplateError as exc:
         raise SikroError(f"template {path}: {type(exc).__name__}: {exc}") from None
+    except (ValueError, RecursionError, MemoryError) as exc:
+        raise SikroError(f"template {path}: Jinja cannot compile it ({type(exc).__name__})") from None
 
 
 def render_document(ws: Workspace, kind: str, context: dict, out_path: Path) -> Path:
     """Render `kind` with `context` (from build_context) into the DOCX `out_path`."""
     path = template_path(ws, kind)
     out_path = Path(out_path)
-    compiled = compiled_template(path)
+    compiled = compiled_template(path, kind)
     paper = str(context.get("kertas") or ws.profile.get("office", {}).get("paper", "A4")).upper()
     state = fastdocx.RenderState()
     ctx, media = _images(context, ws, state)
@@ -212,11 +250,13 @@ def render_document(ws: Workspace, kind: str, context: dict, out_path: Path) -> 
                                bool(context.get("draf")), media)
     except UndefinedError as exc:
         raise SikroError(_undefined_message(path, context, exc)) from None
+    except SecurityError as exc:
+        raise SikroError(f"template {path}: refused by the sandbox: {exc}") from None
     except TemplateSyntaxError as exc:
         raise SikroError(_syntax_message(path, exc)) from None
     except TemplateError as exc:
         raise SikroError(f"template {path}: {type(exc).__name__}: {exc}") from None
-    except fastdocx.RenderedXmlError as exc:
+    except (fastdocx.RenderedXmlError, fastdocx.TemplateFailed) as exc:
         raise SikroError(f"template {path}: {exc}") from None
     if paper not in PAPER_MM:
         raise SikroError(f"paper must be A4 or F4, not {paper!r}")
