@@ -8,9 +8,8 @@ import stat
 from pathlib import Path
 
 import pytest
-from test_intake_support import make_workbook, valid_record
-
 from conftest import assert_no_traceback, needs_soffice
+from test_intake_support import make_workbook, valid_record
 
 
 def loose(root: Path, allowed: int = 0) -> list[str]:
