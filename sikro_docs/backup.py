@@ -18,9 +18,9 @@ own — it can be verified, restored, copied or deleted alone — and costs
 only the files that changed.
 
 Consistency: the archive's lock (which every filing holds) is taken for
-the whole copy, so no bag is swapped while it is read; keys/ is copied
-before the database, so the chain head kept in keys/ is never ahead of
-the registers it seals. The database copy may hold documents issued but
+the whole copy, so no bag is swapped while it is read; keys/ and the
+database are copied while SQLite's write lock is held, so the chain head
+kept in keys/ and the registers it seals are of one moment. The database copy may hold documents issued but
 not yet filed: the state a crash between issuing and filing leaves too.
 
 A snapshot is built in `DEST/.incomplete-<name>/` and renamed into place
@@ -37,11 +37,13 @@ import os
 import re
 import shutil
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import clock
-from .archive.bags import archive_lock
+from .archive.bags import LOCK_FILE, archive_lock
 from .errors import EXIT_UNUSABLE, SikroError
 from .fsutil import atomic_write_bytes, fsync_dir
 from .workspace import (
@@ -111,31 +113,46 @@ def backup(ws: Workspace, dest: Path) -> Snapshot:
     _refuse_inside(ws, dest)
     access = ws.access
     _make_private_dir(dest, access.dir_mode)
-    previous = latest_snapshot(dest)
-    name = _new_name(dest)
-    work = dest / f"{INCOMPLETE}{name}"
-    shutil.rmtree(work, ignore_errors=True)
-    _make_private_dir(work, access.dir_mode)
-    builder = _Builder(work, previous, access.file_mode, access.dir_mode)
-    try:
-        with archive_lock(ws.archive_dir):
-            for folder in COPIED_FOLDERS:  # keys/ first: the chain head is never ahead of the database
-                builder.add_tree(ws.root / folder, folder, secret=folder == SECRET_FOLDER)
-            for profile in sorted(ws.root.glob("*.toml")):
-                builder.add_file(profile, profile.name)
-            heads = builder.add_database(ws.db_path)
-            bags = builder.add_archive(ws.archive_dir)
-        manifest = {"format": FORMAT, "created": clock.utcnow().isoformat(), "workspace": str(ws.root),
-                    "heads": heads, "bags": bags, "files": builder.files}
-        atomic_write_bytes(work / MANIFEST, _json(manifest), mode=access.file_mode)
-        os.rename(work, dest / name)
-        fsync_dir(dest)
-    except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
-        raise
+    with archive_lock(dest):  # one backup at a time into a DEST (the same flock as the archive's)
+        _chmod(dest / LOCK_FILE, access.file_mode)
+        _discard_incomplete(dest)
+        previous = latest_snapshot(dest)
+        name = _new_name(dest)
+        work = dest / f"{INCOMPLETE}{name}"
+        _make_private_dir(work, access.dir_mode)
+        builder = _Builder(work, previous, access.file_mode, access.dir_mode)
+        try:
+            manifest = _fill(ws, builder)
+            atomic_write_bytes(work / MANIFEST, _json(manifest), mode=access.file_mode)
+            os.rename(work, dest / name)  # the commit point: a snapshot's name means it is complete
+            fsync_dir(dest)
+        except BaseException:
+            shutil.rmtree(work, ignore_errors=True)
+            raise
     snapshot = Snapshot(dest / name, manifest, builder.stats)
     _record(ws, snapshot)
     return snapshot
+
+
+def _fill(ws: Workspace, builder: _Builder) -> dict:
+    """Copy the workspace into the builder's folder; returns the manifest."""
+    with archive_lock(ws.archive_dir):
+        with _writers_paused(ws.db_path):  # keys/ (the chain head) and the registers of one moment
+            builder.add_tree(ws.keys_dir, SECRET_FOLDER, secret=True)
+            heads = builder.add_database(ws.db_path)
+        for folder in COPIED_FOLDERS[1:]:
+            builder.add_tree(ws.root / folder, folder)
+        for profile in sorted(ws.root.glob("*.toml")):
+            builder.add_file(profile, profile.name)
+        bags = builder.add_archive(ws.archive_dir)
+    return {"format": FORMAT, "created": clock.utcnow().isoformat(), "workspace": str(ws.root),
+            "heads": heads, "bags": bags, "files": builder.files}
+
+
+def _discard_incomplete(dest: Path) -> None:
+    """What an interrupted backup left (never a snapshot: those are renamed in only when complete)."""
+    for folder in dest.glob(f"{INCOMPLETE}*"):
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _refuse_inside(ws: Workspace, dest: Path) -> None:
@@ -146,7 +163,16 @@ def _refuse_inside(ws: Workspace, dest: Path) -> None:
 
 def _make_private_dir(path: Path, mode: int) -> None:
     path.mkdir(parents=True, exist_ok=True)
-    os.chmod(path, mode)
+    _chmod(path, mode)
+
+
+def _chmod(path: Path, mode: int) -> None:
+    """chmod, except on a file system without modes (a FAT backup drive): there it is a no-op."""
+    try:
+        os.chmod(path, mode)
+    except OSError as err:
+        if err.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP):
+            raise
 
 
 def _new_name(dest: Path) -> str:
@@ -189,7 +215,7 @@ class _Builder:
             return
         target = self._target(rel, secret)
         digest, size = _copy(source, target)
-        os.chmod(target, 0o600 if secret else self.file_mode)
+        _chmod(target, 0o600 if secret else self.file_mode)
         self.files[rel] = {"sha256": digest, "size": size, "mtime_ns": info.st_mtime_ns}
         self.stats.files_copied += 1
         self.stats.bytes_copied += size
@@ -202,7 +228,7 @@ class _Builder:
             for parent in [folder, *folder.parents]:
                 if parent == self.root:
                     break
-                os.chmod(parent, 0o700 if secret else self.dir_mode)
+                _chmod(parent, 0o700 if secret else self.dir_mode)
         return target
 
     def _link(self, rel: str) -> bool:
@@ -225,7 +251,7 @@ class _Builder:
     def add_database(self, db_path: Path) -> dict:
         target = self._target(DB_NAME, False)
         _online_backup(db_path, target)
-        os.chmod(target, self.file_mode)
+        _chmod(target, self.file_mode)
         digest, size = _hash(target)
         self.files[DB_NAME] = {"sha256": digest, "size": size}
         self.stats.files_copied += 1
@@ -266,11 +292,26 @@ def _tag_hash(bag: Path) -> str | None:
     return _hash(tag)[0] if tag.is_file() else None
 
 
-def _online_backup(db_path: Path, target: Path) -> None:
-    """SQLite's online backup in one step: a snapshot of one moment, whatever writers do meanwhile."""
+@contextmanager
+def _writers_paused(db_path: Path) -> Iterator[None]:
+    """Hold SQLite's write lock: no register moves (nor its chain head in keys/) meanwhile.
+
+    Readers go on (WAL), writers wait (their busy timeout is a minute; this
+    takes the time of copying keys/ and the database).
+    """
     if not db_path.is_file():
         raise BackupError(f"{db_path}: no database to back up")
-    source = sqlite3.connect(db_path, timeout=60)
+    holder = sqlite3.connect(db_path, timeout=60, isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        yield
+    finally:
+        holder.close()  # ends the transaction: nothing was written
+
+
+def _online_backup(db_path: Path, target: Path) -> None:
+    """SQLite's online backup in one step: a snapshot of one moment, whatever writers do meanwhile."""
+    source = sqlite3.connect(db_path, timeout=60)  # another connection than the lock's: a WAL reader
     try:
         copy = sqlite3.connect(target)
         try:
@@ -441,7 +482,7 @@ def _restore_file(snapshot: Snapshot, rel: str, entry: dict, target: Path) -> No
     digest, size = _copy(snapshot.path / rel, dest)
     if digest != entry["sha256"] or size != entry["size"]:  # changed since it was verified
         raise BackupDamaged(snapshot.path, rel, "changed while it was restored")
-    os.chmod(dest, 0o600)
+    _chmod(dest, 0o600)
 
 
 def _undo_restore(target: Path, created: bool) -> None:
