@@ -402,17 +402,18 @@ def _read_manifest(folder: Path) -> dict | None:
 
 
 def open_snapshot(source: Path) -> Snapshot:
-    """A snapshot folder itself, or the newest one in a backup folder."""
+    """A snapshot folder itself, or the newest one in a backup folder (whose manifest must read)."""
     source = Path(source).expanduser().resolve()
-    if (source / MANIFEST).is_file():
-        manifest = _read_manifest(source)
-        if manifest is None:
-            raise BackupDamaged(source, MANIFEST, "not a readable backup manifest")
-        return Snapshot(source, manifest)
-    snapshot = latest_snapshot(source)
-    if snapshot is None:
-        raise BackupError(f"{source}: no backup here (no folder with a {MANIFEST})")
-    return snapshot
+    folder = source
+    if not (source / MANIFEST).exists():
+        named = sorted(p for p in source.iterdir() if _SNAPSHOT_NAME.match(p.name)) if source.is_dir() else []
+        if not named:
+            raise BackupError(f"{source}: no backup here (no folder with a {MANIFEST})")
+        folder = named[-1]
+    manifest = _read_manifest(folder)
+    if manifest is None:
+        raise BackupDamaged(folder, MANIFEST, "missing, or not a readable backup manifest")
+    return Snapshot(folder, manifest)
 
 
 def verify(source: Path) -> tuple[Snapshot, list[tuple[str, str]]]:

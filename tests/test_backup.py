@@ -253,3 +253,13 @@ def test_the_last_backup_is_recorded_in_the_workspace(workspace, sikro, tmp_path
     assert record["snapshot"].startswith(str(tmp_path / "b"))
     assert stat.S_IMODE((workspace.root / ".sikro-backup.json").stat().st_mode) == 0o600
     assert os.path.isdir(record["snapshot"])
+
+
+def test_a_damaged_manifest_of_the_newest_backup_is_not_passed_over(backed_up, sikro, workspace):
+    dest, first = backed_up
+    assert sikro("backup", dest, "--workspace", workspace.root).code == 0
+    newest = max(p for p in dest.iterdir() if not p.name.startswith("."))
+    (newest / "manifest.json").write_text("{ not json")
+    result = sikro("backup", "verify", dest)
+    assert result.code == 1 and str(newest / "manifest.json") in result.err
+    assert sikro("backup", "verify", first).code == 0

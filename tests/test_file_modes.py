@@ -87,6 +87,14 @@ def test_init_on_an_existing_workspace_tightens_wrong_modes_and_says_which(tmp_p
     assert "nothing was changed" in again.out
 
 
+def set_group(root: Path, name: str) -> None:
+    """Name the office group in the profile's [security] table (the default profile has one, commented)."""
+    profile = root / "sikro.toml"
+    text = profile.read_text()
+    assert '# group = "dpmptsp"' in text
+    profile.write_text(text.replace('# group = "dpmptsp"', f'group = "{name}"'))
+
+
 def _another_group() -> grp.struct_group | None:
     if os.geteuid() != 0:
         return None
@@ -99,8 +107,7 @@ def test_office_group_gets_read_access_but_never_the_keys(tmp_path, sikro):
         pytest.skip("needs root to give files to another group")
     root = tmp_path / "kantor"
     assert sikro("init", root).code == 0
-    with (root / "sikro.toml").open("a") as fh:
-        fh.write(f'\n[security]\ngroup = "{group.gr_name}"\n')
+    set_group(root, group.gr_name)
     result = sikro("init", root)
     assert result.code == 0, result.err
     assert mode_of(root / "sikro.db") == 0o640
@@ -114,8 +121,7 @@ def test_office_group_gets_read_access_but_never_the_keys(tmp_path, sikro):
 def test_unknown_office_group_is_one_line_exit_2(tmp_path, sikro):
     root = tmp_path / "kantor"
     assert sikro("init", root).code == 0
-    with (root / "sikro.toml").open("a") as fh:
-        fh.write('\n[security]\ngroup = "tidak-ada-grup-ini"\n')
+    set_group(root, "tidak-ada-grup-ini")
     result = sikro("list", "--workspace", root)
     assert result.code == 2
     assert "tidak-ada-grup-ini" in result.err and "[security]" in result.err
