@@ -204,12 +204,10 @@ def tighten_modes(ws: Workspace) -> list[ModeFix]:
     for top in roots:
         if not top.is_dir():
             continue
-        for folder, dirs, files in os.walk(top):
-            here = Path(folder)
-            for path in [here] if here == top else []:
-                fixes += _fix(path, ws, access)
+        fixes += _fix(top, ws, access)
+        for folder, dirs, files in os.walk(top):  # never follows a symbolic link
             for name in dirs + files:
-                fixes += _fix(here / name, ws, access)
+                fixes += _fix(Path(folder) / name, ws, access)
     return fixes
 
 
