@@ -395,3 +395,17 @@ def test_uno_bridge_gets_no_sikro_variable_and_no_pipe_stays_in_tmp(tmp_path, mo
     left = [path for path in sockets if os.path.lexists(path)]
     assert left == [], left
     assert not worker_root.exists()
+
+
+def test_child_env_is_an_allow_list_without_sikro_variables(monkeypatch, tmp_path):
+    from sikro_docs.childenv import child_env
+
+    monkeypatch.setenv("SIKRO_P12_PASSPHRASE", "rahasia")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "rahasia-juga")
+    monkeypatch.setenv("LC_ALL", "C.UTF-8")
+    monkeypatch.setenv("SAL_USE_VCLPLUGIN", "svp")
+    env = child_env(home=tmp_path, TMPDIR=str(tmp_path), SIKRO_EXTRA="x")
+    assert not [name for name in env if name.startswith("SIKRO_")]
+    assert "AWS_SECRET_ACCESS_KEY" not in env
+    assert env["LC_ALL"] == "C.UTF-8" and env["SAL_USE_VCLPLUGIN"] == "svp"
+    assert env["HOME"] == str(tmp_path) and env["TMPDIR"] == str(tmp_path) and env["PATH"]
