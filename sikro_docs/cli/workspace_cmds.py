@@ -6,7 +6,12 @@ from pathlib import Path
 
 import click
 
-from ..workspace import init_workspace, open_workspace, tighten_modes, workspace_before_command
+from ..workspace import (
+    init_workspace,
+    open_workspace,
+    tighten_modes,
+    workspace_before_command,
+)
 from . import WORKSPACE_HELP, print_json
 
 # How many tightened paths `init` names one by one before it only counts them.
