@@ -38,24 +38,26 @@ from __future__ import annotations
 
 import errno
 import functools
+import hashlib
 import json
 import math
 import os
 import queue
 import shutil
 import signal
+import stat
 import subprocess
 import tempfile
 import threading
 import time
 import xml.etree.ElementTree as ET
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from glob import glob
 from pathlib import Path
-from typing import Callable, Iterable
 
+from sikro_docs.childenv import child_env, home_for
 from sikro_docs.errors import SikroError
 
 INSTALL_HINT = ("LibreOffice is not installed; install it with: sudo apt-get install "
@@ -137,7 +139,7 @@ def choose_engine(soffice: str) -> str:
     return "cli"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def uno_python(soffice: str) -> str | None:
     """A Python that can `import uno`: $SIKRO_UNO_PYTHON, LibreOffice's own, or the system's python3."""
     program = Path(os.path.realpath(soffice)).parent
@@ -285,7 +287,8 @@ class _Worker:
         # LibreOffice's own temporary files (lu*.tmp) stay in here too: a killed
         # soffice.bin cannot remove them, removing this folder does.
         (self.root / "tmp").mkdir()
-        self.env = {**os.environ, "TMPDIR": str(self.root / "tmp")}
+        # A clean environment (never $SIKRO_P12_PASSPHRASE), HOME in here too.
+        self.env = child_env(home=home_for(self.root), TMPDIR=str(self.root / "tmp"))
         self.restarts = 0
         self._proc: subprocess.Popen | None = None
         self._proc_lock = threading.Lock()
@@ -323,6 +326,11 @@ class _Worker:
         # soffice.bin can outlive its oosplash parent; the profile path in its
         # command line identifies it exactly.
         _kill_processes_mentioning(self.profile.as_uri())
+        remove_office_pipes(self.profile.as_uri(), self._pipe_names())
+
+    def _pipe_names(self) -> list[str]:
+        """The names of the OSL pipes this worker's LibreOffice listens on (besides its single-instance one)."""
+        return []
 
     def close(self) -> None:
         self.kill()
@@ -449,7 +457,7 @@ class _UnoWorker(_Worker):
         if self.stop.is_set():
             return
         command = [self.python, str(BRIDGE), self.soffice, self.profile.as_uri(),
-                   f"sikro-{self.root.name}", str(WARM_TIMEOUT)]
+                   self._pipe_names()[0], str(WARM_TIMEOUT)]
         with open(self.root / "bridge.log", "ab") as log:  # the child keeps its own copy of the descriptor
             proc = self._spawn(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log)
         if proc is None:  # the pool is stopping
@@ -462,6 +470,9 @@ class _UnoWorker(_Worker):
             self.kill()
             why = (ready or {}).get("error") or self._bridge_log() or "no answer"
             raise LibreOfficeBroken(f"LibreOffice did not start for the uno engine: {_one_line(why)}")
+
+    def _pipe_names(self) -> list[str]:
+        return [f"sikro-{self.root.name}"]
 
     def convert_chunk(self, jobs: list[_Job], deliver: Deliver) -> None:
         for job in jobs:
@@ -564,6 +575,32 @@ def _kill_processes_mentioning(marker: str) -> None:
                 os.kill(int(entry.name), signal.SIGKILL)
         except (OSError, ProcessLookupError):
             continue
+
+
+OSL_PIPE_FOLDER = Path("/tmp")
+
+
+def office_pipe_paths(profile_uri: str, pipe_names: Sequence[str] = ()) -> list[Path]:
+    """The Unix sockets a LibreOffice on `profile_uri` makes: its single-instance pipe and `pipe_names`.
+
+    LibreOffice's OSL layer puts them in /tmp whatever TMPDIR says (the
+    folder is compiled in), as OSL_PIPE_<uid>_<name>; the single-instance
+    pipe is named after an MD5 of the profile URL (UTF-16 code units, each
+    byte in hex without its leading zero, as desktop/officeipcthread does).
+    A killed LibreOffice leaves them there, so a worker removes its own.
+    """
+    digest = hashlib.md5(profile_uri.encode("utf-16-le")).digest()
+    names = ["SingleOfficeIPC_" + "".join(format(byte, "x") for byte in digest), *pipe_names]
+    return [OSL_PIPE_FOLDER / f"OSL_PIPE_{os.getuid()}_{name}" for name in names]
+
+
+def remove_office_pipes(profile_uri: str, pipe_names: Sequence[str] = ()) -> None:
+    for path in office_pipe_paths(profile_uri, pipe_names):
+        try:
+            if stat.S_ISSOCK(path.lstat().st_mode):  # never anything that is not a socket
+                path.unlink()
+        except OSError:
+            pass
 
 
 def _atomic_move(source: Path, dest: Path) -> None:

@@ -15,8 +15,26 @@ def fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def atomic_write_bytes(dest: Path, data: bytes, mode: int = 0o644) -> Path:
-    """Write `data` to `dest` so that a crash leaves either the old file or the new one."""
+def current_umask() -> int:
+    """The process's umask, read without changing it (Linux: /proc; elsewhere a set-and-restore)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    old = os.umask(0o077)
+    os.umask(old)
+    return old
+
+
+def atomic_write_bytes(dest: Path, data: bytes, mode: int | None = None) -> Path:
+    """Write `data` to `dest` so that a crash leaves either the old file or the new one.
+
+    The mode is `mode`, else what the umask allows (owner-only under the CLI).
+    """
+    if mode is None:
+        mode = 0o666 & ~current_umask()
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)

@@ -101,7 +101,12 @@ def serve(desktop):
             say(ok=True)
 
 
+PIPE_NAME = None  # the pipe of this bridge's LibreOffice (set by main)
+
+
 def main(soffice, profile_url, pipe, timeout):
+    global PIPE_NAME
+    PIPE_NAME = pipe
     office = start_office(soffice, profile_url, pipe)
     try:
         desktop = connect(office, pipe, float(timeout))
@@ -132,8 +137,27 @@ def leave_nothing_behind(profile_url):
     worker_root = os.path.dirname(unquote(urlparse(profile_url).path))
     if os.path.basename(worker_root).startswith("sikro-lo-"):
         shutil.rmtree(worker_root, ignore_errors=True)
+    remove_pipes(profile_url, PIPE_NAME)
     if os.getpgrp() == os.getpid():  # only our own group, never the caller's
         os.killpg(os.getpgrp(), signal.SIGKILL)
+
+
+def remove_pipes(profile_url, pipe):
+    """LibreOffice's sockets in /tmp, which a killed LibreOffice leaves (same names as
+    convert.office_pipe_paths: this file imports nothing of sikro_docs)."""
+    import hashlib
+    import os
+    import stat
+
+    digest = hashlib.md5(profile_url.encode("utf-16-le")).digest()
+    names = ["SingleOfficeIPC_" + "".join(format(byte, "x") for byte in digest)] + ([pipe] if pipe else [])
+    for name in names:
+        path = f"/tmp/OSL_PIPE_{os.getuid()}_{name}"
+        try:
+            if stat.S_ISSOCK(os.lstat(path).st_mode):
+                os.unlink(path)
+        except OSError:
+            pass
 
 
 if __name__ == "__main__":

@@ -7,14 +7,16 @@ workspace, and an interrupted `init` can simply be run again.
 
 from __future__ import annotations
 
+import grp
 import json
 import os
+import stat
 import tomllib
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from .errors import NoWorkspace, SikroError
+from .errors import EXIT_UNUSABLE, NoWorkspace, SikroError
 from .fsutil import atomic_write_bytes
 from .keys import chain_secret, create_signing_key
 
@@ -22,6 +24,10 @@ PROFILE_NAME = "sikro.toml"
 DB_NAME = "sikro.db"
 ENV_VAR = "SIKRO_WORKSPACE"
 SUBFOLDERS = ("archive", "keys", "templates", "out")
+# Personal data at rest (full NIK, address, phone): what the tool creates is
+# owner-only, or readable by the office group that `[security] group` names.
+PRIVATE_UMASK = 0o077
+GROUP_UMASK = 0o027
 
 
 @dataclass(frozen=True)
@@ -58,6 +64,48 @@ class Workspace:
     def out_dir(self) -> Path:
         return self.root / "out"
 
+    @property
+    def access(self) -> Access:
+        return access_of(self.profile, self.profile_path)
+
+
+class UnknownGroup(SikroError):
+    code = "unknown-group"
+    exit_code = EXIT_UNUSABLE
+
+    def __init__(self, profile_path: Path, group: str):
+        self.profile_path, self.group = profile_path, group
+        super().__init__(f"{profile_path}: [security] group {group!r} is not a group on this machine")
+
+
+@dataclass(frozen=True)
+class Access:
+    """Who may read a workspace: its owner, and the office group when the profile names one."""
+
+    gid: int | None = None
+
+    @property
+    def umask(self) -> int:
+        return PRIVATE_UMASK if self.gid is None else GROUP_UMASK
+
+    @property
+    def file_mode(self) -> int:
+        return 0o600 if self.gid is None else 0o640
+
+    @property
+    def dir_mode(self) -> int:
+        return 0o700 if self.gid is None else 0o750
+
+
+def access_of(profile: dict, profile_path: Path = Path(PROFILE_NAME)) -> Access:
+    name = (profile.get("security") or {}).get("group")
+    if not name:
+        return Access()
+    try:
+        return Access(gid=grp.getgrnam(str(name)).gr_gid)
+    except KeyError:
+        raise UnknownGroup(profile_path, str(name)) from None
+
 
 def default_profile_text() -> str:
     return resources.files("sikro_docs.data").joinpath("profile.toml").read_text(encoding="utf-8")
@@ -72,9 +120,19 @@ def load_profile(path: Path) -> dict:
 
 
 def resolve_root(explicit: str | os.PathLike | None) -> Path:
-    """--workspace, else $SIKRO_WORKSPACE, else the current directory."""
-    chosen = explicit or os.environ.get(ENV_VAR) or os.getcwd()
+    """The command's --workspace, else `sikro --workspace DIR COMMAND`'s, else $SIKRO_WORKSPACE,
+    else the current directory."""
+    chosen = explicit or workspace_before_command() or os.environ.get(ENV_VAR) or os.getcwd()
     return Path(chosen).expanduser().resolve()
+
+
+def workspace_before_command() -> str | None:
+    """The `--workspace` given to `sikro` itself, before the command (kept in click's ctx.obj)."""
+    import click  # late: the library works without the CLI
+
+    ctx = click.get_current_context(silent=True)
+    obj = ctx.find_root().obj if ctx is not None else None
+    return obj.get("workspace_dir") if isinstance(obj, dict) else None
 
 
 def open_workspace(explicit: str | os.PathLike | None = None) -> Workspace:
@@ -85,13 +143,16 @@ def open_workspace(explicit: str | os.PathLike | None = None) -> Workspace:
             f"no sikro workspace at {root} (no {PROFILE_NAME}); "
             f"create one with: sikro init {root}"
         )
-    return Workspace(root=root, profile=load_profile(profile_path))
+    ws = Workspace(root=root, profile=load_profile(profile_path))
+    os.umask(ws.access.umask)
+    return ws
 
 
 def init_workspace(root: Path) -> tuple[Workspace, bool]:
     """Create a workspace at `root`; returns (workspace, created).
 
-    An existing workspace is left exactly as it is.
+    An existing workspace is left as it is, but for modes that let others
+    read it (see tighten_modes, which the caller runs).
     """
     root = Path(root).expanduser().resolve()
     profile_path = root / PROFILE_NAME
@@ -99,9 +160,11 @@ def init_workspace(root: Path) -> tuple[Workspace, bool]:
         return Workspace(root=root, profile=load_profile(profile_path)), False
     if root.exists() and not root.is_dir():
         raise SikroError(f"{root} exists and is not a folder")
+    os.umask(PRIVATE_UMASK)
     root.mkdir(parents=True, exist_ok=True)
+    os.chmod(root, 0o700)
     for name in SUBFOLDERS:
-        (root / name).mkdir(exist_ok=True)
+        (root / name).mkdir(mode=0o700, exist_ok=True)
     os.chmod(root / "keys", 0o700)
     if not any((root / "keys").glob("*.key")):
         create_signing_key(root / "keys")
@@ -111,8 +174,72 @@ def init_workspace(root: Path) -> tuple[Workspace, bool]:
     from .db import migrate  # late import: db needs a Workspace
 
     migrate(workspace)
-    atomic_write_bytes(profile_path, text.encode("utf-8"))
+    atomic_write_bytes(profile_path, text.encode("utf-8"), mode=0o600)
+    tighten_modes(workspace)  # a folder that existed before init keeps no loose mode
     return workspace, True
+
+
+@dataclass(frozen=True)
+class ModeFix:
+    path: Path
+    old: int
+    new: int
+    regrouped: bool = False
+
+    def __str__(self) -> str:
+        change = f"{self.old & 0o7777:04o} -> {self.new & 0o7777:04o}"
+        return f"{self.path}: {change}" + (" (office group)" if self.regrouped else "")
+
+
+def tighten_modes(ws: Workspace) -> list[ModeFix]:
+    """Give every file and folder of the workspace the mode its data needs; returns what changed.
+
+    Owner-only (0600/0700), or 0640/0750 and the office group's when the
+    profile names one (folders then setgid, so new files get the group);
+    keys/ is always owner-only. Symbolic links are not followed.
+    """
+    access = ws.access
+    roots = [ws.root] + ([ws.archive_dir] if not ws.archive_dir.is_relative_to(ws.root) else [])
+    fixes = []
+    for top in roots:
+        if not top.is_dir():
+            continue
+        fixes += _fix(top, ws, access)
+        for folder, dirs, files in os.walk(top):  # never follows a symbolic link
+            for name in dirs + files:
+                fixes += _fix(Path(folder) / name, ws, access)
+    return fixes
+
+
+def _fix(path: Path, ws: Workspace, access: Access) -> list[ModeFix]:
+    try:
+        info = path.lstat()
+    except OSError:
+        return []
+    if stat.S_ISLNK(info.st_mode) or not (stat.S_ISDIR(info.st_mode) or stat.S_ISREG(info.st_mode)):
+        return []
+    secret = path == ws.keys_dir or path.is_relative_to(ws.keys_dir)
+    gid = None if secret else access.gid
+    old = stat.S_IMODE(info.st_mode)
+    new = _wanted_mode(old, stat.S_ISDIR(info.st_mode), gid is not None)
+    regroup = gid is not None and info.st_gid != gid
+    if new == old and not regroup:
+        return []
+    try:
+        if regroup:
+            os.chown(path, -1, gid, follow_symlinks=False)
+        os.chmod(path, new)
+    except OSError:
+        return []  # not ours to change (another owner): left as it is
+    return [ModeFix(path, old, new, regroup)]
+
+
+def _wanted_mode(old: int, is_dir: bool, group: bool) -> int:
+    """Owner bits as they are (rwx for folders); group read (+x, setgid) only for the office group."""
+    owner = (old & 0o700) | (0o700 if is_dir else 0)
+    if not group:
+        return owner
+    return owner | (0o2050 if is_dir else 0o040 | (old & 0o010))
 
 
 def append_profile_section(ws: Workspace, name: str, values: dict, comment: str = "") -> Workspace:

@@ -306,3 +306,106 @@ def test_cli_chunks_are_even_and_small(monkeypatch):
     assert pool._chunk_size(None) == convert_module.MAX_CHUNK
     monkeypatch.setenv("SIKRO_CONVERTER", "uno")
     assert ConverterPool(workers=2)._chunk_size(300) == 1
+
+
+# --------------------------------------------------------------------------- what children get, what stays behind
+
+def _office_pids(worker) -> list[int]:
+    """The processes of a worker: the bridge and LibreOffice (their command lines name its folder)."""
+    return soffice_pids(worker.root)
+
+
+def _unix_socket_paths(pids: list[int]) -> set[str]:
+    """Paths of the Unix sockets these processes hold (/proc/PID/fd ↔ /proc/net/unix)."""
+    inodes = set()
+    for pid in pids:
+        try:
+            for fd in Path(f"/proc/{pid}/fd").iterdir():
+                target = os.readlink(fd)
+                if target.startswith("socket:["):
+                    inodes.add(target[8:-1])
+        except OSError:
+            continue
+    paths = set()
+    for line in Path("/proc/net/unix").read_text().splitlines()[1:]:
+        fields = line.split()
+        if len(fields) >= 8 and fields[6] in inodes and fields[7].startswith("/"):
+            paths.add(fields[7])
+    return paths
+
+
+def _env_recording_soffice(tmp_path: Path) -> tuple[Path, Path]:
+    """A soffice that appends its environment to a file, then is the real soffice."""
+    record = tmp_path / "soffice-env.txt"
+    wrapper = tmp_path / "soffice"
+    wrapper.write_text(f'#!/bin/sh\nenv >> "{record}"\necho ---- >> "{record}"\n'
+                       f'exec "{convert_module.find_soffice()}" "$@"\n')
+    wrapper.chmod(0o755)
+    return wrapper, record
+
+
+@needs_soffice
+@pytest.mark.parametrize("engine", ["uno", "cli"])
+def test_libreoffice_gets_no_sikro_variable(tmp_path, monkeypatch, letters, engine):
+    if engine == "uno" and convert_module.choose_engine(convert_module.find_soffice()) != "uno":
+        pytest.skip("no python3-uno")
+    wrapper, record = _env_recording_soffice(tmp_path)
+    monkeypatch.setenv("SIKRO_SOFFICE", str(wrapper))
+    monkeypatch.setenv("SIKRO_P12_PASSPHRASE", "rahasia-kepala-dinas")
+    monkeypatch.setenv("SIKRO_WORKSPACE", str(tmp_path))
+    monkeypatch.setenv("SIKRO_CONVERTER", engine)
+    results = convert_batch(letters[:2], workers=1, out_dir=tmp_path / "pdf")
+
+    assert all(r.ok for r in results), [r.message for r in results]
+    seen = record.read_text()
+    assert seen.count("----") >= 2  # the warm-up start and at least one conversion
+    assert "SIKRO_" not in seen and "rahasia-kepala-dinas" not in seen
+    assert "PATH=" in seen and "HOME=" in seen
+    assert f"HOME={Path.home()}\n" not in seen  # HOME is the worker's folder
+
+
+@needs_soffice
+def test_uno_bridge_gets_no_sikro_variable_and_no_pipe_stays_in_tmp(tmp_path, monkeypatch, letters):
+    if convert_module.choose_engine(convert_module.find_soffice()) != "uno":
+        pytest.skip("no python3-uno")
+    monkeypatch.setenv("SIKRO_P12_PASSPHRASE", "rahasia-kepala-dinas")
+    environments, sockets = [], set()
+
+    def look(_result):
+        for worker in pool.workers:
+            pids = _office_pids(worker)
+            sockets.update(_unix_socket_paths(pids))
+            for pid in pids:
+                try:
+                    environments.append(Path(f"/proc/{pid}/environ").read_bytes())
+                except OSError:
+                    pass
+
+    with ConverterPool(workers=1, engine="uno") as pool:
+        look(None)
+        results = pool.convert(letters[:2], out_dir=tmp_path / "pdf", progress=look)
+        worker_root = pool.workers[0].root
+    assert all(r.ok for r in results), [r.message for r in results]
+    assert environments, "no LibreOffice process was seen"
+    for environ in environments:
+        names = [item.split(b"=", 1)[0] for item in environ.split(b"\0") if item]
+        assert not [n for n in names if n.startswith(b"SIKRO_")], names
+        assert b"rahasia-kepala-dinas" not in environ
+    assert any(path.startswith("/tmp/OSL_PIPE_") for path in sockets), sockets
+    left = [path for path in sockets if os.path.lexists(path)]
+    assert left == [], left
+    assert not worker_root.exists()
+
+
+def test_child_env_is_an_allow_list_without_sikro_variables(monkeypatch, tmp_path):
+    from sikro_docs.childenv import child_env
+
+    monkeypatch.setenv("SIKRO_P12_PASSPHRASE", "rahasia")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "rahasia-juga")
+    monkeypatch.setenv("LC_ALL", "C.UTF-8")
+    monkeypatch.setenv("SAL_USE_VCLPLUGIN", "svp")
+    env = child_env(home=tmp_path, TMPDIR=str(tmp_path), SIKRO_EXTRA="x")
+    assert not [name for name in env if name.startswith("SIKRO_")]
+    assert "AWS_SECRET_ACCESS_KEY" not in env
+    assert env["LC_ALL"] == "C.UTF-8" and env["SAL_USE_VCLPLUGIN"] == "svp"
+    assert env["HOME"] == str(tmp_path) and env["TMPDIR"] == str(tmp_path) and env["PATH"]

@@ -91,3 +91,33 @@ def test_events_table_is_append_only(workspace):
             assert "append-only" in str(exc)
         else:
             raise AssertionError(f"{sql} was allowed")
+
+
+def test_workspace_option_before_the_command(workspace, tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from sikro_docs.cli import cli
+
+    monkeypatch.delenv("SIKRO_WORKSPACE", raising=False)
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    before = runner.invoke(cli, ["--workspace", str(workspace.root), "list"])
+    assert before.exit_code == 0, before.output
+    after = runner.invoke(cli, ["list", "--workspace", str(workspace.root)])
+    assert after.exit_code == 0, after.output
+    # the command's own option wins over the group's
+    both = runner.invoke(cli, ["--workspace", str(tmp_path / "nowhere"), "list", "--workspace", str(workspace.root)])
+    assert both.exit_code == 0, both.output
+    nowhere = runner.invoke(cli, ["--workspace", str(tmp_path / "nowhere"), "list"])
+    assert nowhere.exit_code != 0 and "no sikro workspace" in str(nowhere.exception)
+
+
+def test_init_takes_the_workspace_given_before_the_command(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from sikro_docs.cli import cli
+
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["--workspace", str(tmp_path / "kantor"), "init"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "kantor" / "sikro.toml").is_file() and not (tmp_path / "sikro.toml").exists()

@@ -125,9 +125,10 @@ def _page_images(path: Path, tmp: Path) -> list[Path]:
 
 
 def _tesseract(image: Path) -> str:
+    from ..childenv import child_env  # never $SIKRO_P12_PASSPHRASE in a child
     try:
         done = subprocess.run(["tesseract", str(image), "stdout", "-l", OCR_LANGUAGE],
-                              capture_output=True, timeout=OCR_TIMEOUT_S)
+                              capture_output=True, timeout=OCR_TIMEOUT_S, env=child_env())
     except subprocess.TimeoutExpired:
         raise SikroError(f"OCR of {image.name} took longer than {OCR_TIMEOUT_S} s") from None
     if done.returncode != 0:

@@ -21,21 +21,23 @@ import sys
 import click
 
 from ..errors import EXIT_UNUSABLE, SikroError
-from ..workspace import open_workspace
+from ..workspace import PRIVATE_UMASK, open_workspace
 
 EXIT_INTERNAL = 3
 EXIT_INTERRUPTED = 130
 
 
-def workspace_option(func):
-    """Add --workspace to a command and pass the opened Workspace as `ws`."""
+WORKSPACE_HELP = "Workspace folder (default: $SIKRO_WORKSPACE, else the current folder)."
 
-    @click.option(
-        "--workspace",
-        "workspace_dir",
-        metavar="DIR",
-        help="Workspace folder (default: $SIKRO_WORKSPACE, else the current folder).",
-    )
+
+def workspace_option(func):
+    """Add --workspace to a command and pass the opened Workspace as `ws`.
+
+    The command's own --workspace wins; else the one given before the command
+    (see workspace.resolve_root).
+    """
+
+    @click.option("--workspace", "workspace_dir", metavar="DIR", help=WORKSPACE_HELP)
     @functools.wraps(func)
     def wrapper(*args, workspace_dir=None, **kwargs):
         return func(*args, ws=open_workspace(workspace_dir), **kwargs)
@@ -49,8 +51,14 @@ def print_json(data) -> None:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="sikro-docs")
-def cli():
+@click.option("--workspace", "workspace_dir", metavar="DIR", help=WORKSPACE_HELP)
+@click.pass_context
+def cli(ctx, workspace_dir):
     """sikro-docs: the paperwork of a regency licensing office (SIKRO permits)."""
+    ctx.ensure_object(dict)["workspace_dir"] = workspace_dir
+    # Personal data at rest: whatever a command creates is owner-only until the
+    # workspace's profile says otherwise (open_workspace applies [security]).
+    os.umask(PRIVATE_UMASK)
 
 
 def _register_commands() -> None:

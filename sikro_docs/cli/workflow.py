@@ -112,6 +112,10 @@ def status_cmd(ref, overdue, as_of_text, as_json, ws):
     from ..workflow.status import application_status, list_status
     from ..workflow.table import status_lines, status_table
 
+    from ..backup import backup_warning
+
+    if warning := backup_warning(ws):  # an office that loses its disk loses its registers
+        click.echo(warning, err=True)
     as_of = parse_time(as_of_text, office_timezone(ws.profile)) if as_of_text else None
     if ref:
         data = application_status(ws, ref, as_of)
