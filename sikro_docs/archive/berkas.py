@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field, replace
 
+from .. import clock
 from ..models import Application
 from ..workspace import Workspace
 from .bags import BagContent, VERSION_KEY, safe_name
@@ -100,7 +101,7 @@ class BerkasMeta:
         rule = rule_for(self.classification)
         info = [
             ("Source-Organization", office.get("short_name", "")),
-            ("Bagging-Date", dt.date.today().isoformat()),
+            ("Bagging-Date", clock.today(ws_profile).isoformat()),
             ("Bag-Software-Agent", "sikro-docs (https://pypi.org/project/bagit/ compatible)"),
         ]
         for attr, label in LABELS.items():

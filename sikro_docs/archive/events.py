@@ -14,6 +14,7 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .. import clock
 from .bags import now_iso
 from .tables import ArchiveEvent
 
@@ -70,4 +71,4 @@ def _parse_time(text) -> dt.datetime:
     try:
         return dt.datetime.fromisoformat(str(text))
     except ValueError:
-        return dt.datetime.now(dt.timezone.utc)
+        return clock.utcnow()

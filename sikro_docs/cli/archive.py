@@ -8,13 +8,12 @@ or a usage error (e.g. a required option missing).
 
 from __future__ import annotations
 
-import datetime as dt
 import sys
 from pathlib import Path
 
 import click
 
-from .. import db
+from .. import clock, db
 from ..errors import EXIT_OK, EXIT_PROBLEMS, SikroError
 from . import print_json, workspace_option
 
@@ -233,7 +232,7 @@ def due_cmd(on, as_json, ws):
     """Berkas due to move to inactive storage, to be destroyed, or handed over as permanent."""
     from ..archive import due_items
 
-    items = due_items(ws, on.date() if on else dt.date.today())
+    items = due_items(ws, on.date() if on else clock.today(ws.profile))
     if as_json:
         print_json({"due": [{**i.__dict__, "since": i.since.isoformat()} for i in items]})
         return
