@@ -14,6 +14,7 @@ Only after 4 is a file reported "filed" and may its source be removed.
 from __future__ import annotations
 
 import datetime as dt
+import time
 import uuid
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -24,6 +25,7 @@ from .. import db
 from ..errors import SikroError
 from ..models import Application
 from ..numbering import Document
+from ..verification.qr import ScanLimits
 from ..workspace import Workspace
 from . import ocr
 from .bags import (
@@ -492,31 +494,52 @@ def ocr_pending_files(ws: Workspace, *, agent: str = DEFAULT_AGENT, limit: int |
     problem = ocr.tesseract_status()
     if problem:
         return [f"{len(pending)} file(s) without searchable text: {problem}"]
-    notes, by_berkas = [], {}
+    limits = ScanLimits.from_profile(ws.profile)
+    deadline = time.monotonic() + limits.ocr_seconds
+    notes, by_berkas, done = [], {}, 0
     for file, berkas in pending:
-        source = ws.archive_dir / berkas.path / file.path
-        try:
-            text = ocr.ocr_file(source)
-        except (SikroError, OSError) as exc:
-            text = ""
-            notes.append(f"{berkas.berkas_number}/{file.path}: {exc}")
-        by_berkas.setdefault(berkas.berkas_number, (berkas, []))[1].append((file.path, text))
+        if time.monotonic() > deadline:
+            notes.append(f"OCR budget spent (limits.scan.ocr_seconds = {limits.ocr_seconds:g}): "
+                         f"{len(pending) - done} file(s) left for `sikro archive ocr`")
+            break
+        text, source_kind = _ocr_one(ws.archive_dir / berkas.path / file.path, limits, deadline, notes,
+                                     f"{berkas.berkas_number}/{file.path}")
+        by_berkas.setdefault(berkas.berkas_number, (berkas, []))[1].append((file.path, text, source_kind))
+        done += 1
     for berkas, texts in by_berkas.values():
-        _add_texts(ws, berkas, texts, agent)
-    return notes + [f"OCR made searchable text for {len(pending)} file(s)"]
+        try:
+            _add_texts(ws, berkas, texts, agent)
+        except (OSError, SikroError) as exc:
+            notes.append(f"{berkas.berkas_number}: OCR text not saved: {exc}")
+    return notes + [f"OCR made searchable text for {done} file(s)"]
 
 
-def _add_texts(ws: Workspace, berkas: Berkas, texts: list[tuple[str, str]], agent: str) -> None:
+def _ocr_one(source: Path, limits: ScanLimits, deadline: float, notes: list[str], label: str) -> tuple[str, str]:
+    """The OCR text of one archived file; any failure is that file's note, and marks it done (the
+    text source says none), so that one bad file never blocks a later run."""
+    try:
+        result = ocr.ocr_file(source, limits, deadline=deadline)
+    except (SikroError, OSError) as exc:
+        notes.append(f"{label}: {exc}")
+        return "", ocr.NO_TEXT
+    except Exception as exc:  # MemoryError too: a hostile file beyond what the checks foresaw
+        notes.append(f"{label}: OCR failed ({type(exc).__name__}); the file stays filed, without text")
+        return "", ocr.NO_TEXT
+    notes.extend(f"{label}: {note}" for note in result.notes)
+    return result.text, ocr.OCR
+
+
+def _add_texts(ws: Workspace, berkas: Berkas, texts: list[tuple[str, str, str]], agent: str) -> None:
     root = ws.archive_dir
     with archive_lock(root):
         _recover_locked(ws)
         bag = root / berkas.path
         content = read_bag(bag)
         payload, manifest, events = [], {}, []
-        for rel, text in texts:
+        for rel, text, source_kind in texts:
             if text_path_for(rel) in content.manifest:
                 continue  # another run made it meanwhile
-            events.append(_add_text(text, ocr.OCR, rel, payload, manifest, agent))
+            events.append(_add_text(text, source_kind, rel, payload, manifest, agent))
         if not events:
             return
         meta = BerkasMeta.from_bag(content)

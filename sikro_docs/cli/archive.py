@@ -32,18 +32,26 @@ def _print_outcomes(files) -> None:
 @archive_group.command("ingest")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--keep", is_flag=True, help="Leave the source files in place after filing.")
+@click.option("--move-to", "move_to", type=click.Path(file_okay=False, path_type=Path),
+              help="Move each filed source into this folder instead of removing it "
+                   "(default: [archive] move_ingested_to of sikro.toml, if set).")
 @click.option("--no-ocr", is_flag=True, help="File only; make searchable text later (sikro archive ocr).")
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome of every file as JSON.")
 @workspace_option
-def ingest_cmd(paths, keep, no_ocr, as_json, ws):
+def ingest_cmd(paths, keep, move_to, no_ocr, as_json, ws):
     """File scans (PDFs, images, folders) into the berkas their QR codes name.
 
-    A file without a usable code is listed as unmatched and stays where it
-    is. Sources are removed once safely filed, unless --keep.
+    Only regular files outside the workspace are read: symbolic links are
+    not followed, a hard link of an archived or issued file is skipped, and
+    a folder of the workspace (archive/, out/...) is refused (exit 2). A
+    file without a usable code is listed as unmatched and stays where it is;
+    one beyond a limit of [limits.scan] is quarantined (listed with the
+    limit) and stays too. A source is removed, or moved with --move-to, only
+    once its filed copy is synced and re-hashed; unless --keep.
     """
     from ..archive import ingest
 
-    report = ingest(ws, paths, keep=keep, do_ocr=not no_ocr)
+    report = ingest(ws, paths, keep=keep, move_to=move_to, do_ocr=not no_ocr)
     if as_json:
         print_json(report.as_json())
     else:

@@ -4,15 +4,24 @@ Reading follows what worked on degraded scans (see domain notes): PDF pages
 rendered with pypdfium2 at 200 dpi, again at 300 dpi when nothing is found,
 then a binarized retry; zxing-cpp decodes. pypdfium2 is not thread-safe,
 so pages are rendered one after the other in this process.
+
+Every file a person hands in is bounded (`ScanLimits`, `[limits.scan]` of
+the profile): its size, the pages decoded (the first few and the last: a
+permit's code is on its first page, a scan's last page may be the signed
+one), the pixels of a rendered page and of any image decompressed, all
+checked before the memory is spent. A limit reached is a `ScanLimitReached`
+naming the file and the setting.
 """
 
 from __future__ import annotations
 
 import io
 import math
+import os
 import warnings
 from collections.abc import Iterator
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import segno
@@ -30,8 +39,73 @@ MAX_URL_CHARS = 483
 RENDER_DPIS = (200, 300)
 # Enlarging for a retry stops here (a 300-dpi A4 page doubled is ~35 M pixels).
 MAX_ENLARGED_PIXELS = 40_000_000
-MAX_PAGE_PIXELS = 40_000_000  # an A3 page at 300 dpi is 17 M
 MM_PER_INCH = 25.4
+PROFILE_TABLE = "limits.scan"
+
+
+class ScanLimitReached(UnusableInput):
+    """A scan goes beyond one of the limits of `[limits.scan]`: refused (exit 2) or, in ingest,
+    quarantined with this reason. `setting` names the limit, `value` its value."""
+
+    code = "scan-limit"
+
+    def __init__(self, path, setting: str, value, what: str):
+        self.path, self.setting, self.value = str(path), setting, value
+        super().__init__(f"{path}: {what}: beyond the limit {PROFILE_TABLE}.{setting} = {value}")
+
+
+@dataclass(frozen=True)
+class ScanLimits:
+    """What one scan may cost; defaults fit a 2-core office PC (each file < 10 s, < 300 MB)."""
+
+    max_file_mb: float = 50  # a 600-dpi colour A4 scan as JPEG is ~5 MB
+    first_pages: int = 3  # pages searched for a QR code from the front (and the last one)
+    max_page_pixels: int = 40_000_000  # a rendered page: A4 at 300 dpi is 8.7 M, A3 17 M
+    max_image_pixels: int = 60_000_000  # an image decompressed: A4 at 600 dpi is 35 M
+    text_pages: int = 200  # pages whose text layer is read for search
+    ocr_pages: int = 10  # pages OCR'd per file
+    ocr_seconds: float = 300  # OCR time one command spends; the rest waits for `archive ocr`
+
+    @classmethod
+    def from_profile(cls, profile: dict | None) -> ScanLimits:
+        table = ((profile or {}).get("limits", {}) or {}).get("scan", {}) or {}
+        values = {}
+        for spec in fields(cls):
+            if spec.name not in table:
+                continue
+            raw = table[spec.name]
+            number = raw if isinstance(raw, (int, float)) and not isinstance(raw, bool) else None
+            if number is None or number <= 0:
+                raise SikroError(f"sikro.toml: [{PROFILE_TABLE}] {spec.name} must be a positive number, "
+                                 f"not {raw!r}")
+            values[spec.name] = type(getattr(cls, spec.name))(number)
+        return cls(**values)
+
+    @property
+    def max_file_bytes(self) -> int:
+        return int(self.max_file_mb * 1024 * 1024)
+
+    def check_size(self, path, size: int) -> None:
+        if size > self.max_file_bytes:
+            raise ScanLimitReached(path, "max_file_mb", _plain(self.max_file_mb),
+                                   f"the file is {size / 1048576:.1f} MB")
+
+    def check_image(self, path, width: int, height: int, where: str = "the image") -> None:
+        if width * height > self.max_image_pixels:
+            raise ScanLimitReached(path, "max_image_pixels", self.max_image_pixels,
+                                   f"{where} is {width} x {height} pixels")
+
+    def pages_to_read(self, count: int) -> list[int]:
+        """Indexes of the pages searched: the first few, then the last."""
+        first = list(range(min(count, self.first_pages)))
+        return first + ([count - 1] if count - 1 > (first[-1] if first else -1) else [])
+
+
+DEFAULT_LIMITS = ScanLimits()
+
+
+def _plain(number: float):
+    return int(number) if float(number).is_integer() else number
 
 
 @dataclass(frozen=True)
@@ -128,24 +202,26 @@ def _zxing(image: Image.Image, **options) -> list[str]:
     return [r.text for r in results if r.valid and r.text]
 
 
-def iter_qr_codes(path: Path) -> Iterator[str]:
-    """The texts of the QR codes in an image or PDF, page by page; UnusableInput when unreadable."""
-    path = Path(path)
-    head = _head(path)
+def iter_qr_codes(path: Path, limits: ScanLimits | None = None) -> Iterator[str]:
+    """The texts of the QR codes in an image or PDF, page by page; UnusableInput when unreadable,
+    ScanLimitReached when the file goes beyond `limits` (default: the built-in ones)."""
+    path, limits = Path(path), limits or DEFAULT_LIMITS
+    head = _head(path, limits)
     if b"%PDF-" in head:
-        yield from _pdf_codes(path)
+        yield from _pdf_codes(path, limits)
     else:
-        yield from decode_image(_open_image(path))
+        yield from decode_image(open_image(path, limits))
 
 
-def read_qr_codes(path) -> list[str]:
+def read_qr_codes(path, limits: ScanLimits | None = None) -> list[str]:
     """Every QR code text found in the image or PDF at `path`, in page order, without repeats."""
-    return list(dict.fromkeys(iter_qr_codes(Path(path))))
+    return list(dict.fromkeys(iter_qr_codes(Path(path), limits)))
 
 
-def _head(path: Path) -> bytes:
+def _head(path: Path, limits: ScanLimits) -> bytes:
     try:
         with path.open("rb") as fh:
+            limits.check_size(path, os.fstat(fh.fileno()).st_size)
             head = fh.read(1024)
     except OSError as exc:
         raise UnusableInput(f"{path}: cannot be read ({exc.strerror or exc})") from None
@@ -154,18 +230,28 @@ def _head(path: Path) -> bytes:
     return head
 
 
-def _open_image(path: Path) -> Image.Image:
+def open_image(path: Path, limits: ScanLimits | None = None) -> Image.Image:
+    """The image at `path`, decoded only once its declared size is within the limits."""
+    limits = limits or DEFAULT_LIMITS
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(path)
+            limits.check_image(path, image.width, image.height)  # before a pixel is decompressed
             image.load()
         return image
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise UnusableInput(f"{path}: not a readable image or PDF") from None
 
 
-def _pdf_codes(path: Path) -> Iterator[str]:
+def _pdf_codes(path: Path, limits: ScanLimits) -> Iterator[str]:
+    with open_pdf(path) as pdf:
+        for index in limits.pages_to_read(len(pdf)):
+            yield from _page_codes(path, pdf, index, limits)
+
+
+@contextmanager
+def open_pdf(path: Path):
     import pypdfium2  # late: only PDFs need it
 
     try:
@@ -173,28 +259,52 @@ def _pdf_codes(path: Path) -> Iterator[str]:
     except (pypdfium2.PdfiumError, OSError, ValueError):
         raise UnusableInput(f"{path}: not a readable PDF (corrupt or password-protected)") from None
     try:
-        for index in range(len(pdf)):
-            yield from _page_codes(path, pdf, index)
+        yield pdf
     finally:
         pdf.close()
 
 
-def _scale(page, dpi: int) -> float:
-    """Points to pixels at `dpi`, reduced for a giant page so that rendering cannot exhaust memory."""
+def page_scale(path: Path, page, index: int, dpi: int, limits: ScanLimits, *, shrink: bool = False) -> float:
+    """Points to pixels at `dpi` for this page, once its size and images are known to be bounded.
+
+    The page's images are measured from their dictionaries (nothing is
+    decoded): pdfium decompresses every image it draws at full size, so a
+    tiny PDF declaring a 100,000-pixel-wide image would take gigabytes.
+    `shrink`: reduce the scale to fit instead of refusing (a retry at a
+    higher resolution, or OCR, of a page already accepted).
+    """
+    check_page_images(path, page, index, limits)
     width, height = page.get_size()
     scale = dpi / 72
     pixels = width * height * scale * scale
-    return scale if pixels <= MAX_PAGE_PIXELS else scale * math.sqrt(MAX_PAGE_PIXELS / pixels)
+    if pixels <= limits.max_page_pixels:
+        return scale
+    if shrink:
+        return scale * math.sqrt(limits.max_page_pixels / pixels)
+    raise ScanLimitReached(path, "max_page_pixels", limits.max_page_pixels,
+                           f"page {index + 1} is {width / 72 * MM_PER_INCH:.0f} x {height / 72 * MM_PER_INCH:.0f} mm "
+                           f"({pixels / 1e6:.0f} M pixels at {dpi} dpi)")
 
 
-def _page_codes(path: Path, pdf, index: int) -> list[str]:
+def check_page_images(path: Path, page, index: int, limits: ScanLimits) -> None:
+    import pypdfium2.raw as pdfium_c
+
+    for image in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,), max_depth=4):
+        width, height = image.get_px_size()
+        limits.check_image(path, width, height, f"an image on page {index + 1}")
+
+
+def _page_codes(path: Path, pdf, index: int, limits: ScanLimits) -> list[str]:
     import pypdfium2
 
-    for dpi in RENDER_DPIS:
+    for attempt, dpi in enumerate(RENDER_DPIS):
         try:
             page = pdf[index]
-            image = page.render(scale=_scale(page, dpi), grayscale=True).to_pil()
-            page.close()
+            try:
+                scale = page_scale(path, page, index, dpi, limits, shrink=attempt > 0)
+                image = page.render(scale=scale, grayscale=True).to_pil()
+            finally:
+                page.close()
         except (pypdfium2.PdfiumError, OSError, ValueError):
             raise UnusableInput(f"{path}: page {index + 1} cannot be rendered (corrupt PDF)") from None
         found = decode_image(image)
