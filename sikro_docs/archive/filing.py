@@ -498,7 +498,7 @@ def ocr_pending_files(ws: Workspace, *, agent: str = DEFAULT_AGENT, limit: int |
     deadline = time.monotonic() + limits.ocr_seconds
     notes, by_berkas, done = [], {}, 0
     for file, berkas in pending:
-        if time.monotonic() > deadline:
+        if done and time.monotonic() > deadline:  # the first file always runs: every run makes progress
             notes.append(f"OCR budget spent (limits.scan.ocr_seconds = {limits.ocr_seconds:g}): "
                          f"{len(pending) - done} file(s) left for `sikro archive ocr`")
             break

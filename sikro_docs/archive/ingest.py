@@ -32,11 +32,28 @@ from ..verification.token import host_of
 from ..workspace import Workspace
 from . import ocr
 from .filing import (
-    DUPLICATE, FAILED, FILED, UNMATCHED, FileOutcome, Incoming, berkas_of, file_into, recover,
+    DUPLICATE,
+    FAILED,
+    FILED,
+    UNMATCHED,
+    FileOutcome,
+    Incoming,
+    berkas_of,
+    file_into,
+    recover,
 )
 from .sources import (
-    QUARANTINED, SCAN_SUFFIXES, SKIPPED, Protected, Source, check_arguments, check_move_to, collect,
-    confirmed_copy, release, snapshot_folder,
+    QUARANTINED,
+    SCAN_SUFFIXES,
+    SKIPPED,
+    Protected,
+    Source,
+    check_arguments,
+    check_move_to,
+    collect,
+    confirmed_copy,
+    release,
+    snapshot_folder,
 )
 from .tables import Unmatched
 
@@ -162,7 +179,8 @@ def ingest(ws: Workspace, paths, *, keep: bool = False, move_to=None, do_ocr: bo
         sources, problems = collect(ws, paths, limits, protected, snapshots)
         report.files += problems
         filed: list[tuple[Source, list[FileOutcome]]] = []
-        for source, (state, found) in zip(sources, read_all_codes([s.copy for s in sources], limits, workers)):
+        for source, (state, found) in zip(sources, read_all_codes([s.copy for s in sources], limits, workers),
+                                          strict=True):
             outcomes = _guarded(source, lambda s=source, st=state, f=found: _file_scan(ws, s, st, f, agent, limits))
             filed.append((source, outcomes))
             report.files += outcomes

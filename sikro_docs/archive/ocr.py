@@ -20,7 +20,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import SikroError
-from ..verification.qr import DEFAULT_LIMITS, ScanLimitReached, ScanLimits, check_page_images, open_image
+from ..verification.qr import (
+    DEFAULT_LIMITS,
+    ScanLimitReached,
+    ScanLimits,
+    check_page_images,
+    open_image,
+)
 
 OCR_LANGUAGE = "ind"
 OCR_DPI = 300  # Tesseract's accuracy drops below ~300 dpi
@@ -113,15 +119,15 @@ class OcrResult:
 def ocr_file(path: Path, limits: ScanLimits | None = None, *, deadline: float | None = None) -> OcrResult:
     """OCR the pages of an image or PDF within `limits`; SikroError when it cannot be read at all.
 
-    `deadline` (time.monotonic()): no page is started after it; the pages
-    not read are named in a note.
+    `deadline` (time.monotonic()): no page after the first is started
+    after it; a note says so.
     """
     limits = limits or DEFAULT_LIMITS
     result = OcrResult("")
     texts = []
     with tempfile.TemporaryDirectory(prefix="sikro-ocr-") as tmp:
         for page in _page_images(Path(path), Path(tmp), limits, result.notes):
-            if deadline is not None and time.monotonic() > deadline:
+            if texts and deadline is not None and time.monotonic() > deadline:
                 result.notes.append(f"{Path(path).name}: OCR stopped at its time budget "
                                     f"(limits.scan.ocr_seconds = {limits.ocr_seconds:g})")
                 break
