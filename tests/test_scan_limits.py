@@ -14,13 +14,13 @@ import zlib
 from pathlib import Path
 
 import pytest
-from archive_support import bags, make_permit, paper, run_here
+from archive_support import make_permit, paper, run_here
 from PIL import Image
 
 from sikro_docs.errors import SikroError
 from sikro_docs.verification import make_qr_png, read_qr_codes
 from sikro_docs.verification.qr import ScanLimits
-from sikro_docs.workspace import default_profile_text, load_profile
+from sikro_docs.workspace import default_profile_text
 
 A4 = (595, 842)
 

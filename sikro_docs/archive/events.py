@@ -67,6 +67,25 @@ def record_events(session: Session, berkas_number: str, events: list[dict]) -> i
     return added
 
 
+def filed_hashes(session: Session, berkas_number: str) -> dict[str, str]:
+    """The reference hashes of a berkas's files: what the append-only event table recorded when
+    each was filed (the first ingestion or derivation event naming the path), less the files
+    deleted on purpose since. A manifest rewritten in the bag cannot change these."""
+    rows = session.execute(select(ArchiveEvent.type, ArchiveEvent.detail)
+                           .where(ArchiveEvent.berkas_number == berkas_number,
+                                  ArchiveEvent.type.in_((INGESTION, DERIVATION, DELETION)))
+                           .order_by(ArchiveEvent.id)).all()
+    hashes: dict[str, str] = {}
+    for event_type, detail in rows:
+        detail = detail or {}
+        if event_type == DELETION:
+            for gone in detail.get("files") or []:
+                hashes.pop(str(gone.get("path")), None)
+        elif detail.get("path") and detail.get("sha256"):
+            hashes.setdefault(str(detail["path"]), str(detail["sha256"]))
+    return hashes
+
+
 def _parse_time(text) -> dt.datetime:
     try:
         return dt.datetime.fromisoformat(str(text))

@@ -19,7 +19,7 @@ from ..errors import SikroError
 from ..models import utcnow
 from .bags import BagContent, read_bag
 from .berkas import LOCATION_PARTS, BerkasMeta, location_line
-from .events import DERIVATION, INGESTION, record_events
+from .events import DERIVATION, INGESTION, filed_hashes, record_events
 from .tables import ArchiveFile, Berkas, Location
 
 TEXT_DIR = "data/text/"
@@ -34,11 +34,13 @@ def index_bag(session: Session, root: Path, bag: Path) -> Berkas:
     content = read_bag(bag)
     meta = BerkasMeta.from_bag(content)
     berkas = _upsert_berkas(session, meta, str(bag.relative_to(root)), content)
+    record_events(session, meta.berkas_number, content.events)
+    session.flush()
+    reference = filed_hashes(session, meta.berkas_number)
     session.execute(delete(ArchiveFile).where(ArchiveFile.berkas_id == berkas.id))
-    for row in _file_rows(berkas.id, bag, content):
+    for row in _file_rows(berkas.id, bag, content, reference):
         session.add(row)
     _set_location(session, berkas.id, meta.location)
-    record_events(session, meta.berkas_number, content.events)
     _index_text(session, berkas, bag, content)
     return berkas
 
@@ -66,8 +68,9 @@ def _application_id(session: Session, registration_number: str) -> int | None:
     return session.scalar(select(Application.id).where(Application.registration_number == registration_number))
 
 
-def _file_rows(berkas_id: int, bag: Path, content: BagContent) -> list[ArchiveFile]:
-    """One row per manifest entry; what it is comes from its ingestion / derivation event."""
+def _file_rows(berkas_id: int, bag: Path, content: BagContent, reference: dict[str, str]) -> list[ArchiveFile]:
+    """One row per manifest entry; what it is comes from its ingestion / derivation event, its
+    hash from the event table when it has one (a rewritten manifest never reaches the index)."""
     facts: dict[str, dict] = {}
     for event in content.events:
         detail = event.get("eventDetail") or {}
@@ -79,7 +82,7 @@ def _file_rows(berkas_id: int, bag: Path, content: BagContent) -> list[ArchiveFi
         fact = facts.get(path, {})
         file = bag / path
         rows.append(ArchiveFile(
-            berkas_id=berkas_id, path=path, sha256=digest, size=file.stat().st_size if file.is_file() else 0,
+            berkas_id=berkas_id, path=path, sha256=reference.get(path, digest), size=file.stat().st_size if file.is_file() else 0,
             role="derivative" if fact.get("derived_from") else "original",
             origin=fact.get("origin", "unknown"), kind=fact.get("kind"),
             document_number=fact.get("number"), document_uid=fact.get("uid"),
