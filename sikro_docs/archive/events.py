@@ -31,6 +31,7 @@ DERIVATION = "derivation"  # OCR text made from an original (PREMIS "derivation"
 METADATA_MODIFICATION = "metadata modification"
 
 SUCCESS, FAILURE = "success", "failure"
+WARNING = "warning"  # filed, but something in it deserves care (active content in a PDF)
 
 
 def new_event(event_type: str, *, agent: str, outcome: str = SUCCESS, objects=(), **detail) -> dict:
@@ -84,6 +85,21 @@ def filed_hashes(session: Session, berkas_number: str) -> dict[str, str]:
         elif detail.get("path") and detail.get("sha256"):
             hashes.setdefault(str(detail["path"]), str(detail["sha256"]))
     return hashes
+
+
+def warnings_of(session: Session, berkas_numbers: list[str]) -> dict[str, list[str]]:
+    """Per berkas: one line per warning event ("data/scans/x.pdf: JavaScript, an embedded file")."""
+    if not berkas_numbers:
+        return {}
+    rows = session.execute(select(ArchiveEvent.berkas_number, ArchiveEvent.detail)
+                           .where(ArchiveEvent.berkas_number.in_(berkas_numbers), ArchiveEvent.outcome == WARNING)
+                           .order_by(ArchiveEvent.id)).all()
+    found: dict[str, list[str]] = {}
+    for number, detail in rows:
+        detail = detail or {}
+        where = ", ".join(detail.get("objects") or []) or "the berkas"
+        found.setdefault(number, []).append(f"{where}: contains {', '.join(detail.get('findings') or [])}")
+    return found
 
 
 def _parse_time(text) -> dt.datetime:

@@ -33,7 +33,8 @@ from .bags import (
     stage_and_swap, swap_in,
 )
 from .berkas import BerkasMeta, berkas_number_for, meta_for_application
-from .events import DERIVATION, FAILURE, INGESTION, SUCCESS, VALIDATION, new_event
+from .active_content import active_content
+from .events import DERIVATION, FAILURE, INGESTION, SUCCESS, VALIDATION, WARNING, new_event
 from .index import index_bag
 from .retention import STAGE_DISPOSED, STAGE_HANDED_OVER
 from .tables import ArchiveFile, Berkas, Unmatched
@@ -258,6 +259,10 @@ def _stage(ws: Workspace, meta: BerkasMeta, accepted, events: list[dict], agent:
         events.append(_ingestion_event(item, rel, outcome.sha256, agent))
         if ocr.is_signed_pdf(item.source):
             events.append(_signature_event(ws, item.source, rel, agent))
+        findings = active_content(item.source)
+        if findings:  # filed all the same (it is evidence), with a warning for whoever opens it
+            events.append(new_event(VALIDATION, agent=agent, outcome=WARNING, objects=[rel],
+                                    check="active content", findings=findings))
         if item.text:
             events.append(_add_text(item.text, item.text_source, rel, payload, manifest, agent))
         meta = meta.with_document(item.number, item.on)
