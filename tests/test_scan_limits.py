@@ -104,6 +104,16 @@ def png_bomb(path: Path) -> Path:
     return path
 
 
+def noise_pdf(path: Path, pages: int = 44) -> Path:
+    """Pages of random noise first and last (the costliest thing to look for a code in), blank between."""
+    import os
+
+    data = zlib.compress(os.urandom(1654 * 2339), 1)
+    noise = {"image": (1654, 2339, data, b"FlateDecode"), "content": b"q 595 0 0 842 0 0 cm /Im0 Do Q"}
+    path.write_bytes(raw_pdf([noise] * 3 + blank_pages(pages - 4) + [noise]))
+    return path
+
+
 def _one_line(result) -> str:
     lines = result.err.strip().splitlines()
     assert len(lines) == 1, result.err
@@ -128,8 +138,8 @@ def _set_limits(ws, **values) -> None:
 def test_the_default_profile_carries_the_limits():
     profile = load_profile_text(default_profile_text())
     assert ScanLimits.from_profile(profile) == ScanLimits()
-    assert set(profile["limits"]["scan"]) >= {"max_file_mb", "first_pages", "max_page_pixels",
-                                              "max_image_pixels", "ocr_pages", "ocr_seconds"}
+    assert set(profile["limits"]["scan"]) >= {"max_file_mb", "first_pages", "max_page_pixels", "max_image_pixels",
+                                              "decode_seconds", "ocr_pages", "ocr_seconds"}
     with pytest.raises(SikroError, match=r"\[limits.scan\] first_pages"):
         ScanLimits.from_profile({"limits": {"scan": {"first_pages": "drei"}}})
 
@@ -169,6 +179,15 @@ def test_verify_refuses_a_scan_beyond_a_limit(workspace, tmp_path, ws_args, make
     assert str(hostile) in line and setting in line
 
 
+def test_decoding_time_is_bounded(workspace, tmp_path, ws_args):
+    noisy = noise_pdf(tmp_path / "derau.pdf", pages=4)
+    _set_limits(workspace, decode_seconds=0.001)
+    result = run_here("verify", noisy, *ws_args)
+    assert result.code == 2
+    line = _one_line(result)
+    assert str(noisy) in line and "limits.scan.decode_seconds = 0.001" in line
+
+
 def test_verify_refuses_a_file_larger_than_the_profile_allows(workspace, tmp_path, ws_args):
     permit = make_permit(workspace)
     scan = paper(tmp_path / "izin.pdf", permit.url)
@@ -183,6 +202,7 @@ def test_hostile_scans_end_quickly_and_small(tmp_path, workspace, ws_args):
     files = [huge_page_pdf(tmp_path / "besar.pdf"), image_bomb_pdf(tmp_path / "bom.pdf"), png_bomb(tmp_path / "bom.png")]
     blank = tmp_path / "kosong.pdf"
     blank.write_bytes(raw_pdf(blank_pages(50)))
+    files.append(noise_pdf(tmp_path / "derau.pdf"))
     probe = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:], capture_output=True); "
              "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
     for path in [*files, blank]:

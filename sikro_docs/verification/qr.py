@@ -18,6 +18,7 @@ from __future__ import annotations
 import io
 import math
 import os
+import time
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -65,6 +66,7 @@ class ScanLimits:
     first_pages: int = 3  # pages searched for a QR code from the front (and the last one)
     max_page_pixels: int = 40_000_000  # a rendered page: A4 at 300 dpi is 8.7 M, A3 17 M
     max_image_pixels: int = 60_000_000  # an image decompressed: A4 at 600 dpi is 35 M
+    decode_seconds: float = 8.0  # time spent looking for a code in one file
     text_pages: int = 200  # pages whose text layer is read for search
     ocr_pages: int = 10  # pages OCR'd per file
     ocr_seconds: float = 300.0  # OCR time one command spends; the rest waits for `archive ocr`
@@ -164,7 +166,11 @@ def _symbol_image(text: str) -> Image.Image:
 # --------------------------------------------------------------------------- reading
 
 
-def decode_image(image: Image.Image) -> list[str]:
+class _OutOfTime(Exception):
+    """The file's decoding time (limits.scan.decode_seconds) is spent."""
+
+
+def decode_image(image: Image.Image, deadline: float | None = None) -> list[str]:
     """Texts of the QR codes in `image`, trying harder at each stage until one is found.
 
     Blur spreads a module over its neighbours: enlarging and sharpening
@@ -175,7 +181,9 @@ def decode_image(image: Image.Image) -> list[str]:
     darkest, lightest = gray.getextrema()
     if lightest - darkest < MIN_CONTRAST:
         return []  # a blank page: nothing to decode, however hard one tries
-    for attempt in _attempts(gray):
+    for number, attempt in enumerate(_attempts(gray)):
+        if number and deadline is not None and time.monotonic() > deadline:
+            raise _OutOfTime  # the harder attempts cost seconds on a page of noise
         found = _zxing(attempt)
         if found:
             return found
@@ -213,10 +221,19 @@ def iter_qr_codes(path: Path, limits: ScanLimits | None = None) -> Iterator[str]
     ScanLimitReached when the file goes beyond `limits` (default: the built-in ones)."""
     path, limits = Path(path), limits or DEFAULT_LIMITS
     head = _head(path, limits)
-    if b"%PDF-" in head:
-        yield from _pdf_codes(path, limits)
-    else:
-        yield from decode_image(open_image(path, limits))
+    deadline = time.monotonic() + limits.decode_seconds
+    found = False
+    try:
+        if b"%PDF-" in head:
+            for text in _pdf_codes(path, limits, deadline):
+                found = True
+                yield text
+        else:
+            yield from decode_image(open_image(path, limits), deadline)
+    except _OutOfTime:
+        if not found:  # codes found on earlier pages are what the file shows
+            raise ScanLimitReached(path, "decode_seconds", _plain(limits.decode_seconds),
+                                   "no QR code found in the time allowed") from None
 
 
 def read_qr_codes(path, limits: ScanLimits | None = None) -> list[str]:
@@ -257,10 +274,10 @@ def open_image(path: Path, limits: ScanLimits | None = None) -> Image.Image:
         Image.MAX_IMAGE_PIXELS = guard
 
 
-def _pdf_codes(path: Path, limits: ScanLimits) -> Iterator[str]:
+def _pdf_codes(path: Path, limits: ScanLimits, deadline: float) -> Iterator[str]:
     with open_pdf(path) as pdf:
         for index in limits.pages_to_read(len(pdf)):
-            yield from _page_codes(path, pdf, index, limits)
+            yield from _page_codes(path, pdf, index, limits, deadline)
 
 
 @contextmanager
@@ -307,10 +324,12 @@ def check_page_images(path: Path, page, index: int, limits: ScanLimits) -> None:
         limits.check_image(path, width, height, f"an image on page {index + 1}")
 
 
-def _page_codes(path: Path, pdf, index: int, limits: ScanLimits) -> list[str]:
+def _page_codes(path: Path, pdf, index: int, limits: ScanLimits, deadline: float) -> list[str]:
     import pypdfium2
 
     for attempt, dpi in enumerate(RENDER_DPIS):
+        if attempt and time.monotonic() > deadline:
+            raise _OutOfTime
         try:
             page = pdf[index]
             try:
@@ -320,7 +339,7 @@ def _page_codes(path: Path, pdf, index: int, limits: ScanLimits) -> list[str]:
                 page.close()
         except (pypdfium2.PdfiumError, OSError, ValueError):
             raise UnusableInput(f"{path}: page {index + 1} cannot be rendered (corrupt PDF)") from None
-        found = decode_image(image)
+        found = decode_image(image, deadline)
         if found:
             return found
     return []
