@@ -74,6 +74,17 @@ def test_a_hard_link_of_an_archived_file_is_not_removed(workspace, filed, tmp_pa
     assert (inbox / "copy.pdf").is_file() and os.stat(archived[0]).st_nlink >= 2
 
 
+def test_a_file_of_the_archive_or_out_given_by_name_is_not_read(workspace, filed, ws_args):
+    _permits, archived = filed
+    issued = workspace.out_dir / "permit" / "0001_izin.pdf"
+    issued.parent.mkdir(parents=True)
+    issued.write_bytes(archived[1].read_bytes())
+    before = tree_hashes(workspace.root)
+    result = run_here("archive", "ingest", archived[0], issued, "--no-ocr", "--json", *ws_args)
+    assert tree_hashes(workspace.root) == before
+    assert [f["status"] for f in result.json()["files"]] == ["skipped", "skipped"]
+
+
 def test_a_berkas_folder_is_refused_and_its_originals_stay(workspace, filed, ws_args):
     _permits, archived = filed
     berkas = bags(workspace)[0]

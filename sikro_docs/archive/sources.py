@@ -64,6 +64,11 @@ class Protected:
         real = Path(os.path.realpath(path))
         return next((root for root in self.roots if real == root or root in real.parents), None)
 
+    def in_outputs(self, path: Path) -> bool:
+        """Whether `path` is inside the archive or out/ (whose files ingest never reads)."""
+        real = Path(os.path.realpath(path))
+        return any(real == root or root in real.parents for root in self.roots[1:])
+
     def holds(self, folder: Path) -> Path | None:
         """The protected root that the folder holds (a scan of it would walk into it), else None."""
         real = Path(os.path.realpath(folder))
@@ -215,9 +220,9 @@ def _snapshot(path: Path, dest_folder: Path, limits: ScanLimits, protected: Prot
         st = os.fstat(fh.fileno())
         if not stat.S_ISREG(st.st_mode):
             return FileOutcome(str(path), SKIPPED, message="not a regular file; left where it is")
-        if protected.is_archived_inode(st):
-            return FileOutcome(str(path), SKIPPED, message="the same file as one in the workspace's archive "
-                                                            "or out/ (a hard link): not read, left where it is")
+        if protected.in_outputs(path) or protected.is_archived_inode(st):
+            return FileOutcome(str(path), SKIPPED, message="a file of the workspace's archive or out/ "
+                                                            "(or a hard link of one): not read, left where it is")
         try:
             limits.check_size(path, st.st_size)
         except ScanLimitReached as exc:
