@@ -157,7 +157,7 @@ def test_active_content_is_filed_with_a_warning_shown_by_search_and_show(workspa
     permit = make_permit(workspace, name="Rina Sitanggang")
     inbox = tmp_path / "scanner"
     inbox.mkdir()
-    scan = _with_active_content(paper(tmp_path / "p.pdf", permit.url), inbox / "izin.pdf", "js")
+    _with_active_content(paper(tmp_path / "p.pdf", permit.url), inbox / "izin.pdf", "js")
     launch = _with_active_content(paper(tmp_path / "q.pdf", permit.url), tmp_path / "lampiran.pdf", "launch")
     attached = _with_active_content(paper(tmp_path / "r.pdf", permit.url), tmp_path / "lampiran2.pdf", "attach")
     assert active_content(paper(tmp_path / "plain.pdf", permit.url)) == []

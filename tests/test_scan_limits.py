@@ -316,3 +316,25 @@ def test_ocr_stays_within_its_page_and_time_budget(workspace, tmp_path, ws_args,
     assert "OCR budget spent (limits.scan.ocr_seconds = 0.001): 1 file(s) left for `sikro archive ocr`" in notes
     notes = run_here("archive", "ocr", *ws_args).out
     assert "lampiran_2.pdf: OCR read the first 1 of 2 pages" in notes and "OCR made searchable text for 1 file(s)" in notes
+
+
+def test_a_reader_that_overruns_is_killed_and_the_file_quarantined(workspace, tmp_path, ws_args, monkeypatch):
+    """The backstop behind the checks: a worker still reading after its time is killed; its file is
+    quarantined, the next run reads it again in a fresh worker."""
+    import importlib
+
+    ingest_module = importlib.import_module("sikro_docs.archive.ingest")
+    permit = make_permit(workspace)
+    inbox = tmp_path / "scanner"
+    inbox.mkdir()
+    scans = [paper(inbox / f"izin{i}.pdf", permit.url) for i in range(2)]
+    monkeypatch.setattr(ingest_module, "READ_MARGIN_S", -2 * ScanLimits().decode_seconds + 0.05)
+    result = run_here("archive", "ingest", inbox, "--no-ocr", "--json", *ws_args)
+    assert result.code == 1
+    outcomes = result.json()["files"]
+    assert [f["status"] for f in outcomes] == ["quarantined", "quarantined"]
+    assert "limits.scan.decode_seconds" in outcomes[0]["message"]
+    assert all(scan.is_file() for scan in scans)
+    monkeypatch.undo()
+    again = run_here("archive", "ingest", inbox, "--no-ocr", "--json", *ws_args)
+    assert [f["status"] for f in again.json()["files"]] == ["filed", "filed"]

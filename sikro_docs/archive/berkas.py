@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from .. import clock
 from ..models import Application
 from ..workspace import Workspace
-from .bags import BagContent, VERSION_KEY, safe_name
+from .bags import VERSION_KEY, BagContent, safe_name
 from .retention import STAGE_ACTIVE, retention_dates, rule_for
 
 DEFAULT_CLASSIFICATION = "500.16.7.2"

@@ -327,7 +327,10 @@ def _swap_without_payload(ws: Workspace, meta: BerkasMeta, events: list[dict], u
     new one, and `recover` finishes it. Payload files nobody listed
     (unexpected, an audit finding) are kept for a person to look at.
     """
-    from .bags import _oxum, _write_tag_files  # the bag writer's own helpers: same tag files, same Oxum
+    from .bags import (  # the bag writer's own helpers: same tag files, same Oxum
+        _oxum,
+        _write_tag_files,
+    )
 
     root = ws.archive_dir
     with archive_lock(root):

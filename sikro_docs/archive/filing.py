@@ -28,13 +28,29 @@ from ..numbering import Document
 from ..verification.qr import ScanLimits
 from ..workspace import Workspace
 from . import ocr
+from .active_content import active_content
 from .bags import (
-    NewPayload, Staged, archive_lock, discard_staging, pending_stagings, read_bag, safe_name, sha256_file,
-    stage_and_swap, swap_in,
+    NewPayload,
+    Staged,
+    archive_lock,
+    discard_staging,
+    pending_stagings,
+    read_bag,
+    safe_name,
+    sha256_file,
+    stage_and_swap,
+    swap_in,
 )
 from .berkas import BerkasMeta, berkas_number_for, meta_for_application
-from .active_content import active_content
-from .events import DERIVATION, FAILURE, INGESTION, SUCCESS, VALIDATION, WARNING, new_event
+from .events import (
+    DERIVATION,
+    FAILURE,
+    INGESTION,
+    SUCCESS,
+    VALIDATION,
+    WARNING,
+    new_event,
+)
 from .index import index_bag
 from .retention import STAGE_DISPOSED, STAGE_HANDED_OVER
 from .tables import ArchiveFile, Berkas, Unmatched

@@ -14,7 +14,9 @@ What ingest may read and remove is decided in sources.py.
 
 from __future__ import annotations
 
+import os
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FuturesTimeout
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from multiprocessing import get_context
@@ -101,28 +103,67 @@ def read_all_codes(paths: list[Path], limits: ScanLimits, workers: int = DEFAULT
     """(state, codes or why) per path, in order, yielded as soon as each is decoded.
 
     Yielding lets the caller file scan n while the workers decode n+1 and
-    n+2: decoding is CPU, filing mostly waits on fsync, so they overlap. A
-    worker killed (by the kernel, out of memory) fails its file, and the
-    files after it are read in a fresh pool.
+    n+2: decoding is CPU, filing mostly waits on fsync, so they overlap.
+    The workers are the backstop behind the limits' checks: each may add at
+    most `reader_memory_mb` of address space (beyond it, MemoryError: that
+    file is quarantined) and a file that takes more than twice
+    `decode_seconds` (plus a margin) has its worker killed; a worker killed
+    fails its file only, and the files after it are read in a fresh pool.
     """
     names = [str(p) for p in paths]
-    if workers <= 1 or len(paths) <= 1:
-        yield from (_read_codes(name, limits) for name in names)
-        return
+    timeout = 2 * limits.decode_seconds + READ_MARGIN_S
     position = 0
     while position < len(names):
-        with ProcessPoolExecutor(max_workers=min(workers, len(names) - position),
-                                 mp_context=get_context("fork")) as pool:
+        pool = ProcessPoolExecutor(max_workers=max(1, min(workers, len(names) - position)),
+                                   mp_context=get_context("fork"), initializer=_bound_memory,
+                                   initargs=(limits.reader_memory_mb,))
+        broken = False
+        try:
             futures = [pool.submit(_read_codes, name, limits) for name in names[position:]]
             for future in futures:
-                try:
-                    result = future.result()
-                except BrokenProcessPool:
-                    yield "error", "the process reading it died (killed, or out of memory)"
-                    position += 1
-                    break
+                result, broken = _outcome(future, timeout, limits)
                 yield result
                 position += 1
+                if broken:
+                    break  # this pool is gone: the files after it get a fresh one
+        finally:
+            if broken or position < len(names):
+                _kill_workers(pool)
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _outcome(future, timeout: float, limits: ScanLimits) -> tuple[tuple[str, list[str] | str], bool]:
+    """A worker's answer, or why there is none; True when the pool cannot be used any more."""
+    try:
+        return future.result(timeout=timeout), False
+    except BrokenProcessPool:
+        return (LIMIT, "the process reading it died (killed, or out of memory)"), True
+    except FuturesTimeout:
+        return (LIMIT, f"reading it took longer than {timeout:g} s "
+                       f"(limits.scan.decode_seconds = {limits.decode_seconds:g})"), True
+
+
+READ_MARGIN_S = 10
+
+
+def _bound_memory(extra_mb: float) -> None:
+    """Worker start: the address space may grow by at most `extra_mb` beyond what it has now."""
+    import resource
+
+    try:
+        with open("/proc/self/statm") as fh:
+            current = int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+        _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        wanted = current + int(extra_mb * 1024 * 1024)
+        resource.setrlimit(resource.RLIMIT_AS, (wanted if hard == resource.RLIM_INFINITY else min(wanted, hard), hard))
+    except (OSError, ValueError):
+        pass  # not Linux: the limits' own checks still hold
+
+
+def _kill_workers(pool: ProcessPoolExecutor) -> None:
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        if process.is_alive():
+            process.kill()
 
 
 # --------------------------------------------------------------------------- matching

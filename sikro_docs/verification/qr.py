@@ -67,6 +67,7 @@ class ScanLimits:
     max_page_pixels: int = 40_000_000  # a rendered page: A4 at 300 dpi is 8.7 M, A3 17 M
     max_image_pixels: int = 60_000_000  # an image decompressed: A4 at 600 dpi is 35 M
     decode_seconds: float = 8.0  # time spent looking for a code in one file
+    reader_memory_mb: float = 768.0  # address space a reading process may add (a backstop: ingest)
     text_pages: int = 200  # pages whose text layer is read for search
     ocr_pages: int = 10  # pages OCR'd per file
     ocr_seconds: float = 300.0  # OCR time one command spends; the rest waits for `archive ocr`
