@@ -141,3 +141,41 @@ def assert_index_matches_bags(ws) -> None:
     conn.close()
     assert indexed == on_disk
     assert fts == berkas == len(bags(ws))
+
+
+def run_here(*args, at: str | None = None) -> Result:
+    """`sikro ARGS` in this process (main(), so errors exit as the real command does), the clock
+    frozen at `at` when given. Output is captured; a traceback is a failure."""
+    import contextlib
+
+    from sikro_docs import clock
+    from sikro_docs.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    frozen = clock.frozen(at) if at else contextlib.nullcontext()
+    code = 0
+    with frozen, contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            main([str(a) for a in args])
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    result = Result(code, out.getvalue(), err.getvalue())
+    assert "Traceback" not in result.err + result.out, result.err
+    return result
+
+
+def tree_hashes(root: Path) -> dict[str, str]:
+    """Every regular file under `root` (symbolic links as their target text), by content hash."""
+    import hashlib
+    import os
+
+    hashes = {}
+    for folder, _dirs, files in os.walk(root):
+        for name in files:
+            path = Path(folder) / name
+            rel = str(path.relative_to(root))
+            if path.is_symlink():
+                hashes[rel] = "link:" + os.readlink(path)
+            elif name not in (".lock",) and not rel.endswith(("-wal", "-shm")):
+                hashes[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return hashes

@@ -128,3 +128,79 @@ def test_generated_pdf_is_filed_with_its_text(workspace, tmp_path):
     assert hit.registration_number == permit.registration_number
     again = file_document(workspace, permit.document_id, [pdf])
     assert again.files[0].status == "duplicate"
+
+
+def _with_active_content(source, out, what: str):
+    """`source` (a PDF) with JavaScript, a launch action or an embedded file added by pypdf."""
+    from pypdf import PdfWriter
+    from pypdf.generic import DictionaryObject, NameObject, TextStringObject
+
+    writer = PdfWriter(clone_from=str(source))
+    if what == "js":
+        writer._root_object[NameObject("/OpenAction")] = DictionaryObject({
+            NameObject("/S"): NameObject("/JavaScript"), NameObject("/JS"): TextStringObject("app.alert('hai');")})
+    elif what == "launch":
+        writer._root_object[NameObject("/OpenAction")] = DictionaryObject({
+            NameObject("/S"): NameObject("/Launch"), NameObject("/F"): TextStringObject("cmd.exe")})
+    else:
+        writer.add_attachment("payload.exe", b"MZ not really")
+    with open(out, "wb") as fh:
+        writer.write(fh)
+    return out
+
+
+def test_active_content_is_filed_with_a_warning_shown_by_search_and_show(workspace, tmp_path, ws_args):
+    from archive_support import run_here
+
+    from sikro_docs.archive.active_content import active_content
+
+    permit = make_permit(workspace, name="Rina Sitanggang")
+    inbox = tmp_path / "scanner"
+    inbox.mkdir()
+    _with_active_content(paper(tmp_path / "p.pdf", permit.url), inbox / "izin.pdf", "js")
+    launch = _with_active_content(paper(tmp_path / "q.pdf", permit.url), tmp_path / "lampiran.pdf", "launch")
+    attached = _with_active_content(paper(tmp_path / "r.pdf", permit.url), tmp_path / "lampiran2.pdf", "attach")
+    assert active_content(paper(tmp_path / "plain.pdf", permit.url)) == []
+    escaped = tmp_path / "escaped.pdf"  # a name spelled with #xx escapes is the same name
+    escaped.write_bytes(b"%PDF-1.7\n1 0 obj << /OpenAction << /S /J#61va#53cript >> >> endobj\n")
+    assert active_content(escaped) == ["JavaScript"]
+    assert run_here("archive", "ingest", inbox, "--no-ocr", *ws_args).code == 0
+    for extra in (launch, attached):
+        assert run_here("archive", "add", extra, "--ref", permit.registration_number, "--kind", "lampiran",
+                        *ws_args).code == 0
+    hits = run_here("archive", "search", "Rina", "--json", *ws_args).json()["hits"]
+    [hit] = hits
+    warned = " | ".join(hit["warnings"])
+    for finding in ("JavaScript", "a launch action", "an embedded file"):
+        assert finding in warned, warned
+    text = run_here("archive", "search", "Rina", *ws_args).out
+    assert "warning:" in text and "JavaScript" in text
+    shown = run_here("archive", "show", permit.registration_number, *ws_args)
+    assert shown.code == 0, shown.err
+    assert "JavaScript" in shown.out and "a launch action" in shown.out and "an embedded file" in shown.out
+    assert permit.number in shown.out
+
+
+def test_search_names_the_documents_that_matched(workspace, tmp_path, ws_args):
+    from archive_support import run_here
+
+    permit = make_permit(workspace, name="Rina Sitanggang")
+    inbox = tmp_path / "scanner"
+    inbox.mkdir()
+    paper(inbox / "izin.pdf", permit.url)
+    assert run_here("archive", "ingest", inbox, "--no-ocr", *ws_args).code == 0
+    [hit] = run_here("archive", "search", permit.number, "--json", *ws_args).json()["hits"]
+    assert hit["documents"] == [{"kind": "permit", "number": permit.number}]
+    text = run_here("archive", "search", permit.number, *ws_args).out
+    assert f"permit {permit.number}" in text
+    [by_name] = run_here("archive", "search", "Rina", "--json", *ws_args).json()["hits"]
+    assert by_name["documents"] == []  # the name matched, no document number did
+
+
+def test_an_over_long_search_query_is_refused(workspace, ws_args):
+    from archive_support import run_here
+
+    result = run_here("archive", "search", "x" * 5000, *ws_args)
+    assert result.code == 2
+    [line] = result.err.strip().splitlines()
+    assert "limits.search.query_chars" in line

@@ -130,3 +130,51 @@ def test_ingest_killed_at_random_moments_leaves_every_bag_valid(workspace, tmp_p
     assert counts == (8, 8)
     assert_all_bags_valid(workspace)
     assert_index_matches_bags(workspace)
+
+
+def _indexed_hash(ws, path: str) -> str:
+    conn = sqlite3.connect(ws.db_path)
+    [digest] = conn.execute("select sha256 from archive_files where path = ?", (path,)).fetchone()
+    conn.close()
+    return digest
+
+
+def test_a_rewritten_manifest_does_not_fool_the_audit(filed, ws_args):
+    """A file replaced and the bag's manifests recomputed with the bagit library (bag.save): the
+    bag is valid to bagit, yet the audit compares with the hashes recorded when the file was filed."""
+    import hashlib
+
+    import bagit
+
+    bag_dir = bags(filed)[0]
+    [scan] = [p for p in (bag_dir / "data").rglob("*") if p.is_file()]
+    rel = str(scan.relative_to(bag_dir))
+    filed_hash = _indexed_hash(filed, rel)
+    scan.write_bytes(b"a forged scan, not the one that was filed")
+    forged = hashlib.sha256(scan.read_bytes()).hexdigest()
+    bag = bagit.Bag(str(bag_dir))
+    bag.save(manifests=True)
+    assert bagit.Bag(str(bag_dir)).is_valid() and forged in (bag_dir / "manifest-sha256.txt").read_text()
+    for _run in range(2):  # the first audit must not adopt the forged hash for the second
+        result = run("archive", "audit", "--json", *ws_args)
+        assert result.code == 1, result.out
+        report = result.json()
+        assert not report["intact"]
+        [damaged] = [b for b in report["bags"] if not b["intact"]]
+        assert damaged["changed"] == [rel]
+        assert any("manifest" in problem and rel in problem for problem in damaged["invalid"])
+        assert _indexed_hash(filed, rel) == filed_hash
+    text = run("archive", "audit", *ws_args)
+    assert text.code == 1 and f"changed    {damaged['berkas']}: {rel}" in text.out
+
+
+def test_a_file_slipped_into_bag_and_manifest_is_reported(filed, ws_args):
+    import bagit
+
+    bag_dir = bags(filed)[1]
+    (bag_dir / "data" / "scans" / "tambahan.pdf").write_bytes(b"%PDF-1.7 slipped in")
+    bagit.Bag(str(bag_dir)).save(manifests=True)
+    result = run("archive", "audit", "--json", *ws_args)
+    assert result.code == 1
+    [damaged] = [b for b in result.json()["bags"] if not b["intact"]]
+    assert damaged["unexpected"] == ["data/scans/tambahan.pdf"]

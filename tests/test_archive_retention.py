@@ -9,10 +9,19 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from archive_support import assert_all_bags_valid, assert_index_matches_bags, make_permit, run
+from archive_support import assert_all_bags_valid, assert_index_matches_bags, make_permit, run_here
 from openpyxl import load_workbook
 
-TODAY = dt.date.today()
+from sikro_docs import clock
+
+# The office's clock is frozen for every command of this file: the lists, the due dates and the
+# berita acara depend on "today", and the host's date (or hour, or zone) must not matter.
+NOW = "2026-06-15T10:00:00+07:00"
+TODAY = dt.date(2026, 6, 15)
+
+
+def run(*args):
+    return run_here(*args, at=NOW)
 MUSNAH, PERMANEN = "000.5.2", "500.16.7.2"  # JRA: 2 + 3 years, Musnah; 3 + 7 years, Permanen
 
 
@@ -43,6 +52,11 @@ def _berkas(ws, tmp_path, ws_args, *, code: str, on: dt.date, name: str, place: 
 @pytest.fixture
 def archive(workspace, tmp_path, ws_args):
     """due: Musnah, retention ended; young: Musnah, not yet due; permanent: Permanen, retention ended."""
+    with clock.frozen(NOW):
+        return _archive(workspace, tmp_path, ws_args)
+
+
+def _archive(workspace, tmp_path, ws_args):
     regs = {
         "due": _berkas(workspace, tmp_path, ws_args, code=MUSNAH, on=dt.date(2019, 3, 7),
                        name="=HYPERLINK(\"http://x\")", place="12"),
@@ -354,3 +368,20 @@ def test_nothing_more_is_filed_into_a_disposed_berkas(archive, tmp_path, ws_args
     assert "is closed (musnah" in result.out and "not filed" in result.out
     assert "Traceback" not in result.err
     assert _snapshot(ws) == before
+
+
+def test_retention_lists_use_the_office_date_at_the_year_boundary(workspace, tmp_path, ws_args):
+    """17:30 UTC on 31 December is already 1 January in Jakarta: a berkas whose inactive period
+    ends on 31 December 2026 is due for destruction on the office's date, whatever the host says."""
+    boundary = "2026-12-31T17:30:00+00:00"
+    with clock.frozen(boundary):
+        reg = _berkas(workspace, tmp_path, ws_args, code=MUSNAH, on=dt.date(2021, 6, 1), name="Rina Sitanggang")
+    due = run_here("archive", "due", "--json", *ws_args, at=boundary).json()["due"]
+    assert [(d["registration_number"], d["action"], d["since"]) for d in due] == [(reg, "destroy", "2027-01-01")]
+    listing = tmp_path / "usul-musnah.xlsx"
+    result = run_here("archive", "export", "daftar-musnah", "-o", listing, *ws_args, at=boundary)
+    assert result.code == 0 and "(1 berkas)" in result.out, result.out + result.err
+    assert load_workbook(listing).active["A3"].value == "Keadaan per 2027-01-01"
+    # half an hour earlier it is still 31 December in Jakarta: only the move to inactive storage is due
+    due = run_here("archive", "due", "--json", *ws_args, at="2026-12-31T16:30:00+00:00").json()["due"]
+    assert [d["action"] for d in due] == ["move-inactive"]

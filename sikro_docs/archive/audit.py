@@ -1,5 +1,11 @@
 """Fixity audit: re-hash every file of every bag; report changed, missing, unexpected files.
 
+The reference is what the append-only event table recorded when each file
+was filed (events.filed_hashes), not the bag's manifest: a file replaced
+and the manifests recomputed (bagit's `bag.save(manifests=True)`) is
+"changed", a file slipped into data/ and the manifest is "unexpected",
+and the manifest's disagreement is named. The audit never writes a hash.
+
 Hashing runs in a small thread pool: hashlib releases the GIL on large
 buffers, so two threads keep a disk busy while the CPU hashes. Each
 berkas gets a PREMIS "fixity check" event (pass or fail) in its bag and
@@ -18,9 +24,9 @@ from sqlalchemy import select
 
 from .. import db
 from ..workspace import Workspace
-from .bags import find_bags, read_bag, read_manifest, sha256_file, TAGMANIFEST
+from .bags import MANIFEST, TAGMANIFEST, find_bags, read_bag, read_manifest, sha256_file
 from .berkas import BerkasMeta
-from .events import FAILURE, FIXITY_CHECK, SUCCESS, new_event
+from .events import FAILURE, FIXITY_CHECK, SUCCESS, filed_hashes, new_event
 from .filing import file_into, recover
 from .tables import Berkas
 
@@ -63,22 +69,42 @@ class AuditReport:
                 "files": sum(b.files for b in self.bags), "bytes": sum(b.bytes for b in self.bags)}
 
 
-def check_bag(bag: Path, pool: ThreadPoolExecutor | None = None) -> BagReport:
+def check_bag(bag: Path, pool: ThreadPoolExecutor | None = None,
+              reference: dict[str, str] | None = None) -> BagReport:
+    """`reference`: path -> SHA-256 recorded when filed (None: the manifest alone, for a bag the
+    index does not know)."""
     content = read_bag(bag)
     report = BagReport(berkas=content.get("External-Identifier") or bag.name, path=str(bag))
+    expected = dict(content.manifest) if reference is None else dict(reference)
     present = {str(p.relative_to(bag)) for p in (bag / "data").rglob("*") if p.is_file()} \
         if (bag / "data").is_dir() else set()
-    report.missing = sorted(set(content.manifest) - present)
-    report.unexpected = sorted(present - set(content.manifest))
-    listed = sorted(set(content.manifest) & present)
+    report.missing = sorted(set(expected) - present)
+    report.unexpected = sorted(present - set(expected))
+    listed = sorted(set(expected) & present)
     hashes = (pool.map if pool else map)(lambda rel: sha256_file(bag / rel), listed)
-    for rel, (digest, size) in zip(listed, hashes):
+    for rel, (digest, size) in zip(listed, hashes, strict=True):
         report.files += 1
         report.bytes += size
-        if digest != content.manifest[rel]:
+        if digest != expected[rel]:
             report.changed.append(rel)
-    report.invalid = _tag_problems(bag) + _bagit_problems(bag)
+    report.invalid = _manifest_problems(content.manifest, reference) + _tag_problems(bag) + _bagit_problems(bag)
     return report
+
+
+def _manifest_problems(manifest: dict[str, str], reference: dict[str, str] | None) -> list[str]:
+    """Where the bag's manifest disagrees with the hashes recorded when the files were filed."""
+    if reference is None:
+        return []
+    problems = []
+    for rel in sorted(set(manifest) | set(reference)):
+        if rel not in reference:
+            problems.append(f"{MANIFEST}: {rel} is listed but was never recorded as filed")
+        elif rel not in manifest:
+            problems.append(f"{MANIFEST}: {rel} was filed but is no longer listed")
+        elif manifest[rel] != reference[rel]:
+            problems.append(f"{MANIFEST}: {rel} is listed with a hash other than the one recorded when it "
+                            f"was filed ({reference[rel][:12]}…)")
+    return problems
 
 
 def _tag_problems(bag: Path) -> list[str]:
@@ -106,9 +132,9 @@ def _bagit_problems(bag: Path) -> list[str]:
 def audit(ws: Workspace, *, agent: str = "sikro-docs", record: bool = True) -> AuditReport:
     recover(ws)
     root, report = ws.archive_dir, AuditReport()
-    with ThreadPoolExecutor(HASH_THREADS) as pool:
+    with ThreadPoolExecutor(HASH_THREADS) as pool, db.session(ws) as session:
         for bag in find_bags(root):
-            report.bags.append(check_bag(bag, pool))
+            report.bags.append(check_bag(bag, pool, _reference(session, root, bag)))
     on_disk = {str(Path(b.path).relative_to(root)) for b in report.bags}
     with db.session(ws) as session:
         indexed = session.scalars(select(Berkas.path)).all()
@@ -117,6 +143,13 @@ def audit(ws: Workspace, *, agent: str = "sikro-docs", record: bool = True) -> A
         for bag_report in report.bags:
             _record_fixity(ws, Path(bag_report.path), bag_report, agent)
     return report
+
+
+def _reference(session, root: Path, bag: Path) -> dict[str, str] | None:
+    """The filed hashes of the berkas the index has at `bag` (found by its folder, not by what its
+    bag-info says), None when the index has never heard of it."""
+    number = session.scalar(select(Berkas.berkas_number).where(Berkas.path == str(bag.relative_to(root))))
+    return filed_hashes(session, number) if number is not None else None
 
 
 def _record_fixity(ws: Workspace, bag: Path, result: BagReport, agent: str) -> None:

@@ -23,7 +23,6 @@ disk keeps its original hash and stays visible to the audit.
 from __future__ import annotations
 
 import ctypes
-import datetime as dt
 import errno
 import fcntl
 import hashlib
@@ -37,6 +36,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import clock
 from ..errors import SikroError
 from ..fsutil import atomic_write_bytes, fsync_dir
 
@@ -380,4 +380,4 @@ def find_bags(root: Path) -> Iterator[Path]:
 
 
 def now_iso() -> str:
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+    return clock.utcnow().replace(microsecond=0).isoformat()

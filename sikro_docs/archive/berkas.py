@@ -9,9 +9,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field, replace
 
+from .. import clock
 from ..models import Application
 from ..workspace import Workspace
-from .bags import BagContent, VERSION_KEY, safe_name
+from .bags import VERSION_KEY, BagContent, safe_name
 from .retention import STAGE_ACTIVE, retention_dates, rule_for
 
 DEFAULT_CLASSIFICATION = "500.16.7.2"
@@ -100,7 +101,7 @@ class BerkasMeta:
         rule = rule_for(self.classification)
         info = [
             ("Source-Organization", office.get("short_name", "")),
-            ("Bagging-Date", dt.date.today().isoformat()),
+            ("Bagging-Date", clock.today(ws_profile).isoformat()),
             ("Bag-Software-Agent", "sikro-docs (https://pypi.org/project/bagit/ compatible)"),
         ]
         for attr, label in LABELS.items():

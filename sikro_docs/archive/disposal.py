@@ -35,7 +35,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from .. import db
+from .. import clock, db
 from ..errors import SikroError
 from ..fsutil import atomic_write_bytes, fsync_dir
 from ..workspace import Workspace
@@ -139,7 +139,7 @@ def carry_out(ws: Workspace, action_name: str, refs: list[str], *, decision_numb
     if not refs:
         raise SikroError("name at least one berkas")
     agent = _clean(agent) or default_agent()
-    on = on or dt.date.today()
+    on = on or clock.today(ws.profile)
     recover(ws)
     plans = _plans(ws, action, refs, decision_number, force, delete_files, on)
     if any(p.outcome.status == REFUSED for p in plans):
@@ -327,7 +327,10 @@ def _swap_without_payload(ws: Workspace, meta: BerkasMeta, events: list[dict], u
     new one, and `recover` finishes it. Payload files nobody listed
     (unexpected, an audit finding) are kept for a person to look at.
     """
-    from .bags import _oxum, _write_tag_files  # the bag writer's own helpers: same tag files, same Oxum
+    from .bags import (  # the bag writer's own helpers: same tag files, same Oxum
+        _oxum,
+        _write_tag_files,
+    )
 
     root = ws.archive_dir
     with archive_lock(root):

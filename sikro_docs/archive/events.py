@@ -14,6 +14,7 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .. import clock
 from .bags import now_iso
 from .tables import ArchiveEvent
 
@@ -30,6 +31,7 @@ DERIVATION = "derivation"  # OCR text made from an original (PREMIS "derivation"
 METADATA_MODIFICATION = "metadata modification"
 
 SUCCESS, FAILURE = "success", "failure"
+WARNING = "warning"  # filed, but something in it deserves care (active content in a PDF)
 
 
 def new_event(event_type: str, *, agent: str, outcome: str = SUCCESS, objects=(), **detail) -> dict:
@@ -66,8 +68,42 @@ def record_events(session: Session, berkas_number: str, events: list[dict]) -> i
     return added
 
 
+def filed_hashes(session: Session, berkas_number: str) -> dict[str, str]:
+    """The reference hashes of a berkas's files: what the append-only event table recorded when
+    each was filed (the first ingestion or derivation event naming the path), less the files
+    deleted on purpose since. A manifest rewritten in the bag cannot change these."""
+    rows = session.execute(select(ArchiveEvent.type, ArchiveEvent.detail)
+                           .where(ArchiveEvent.berkas_number == berkas_number,
+                                  ArchiveEvent.type.in_((INGESTION, DERIVATION, DELETION)))
+                           .order_by(ArchiveEvent.id)).all()
+    hashes: dict[str, str] = {}
+    for event_type, detail in rows:
+        detail = detail or {}
+        if event_type == DELETION:
+            for gone in detail.get("files") or []:
+                hashes.pop(str(gone.get("path")), None)
+        elif detail.get("path") and detail.get("sha256"):
+            hashes.setdefault(str(detail["path"]), str(detail["sha256"]))
+    return hashes
+
+
+def warnings_of(session: Session, berkas_numbers: list[str]) -> dict[str, list[str]]:
+    """Per berkas: one line per warning event ("data/scans/x.pdf: JavaScript, an embedded file")."""
+    if not berkas_numbers:
+        return {}
+    rows = session.execute(select(ArchiveEvent.berkas_number, ArchiveEvent.detail)
+                           .where(ArchiveEvent.berkas_number.in_(berkas_numbers), ArchiveEvent.outcome == WARNING)
+                           .order_by(ArchiveEvent.id)).all()
+    found: dict[str, list[str]] = {}
+    for number, detail in rows:
+        detail = detail or {}
+        where = ", ".join(detail.get("objects") or []) or "the berkas"
+        found.setdefault(number, []).append(f"{where}: contains {', '.join(detail.get('findings') or [])}")
+    return found
+
+
 def _parse_time(text) -> dt.datetime:
     try:
         return dt.datetime.fromisoformat(str(text))
     except ValueError:
-        return dt.datetime.now(dt.timezone.utc)
+        return clock.utcnow()

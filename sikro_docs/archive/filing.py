@@ -14,6 +14,7 @@ Only after 4 is a file reported "filed" and may its source be removed.
 from __future__ import annotations
 
 import datetime as dt
+import time
 import uuid
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -24,14 +25,32 @@ from .. import db
 from ..errors import SikroError
 from ..models import Application
 from ..numbering import Document
+from ..verification.qr import ScanLimits
 from ..workspace import Workspace
 from . import ocr
+from .active_content import active_content
 from .bags import (
-    NewPayload, Staged, archive_lock, discard_staging, pending_stagings, read_bag, safe_name, sha256_file,
-    stage_and_swap, swap_in,
+    NewPayload,
+    Staged,
+    archive_lock,
+    discard_staging,
+    pending_stagings,
+    read_bag,
+    safe_name,
+    sha256_file,
+    stage_and_swap,
+    swap_in,
 )
 from .berkas import BerkasMeta, berkas_number_for, meta_for_application
-from .events import DERIVATION, FAILURE, INGESTION, SUCCESS, VALIDATION, new_event
+from .events import (
+    DERIVATION,
+    FAILURE,
+    INGESTION,
+    SUCCESS,
+    VALIDATION,
+    WARNING,
+    new_event,
+)
 from .index import index_bag
 from .retention import STAGE_DISPOSED, STAGE_HANDED_OVER
 from .tables import ArchiveFile, Berkas, Unmatched
@@ -256,6 +275,10 @@ def _stage(ws: Workspace, meta: BerkasMeta, accepted, events: list[dict], agent:
         events.append(_ingestion_event(item, rel, outcome.sha256, agent))
         if ocr.is_signed_pdf(item.source):
             events.append(_signature_event(ws, item.source, rel, agent))
+        findings = active_content(item.source)
+        if findings:  # filed all the same (it is evidence), with a warning for whoever opens it
+            events.append(new_event(VALIDATION, agent=agent, outcome=WARNING, objects=[rel],
+                                    check="active content", findings=findings))
         if item.text:
             events.append(_add_text(item.text, item.text_source, rel, payload, manifest, agent))
         meta = meta.with_document(item.number, item.on)
@@ -492,31 +515,52 @@ def ocr_pending_files(ws: Workspace, *, agent: str = DEFAULT_AGENT, limit: int |
     problem = ocr.tesseract_status()
     if problem:
         return [f"{len(pending)} file(s) without searchable text: {problem}"]
-    notes, by_berkas = [], {}
+    limits = ScanLimits.from_profile(ws.profile)
+    deadline = time.monotonic() + limits.ocr_seconds
+    notes, by_berkas, done = [], {}, 0
     for file, berkas in pending:
-        source = ws.archive_dir / berkas.path / file.path
-        try:
-            text = ocr.ocr_file(source)
-        except (SikroError, OSError) as exc:
-            text = ""
-            notes.append(f"{berkas.berkas_number}/{file.path}: {exc}")
-        by_berkas.setdefault(berkas.berkas_number, (berkas, []))[1].append((file.path, text))
+        if done and time.monotonic() > deadline:  # the first file always runs: every run makes progress
+            notes.append(f"OCR budget spent (limits.scan.ocr_seconds = {limits.ocr_seconds:g}): "
+                         f"{len(pending) - done} file(s) left for `sikro archive ocr`")
+            break
+        text, source_kind = _ocr_one(ws.archive_dir / berkas.path / file.path, limits, deadline, notes,
+                                     f"{berkas.berkas_number}/{file.path}")
+        by_berkas.setdefault(berkas.berkas_number, (berkas, []))[1].append((file.path, text, source_kind))
+        done += 1
     for berkas, texts in by_berkas.values():
-        _add_texts(ws, berkas, texts, agent)
-    return notes + [f"OCR made searchable text for {len(pending)} file(s)"]
+        try:
+            _add_texts(ws, berkas, texts, agent)
+        except (OSError, SikroError) as exc:
+            notes.append(f"{berkas.berkas_number}: OCR text not saved: {exc}")
+    return notes + [f"OCR made searchable text for {done} file(s)"]
 
 
-def _add_texts(ws: Workspace, berkas: Berkas, texts: list[tuple[str, str]], agent: str) -> None:
+def _ocr_one(source: Path, limits: ScanLimits, deadline: float, notes: list[str], label: str) -> tuple[str, str]:
+    """The OCR text of one archived file; any failure is that file's note, and marks it done (the
+    text source says none), so that one bad file never blocks a later run."""
+    try:
+        result = ocr.ocr_file(source, limits, deadline=deadline)
+    except (SikroError, OSError) as exc:
+        notes.append(f"{label}: {exc}")
+        return "", ocr.NO_TEXT
+    except Exception as exc:  # MemoryError too: a hostile file beyond what the checks foresaw
+        notes.append(f"{label}: OCR failed ({type(exc).__name__}); the file stays filed, without text")
+        return "", ocr.NO_TEXT
+    notes.extend(f"{label}: {note}" for note in result.notes)
+    return result.text, ocr.OCR
+
+
+def _add_texts(ws: Workspace, berkas: Berkas, texts: list[tuple[str, str, str]], agent: str) -> None:
     root = ws.archive_dir
     with archive_lock(root):
         _recover_locked(ws)
         bag = root / berkas.path
         content = read_bag(bag)
         payload, manifest, events = [], {}, []
-        for rel, text in texts:
+        for rel, text, source_kind in texts:
             if text_path_for(rel) in content.manifest:
                 continue  # another run made it meanwhile
-            events.append(_add_text(text, ocr.OCR, rel, payload, manifest, agent))
+            events.append(_add_text(text, source_kind, rel, payload, manifest, agent))
         if not events:
             return
         meta = BerkasMeta.from_bag(content)

@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 
-from ..errors import SikroError
+from ..errors import SikroError, UnusableInput
 from ..models import utcnow
 from .bags import BagContent, read_bag
 from .berkas import LOCATION_PARTS, BerkasMeta, location_line
-from .events import DERIVATION, INGESTION, record_events
+from .events import DERIVATION, INGESTION, filed_hashes, record_events, warnings_of
 from .tables import ArchiveFile, Berkas, Location
 
 TEXT_DIR = "data/text/"
@@ -27,6 +27,7 @@ MAX_BODY_CHARS = 400_000  # per berkas: enough for every page of a case file, bo
 # bm25 weights of the FTS columns: numbers, names, workplace, body (document text).
 WEIGHTS = (10.0, 5.0, 3.0, 1.0)
 DEFAULT_LIMIT = 20
+MAX_QUERY_CHARS = 200  # default of [limits.search] query_chars
 
 
 def index_bag(session: Session, root: Path, bag: Path) -> Berkas:
@@ -34,11 +35,13 @@ def index_bag(session: Session, root: Path, bag: Path) -> Berkas:
     content = read_bag(bag)
     meta = BerkasMeta.from_bag(content)
     berkas = _upsert_berkas(session, meta, str(bag.relative_to(root)), content)
+    record_events(session, meta.berkas_number, content.events)
+    session.flush()
+    reference = filed_hashes(session, meta.berkas_number)
     session.execute(delete(ArchiveFile).where(ArchiveFile.berkas_id == berkas.id))
-    for row in _file_rows(berkas.id, bag, content):
+    for row in _file_rows(berkas.id, bag, content, reference):
         session.add(row)
     _set_location(session, berkas.id, meta.location)
-    record_events(session, meta.berkas_number, content.events)
     _index_text(session, berkas, bag, content)
     return berkas
 
@@ -66,8 +69,9 @@ def _application_id(session: Session, registration_number: str) -> int | None:
     return session.scalar(select(Application.id).where(Application.registration_number == registration_number))
 
 
-def _file_rows(berkas_id: int, bag: Path, content: BagContent) -> list[ArchiveFile]:
-    """One row per manifest entry; what it is comes from its ingestion / derivation event."""
+def _file_rows(berkas_id: int, bag: Path, content: BagContent, reference: dict[str, str]) -> list[ArchiveFile]:
+    """One row per manifest entry; what it is comes from its ingestion / derivation event, its
+    hash from the event table when it has one (a rewritten manifest never reaches the index)."""
     facts: dict[str, dict] = {}
     for event in content.events:
         detail = event.get("eventDetail") or {}
@@ -79,7 +83,7 @@ def _file_rows(berkas_id: int, bag: Path, content: BagContent) -> list[ArchiveFi
         fact = facts.get(path, {})
         file = bag / path
         rows.append(ArchiveFile(
-            berkas_id=berkas_id, path=path, sha256=digest, size=file.stat().st_size if file.is_file() else 0,
+            berkas_id=berkas_id, path=path, sha256=reference.get(path, digest), size=file.stat().st_size if file.is_file() else 0,
             role="derivative" if fact.get("derived_from") else "original",
             origin=fact.get("origin", "unknown"), kind=fact.get("kind"),
             document_number=fact.get("number"), document_uid=fact.get("uid"),
@@ -172,6 +176,8 @@ class Hit:
     location: str
     path: str
     rank: float
+    documents: list[dict] = field(default_factory=list)  # the documents whose number matched
+    warnings: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict:
         return dict(self.__dict__)
@@ -185,7 +191,11 @@ class Hit:
 CANDIDATES = 2000
 
 
-def search(session: Session, query: str, *, limit: int = DEFAULT_LIMIT) -> list[Hit]:
+def search(session: Session, query: str, *, limit: int = DEFAULT_LIMIT,
+           max_chars: int = MAX_QUERY_CHARS) -> list[Hit]:
+    if len(query) > max_chars:
+        raise UnusableInput(f"the search query is {len(query)} characters long: beyond the limit "
+                            f"limits.search.query_chars = {max_chars}")
     if session.get_bind().dialect.name != "sqlite":
         raise SikroError("archive search needs the SQLite database (FTS5); this workspace uses another one")
     match = fts_query(query)
@@ -208,7 +218,38 @@ def search(session: Session, query: str, *, limit: int = DEFAULT_LIMIT) -> list[
         f"WHERE b.id IN ({', '.join(str(int(i)) for i in best)})"
     )).all()
     hits = [_hit((*row[:7], best[row[7]], *row[8:])) for row in rows]
+    _name_documents(session, hits, {row[0]: row[7] for row in rows}, query)
+    warnings = warnings_of(session, [hit.berkas_number for hit in hits])
+    for hit in hits:
+        hit.warnings = warnings.get(hit.berkas_number, [])
     return sorted(hits, key=lambda hit: hit.rank)
+
+
+def _name_documents(session: Session, hits: list[Hit], ids: dict[str, int], query: str) -> None:
+    """Each hit's documents (kind, number) whose number the query names, in filing order."""
+    phrases = [[w.lower() for w in _TERM.findall(chunk)] for chunk in query.split()]
+    phrases = [p for p in phrases if p]
+    rows = session.execute(select(ArchiveFile.berkas_id, ArchiveFile.kind, ArchiveFile.document_number)
+                           .where(ArchiveFile.berkas_id.in_(list(ids.values())),
+                                  ArchiveFile.document_number.is_not(None))
+                           .order_by(ArchiveFile.id)).all()
+    by_berkas: dict[int, list[dict]] = {}
+    for berkas_id, kind, number in rows:
+        words = [w.lower() for w in _TERM.findall(number)]
+        entry = {"kind": kind, "number": number}
+        if any(_names(words, phrase) for phrase in phrases) and entry not in by_berkas.get(berkas_id, []):
+            by_berkas.setdefault(berkas_id, []).append(entry)
+    for hit in hits:
+        hit.documents = by_berkas.get(ids[hit.berkas_number], [])
+
+
+def _names(words: list[str], phrase: list[str]) -> bool:
+    """Whether `phrase` occurs in `words` as FTS5 would match it: in order, the last word a prefix."""
+    for start in range(len(words) - len(phrase) + 1):
+        window = words[start:start + len(phrase)]
+        if window[:-1] == phrase[:-1] and window[-1].startswith(phrase[-1]):
+            return True
+    return False
 
 
 def _hit(row) -> Hit:

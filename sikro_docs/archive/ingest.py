@@ -4,13 +4,20 @@ Reading codes is the slow part (rendering pages, decoding): it runs in a
 pool of worker processes (pypdfium2 is not thread-safe, so processes, not
 threads). Verifying the codes and filing happen in this process, one
 berkas at a time. A scan without a usable code is reported with the
-reason, listed in the unmatched table, and left where it was.
+reason, listed in the unmatched table, and left where it was; a scan
+beyond a limit of `[limits.scan]` is quarantined the same way, with the
+limit as its reason. One file failing, however badly, is that file's
+outcome: the others are filed and the report is always printed.
+
+What ingest may read and remove is decided in sources.py.
 """
 
 from __future__ import annotations
 
 import os
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FuturesTimeout
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
@@ -22,20 +29,43 @@ from ..errors import SikroError
 from ..models import Application, utcnow
 from ..numbering import Document
 from ..verification import TokenError, read_qr_codes, token_from_text, verify_token
+from ..verification.qr import ScanLimitReached, ScanLimits
 from ..verification.token import host_of
 from ..workspace import Workspace
 from . import ocr
-from .bags import sha256_file
 from .filing import (
-    DUPLICATE, FILED, UNMATCHED, FileOutcome, Incoming, berkas_of, file_into, recover,
+    DUPLICATE,
+    FAILED,
+    FILED,
+    UNMATCHED,
+    FileOutcome,
+    Incoming,
+    berkas_of,
+    file_into,
+    recover,
+)
+from .sources import (
+    QUARANTINED,
+    SCAN_SUFFIXES,
+    SKIPPED,
+    Protected,
+    Source,
+    check_arguments,
+    check_move_to,
+    collect,
+    confirmed_copy,
+    release,
+    snapshot_folder,
 )
 from .tables import Unmatched
 
-SCAN_SUFFIXES = (".pdf", ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif", ".webp")
+__all__ = ["SCAN_SUFFIXES", "SKIPPED", "QUARANTINED", "IngestReport", "ingest", "run_pending_ocr"]
+
 DEFAULT_WORKERS = 2
 # Verdicts that prove the paper is this office's document (it may since have been revoked or
 # expired: the paper is still part of the record and is filed all the same).
 FILEABLE = {"valid", "expired", "revoked", "void"}
+LIMIT = "limit"  # state of a file beyond a scan limit
 
 
 @dataclass
@@ -51,58 +81,89 @@ class IngestReport:
         return {"files": [f.as_json() for f in self.files], "notes": self.notes}
 
 
-# --------------------------------------------------------------------------- finding the files
-
-
-def collect(paths) -> tuple[list[Path], list[FileOutcome]]:
-    """Files to read (folders expanded, hidden files skipped); outcomes for what is not usable."""
-    found, problems = [], []
-    for raw in paths:
-        path = Path(raw).expanduser()
-        if path.is_dir():
-            found += sorted(p for p in path.rglob("*") if p.is_file() and not _hidden(p, path))
-        elif path.is_file():
-            found.append(path)
-        else:
-            problems.append(FileOutcome(str(path), UNMATCHED, message="no such file or folder"))
-    usable = []
-    for path in dict.fromkeys(p.resolve() for p in found):
-        if path.suffix.lower() in SCAN_SUFFIXES or ocr.is_pdf(path):
-            usable.append(path)
-        else:
-            problems.append(FileOutcome(str(path), UNMATCHED, message="not a PDF or image; left where it is"))
-    return usable, problems
-
-
-def _hidden(path: Path, top: Path) -> bool:
-    return any(part.startswith(".") for part in path.relative_to(top).parts)
-
-
 # --------------------------------------------------------------------------- reading codes
 
 
-def _read_codes(path: str) -> tuple[str, list[str] | str]:
-    """Worker: ("ok", codes) or ("error", why). Never raises: one bad file must not stop a batch."""
+def _read_codes(path: str, limits: ScanLimits) -> tuple[str, list[str] | str]:
+    """Worker: ("ok", codes), ("limit", why) or ("error", why). Never raises: one bad file must
+    not stop a batch."""
     try:
-        return "ok", read_qr_codes(path)
+        return "ok", read_qr_codes(path, limits)
+    except ScanLimitReached as exc:
+        return LIMIT, str(exc)
     except SikroError as exc:
         return "error", str(exc)
+    except MemoryError:
+        return LIMIT, f"{path}: reading it ran out of memory"
     except Exception as exc:  # a decoder crash on a hostile file is that file's problem only
         return "error", f"cannot be read ({type(exc).__name__})"
 
 
-def read_all_codes(paths: list[Path], workers: int = DEFAULT_WORKERS):
+def read_all_codes(paths: list[Path], limits: ScanLimits, workers: int = DEFAULT_WORKERS):
     """(state, codes or why) per path, in order, yielded as soon as each is decoded.
 
     Yielding lets the caller file scan n while the workers decode n+1 and
     n+2: decoding is CPU, filing mostly waits on fsync, so they overlap.
+    The workers are the backstop behind the limits' checks: each may add at
+    most `reader_memory_mb` of address space (beyond it, MemoryError: that
+    file is quarantined) and a file that takes more than twice
+    `decode_seconds` (plus a margin) has its worker killed; a worker killed
+    fails its file only, and the files after it are read in a fresh pool.
     """
     names = [str(p) for p in paths]
-    if workers <= 1 or len(paths) <= 1:
-        yield from (_read_codes(name) for name in names)
-        return
-    with ProcessPoolExecutor(max_workers=min(workers, len(paths)), mp_context=get_context("fork")) as pool:
-        yield from pool.map(_read_codes, names, chunksize=1)
+    timeout = 2 * limits.decode_seconds + READ_MARGIN_S
+    position = 0
+    while position < len(names):
+        pool = ProcessPoolExecutor(max_workers=max(1, min(workers, len(names) - position)),
+                                   mp_context=get_context("fork"), initializer=_bound_memory,
+                                   initargs=(limits.reader_memory_mb,))
+        broken = False
+        try:
+            futures = [pool.submit(_read_codes, name, limits) for name in names[position:]]
+            for future in futures:
+                result, broken = _outcome(future, timeout, limits)
+                yield result
+                position += 1
+                if broken:
+                    break  # this pool is gone: the files after it get a fresh one
+        finally:
+            if broken or position < len(names):
+                _kill_workers(pool)
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _outcome(future, timeout: float, limits: ScanLimits) -> tuple[tuple[str, list[str] | str], bool]:
+    """A worker's answer, or why there is none; True when the pool cannot be used any more."""
+    try:
+        return future.result(timeout=timeout), False
+    except BrokenProcessPool:
+        return (LIMIT, "the process reading it died (killed, or out of memory)"), True
+    except FuturesTimeout:
+        return (LIMIT, f"reading it took longer than {timeout:g} s "
+                       f"(limits.scan.decode_seconds = {limits.decode_seconds:g})"), True
+
+
+READ_MARGIN_S = 10
+
+
+def _bound_memory(extra_mb: float) -> None:
+    """Worker start: the address space may grow by at most `extra_mb` beyond what it has now."""
+    import resource
+
+    try:
+        with open("/proc/self/statm") as fh:
+            current = int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+        _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        wanted = current + int(extra_mb * 1024 * 1024)
+        resource.setrlimit(resource.RLIMIT_AS, (wanted if hard == resource.RLIM_INFINITY else min(wanted, hard), hard))
+    except (OSError, ValueError):
+        pass  # not Linux: the limits' own checks still hold
+
+
+def _kill_workers(pool: ProcessPoolExecutor) -> None:
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        if process.is_alive():
+            process.kill()
 
 
 # --------------------------------------------------------------------------- matching
@@ -145,67 +206,114 @@ def match_codes(ws: Workspace, session, codes: list[str]) -> Match | str:
 # --------------------------------------------------------------------------- the whole run
 
 
-def ingest(ws: Workspace, paths, *, keep: bool = False, do_ocr: bool = True,
+def ingest(ws: Workspace, paths, *, keep: bool = False, move_to=None, do_ocr: bool = True,
            workers: int = DEFAULT_WORKERS, agent: str = "sikro-docs") -> IngestReport:
+    """File the scans at `paths`. UnusableInput (nothing done) for a folder of the workspace or a
+    --move-to folder inside it; everything else is reported file by file."""
+    protected = Protected(ws)
+    check_arguments(ws, paths, protected)
+    move_to = check_move_to(ws, move_to or ws.profile.get("archive", {}).get("move_ingested_to"), protected)
+    limits = ScanLimits.from_profile(ws.profile)
     recover(ws)
-    sources, problems = collect(paths)
-    report = IngestReport(files=list(problems))
-    for source, (state, found) in zip(sources, read_all_codes(sources, workers)):
-        report.files += _file_scan(ws, source, state, found, agent)
-    _remember_unmatched(ws, report.files)
-    if not keep:
-        _remove_sources(ws, report.files)
+    report = IngestReport()
+    with snapshot_folder(ws) as snapshots:
+        sources, problems = collect(ws, paths, limits, protected, snapshots)
+        report.files += problems
+        filed: list[tuple[Source, list[FileOutcome]]] = []
+        for source, (state, found) in zip(sources, read_all_codes([s.copy for s in sources], limits, workers),
+                                          strict=True):
+            outcomes = _guarded(source, lambda s=source, st=state, f=found: _file_scan(ws, s, st, f, agent, limits))
+            filed.append((source, outcomes))
+            report.files += outcomes
+        report.notes += _step("recording the unmatched files", _remember_unmatched, ws, filed)
+        if not keep:
+            for source, outcomes in filed:
+                _release(ws, source, outcomes, protected, move_to)
     if do_ocr:
-        report.notes += run_pending_ocr(ws, agent=agent)
+        report.notes += _step("OCR", run_pending_ocr, ws, agent=agent)
     return report
 
 
-def _file_scan(ws: Workspace, source: Path, state: str, found, agent: str) -> list[FileOutcome]:
+def _guarded(source: Source, work) -> list[FileOutcome]:
+    """The outcomes of one file, whatever happens while filing it; paths shown as given."""
+    try:
+        outcomes = work()
+    except SikroError as exc:
+        outcomes = [FileOutcome(str(source.copy), FAILED, message=f"not filed: {exc}")]
+    except Exception as exc:  # MemoryError too: that file fails, the run goes on
+        outcomes = [FileOutcome(str(source.copy), FAILED, message=f"not filed: internal error ({type(exc).__name__})")]
+    for outcome in outcomes:
+        outcome.path = str(source.path)
+    return outcomes
+
+
+def _step(what: str, func, *args, **kwargs) -> list[str]:
+    """Run a step after the filing; its failure is a note, never a lost report."""
+    try:
+        return func(*args, **kwargs) or []
+    except Exception as exc:
+        return [f"{what} failed: {exc if isinstance(exc, SikroError) else type(exc).__name__}"]
+
+
+def _file_scan(ws: Workspace, source: Source, state: str, found, agent: str,
+               limits: ScanLimits) -> list[FileOutcome]:
+    where = str(source.copy)
+    if state == LIMIT:
+        return [FileOutcome(where, QUARANTINED, message=f"quarantined: {_reason(found, source)}")]
     if state == "error" or not found:
-        return [FileOutcome(str(source), UNMATCHED, message=found or "no QR code found")]
+        return [FileOutcome(where, UNMATCHED, message=_reason(found, source) or "no QR code found")]
     with db.session(ws) as session:
         match = match_codes(ws, session, found)
         if isinstance(match, str):
-            return [FileOutcome(str(source), UNMATCHED, message=match)]
+            return [FileOutcome(where, UNMATCHED, message=match)]
         meta = berkas_of(ws, session, [match.application])[match.application.id]
-    return file_into(ws, meta, [_scan_item(source, match.document)], agent=agent)
+    return file_into(ws, meta, [_scan_item(source.copy, match.document, limits)], agent=agent)
 
 
-def _scan_item(source: Path, document: Document) -> Incoming:
-    text, text_source = ocr.text_layer(source)
+def _reason(found, source: Source) -> str:
+    """A reader's message without the snapshot's path (the report names the file already)."""
+    text = found if isinstance(found, str) else ""
+    prefix = f"{source.copy}: "
+    return text[len(prefix):] if text.startswith(prefix) else text
+
+
+def _scan_item(source: Path, document: Document, limits: ScanLimits) -> Incoming:
+    text, text_source = ocr.text_layer(source, limits)
     return Incoming(source=source, origin="scan", kind=document.kind, number=document.number,
                     uid=document.uid, on=document.date, text=text if text_source == ocr.PDF_TEXT else "",
                     text_source=text_source)
 
 
-def _remember_unmatched(ws: Workspace, outcomes: list[FileOutcome]) -> None:
-    unmatched = [o for o in outcomes if o.status == UNMATCHED and Path(o.path).is_file()]
-    if not unmatched:
-        return
+def _remember_unmatched(ws: Workspace, filed: list[tuple[Source, list[FileOutcome]]]) -> list[str]:
+    """Unmatched and quarantined files get a row with their reason (replaced at each run: a row
+    never stops a later run from reading the file again)."""
+    rows = [(source, o) for source, outcomes in filed for o in outcomes if o.status in (UNMATCHED, QUARANTINED)]
+    if not rows:
+        return []
     with db.session(ws, write=True) as session:
-        for outcome in unmatched:
-            digest = sha256_file(Path(outcome.path))[0]
+        for source, outcome in rows:
             row = session.scalars(select(Unmatched).where(Unmatched.path == outcome.path,
-                                                          Unmatched.sha256 == digest)).first()
-            row = row or Unmatched(path=outcome.path, sha256=digest)
+                                                          Unmatched.sha256 == source.sha256)).first()
+            row = row or Unmatched(path=outcome.path, sha256=source.sha256)
             row.reason, row.seen_at = outcome.message, utcnow()
             session.add(row)
+    return []
 
 
-def _remove_sources(ws: Workspace, outcomes: list[FileOutcome]) -> None:
-    """Delete a source only once its bytes are verifiably in a bag (filed now, or earlier)."""
+def _release(ws: Workspace, source: Source, outcomes: list[FileOutcome], protected: Protected,
+             move_to: Path | None) -> None:
+    """Remove or move a source only once its bytes are verifiably in a bag (filed now, or earlier)."""
     for outcome in outcomes:
         if outcome.status not in (FILED, DUPLICATE) or not outcome.stored:
             continue
-        archived = _archived_path(ws, outcome)
-        if archived is None or not archived.is_file() or sha256_file(archived)[0] != outcome.sha256:
-            outcome.message += "; source kept (its archived copy could not be confirmed)"
-            continue
         try:
-            os.unlink(outcome.path)
-            outcome.message += "; source removed"
-        except OSError as exc:
-            outcome.message += f"; source could not be removed ({exc.strerror or exc})"
+            archived = _archived_path(ws, outcome)
+            if not confirmed_copy(archived, source.sha256) or outcome.sha256 != source.sha256:
+                outcome.message += "; source kept (its archived copy could not be confirmed)"
+                continue
+            outcome.message += "; " + release(source, protected, move_to)
+        except (OSError, SikroError) as exc:
+            outcome.message += f"; source kept ({exc})"
 
 
 def _archived_path(ws: Workspace, outcome: FileOutcome) -> Path | None:

@@ -21,7 +21,7 @@ from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import func, select
 
-from .. import db
+from .. import clock, db
 from ..errors import SikroError
 from ..excel_safe import write_row
 from ..fsutil import atomic_write_bytes
@@ -197,7 +197,7 @@ def export_list(ws: Workspace, name: str, output: Path, *, on: dt.date | None = 
         sheet.title = "Berita Acara"
         _berita_acara_opening(sheet, ws, kind, title, " ".join(decision_number.split()), rows, events, on)
     else:
-        on = on or dt.date.today()
+        on = on or clock.today(ws.profile)
         rows = _rows(ws, name, on)
         title = TITLES[name]
         sheet.title = title.title()[:31]
@@ -259,16 +259,10 @@ def _page_setup(sheet: Worksheet, name: str, header_row: int = HEADER_ROW) -> No
 
 
 def _office_date(ws: Workspace, moment: dt.datetime) -> dt.date:
-    """The office's calendar date of a moment (events are stored in UTC)."""
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
+    """The office's calendar date of a moment (events are stored in UTC; a naive one is UTC)."""
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.timezone.utc)
-    try:
-        zone = ZoneInfo(ws.profile.get("office", {}).get("timezone") or "Asia/Jakarta")
-    except (ZoneInfoNotFoundError, ValueError):
-        return moment.date()
-    return moment.astimezone(zone).date()
+        moment = moment.replace(tzinfo=dt.UTC)
+    return clock.local(moment, ws.profile).date()
 
 
 def _paragraph(sheet: Worksheet, name: str, text: str, *, bold: bool = False, size: int | None = None,
@@ -370,7 +364,7 @@ def _signatures_berita_acara(sheet: Worksheet, ws: Workspace, kind: str, events,
 
 
 def due_items(ws: Workspace, on: dt.date | None = None) -> list[DueItem]:
-    on = on or dt.date.today()
+    on = on or clock.today(ws.profile)
     with db.session(ws) as session:
         berkas = session.scalars(select(Berkas).order_by(Berkas.active_until, Berkas.berkas_number)).all()
     items = []

@@ -8,13 +8,12 @@ or a usage error (e.g. a required option missing).
 
 from __future__ import annotations
 
-import datetime as dt
 import sys
 from pathlib import Path
 
 import click
 
-from .. import db
+from .. import clock, db
 from ..errors import EXIT_OK, EXIT_PROBLEMS, SikroError
 from . import print_json, workspace_option
 
@@ -33,18 +32,26 @@ def _print_outcomes(files) -> None:
 @archive_group.command("ingest")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--keep", is_flag=True, help="Leave the source files in place after filing.")
+@click.option("--move-to", "move_to", type=click.Path(file_okay=False, path_type=Path),
+              help="Move each filed source into this folder instead of removing it "
+                   "(default: [archive] move_ingested_to of sikro.toml, if set).")
 @click.option("--no-ocr", is_flag=True, help="File only; make searchable text later (sikro archive ocr).")
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome of every file as JSON.")
 @workspace_option
-def ingest_cmd(paths, keep, no_ocr, as_json, ws):
+def ingest_cmd(paths, keep, move_to, no_ocr, as_json, ws):
     """File scans (PDFs, images, folders) into the berkas their QR codes name.
 
-    A file without a usable code is listed as unmatched and stays where it
-    is. Sources are removed once safely filed, unless --keep.
+    Only regular files outside the workspace are read: symbolic links are
+    not followed, a hard link of an archived or issued file is skipped, and
+    a folder of the workspace (archive/, out/...) is refused (exit 2). A
+    file without a usable code is listed as unmatched and stays where it is;
+    one beyond a limit of [limits.scan] is quarantined (listed with the
+    limit) and stays too. A source is removed, or moved with --move-to, only
+    once its filed copy is synced and re-hashed; unless --keep.
     """
     from ..archive import ingest
 
-    report = ingest(ws, paths, keep=keep, do_ocr=not no_ocr)
+    report = ingest(ws, paths, keep=keep, move_to=move_to, do_ocr=not no_ocr)
     if as_json:
         print_json(report.as_json())
     else:
@@ -95,12 +102,20 @@ def ocr_cmd(limit, ws):
 @click.option("--json", "as_json", is_flag=True)
 @workspace_option
 def search_cmd(query, limit, as_json, ws):
-    """Find berkas by name, number, workplace or any word of their documents (best first)."""
-    from ..archive import recover, search
+    """Find berkas by name, number, workplace or any word of their documents (best first).
 
+    Each hit names the documents whose number matched (kind and number) and
+    any warning recorded when a file was filed (active content in a PDF).
+    A query longer than [limits.search] query_chars is refused (exit 2).
+    """
+    from ..archive import recover, search
+    from ..archive.index import MAX_QUERY_CHARS
+
+    max_chars = int((ws.profile.get("limits", {}).get("search", {}) or {}).get("query_chars", MAX_QUERY_CHARS))
+    text = " ".join(query)
     recover(ws)
     with db.session(ws) as session:
-        hits = search(session, " ".join(query), limit=limit)
+        hits = search(session, text, limit=limit, max_chars=max_chars)
         closed = _closed_lines(session, [h.berkas_number for h in hits])
     if as_json:
         print_json({"hits": [{**h.as_json(), "closed": closed.get(h.berkas_number)} for h in hits]})
@@ -111,6 +126,48 @@ def search_cmd(query, limit, as_json, ws):
     for hit in hits:
         where = closed.get(hit.berkas_number) or hit.location
         click.echo(f"{hit.registration_number}  {hit.name}  [{hit.classification}, {hit.kurun}]  {where}")
+        if hit.documents:
+            click.echo("  matched: " + "; ".join(f"{d['kind']} {d['number']}" for d in hit.documents))
+        for warning in hit.warnings:
+            click.echo(f"  warning: {warning}")
+
+
+@archive_group.command("show")
+@click.argument("ref")
+@click.option("--json", "as_json", is_flag=True)
+@workspace_option
+def show_cmd(ref, as_json, ws):
+    """A berkas's details: metadata, stage, where the paper sits, its files and their warnings.
+
+    REF: registration, document or berkas number.
+    """
+    from sqlalchemy import select
+
+    from ..archive import locate, locate_line
+    from ..archive.events import warnings_of
+    from ..archive.tables import ArchiveFile
+
+    berkas, location = locate(ws, ref)
+    with db.session(ws) as session:
+        files = session.scalars(select(ArchiveFile).where(ArchiveFile.berkas_id == berkas.id)
+                                .order_by(ArchiveFile.id)).all()
+        warnings = warnings_of(session, [berkas.berkas_number]).get(berkas.berkas_number, [])
+        closed = _closed_lines(session, [berkas.berkas_number]).get(berkas.berkas_number)
+    rows = [{"path": f.path, "role": f.role, "origin": f.origin, "kind": f.kind, "number": f.document_number,
+             "sha256": f.sha256, "size": f.size} for f in files]
+    if as_json:
+        print_json({"berkas": berkas.berkas_number, "registration_number": berkas.registration_number,
+                    "name": berkas.name, "classification": berkas.classification, "stage": berkas.stage,
+                    "folder": berkas.path, "location": location, "closed": closed, "files": rows,
+                    "warnings": warnings})
+        return
+    click.echo(f"{berkas.berkas_number}  {berkas.name}  [{berkas.classification}]  stage {berkas.stage}")
+    click.echo(f"  {closed or locate_line(berkas, location)}")
+    for row in rows:
+        what = " ".join(x for x in (row["kind"], row["number"]) if x) or row["origin"]
+        click.echo(f"  {row['path']}  ({what}; {row['role']}; sha256 {row['sha256'][:12]})")
+    for warning in warnings:
+        click.echo(f"  warning: {warning}")
 
 
 @archive_group.command("place")
@@ -233,7 +290,7 @@ def due_cmd(on, as_json, ws):
     """Berkas due to move to inactive storage, to be destroyed, or handed over as permanent."""
     from ..archive import due_items
 
-    items = due_items(ws, on.date() if on else dt.date.today())
+    items = due_items(ws, on.date() if on else clock.today(ws.profile))
     if as_json:
         print_json({"due": [{**i.__dict__, "since": i.since.isoformat()} for i in items]})
         return

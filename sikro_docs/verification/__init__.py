@@ -111,7 +111,9 @@ def _verify_text(checker, text: str, host: str | None, online: bool) -> Verdict:
 def _verify_file(checker, path: Path, host: str | None, online: bool) -> Verdict:
     """The verdict of the first QR code in the file that is ours (checked before trusting it)."""
     foreign: list[tuple[str, str]] = []
-    for text in iter_qr_codes(path):
+    from .qr import ScanLimits  # the workspace's [limits.scan]; a key file alone: the defaults
+
+    for text in iter_qr_codes(path, ScanLimits.from_profile(getattr(checker, "profile", None))):
         try:
             token = token_from_text(text, host)
         except TokenError as exc:

@@ -4,15 +4,25 @@ Reading follows what worked on degraded scans (see domain notes): PDF pages
 rendered with pypdfium2 at 200 dpi, again at 300 dpi when nothing is found,
 then a binarized retry; zxing-cpp decodes. pypdfium2 is not thread-safe,
 so pages are rendered one after the other in this process.
+
+Every file a person hands in is bounded (`ScanLimits`, `[limits.scan]` of
+the profile): its size, the pages decoded (the first few and the last: a
+permit's code is on its first page, a scan's last page may be the signed
+one), the pixels of a rendered page and of any image decompressed, all
+checked before the memory is spent. A limit reached is a `ScanLimitReached`
+naming the file and the setting.
 """
 
 from __future__ import annotations
 
 import io
 import math
+import os
+import time
 import warnings
 from collections.abc import Iterator
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import segno
@@ -28,10 +38,80 @@ MAX_VERSION = 13  # the largest symbol that stays legible at 25-30 mm
 # Characters of alphanumeric data a version-13 symbol holds at error correction M.
 MAX_URL_CHARS = 483
 RENDER_DPIS = (200, 300)
-# Enlarging for a retry stops here (a 300-dpi A4 page doubled is ~35 M pixels).
-MAX_ENLARGED_PIXELS = 40_000_000
-MAX_PAGE_PIXELS = 40_000_000  # an A3 page at 300 dpi is 17 M
+# Enlarging for a retry stops here: a 200-dpi A4 page doubled (15.5 M pixels) is enlarged, a
+# 300-dpi one (35 M: 2.4 s and 300 MB for its sharpening) is sharp enough as it is.
+MAX_ENLARGED_PIXELS = 16_000_000
+# A page whose darkest and lightest pixels differ by less than this holds no QR code (blank).
+MIN_CONTRAST = 48
 MM_PER_INCH = 25.4
+PROFILE_TABLE = "limits.scan"
+
+
+class ScanLimitReached(UnusableInput):
+    """A scan goes beyond one of the limits of `[limits.scan]`: refused (exit 2) or, in ingest,
+    quarantined with this reason. `setting` names the limit, `value` its value."""
+
+    code = "scan-limit"
+
+    def __init__(self, path, setting: str, value, what: str):
+        self.path, self.setting, self.value = str(path), setting, value
+        super().__init__(f"{path}: {what}: beyond the limit {PROFILE_TABLE}.{setting} = {value}")
+
+
+@dataclass(frozen=True)
+class ScanLimits:
+    """What one scan may cost; defaults fit a 2-core office PC (each file < 10 s, < 300 MB)."""
+
+    max_file_mb: float = 50.0  # a 600-dpi colour A4 scan as JPEG is ~5 MB
+    first_pages: int = 3  # pages searched for a QR code from the front (and the last one)
+    max_page_pixels: int = 40_000_000  # a rendered page: A4 at 300 dpi is 8.7 M, A3 17 M
+    max_image_pixels: int = 60_000_000  # an image decompressed: A4 at 600 dpi is 35 M
+    decode_seconds: float = 8.0  # time spent looking for a code in one file
+    reader_memory_mb: float = 768.0  # address space a reading process may add (a backstop: ingest)
+    text_pages: int = 200  # pages whose text layer is read for search
+    ocr_pages: int = 10  # pages OCR'd per file
+    ocr_seconds: float = 300.0  # OCR time one command spends; the rest waits for `archive ocr`
+
+    @classmethod
+    def from_profile(cls, profile: dict | None) -> ScanLimits:
+        table = ((profile or {}).get("limits", {}) or {}).get("scan", {}) or {}
+        values = {}
+        for spec in fields(cls):
+            if spec.name not in table:
+                continue
+            raw = table[spec.name]
+            number = raw if isinstance(raw, (int, float)) and not isinstance(raw, bool) else None
+            if number is None or number <= 0:
+                raise SikroError(f"sikro.toml: [{PROFILE_TABLE}] {spec.name} must be a positive number, "
+                                 f"not {raw!r}")
+            values[spec.name] = type(getattr(cls, spec.name))(number)
+        return cls(**values)
+
+    @property
+    def max_file_bytes(self) -> int:
+        return int(self.max_file_mb * 1024 * 1024)
+
+    def check_size(self, path, size: int) -> None:
+        if size > self.max_file_bytes:
+            raise ScanLimitReached(path, "max_file_mb", _plain(self.max_file_mb),
+                                   f"the file is {size / 1048576:.1f} MB")
+
+    def check_image(self, path, width: int, height: int, where: str = "the image") -> None:
+        if width * height > self.max_image_pixels:
+            raise ScanLimitReached(path, "max_image_pixels", self.max_image_pixels,
+                                   f"{where} is {width} x {height} pixels")
+
+    def pages_to_read(self, count: int) -> list[int]:
+        """Indexes of the pages searched: the first few, then the last."""
+        first = list(range(min(count, self.first_pages)))
+        return first + ([count - 1] if count - 1 > (first[-1] if first else -1) else [])
+
+
+DEFAULT_LIMITS = ScanLimits()
+
+
+def _plain(number: float):
+    return int(number) if float(number).is_integer() else number
 
 
 @dataclass(frozen=True)
@@ -87,7 +167,11 @@ def _symbol_image(text: str) -> Image.Image:
 # --------------------------------------------------------------------------- reading
 
 
-def decode_image(image: Image.Image) -> list[str]:
+class _OutOfTime(Exception):
+    """The file's decoding time (limits.scan.decode_seconds) is spent."""
+
+
+def decode_image(image: Image.Image, deadline: float | None = None) -> list[str]:
     """Texts of the QR codes in `image`, trying harder at each stage until one is found.
 
     Blur spreads a module over its neighbours: enlarging and sharpening
@@ -95,7 +179,12 @@ def decode_image(image: Image.Image) -> list[str]:
     blurred, JPEG-35 scan at 200 dpi reads only after this stage).
     """
     gray = _on_white(image).convert("L")
-    for attempt in _attempts(gray):
+    darkest, lightest = gray.getextrema()
+    if lightest - darkest < MIN_CONTRAST:
+        return []  # a blank page: nothing to decode, however hard one tries
+    for number, attempt in enumerate(_attempts(gray)):
+        if number and deadline is not None and time.monotonic() > deadline:
+            raise _OutOfTime  # the harder attempts cost seconds on a page of noise
         found = _zxing(attempt)
         if found:
             return found
@@ -128,24 +217,35 @@ def _zxing(image: Image.Image, **options) -> list[str]:
     return [r.text for r in results if r.valid and r.text]
 
 
-def iter_qr_codes(path: Path) -> Iterator[str]:
-    """The texts of the QR codes in an image or PDF, page by page; UnusableInput when unreadable."""
-    path = Path(path)
-    head = _head(path)
-    if b"%PDF-" in head:
-        yield from _pdf_codes(path)
-    else:
-        yield from decode_image(_open_image(path))
+def iter_qr_codes(path: Path, limits: ScanLimits | None = None) -> Iterator[str]:
+    """The texts of the QR codes in an image or PDF, page by page; UnusableInput when unreadable,
+    ScanLimitReached when the file goes beyond `limits` (default: the built-in ones)."""
+    path, limits = Path(path), limits or DEFAULT_LIMITS
+    head = _head(path, limits)
+    deadline = time.monotonic() + limits.decode_seconds
+    found = False
+    try:
+        if b"%PDF-" in head:
+            for text in _pdf_codes(path, limits, deadline):
+                found = True
+                yield text
+        else:
+            yield from decode_image(open_image(path, limits), deadline)
+    except _OutOfTime:
+        if not found:  # codes found on earlier pages are what the file shows
+            raise ScanLimitReached(path, "decode_seconds", _plain(limits.decode_seconds),
+                                   "no QR code found in the time allowed") from None
 
 
-def read_qr_codes(path) -> list[str]:
+def read_qr_codes(path, limits: ScanLimits | None = None) -> list[str]:
     """Every QR code text found in the image or PDF at `path`, in page order, without repeats."""
-    return list(dict.fromkeys(iter_qr_codes(Path(path))))
+    return list(dict.fromkeys(iter_qr_codes(Path(path), limits)))
 
 
-def _head(path: Path) -> bytes:
+def _head(path: Path, limits: ScanLimits) -> bytes:
     try:
         with path.open("rb") as fh:
+            limits.check_size(path, os.fstat(fh.fileno()).st_size)
             head = fh.read(1024)
     except OSError as exc:
         raise UnusableInput(f"{path}: cannot be read ({exc.strerror or exc})") from None
@@ -154,18 +254,35 @@ def _head(path: Path) -> bytes:
     return head
 
 
-def _open_image(path: Path) -> Image.Image:
+def open_image(path: Path, limits: ScanLimits | None = None) -> Image.Image:
+    """The image at `path`, decoded only once its declared size is within the limits."""
+    limits = limits or DEFAULT_LIMITS
+    guard = Image.MAX_IMAGE_PIXELS
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
+            Image.MAX_IMAGE_PIXELS = limits.max_image_pixels  # Pillow's own guard, at our limit
             image = Image.open(path)
+            limits.check_image(path, image.width, image.height)  # before a pixel is decompressed
             image.load()
         return image
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError, Image.DecompressionBombWarning):
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ScanLimitReached(path, "max_image_pixels", limits.max_image_pixels,
+                               "the image declares more pixels") from None
+    except (OSError, ValueError, SyntaxError):
         raise UnusableInput(f"{path}: not a readable image or PDF") from None
+    finally:
+        Image.MAX_IMAGE_PIXELS = guard
 
 
-def _pdf_codes(path: Path) -> Iterator[str]:
+def _pdf_codes(path: Path, limits: ScanLimits, deadline: float) -> Iterator[str]:
+    with open_pdf(path) as pdf:
+        for index in limits.pages_to_read(len(pdf)):
+            yield from _page_codes(path, pdf, index, limits, deadline)
+
+
+@contextmanager
+def open_pdf(path: Path):
     import pypdfium2  # late: only PDFs need it
 
     try:
@@ -173,31 +290,57 @@ def _pdf_codes(path: Path) -> Iterator[str]:
     except (pypdfium2.PdfiumError, OSError, ValueError):
         raise UnusableInput(f"{path}: not a readable PDF (corrupt or password-protected)") from None
     try:
-        for index in range(len(pdf)):
-            yield from _page_codes(path, pdf, index)
+        yield pdf
     finally:
         pdf.close()
 
 
-def _scale(page, dpi: int) -> float:
-    """Points to pixels at `dpi`, reduced for a giant page so that rendering cannot exhaust memory."""
+def page_scale(path: Path, page, index: int, dpi: int, limits: ScanLimits, *, shrink: bool = False) -> float:
+    """Points to pixels at `dpi` for this page, once its size and images are known to be bounded.
+
+    The page's images are measured from their dictionaries (nothing is
+    decoded): pdfium decompresses every image it draws at full size, so a
+    tiny PDF declaring a 100,000-pixel-wide image would take gigabytes.
+    `shrink`: reduce the scale to fit instead of refusing (a retry at a
+    higher resolution, or OCR, of a page already accepted).
+    """
+    check_page_images(path, page, index, limits)
     width, height = page.get_size()
     scale = dpi / 72
     pixels = width * height * scale * scale
-    return scale if pixels <= MAX_PAGE_PIXELS else scale * math.sqrt(MAX_PAGE_PIXELS / pixels)
+    if pixels <= limits.max_page_pixels:
+        return scale
+    if shrink:
+        return scale * math.sqrt(limits.max_page_pixels / pixels)
+    raise ScanLimitReached(path, "max_page_pixels", limits.max_page_pixels,
+                           f"page {index + 1} is {width / 72 * MM_PER_INCH:.0f} x {height / 72 * MM_PER_INCH:.0f} mm "
+                           f"({pixels / 1e6:.0f} M pixels at {dpi} dpi)")
 
 
-def _page_codes(path: Path, pdf, index: int) -> list[str]:
+def check_page_images(path: Path, page, index: int, limits: ScanLimits) -> None:
+    import pypdfium2.raw as pdfium_c
+
+    for image in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,), max_depth=4):
+        width, height = image.get_px_size()
+        limits.check_image(path, width, height, f"an image on page {index + 1}")
+
+
+def _page_codes(path: Path, pdf, index: int, limits: ScanLimits, deadline: float) -> list[str]:
     import pypdfium2
 
-    for dpi in RENDER_DPIS:
+    for attempt, dpi in enumerate(RENDER_DPIS):
+        if attempt and time.monotonic() > deadline:
+            raise _OutOfTime
         try:
             page = pdf[index]
-            image = page.render(scale=_scale(page, dpi), grayscale=True).to_pil()
-            page.close()
+            try:
+                scale = page_scale(path, page, index, dpi, limits, shrink=attempt > 0)
+                image = page.render(scale=scale, grayscale=True).to_pil()
+            finally:
+                page.close()
         except (pypdfium2.PdfiumError, OSError, ValueError):
             raise UnusableInput(f"{path}: page {index + 1} cannot be rendered (corrupt PDF)") from None
-        found = decode_image(image)
+        found = decode_image(image, deadline)
         if found:
             return found
     return []
