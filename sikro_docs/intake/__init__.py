@@ -16,11 +16,11 @@ import os
 from pathlib import Path
 from typing import Any
 
+from ..limits import limits
 from .columns import CHECKLIST, FIELDS, Field
 from .detect import JSON, detect_format
 from .errors_book import errors_path_for, write_errors_workbook
 from .excel import ExcelIntake
-from ..limits import limits
 from .jsoninput import JsonIntake
 from .model import Intake, Problem, Row
 from .schema import load_schema

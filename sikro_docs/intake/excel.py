@@ -263,9 +263,7 @@ def _has_formulas(workbook, sheet) -> bool:
                 if _FORMULA_TAG.search(tail + chunk):
                     return True
                 tail = chunk[-32:]
-    except SikroError:
-        raise
-    except Exception:  # damage (a bad CRC, a truncated part) is reported when the rows are read
+    except Exception:  # damage (a bad CRC, a truncated part) or a limit: reported when the rows are read
         return False
     return False
 
