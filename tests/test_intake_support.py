@@ -7,10 +7,16 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import resource
 import shutil
 import subprocess
+import sys
+import tempfile
+import threading
+import time
 import uuid
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from conftest import needs_soffice  # noqa: F401  (re-exported for the intake tests)
@@ -162,7 +168,7 @@ def shared_strings_bomb(path: Path, inflated: int = 900 * MB) -> Path:
                                     STRINGS_PART: _repeat(head, unit, inflated // len(unit), b"</sst>")})
 
 
-def styles_bomb(path: Path, styles: int = 2_000_000) -> Path:
+def styles_bomb(path: Path, styles: int = 2_000_000) -> Path:  # 62 bytes a format
     """A stylesheet of millions of cell formats (openpyxl parses styles.xml whole)."""
     base = make_workbook(path.with_name(path.stem + "-base.xlsx"), [valid_record()])
     with zipfile.ZipFile(base) as z:
@@ -175,12 +181,16 @@ def styles_bomb(path: Path, styles: int = 2_000_000) -> Path:
 
 
 def _sheet_with(path: Path, extra_rows) -> Path:
-    """A valid one-row workbook whose sheet XML gets `extra_rows` (chunks) after its rows."""
-    base = make_workbook(path.with_name(path.stem + "-base.xlsx"), [valid_record()])
+    """A workbook of one valid and one invalid row whose sheet XML gets `extra_rows` (chunks) after them.
+
+    Read without limits, the valid row is saved and the invalid one goes to an errors workbook.
+    """
+    base = make_workbook(path.with_name(path.stem + "-base.xlsx"),
+                         [valid_record(no_registrasi=None), valid_record(no_registrasi=None, nik="123")])
     with zipfile.ZipFile(base) as z:
         sheet = z.read(SHEET_PART)
     cut = sheet.index(b"</sheetData>")
-    head = sheet[:cut].replace(b'<dimension ref="A1:AB2"/>', b'<dimension ref="A1:XFD1048576"/>')
+    head = sheet[:cut].replace(b'<dimension ref="A1:AB3"/>', b'<dimension ref="A1:XFD1048576"/>')
 
     def chunks():
         yield head
@@ -196,17 +206,17 @@ def far_row_workbook(path: Path, row: int = 1_048_576) -> Path:
 
 def wide_rows_workbook(path: Path, rows: int = 5_000) -> Path:
     """Rows with a cell in Excel's last column (XFD): every row read is 16,384 cells wide."""
-    return _sheet_with(path, (f'<row r="{n}"><c r="XFD{n}"><v>1</v></c></row>'.encode() for n in range(3, rows + 3)))
+    return _sheet_with(path, (f'<row r="{n}"><c r="XFD{n}"><v>1</v></c></row>'.encode() for n in range(4, rows + 4)))
 
 
 def crowded_row_workbook(path: Path, cells: int = 5_000_000) -> Path:
     """One row of millions of empty cell elements: the parser holds a row whole."""
-    return _sheet_with(path, _repeat(b'<row r="3">', b"<c/>", cells, b"</row>"))
+    return _sheet_with(path, _repeat(b'<row r="4">', b"<c/>", cells, b"</row>"))
 
 
 def huge_cell_workbook(path: Path, size: int = 60 * MB) -> Path:
     """One cell of tens of megabytes of text."""
-    return _sheet_with(path, _repeat(b'<row r="3"><c r="C3" t="inlineStr"><is><t>', b"a" * 1024, size // 1024,
+    return _sheet_with(path, _repeat(b'<row r="4"><c r="C4" t="inlineStr"><is><t>', b"a" * 1024, size // 1024,
                                      b"</t></is></c></row>"))
 
 
@@ -231,6 +241,50 @@ def json_long_number(path: Path, digits: int = 4_300) -> Path:
     return path
 
 
-def json_deep(path: Path, depth: int = 100_000) -> Path:
+def json_deep(path: Path, depth: int = 30_000) -> Path:
     path.write_text('[{"berkas": ' + "[" * depth + "]" * depth + "}]", encoding="utf-8")
     return path
+
+
+def json_containers(path: Path, count: int = 200_000) -> Path:
+    """Half a megabyte of empty objects: each costs some 60 bytes of memory for 3 of text."""
+    path.write_text("[" + "{}," * count + "{}]", encoding="utf-8")
+    return path
+
+
+@dataclass
+class ChildRun:
+    code: int
+    out: str
+    err: str
+    seconds: float
+    peak_rss_mb: float
+
+
+def run_child(args: list, *, env: dict | None = None, address_space: int = 1 << 30, timeout: float = 120) -> ChildRun:
+    """`python -m sikro_docs ARGS` in a child process; its exit code, wall time and peak RSS (wait4).
+
+    The child's address space is capped (1 GB): a reader that would take more fails instead of
+    taking the machine with it.
+    """
+    def cap():
+        resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
+
+    full_env = {**os.environ, **(env or {})}
+    full_env.pop("SIKRO_DEBUG", None)
+    start = time.monotonic()
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        child = subprocess.Popen([sys.executable, "-m", "sikro_docs", *map(str, args)], stdout=out,
+                                 stderr=err, env=full_env, preexec_fn=cap)
+        timer = threading.Timer(timeout, child.kill)
+        timer.start()
+        try:
+            _, status, usage = os.wait4(child.pid, 0)
+        finally:
+            timer.cancel()
+        child.returncode = os.waitstatus_to_exitcode(status)
+        seconds = time.monotonic() - start
+        out.seek(0)
+        err.seek(0)
+        return ChildRun(child.returncode, out.read().decode(errors="replace"), err.read().decode(errors="replace"),
+                        seconds, usage.ru_maxrss / 1024)
