@@ -222,3 +222,13 @@ def test_batch_goes_through_the_limits(tmp_path, workspace):
     assert run.err.strip().endswith("sheet 'Permohonan' has more than 20,000 rows (limit [limits.workbook] rows)")
     assert registered(workspace) == []
     assert not errors_path_for(path).exists()
+
+
+def test_a_directory_of_too_many_members(tmp_path):
+    path = tmp_path / "permohonan.xlsx"
+    make_workbook(path, [valid_record()])
+    with zipfile.ZipFile(path, "a") as z:
+        for n in range(10_001):
+            z.writestr(f"xl/media/x{n}.bin", b"")
+    with pytest.raises(LimitReached, match=r"holds more than 10,000 files \(limit \[limits.workbook\] members\)"):
+        open_input(path)

@@ -33,6 +33,8 @@ CHUNK = 1 << 16
 TAGS_PER_CELL = 16
 _NAME = re.compile(rb"([A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)")
 _COMPRESSIONS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
+# A directory entry is 46 bytes and the member's name and extras: some 100 bytes in an .xlsx.
+DIRECTORY_BYTES_PER_MEMBER = 256
 
 
 def _megabytes(size: int) -> str:
@@ -43,13 +45,28 @@ class GuardedZip(zipfile.ZipFile):
     """A read-only ZipFile whose members are checked before and while they are inflated."""
 
     def __init__(self, file, path: Path, bounds: dict[str, int]):
-        super().__init__(file)
         self.path, self.bounds = Path(path), bounds
+        self._check_directory_size(file)
+        super().__init__(file)
         self._read_so_far: dict[str, int] = {}
         self._check_directory()
 
     def limit(self, key: str, what: str) -> LimitReached:
         return LimitReached(self.path, SECTION, key, what)
+
+    def _check_directory_size(self, file) -> None:
+        """Before zipfile lists the members: a directory of millions of entries costs gigabytes to list."""
+        file.seek(0, 2)
+        if file.tell() > self.bounds["uncompressed_size"]:
+            raise self.limit("uncompressed_size", f"the file is larger than "
+                                                  f"{_megabytes(self.bounds['uncompressed_size'])}")
+        try:
+            end = zipfile._EndRecData(file)  # the end-of-directory record, zip64 or not (stdlib, long stable)
+        except (AttributeError, OSError, zipfile.BadZipFile):
+            end = None
+        file.seek(0)
+        if end and end[zipfile._ECD_SIZE] > DIRECTORY_BYTES_PER_MEMBER * self.bounds["members"]:
+            raise self.limit("members", f"the workbook holds more than {self.bounds['members']:,} files")
 
     def _check_directory(self) -> None:
         infos = self.infolist()

@@ -76,13 +76,24 @@ def _read_head(path: Path) -> bytes:
 
 def _ole_problem(path: Path) -> UnusableInput:
     try:
-        data = path.read_bytes()
+        encrypted = _contains(path, ENCRYPTION_INFO)
     except OSError as err:
         return unusable(path, f"cannot be read ({err.strerror or err})")
-    if ENCRYPTION_INFO in data:
+    if encrypted:
         return unusable(path, "the workbook is password-protected; remove the password in Excel "
                               "(File > Info > Protect Workbook) and save it again")
     return unusable(path, "a legacy Excel 97-2003 (.xls) file is not accepted; save it as .xlsx")
+
+
+def _contains(path: Path, marker: bytes, chunk: int = 1 << 20) -> bool:
+    """Whether the file holds `marker`, read a megabyte at a time (an OLE file may be huge)."""
+    tail = b""
+    with path.open("rb") as handle:
+        while data := handle.read(chunk):
+            if marker in tail + data:
+                return True
+            tail = data[-len(marker):]
+    return False
 
 
 def _check_zip_is_workbook(path: Path) -> None:
