@@ -3,7 +3,7 @@
 Every input is handed to the real CLI in a child process (a fresh workspace in a
 temporary folder); the child's wall time, peak RSS (ru_maxrss from os.wait4) and exit
 code are printed, and beside each hostile input an ordinary valid input of similar
-size, measured the same way. A child is killed after 30 s and its address space is
+size, measured the same way. A child is killed after 15 s and its address space is
 capped at 2 GB, so a reader that would take more fails instead of taking the machine.
 
     PYTHONPATH=$PWD .venv/bin/python bench/bounds_bench.py
@@ -23,14 +23,20 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
 
 from test_intake_support import (  # noqa: E402  (the hostile inputs are shared with the tests)
-    MB, far_row_workbook, json_deep, json_long_number, make_workbook, run_child, shared_strings_bomb,
+    MB,
+    far_row_workbook,
+    json_deep,
+    json_long_number,
+    make_workbook,
+    run_child,
+    shared_strings_bomb,
     valid_record,
 )
 
 from sikro_docs.workspace import init_workspace  # noqa: E402
 
 TARGET_SECONDS, TARGET_MB = 10, 300
-TIMEOUT = 30
+TIMEOUT = 15
 ADDRESS_SPACE = 2 << 30
 
 
