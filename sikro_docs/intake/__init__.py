@@ -39,9 +39,10 @@ def open_input(path: str | os.PathLike[str], profile: dict | None = None) -> Int
     sikro_docs/limits.py); without a profile the built-in defaults apply.
     """
     path = Path(path)
-    if detect_format(path) == JSON:
+    workbook_limits = limits(profile, "workbook")
+    if detect_format(path, workbook_limits) == JSON:
         return JsonIntake(path, limits(profile, "json"))
-    return ExcelIntake(path, limits(profile, "workbook"))
+    return ExcelIntake(path, workbook_limits)
 
 
 def json_schema() -> dict[str, Any]:
