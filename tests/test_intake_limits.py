@@ -11,6 +11,7 @@ import json
 import zipfile
 
 import pytest
+from openpyxl import Workbook
 from test_intake_support import (
     MB,
     STYLES_PART,
@@ -21,6 +22,7 @@ from test_intake_support import (
     json_deep,
     json_long_number,
     make_workbook,
+    many_cells_workbook,
     patch_declared_size,
     run_child,
     shared_strings_bomb,
@@ -104,6 +106,11 @@ def test_rows_in_the_last_column(tmp_path, workspace):
 def test_a_row_of_millions_of_cells(tmp_path, workspace):
     path = crowded_row_workbook(tmp_path / "permohonan.xlsx")
     assert_refused(workspace, path, "xl/worksheets/sheet1.xml has a row of more than", key="columns")
+
+
+def test_millions_of_cells_in_rows_within_the_limits(tmp_path, workspace):
+    path = many_cells_workbook(tmp_path / "permohonan.xlsx")
+    assert_refused(workspace, path, "xl/worksheets/sheet1.xml has more than 1,000,000 cells", key="cells")
 
 
 def test_a_cell_of_sixty_megabytes(tmp_path, workspace):
@@ -231,4 +238,14 @@ def test_a_directory_of_too_many_members(tmp_path):
         for n in range(10_001):
             z.writestr(f"xl/media/x{n}.bin", b"")
     with pytest.raises(LimitReached, match=r"holds more than 10,000 files \(limit \[limits.workbook\] members\)"):
+        open_input(path)
+
+
+def test_too_many_sheets(tmp_path):
+    workbook = Workbook()
+    for n in range(101):
+        workbook.create_sheet(f"Lembar {n}")
+    path = tmp_path / "permohonan.xlsx"
+    workbook.save(path)
+    with pytest.raises(LimitReached, match=r"more than 100 sheets \(limit \[limits.workbook\] sheets\)"):
         open_input(path)

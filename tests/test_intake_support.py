@@ -288,3 +288,9 @@ def run_child(args: list, *, env: dict | None = None, address_space: int = 1 << 
         err.seek(0)
         return ChildRun(child.returncode, out.read().decode(errors="replace"), err.read().decode(errors="replace"),
                         seconds, usage.ru_maxrss / 1024)
+
+
+def many_cells_workbook(path: Path, rows: int = 20_000, columns: int = 1_000) -> Path:
+    """Rows of a thousand empty cells each: within the row and column limits, millions of cells."""
+    row = b"<c/>" * columns
+    return _sheet_with(path, (b'<row r="%d">' % n + row + b"</row>" for n in range(4, rows + 4)))

@@ -31,6 +31,8 @@ MAIN_NS = b"http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 CHUNK = 1 << 16
 # A row or shared string may hold this many XML tags per cell allowed: rich text runs take a few each.
 TAGS_PER_CELL = 16
+# A sheet may hold this many elements (not end tags) per cell allowed: <c><is><t> is 3, with the row's.
+TAGS_PER_SHEET_CELL = 3.5
 _NAME = re.compile(rb"([A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)")
 _COMPRESSIONS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
 # A directory entry is 46 bytes and the member's name and extras: some 100 bytes in an .xlsx.
@@ -178,6 +180,7 @@ class XmlScanner:
         self._record_tag: re.Pattern | None = None
         self._in_record = False
         self._record_bytes = self._record_tags = self._outside = self._records = 0
+        self._tags_in_records = 0
         self._counted = 0
         self._count: tuple[bytes, str, str] | None = None
 
@@ -285,6 +288,10 @@ class XmlScanner:
         if self._record_tags > TAGS_PER_CELL * self.bounds["columns"]:
             raise self._limit("columns", f"part {self.name} has {what} of more than "
                                          f"{TAGS_PER_CELL * self.bounds['columns']:,} XML elements")
+        # The parser's time goes by elements: a cell is 2 or 3 (<c><v>, <c><is><t>).
+        self._tags_in_records += buf.count(b"<", start, end) - buf.count(b"</", start, end)
+        if self._root == b"worksheet" and self._tags_in_records > TAGS_PER_SHEET_CELL * self.bounds["cells"]:
+            raise self._limit("cells", f"part {self.name} has more than {self.bounds['cells']:,} cells")
         if buf.find(b"xmlns", start, end) != -1:
             raise self._limit("part_size", f"part {self.name} has {what} declaring an XML namespace")
 
