@@ -249,3 +249,18 @@ def test_too_many_sheets(tmp_path):
     workbook.save(path)
     with pytest.raises(LimitReached, match=r"more than 100 sheets \(limit \[limits.workbook\] sheets\)"):
         open_input(path)
+
+
+def test_a_row_redeclaring_the_namespace(tmp_path):
+    # A row in another namespace would not be cleared by the parser: it would stay in memory.
+    path = make_workbook(tmp_path / "permohonan.xlsx", [valid_record()])
+    with zipfile.ZipFile(path) as z:
+        names = {n: z.read(n) for n in z.namelist()}
+    names["xl/worksheets/sheet1.xml"] = names["xl/worksheets/sheet1.xml"].replace(
+        b'<row r="2">', b'<row r="2" xmlns="urn:other">')
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in names.items():
+            z.writestr(name, data)
+    with pytest.raises(UnusableInput, match="has a row declaring an XML namespace"):
+        with open_input(path) as intake:
+            list(intake.rows())

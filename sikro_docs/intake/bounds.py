@@ -24,6 +24,7 @@ import re
 import zipfile
 from pathlib import Path
 
+from ..errors import UnusableInput
 from ..limits import LimitReached
 
 SECTION = "workbook"
@@ -56,6 +57,10 @@ class GuardedZip(zipfile.ZipFile):
     def limit(self, key: str, what: str) -> LimitReached:
         return LimitReached(self.path, SECTION, key, what)
 
+    def refuse(self, what: str) -> UnusableInput:
+        """Not a limit: something no spreadsheet program writes."""
+        return UnusableInput(f"{self.path}: {what}; save the workbook again from Excel")
+
     def _check_directory_size(self, file) -> None:
         """Before zipfile lists the members: a directory of millions of entries costs gigabytes to list."""
         file.seek(0, 2)
@@ -77,10 +82,10 @@ class GuardedZip(zipfile.ZipFile):
         total = 0
         for info in infos:
             if info.flag_bits & 0x1:
-                raise LimitReached(self.path, SECTION, "members", f"part {info.filename} is encrypted")
+                raise self.refuse(f"part {info.filename} is encrypted")
             if info.compress_type not in _COMPRESSIONS:
-                raise self.limit("members", f"part {info.filename} uses a compression Excel never writes "
-                                            f"(method {info.compress_type})")
+                raise self.refuse(f"part {info.filename} uses a compression Excel never writes "
+                                  f"(method {info.compress_type})")
             if info.file_size > self.bounds["member_size"]:
                 raise self.limit("member_size", f"part {info.filename} unpacks to "
                                                 f"{_megabytes(info.file_size)}, more than "
@@ -199,7 +204,7 @@ class XmlScanner:
                 raise self._limit("part_size", f"part {self.name} has an XML tag longer than "
                                                f"{_megabytes(self.bounds['part_size'])}")
         if b"<!" in buf and (b"<!ENTITY" in buf or b"<!DOCTYPE" in buf):
-            raise self._limit("part_size", f"part {self.name} declares XML entities")
+            raise self.archive.refuse(f"part {self.name} declares XML entities")
         if self._count is not None:
             self._count_tags(buf)
         if self._record_tag is None:
@@ -223,14 +228,14 @@ class XmlScanner:
             self._carry = buf
             return None
         if found == "doctype":
-            raise self._limit("part_size", f"part {self.name} declares XML entities")
+            raise self.archive.refuse(f"part {self.name} declares XML entities")
         end, prefix, name, tag = found
         self._root = name
         record = self.RECORDS.get(name)
         if record is not None:
             if not _binds_main_namespace(tag, prefix):
-                raise self._limit("part_size", f"part {self.name} is not a part of an Excel workbook "
-                                               "(unexpected XML namespace)")
+                raise self.archive.refuse(f"part {self.name} is not a part of an Excel workbook "
+                                          "(unexpected XML namespace)")
             self._record_tag = re.compile(rb"<(/?)" + re.escape(prefix + record) + rb"(?=[\s/>])")
         if name in self.COUNTED:
             tag, key, what = self.COUNTED[name]
@@ -293,7 +298,7 @@ class XmlScanner:
         if self._root == b"worksheet" and self._tags_in_records > TAGS_PER_SHEET_CELL * self.bounds["cells"]:
             raise self._limit("cells", f"part {self.name} has more than {self.bounds['cells']:,} cells")
         if buf.find(b"xmlns", start, end) != -1:
-            raise self._limit("part_size", f"part {self.name} has {what} declaring an XML namespace")
+            raise self.archive.refuse(f"part {self.name} has {what} declaring an XML namespace")
 
     def _add_outside(self, size: int) -> None:
         self._outside += size
