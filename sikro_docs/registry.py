@@ -98,7 +98,7 @@ def import_file(ws: Workspace, path: Path, actor: str = "sikro", progress=None) 
     path = Path(path)
     report = ImportReport(source=path)
     bad_rows: list[Row] = []
-    with open_input(path) as intake:
+    with open_input(path, ws.profile) as intake:
         with db.session(ws, write=True) as sess:
             for row in intake.rows():
                 if row.ok:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -27,6 +28,26 @@ def workbook_cmd(output):
 def schema_cmd():
     """Print the JSON Schema of the JSON input."""
     click.echo(json.dumps(json_schema(), ensure_ascii=False, indent=2))
+
+
+# C0 and C1 controls, DEL, and the bidirectional overrides that reorder what a terminal shows.
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def shown(value) -> str:
+    """`value` as text safe for a terminal: control characters escaped ("\\x1b", "\\n"), never sent raw.
+
+    Only for what is printed as text; the stored data and --json keep the value as it is.
+    """
+    return _CONTROLS.sub(_escape, str(value))
+
+
+def _escape(match: re.Match) -> str:
+    char = match.group()
+    if char in _NAMED:
+        return _NAMED[char]
+    return f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}"
 
 
 class RowCounter:
@@ -96,8 +117,8 @@ def list_cmd(as_json, ws):
         return
     for r in rows:
         state = "lengkap" if r["complete"] else "tidak lengkap: " + ", ".join(r["missing"])
-        click.echo(f"{r['registration_number']:<28} {r['name']:<40} step {r['current_step']:>2}  "
-                   f"{r['status']:<9} {state}")
+        click.echo(f"{shown(r['registration_number']):<28} {shown(r['name']):<40} step {r['current_step']:>2}  "
+                   f"{shown(r['status']):<9} {shown(state)}")
 
 
 @click.command("show")
@@ -115,11 +136,11 @@ def show_cmd(ref, as_json, ws):
         return
     for key, value in data.items():
         if key != "history":
-            click.echo(f"{key:<22} {value}")
+            click.echo(f"{key:<22} {shown(value)}")
     click.echo("history:")
     for event in data["history"]:
         origin = f" ({Path(event['source_file']).name} row {event['source_row']})" if event["source_file"] else ""
-        click.echo(f"  {event['at']}  {event['actor']}: {event['action']}{origin}")
+        click.echo(shown(f"  {event['at']}  {event['actor']}: {event['action']}{origin}"))
 
 
 COMMANDS = [workbook_cmd, schema_cmd, import_cmd, list_cmd, show_cmd]

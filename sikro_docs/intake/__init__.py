@@ -16,6 +16,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from ..limits import limits
 from .columns import CHECKLIST, FIELDS, Field
 from .detect import JSON, detect_format
 from .errors_book import errors_path_for, write_errors_workbook
@@ -31,12 +32,17 @@ __all__ = [
 ]
 
 
-def open_input(path: str | os.PathLike[str]) -> Intake:
-    """Open an application list (.xlsx or JSON, told apart by content)."""
+def open_input(path: str | os.PathLike[str], profile: dict | None = None) -> Intake:
+    """Open an application list (.xlsx or JSON, told apart by content).
+
+    The profile's `[limits.workbook]` / `[limits.json]` bound what the file may cost (see
+    sikro_docs/limits.py); without a profile the built-in defaults apply.
+    """
     path = Path(path)
-    if detect_format(path) == JSON:
-        return JsonIntake(path)
-    return ExcelIntake(path)
+    workbook_limits = limits(profile, "workbook")
+    if detect_format(path, workbook_limits) == JSON:
+        return JsonIntake(path, limits(profile, "json"))
+    return ExcelIntake(path, workbook_limits)
 
 
 def json_schema() -> dict[str, Any]:

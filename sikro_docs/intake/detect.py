@@ -10,7 +10,9 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
-from ..errors import UnusableInput
+from ..errors import SikroError, UnusableInput
+from ..limits import limits
+from .bounds import SECTION, GuardedZip
 
 ZIP_MAGIC = b"PK\x03\x04"
 EMPTY_ZIP_MAGIC = b"PK\x05\x06"
@@ -27,15 +29,18 @@ def unusable(path: Path, what: str) -> UnusableInput:
     return UnusableInput(f"{path}: {what}")
 
 
-def detect_format(path: Path) -> str:
-    """Return XLSX or JSON, or raise UnusableInput saying what the file is."""
+def detect_format(path: Path, workbook_limits: dict[str, int] | None = None) -> str:
+    """Return XLSX or JSON, or raise UnusableInput saying what the file is.
+
+    A zip is listed within `workbook_limits` (default: the built-in ones): its directory may be huge.
+    """
     head = _read_head(path)
     if not head:
         raise unusable(path, "the file is empty")
     if head.startswith(OLE_MAGIC):
         raise _ole_problem(path)
     if head.startswith((ZIP_MAGIC, EMPTY_ZIP_MAGIC)):
-        _check_zip_is_workbook(path)
+        _check_zip_is_workbook(path, workbook_limits or limits(None, SECTION))
         return XLSX
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if text[:1] in (b"[", b"{") or path.suffix.lower() == ".json":
@@ -76,19 +81,32 @@ def _read_head(path: Path) -> bytes:
 
 def _ole_problem(path: Path) -> UnusableInput:
     try:
-        data = path.read_bytes()
+        encrypted = _contains(path, ENCRYPTION_INFO)
     except OSError as err:
         return unusable(path, f"cannot be read ({err.strerror or err})")
-    if ENCRYPTION_INFO in data:
+    if encrypted:
         return unusable(path, "the workbook is password-protected; remove the password in Excel "
                               "(File > Info > Protect Workbook) and save it again")
     return unusable(path, "a legacy Excel 97-2003 (.xls) file is not accepted; save it as .xlsx")
 
 
-def _check_zip_is_workbook(path: Path) -> None:
+def _contains(path: Path, marker: bytes, chunk: int = 1 << 20) -> bool:
+    """Whether the file holds `marker`, read a megabyte at a time (an OLE file may be huge)."""
+    tail = b""
+    with path.open("rb") as handle:
+        while data := handle.read(chunk):
+            if marker in tail + data:
+                return True
+            tail = data[-len(marker):]
+    return False
+
+
+def _check_zip_is_workbook(path: Path, bounds: dict[str, int]) -> None:
     try:
-        with zipfile.ZipFile(path) as archive:
+        with path.open("rb") as handle, GuardedZip(handle, path, bounds) as archive:
             names = set(archive.namelist())
+    except SikroError:
+        raise
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
         raise unusable(path, "the workbook is corrupt or truncated (not a readable zip archive)") from None
     if "xl/workbook.xml" not in names:

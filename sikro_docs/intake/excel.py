@@ -19,10 +19,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from openpyxl import load_workbook
+from openpyxl.reader.excel import ExcelReader
 from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 
+from ..errors import SikroError
+from ..limits import LimitReached, limits
 from . import columns as c
+from .bounds import SECTION, GuardedZip
 from .detect import unusable
 from .model import Intake, Row
 from .validate import RecordValidator
@@ -40,8 +43,9 @@ _SCAN_CHUNK = 1 << 16
 class ExcelIntake(Intake):
     format = "xlsx"
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, bounds: dict[str, int] | None = None):
         self.path = path
+        self.bounds = bounds or limits(None, SECTION)
         self._handles: list[Any] = []
         self._workbook = self._cached = None
         try:
@@ -75,7 +79,7 @@ class ExcelIntake(Intake):
         except OSError as err:
             raise unusable(self.path, f"cannot be read ({err.strerror or err})") from None
         self._handles.append(handle)
-        return _load(self.path, handle, data_only)
+        return _load(self.path, handle, data_only, self.bounds)
 
     def _choose_sheet(self):
         """Sheet "Permohonan" if it holds the list, else the first (visible) sheet that has a header row.
@@ -169,7 +173,10 @@ class ExcelIntake(Intake):
         validator = RecordValidator(labels)
         width = len(self.headers)
         first = self.first_data_row
+        last = first + self.bounds["rows"] - 1
         for number, cells in enumerate(self._iter_values(self._worksheet, min_row=first), start=first):
+            if number > last:
+                raise self._limit("rows", f"sheet '{self.sheet}' has more than {self.bounds['rows']:,} rows")
             raw = list(cells) + [None] * (width - len(cells))
             by_field = {name: raw[index] for name, index in self._columns.items()}
             for index, (place, date) in self._combined.items():
@@ -199,19 +206,50 @@ class ExcelIntake(Intake):
                 saved = next(cached, ()) if cached is not None else None
             except StopIteration:
                 return
+            except SikroError:
+                raise  # a limit reached while reading
             except Exception as err:  # any parser/zip/zlib failure means a damaged file
                 raise unusable(self.path, f"the workbook is damaged near row {number + 1} "
                                           f"({type(err).__name__}); save it again from Excel") from None
             number += 1
+            self._check_cells(sheet, number, cells)
             values = tuple(map(_plain, cells))
             if saved is not None:
                 values = _with_saved_results(values, saved)
             yield values
 
 
-def _load(path: Path, handle, data_only: bool):
+    def _check_cells(self, sheet, number: int, cells: tuple[Any, ...]) -> None:
+        """A row no wider than `columns`, no cell longer than `cell_length`."""
+        if len(cells) > self.bounds["columns"]:
+            raise self._limit("columns", f"sheet '{sheet.title}' row {number} has more than "
+                                         f"{self.bounds['columns']:,} columns")
+        longest = self.bounds["cell_length"]
+        for index, value in enumerate(cells):
+            if isinstance(value, str) and len(value) > longest:
+                raise self._limit("cell_length", f"sheet '{sheet.title}' row {number}, column {index + 1} "
+                                                 f"holds more than {longest:,} characters")
+
+    def _limit(self, key: str, what: str) -> LimitReached:
+        return LimitReached(self.path, SECTION, key, what)
+
+
+def _load(path: Path, handle, data_only: bool, bounds: dict[str, int]):
+    """openpyxl's reader in read-only mode, reading the zip through a GuardedZip."""
     try:
-        return load_workbook(handle, read_only=True, data_only=data_only)
+        archive = GuardedZip(handle, path, bounds)
+    except SikroError:
+        raise
+    except Exception as err:  # a zip that cannot even be listed
+        raise unusable(path, f"the workbook cannot be read ({type(err).__name__}: {_first_line(err)})") from None
+    try:
+        # keep_links=False: links to other workbooks are never followed, so never read.
+        reader = ExcelReader(handle, read_only=True, data_only=data_only, keep_links=False)
+        reader.archive, reader.valid_files = archive, archive.namelist()
+        reader.read()
+        return reader.wb
+    except SikroError:
+        raise
     except Exception as err:  # openpyxl raises many kinds on bad zips/XML; all mean "unreadable"
         raise unusable(path, f"the workbook cannot be read ({type(err).__name__}: {_first_line(err)})") from None
 
@@ -225,7 +263,7 @@ def _has_formulas(workbook, sheet) -> bool:
                 if _FORMULA_TAG.search(tail + chunk):
                     return True
                 tail = chunk[-32:]
-    except Exception:  # damage (a bad CRC, a truncated part) is reported when the rows are read
+    except Exception:  # damage (a bad CRC, a truncated part) or a limit: reported when the rows are read
         return False
     return False
 

@@ -13,12 +13,17 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from ..limits import LimitReached, limits
 from . import columns as c
 from .detect import unusable
 from .model import Intake, Problem, Row
 from .validate import RecordValidator
 
 CHECKLIST_KEY = "berkas"
+SECTION = "json"
+# A record is an object and its berkas object; values that are lists or objects are row problems.
+# More containers than this per record allowed means a file built to exhaust memory.
+CONTAINERS_PER_RECORD = 4
 
 
 def json_label(fld: c.Field) -> str:
@@ -31,9 +36,9 @@ class JsonIntake(Intake):
     sheet = None
     header_row = None
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, bounds: dict[str, int] | None = None):
         self.path = path
-        self._records = _load_records(path)
+        self._records = _load_records(path, bounds or limits(None, SECTION))
         self.headers = [json_label(f) for f in c.FIELDS]
 
     def rows(self) -> Iterator[Row]:
@@ -48,26 +53,85 @@ class JsonIntake(Intake):
             yield row
 
 
-def _load_records(path: Path) -> list[dict[str, Any]]:
+class _NumberTooLong(Exception):
+    pass
+
+
+def _load_records(path: Path, bounds: dict[str, int]) -> list[dict[str, Any]]:
+    text = _read_text(path, bounds)
+    _check_containers(path, text, bounds)
+    longest = bounds["number_length"]
+
+    def number(kind):
+        def parse(literal: str):
+            if len(literal.lstrip("-")) > longest:
+                raise _NumberTooLong
+            return kind(literal)
+        return parse
+
     try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise unusable(path, "the JSON file is not UTF-8 text") from None
-    except OSError as err:
-        raise unusable(path, f"cannot be read ({err.strerror or err})") from None
-    try:
-        data = json.loads(text)
+        data = json.loads(text, parse_int=number(int), parse_float=number(float))
     except json.JSONDecodeError as err:
         raise unusable(path, f"invalid JSON at line {err.lineno} column {err.colno}: {err.msg}") from None
+    except _NumberTooLong:
+        raise _limit(path, "number_length", f"a number has more than {longest:,} digits") from None
     except RecursionError:
-        raise unusable(path, "invalid JSON: nested too deeply") from None
+        raise _too_deep(path, bounds) from None
+    if _depth(data, bounds["depth"]) > bounds["depth"]:
+        raise _too_deep(path, bounds)
     if not isinstance(data, list):
         raise unusable(path, f"the JSON must be a list of objects (one per applicant), "
                              f"not {_json_type(data)}")
+    if len(data) > bounds["records"]:
+        raise _limit(path, "records", f"the file holds more than {bounds['records']:,} records")
     for position, record in enumerate(data, start=1):
         if not isinstance(record, dict):
             raise unusable(path, f"the JSON must be a list of objects; item {position} is {_json_type(record)}")
     return data
+
+
+def _read_text(path: Path, bounds: dict[str, int]) -> str:
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(bounds["file_size"] + 1)  # never more than the limit in memory
+    except OSError as err:
+        raise unusable(path, f"cannot be read ({err.strerror or err})") from None
+    if len(data) > bounds["file_size"]:
+        raise _limit(path, "file_size", f"the file is larger than {bounds['file_size']:,} bytes")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise unusable(path, "the JSON file is not UTF-8 text") from None
+
+
+def _check_containers(path: Path, text: str, bounds: dict[str, int]) -> None:
+    """Before parsing: an empty object or list costs some 60 bytes of memory for 2 of text."""
+    containers = text.count("{") + text.count("[")  # brackets inside strings count too: an upper bound
+    if containers > CONTAINERS_PER_RECORD * bounds["records"] + 1:
+        raise _limit(path, "records", f"the file holds more than {CONTAINERS_PER_RECORD * bounds['records']:,} "
+                                      f"objects and lists, for at most {bounds['records']:,} records")
+
+
+def _depth(data: Any, limit: int) -> int:
+    """How deep lists and objects nest (a list of records of berkas objects is 3), up to limit + 1."""
+    deepest, stack = 0, [(data, 1)]
+    while stack:
+        value, level = stack.pop()
+        if not isinstance(value, (list, dict)):
+            continue
+        deepest = max(deepest, level)
+        if deepest > limit:
+            return deepest
+        stack.extend((child, level + 1) for child in (value.values() if isinstance(value, dict) else value))
+    return deepest
+
+
+def _too_deep(path: Path, bounds: dict[str, int]) -> LimitReached:
+    return _limit(path, "depth", f"lists and objects nest more than {bounds['depth']} deep")
+
+
+def _limit(path: Path, key: str, what: str) -> LimitReached:
+    return LimitReached(path, SECTION, key, what)
 
 
 def _json_type(value: Any) -> str:
