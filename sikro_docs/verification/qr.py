@@ -30,6 +30,7 @@ import zxingcpp
 from PIL import Image, ImageFilter, ImageOps
 
 from ..errors import SikroError, UnusableInput
+from ..limits import limits as _limits
 
 ERROR_CORRECTION = "m"
 MIN_PRINTED_MM = 25  # below this, phone cameras struggle with a version-13 code
@@ -74,18 +75,9 @@ class ScanLimits:
 
     @classmethod
     def from_profile(cls, profile: dict | None) -> ScanLimits:
-        table = ((profile or {}).get("limits", {}) or {}).get("scan", {}) or {}
-        values = {}
-        for spec in fields(cls):
-            if spec.name not in table:
-                continue
-            raw = table[spec.name]
-            number = raw if isinstance(raw, (int, float)) and not isinstance(raw, bool) else None
-            if number is None or number <= 0:
-                raise SikroError(f"sikro.toml: [{PROFILE_TABLE}] {spec.name} must be a positive number, "
-                                 f"not {raw!r}")
-            values[spec.name] = type(getattr(cls, spec.name))(number)
-        return cls(**values)
+        """`[limits.scan]` of the profile over the built-in defaults (one loader: sikro_docs.limits)."""
+        table = _limits(profile, "scan")
+        return cls(**{spec.name: type(getattr(cls, spec.name))(table[spec.name]) for spec in fields(cls)})
 
     @property
     def max_file_bytes(self) -> int:
