@@ -12,7 +12,12 @@ from hypothesis import strategies as st
 from test_verification_support import LONG_NAME, LONG_WORKPLACE, NIK, make_document
 
 from sikro_docs.verification import (
-    KIND_CODES, load_public_keys, qr_info, short_code, token_from_text, verify_token,
+    KIND_CODES,
+    load_public_keys,
+    qr_info,
+    short_code,
+    token_from_text,
+    verify_token,
 )
 from sikro_docs.verification.qr import MAX_URL_CHARS, MAX_VERSION
 from sikro_docs.verification.token import BASE32_CHARS, SIGNATURE_SIZE, TokenError
@@ -161,8 +166,9 @@ def counting_verifications(monkeypatch) -> list:
 
 
 def bad_codes(tmp_path, permit) -> dict[str, str]:
-    from sikro_docs.workspace import init_workspace
     from test_web_support import tamper
+
+    from sikro_docs.workspace import init_workspace
 
     other, _ = init_workspace(tmp_path / "other")
     return {"malformed": "THISISNOTATOKEN", "not base32": permit.token.token[:-3] + "1!?",
