@@ -14,13 +14,20 @@ import urllib.request
 
 import pytest
 from starlette.testclient import TestClient
+from test_web_support import (
+    CHECK_TIME,
+    HOLDER,
+    SIXTEEN_DIGITS,
+    Server,
+    all_niks,
+    make_papers,
+)
 
 from sikro_docs.web import create_app
 from sikro_docs.web.i18n import WORDS
 from sikro_docs.web.rate_table import RateTable, create_table_file
 from sikro_docs.web.security import CSP, RateLimit
 from sikro_docs.workspace import open_workspace
-from test_web_support import CHECK_TIME, HOLDER, SIXTEEN_DIGITS, Server, all_niks, make_papers
 
 HEADERS = {
     "content-security-policy": CSP,
@@ -99,6 +106,7 @@ def test_malformed_forged_and_unknown_codes_get_the_same_answer(client, papers):
 
 def test_html_in_a_name_is_shown_as_text(tmp_path):
     from test_verification_support import make_document
+
     from sikro_docs.workspace import init_workspace
 
     ws, _ = init_workspace(tmp_path / "ws")

@@ -114,12 +114,12 @@ def test_the_client_is_the_right_most_address_no_trusted_proxy_added():
     assert TrustedProxies.parse([]).trusts("127.0.0.1") is False
 
 
-def test_a_bad_trusted_proxy_is_one_line(papers, tmp_path):
-    from sikro_docs.errors import SikroError
-    from sikro_docs.web.forwarded import TrustedProxies
+def test_a_bad_trusted_proxy_is_one_line():
+    from sikro_docs.web.settings import WebSettingError, trusted_proxies
 
-    with pytest.raises(SikroError, match=r"\[web\] trusted_proxies: 'proxy\.lan'"):
-        TrustedProxies.parse(["proxy.lan"])
+    with pytest.raises(WebSettingError, match=r"\[web\] trusted_proxies: 'proxy\.lan' is not an IP") as caught:
+        trusted_proxies({"web": {"trusted_proxies": ["10.0.0.1", "proxy.lan"]}})
+    assert caught.value.exit_code == 2 and caught.value.code == "web-setting"
 
 
 def test_trusted_proxy_gives_each_citizen_a_bucket(tmp_path):
@@ -300,3 +300,18 @@ def test_an_office_template_cannot_run_code(papers, tmp_path, payload):
     assert not marker.exists()
     assert answer.status_code == 500
     assert "mro" not in answer.text and "pwned" not in answer.text and "subclasses" not in answer.text
+
+
+@pytest.mark.parametrize("old, new, named", [
+    ("trusted_proxies = []", 'trusted_proxies = ["proxy.lan"]', "sikro.toml: [web] trusted_proxies: 'proxy.lan'"),
+    ("body_bytes = 2048", "body_bytes = -5", "sikro.toml: [limits.web] body_bytes: -5"),
+])
+def test_serve_refuses_bad_web_settings_in_one_line(tmp_path, sikro, old, new, named):
+    from sikro_docs.workspace import init_workspace
+
+    ws, _ = init_workspace(tmp_path / "ws")
+    set_profile(ws.root, old, new)
+    result = sikro("serve", "--workspace", ws.root, "--port", "0", timeout=60)
+    assert result.code == 2
+    assert named in result.err and "Traceback" not in result.err
+    assert not list((ws.root / "run").glob("web-rate-*.table"))

@@ -71,7 +71,7 @@ from . import i18n
 from .progress import SopGuide, progress_of
 from .rate_table import RateTable
 from .security import Answers, Guard, RateLimit, log
-from .settings import trusted_proxies, web_limits
+from .settings import WebSettingError, trusted_proxies, web_limits
 
 HERE = Path(__file__).parent
 DEFAULT_RATE_LIMIT = "30/10s"
@@ -464,7 +464,7 @@ def rate_limit_setting(ws: Workspace, explicit=_UNSET) -> RateLimit | None:
     try:
         return RateLimit.parse(str(explicit))
     except ValueError as exc:
-        raise SikroError(f"[web] rate_limit: {exc}") from None
+        raise WebSettingError("[web] rate_limit", explicit, str(exc)) from None
 
 
 def create_app(ws: Workspace, *, rate_limit=_UNSET, internal: bool = False):

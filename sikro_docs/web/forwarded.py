@@ -17,8 +17,6 @@ import ipaddress
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ..errors import SikroError
-
 FORWARDED_FOR = b"x-forwarded-for"
 # Hops looked at, from the right: a proxy chain longer than this is not ours.
 MAX_HOPS = 16
@@ -44,7 +42,7 @@ class TrustedProxies:
 
     @classmethod
     def parse(cls, entries) -> TrustedProxies:
-        """From `[web] trusted_proxies` (addresses or networks); SikroError naming a bad entry."""
+        """From `[web] trusted_proxies` (addresses or networks); ValueError naming a bad entry."""
         if isinstance(entries, str):
             entries = [part for part in entries.replace(",", " ").split() if part]
         networks = []
@@ -52,7 +50,7 @@ class TrustedProxies:
             try:
                 networks.append(ipaddress.ip_network(str(entry).strip(), strict=False))
             except ValueError:
-                raise SikroError(f"[web] trusted_proxies: {entry!r} is not an IP address or network "
+                raise ValueError(f"{entry!r} is not an IP address or network "
                                  "(e.g. \"127.0.0.1\" or \"10.0.0.0/24\")") from None
         return cls(tuple(networks))
 

@@ -7,8 +7,19 @@ keep the callers.
 
 from __future__ import annotations
 
-from ..errors import SikroError
+from ..errors import EXIT_UNUSABLE, SikroError
 from .forwarded import TrustedProxies
+
+
+class WebSettingError(SikroError):
+    """A setting of the site in sikro.toml that cannot be used (exit 2, before any worker starts)."""
+
+    exit_code = EXIT_UNUSABLE
+    code = "web-setting"
+
+    def __init__(self, setting: str, value, why: str):
+        self.setting, self.value = setting, value
+        super().__init__(f"sikro.toml: {setting}: {why}")
 
 DEFAULT_WEB_LIMITS = {
     "header_bytes": 8192,  # request line and headers (a token is < 1,000 characters)
@@ -23,12 +34,17 @@ def web_limits(profile: dict) -> dict[str, int]:
     merged = {**DEFAULT_WEB_LIMITS}
     for name, value in given.items():
         if name not in DEFAULT_WEB_LIMITS:
-            raise SikroError(f"[limits.web] {name}: unknown setting (known: {', '.join(DEFAULT_WEB_LIMITS)})")
+            raise WebSettingError(f"[limits.web] {name}", value,
+                                  f"unknown setting (known: {', '.join(DEFAULT_WEB_LIMITS)})")
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise SikroError(f"[limits.web] {name}: {value!r} is not a whole number of at least 1")
+            raise WebSettingError(f"[limits.web] {name}", value, f"{value!r} is not a whole number of at least 1")
         merged[name] = value
     return merged
 
 
 def trusted_proxies(profile: dict) -> TrustedProxies:
-    return TrustedProxies.parse((profile.get("web") or {}).get("trusted_proxies") or [])
+    entries = (profile.get("web") or {}).get("trusted_proxies") or []
+    try:
+        return TrustedProxies.parse(entries)
+    except ValueError as exc:
+        raise WebSettingError("[web] trusted_proxies", entries, str(exc)) from None
