@@ -406,7 +406,7 @@ class VerificationSite:
 
     async def client_gone(self, request: Request, exc: ClientDisconnect) -> Response:
         """A client that closed the connection mid-request: one line, nobody to answer."""
-        log.info("client went away during %s %s", request.method, request.url.path[:40])
+        log.warning("client went away during %s %s", request.method, request.url.path[:40])
         return Response(status_code=400)
 
     def bilingual_error(self, status: int) -> bytes:

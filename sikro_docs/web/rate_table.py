@@ -44,15 +44,18 @@ FILE_PREFIX = "web-rate-"
 def create_table_file(folder: Path, slots: int = DEFAULT_SLOTS) -> Path:
     """A new, empty table (owner-only) in `folder`, named after this process; stale ones of
     servers that are gone are removed first."""
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    _remove_stale_tables(folder)
     path = folder / f"{FILE_PREFIX}{os.getpid()}.table"
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
-        os.ftruncate(fd, HEADER_SIZE + slots * SLOT.size)
-        os.pwrite(fd, HEADER.pack(MAGIC, slots, secrets.token_bytes(32)), 0)
-    finally:
-        os.close(fd)
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        _remove_stale_tables(folder)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            os.ftruncate(fd, HEADER_SIZE + slots * SLOT.size)
+            os.pwrite(fd, HEADER.pack(MAGIC, slots, secrets.token_bytes(32)), 0)
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        raise SikroError(f"{path}: the rate limit's table cannot be made ({exc.strerror or exc})") from None
     return path
 
 

@@ -116,7 +116,7 @@ class Guard:
         try:
             await self.app(scope, bounded_receive(receive, self.body_bytes), send_with_headers)
         except ClientDisconnect:
-            log.info("client went away during %s %s", scope.get("method"), _path_for_log(scope))
+            log.warning("client went away during %s %s", scope.get("method"), _path_for_log(scope))
         except HTTPException as exc:  # raised outside a route (Starlette answers those inside)
             if not started:
                 await self._refuse(send_with_headers, exc.status_code, self.answers.too_large_html)
