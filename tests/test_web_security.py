@@ -237,6 +237,30 @@ def test_oversized_headers_are_refused(served):
     assert get(served.port, "/") == 200  # the server still answers
 
 
+def test_a_request_too_slow_to_arrive_is_cut_off(tmp_path):
+    papers = make_papers(tmp_path)
+    set_profile(papers.root, "request_seconds = 10", "request_seconds = 1")
+    server = Server(papers.root, "--rate-limit", "off")
+    try:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as idle, \
+                socket.create_connection(("127.0.0.1", server.port), timeout=10) as trickle:
+            started = time.monotonic()
+            trickle.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")
+            for _ in range(6):  # a byte now and then: the deadline is for the whole request
+                time.sleep(0.4)
+                try:
+                    trickle.sendall(b"X")
+                except OSError:
+                    break
+            assert trickle.recv(1000) == b""  # closed without an answer
+            assert idle.recv(1000) == b""  # a connection that never asks is closed too
+            assert time.monotonic() - started < 5
+        assert get(server.port, "/") == 200  # a request in time is answered
+    finally:
+        _out, err = server.stop()
+    assert_quiet(err)
+
+
 def test_a_client_that_goes_away_mid_request_leaves_one_quiet_line(papers):
     server = Server(papers.root, "--rate-limit", "off")
     try:

@@ -27,7 +27,7 @@ import click
 from ..web.app import RATE_LIMIT_ENV, rate_limit_setting
 from ..web.rate_table import TABLE_ENV, create_table_file
 from ..web.security import RateLimit
-from ..web.settings import trusted_proxies, web_limits
+from ..web.settings import REQUEST_SECONDS_ENV, trusted_proxies, web_limits
 from ..workspace import ENV_VAR
 from . import workspace_option
 
@@ -89,6 +89,7 @@ def serve_cmd(ws, host, port, workers, rate_limit, access_log, internal):
         click.echo(f"sikro: warning: --internal on {host} listens on every interface; the staff pages name "
                    "applicants: give --host the office-network address, and never expose this port "
                    "to the internet", err=True)
+    os.environ[REQUEST_SECONDS_ENV] = str(limits["request_seconds"])  # read by BOUNDED_HTTPTOOLS
     table = create_table_file(ws.root / "run") if limit else None
     if table:
         os.environ[TABLE_ENV] = str(table)

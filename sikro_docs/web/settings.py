@@ -21,10 +21,13 @@ class WebSettingError(SikroError):
         self.setting, self.value = setting, value
         super().__init__(f"sikro.toml: {setting}: {why}")
 
+# `sikro serve` hands request_seconds to its workers' HTTP protocol (http_limits) through this.
+REQUEST_SECONDS_ENV = "SIKRO_WEB_REQUEST_SECONDS"
 DEFAULT_WEB_LIMITS = {
     "header_bytes": 8192,  # request line and headers (a token is < 1,000 characters)
     "body_bytes": 2048,  # the short-code form is a few dozen bytes
     "form_fields": 10,
+    "request_seconds": 10,  # for the whole request (headers and body) to arrive
 }
 
 
