@@ -111,6 +111,10 @@ def test_the_client_is_the_right_most_address_no_trusted_proxy_added():
     # one IPv6 client holds a /64: every address of it shares one bucket
     assert key("2001:db8:1:2::1") == key("2001:db8:1:2:ffff::9") != key("2001:db8:1:3::1")
     assert key("::ffff:198.51.100.7") == "198.51.100.7"
+    # a port a proxy adds changes with every connection: it is no part of the client
+    assert key("127.0.0.1", "198.51.100.7:4711") == key("127.0.0.1", "198.51.100.7:4712") == "198.51.100.7"
+    assert key("127.0.0.1", "[2001:db8:1:2::1]:443") == key("2001:db8:1:2::1")
+    assert key("127.0.0.1", "unknown") == "unknown"
     assert TrustedProxies.parse([]).trusts("127.0.0.1") is False
 
 

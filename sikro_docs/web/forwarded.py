@@ -26,9 +26,15 @@ IPV6_CLIENT_PREFIX = 64
 
 @lru_cache(maxsize=4096)
 def _address(text: str):
-    """The IP address in `text` (IPv4-mapped IPv6 as IPv4), None when it is not one."""
+    """The IP address in `text` (IPv4-mapped IPv6 as IPv4), None when it is not one. A port some
+    proxies add (`203.0.113.5:4711`, `[2001:db8::1]:4711`) is dropped: it changes every connection."""
+    text = text.strip()
+    if text.startswith("[") and "]" in text:
+        text = text[1:text.index("]")]
+    elif text.count(":") == 1:
+        text = text.split(":", 1)[0]
     try:
-        address = ipaddress.ip_address(text.strip().strip("[]"))
+        address = ipaddress.ip_address(text)
     except ValueError:
         return None
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
