@@ -119,7 +119,8 @@ class Guard:
             log.warning("client went away during %s %s", scope.get("method"), _path_for_log(scope))
         except HTTPException as exc:  # raised outside a route (Starlette answers those inside)
             if not started:
-                await self._refuse(send_with_headers, exc.status_code, self.answers.too_large_html)
+                body = self.answers.too_large_html if exc.status_code == 413 else self.answers.bad_request_html
+                await self._refuse(send_with_headers, exc.status_code, body)
         except Exception:  # a bug: logged here, never shown to the client
             log.exception("error answering %s %s", scope.get("method"), _path_for_log(scope))
             if not started:
@@ -134,7 +135,8 @@ class Guard:
         body = self.answers.too_many_json if is_api else self.answers.too_many_html
         kind = b"application/json" if is_api else HTML
         retry = str(max(1, math.ceil(wait))).encode()
-        await _send_body(send, 429, body, kind, extra=[(b"retry-after", retry)])
+        # Closed: a refused client's body (if any) is never read, and its next try costs it a connection.
+        await _send_body(send, 429, body, kind, extra=[(b"retry-after", retry), CLOSE])
 
 
 def _declared_length(scope) -> int | None:
