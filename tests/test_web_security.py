@@ -343,3 +343,15 @@ def test_serve_refuses_bad_web_settings_in_one_line(tmp_path, sikro, old, new, n
     assert result.code == 2
     assert named in result.err and "Traceback" not in result.err
     assert not list((ws.root / "run").glob("web-rate-*.table"))
+
+
+def test_two_tables_on_one_file_share_their_buckets(tmp_path):
+    """What two workers see: each maps the same table; a request counted by one counts for both."""
+    from sikro_docs.web.rate_table import RateTable, create_table_file
+    from sikro_docs.web.security import RateLimit
+
+    path = create_table_file(tmp_path / "run")
+    first, second = (RateTable(RateLimit.parse("4/3600s"), path) for _ in range(2))
+    taken = [table.wait_seconds("198.51.100.7") == 0 for table in (first, second, first, second, first)]
+    assert taken == [True, True, True, True, False]
+    assert second.wait_seconds("198.51.100.8") == 0  # another client, its own bucket

@@ -259,8 +259,9 @@ def open_token(text: str, keys: Mapping[str, Ed25519PublicKey],
     if cached is not None and well_formed and public is not None:
         return OpenedToken(kid, cached)
     signed = verify_signature(public if public is not None else _DUMMY_KEY, signature, payload)
+    diagnosis = _malformed_detail(chars, too_long)  # for every code, so that only a malformed one needs it
     if not well_formed:
-        return OpenedToken(None, problem=MALFORMED, detail=_malformed_detail(chars, too_long))
+        return OpenedToken(None, problem=MALFORMED, detail=diagnosis)
     if public is None:
         return OpenedToken(kid, problem=UNKNOWN_KEY, detail=f"signed with key {kid}, which is not a key of this office")
     if not signed:
