@@ -185,12 +185,27 @@ def main() -> None:
                     print_row(rows[-1])
             finally:
                 stop_server(proc)
-        report = {"when": clock.utcnow().isoformat(timespec="seconds"), "cpus": os.cpu_count(),
+        limiter_us = shared_limit_cost_us(tmp / "run")
+        print(f"shared rate limit alone: {limiter_us:.1f} µs per request (table in a file, fcntl lock; in-process)")
+        report = {"when": clock.utcnow().isoformat(timespec="seconds"), "shared_limit_us": limiter_us, "cpus": os.cpu_count(),
                   "tokens": len(tokens), "connections": args.connections, "seconds": args.seconds, "rows": rows}
         (RESULTS / "verify_bench.json").write_text(json.dumps(report, indent=2))
         print(f"\nwritten {RESULTS / 'verify_bench.json'}")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def shared_limit_cost_us(folder: Path, calls: int = 100_000) -> float:
+    """What the shared rate limit adds to a request, measured alone: less at the mercy of the
+    machine's other load than the difference of two wrk runs."""
+    from sikro_docs.web.rate_table import RateTable, create_table_file
+    from sikro_docs.web.security import RateLimit
+
+    table = RateTable(RateLimit.parse(SHARED_LIMIT_NEVER_REACHED), create_table_file(folder))
+    started = time.perf_counter()
+    for i in range(calls):
+        table.wait_seconds(f"198.51.100.{i % 200}")
+    return (time.perf_counter() - started) / calls * 1e6
 
 
 def server_cpu_seconds(pid: int) -> float:
