@@ -77,9 +77,6 @@ def serve_cmd(ws, host, port, workers, rate_limit, access_log, internal):
     limit = rate_limit_setting(ws, rate_limit) if rate_limit else rate_limit_setting(ws)
     limits = web_limits(ws.profile)
     proxies = trusted_proxies(ws.profile)  # checked here: a bad entry is one line before any worker starts
-    # Worker processes build the app themselves (APP_FACTORY): they learn the workspace and the limit here.
-    os.environ[ENV_VAR] = str(ws.root)
-    os.environ[RATE_LIMIT_ENV] = str(limit) if limit else "off"
     click.echo(f"sikro: serving {ws.root} on http://{host}:{port} "
                f"({workers} worker{'s' if workers > 1 else ''}, rate limit {limit or 'off'}"
                f"{'; X-Forwarded-For from [web] trusted_proxies' if proxies.networks else ''}"
@@ -89,10 +86,7 @@ def serve_cmd(ws, host, port, workers, rate_limit, access_log, internal):
         click.echo(f"sikro: warning: --internal on {host} listens on every interface; the staff pages name "
                    "applicants: give --host the office-network address, and never expose this port "
                    "to the internet", err=True)
-    os.environ[REQUEST_SECONDS_ENV] = str(limits["request_seconds"])  # read by BOUNDED_HTTPTOOLS
-    table = create_table_file(ws.root / "run") if limit else None
-    if table:
-        os.environ[TABLE_ENV] = str(table)
+    table = _prepare_workers(ws, limit, limits)
     try:
         uvicorn.run(INTERNAL_APP_FACTORY if internal else APP_FACTORY, factory=True, host=host, port=port,
                     workers=workers, proxy_headers=False, access_log=access_log, server_header=False,
@@ -101,6 +95,18 @@ def serve_cmd(ws, host, port, workers, rate_limit, access_log, internal):
     finally:
         if table:
             table.unlink(missing_ok=True)
+
+
+def _prepare_workers(ws, limit, limits: dict):
+    """Tell the worker processes (they build the app themselves, APP_FACTORY) the workspace, the
+    limit, the request deadline and the shared table of the limit's buckets; the table's path."""
+    os.environ[ENV_VAR] = str(ws.root)
+    os.environ[RATE_LIMIT_ENV] = str(limit) if limit else "off"
+    os.environ[REQUEST_SECONDS_ENV] = str(limits["request_seconds"])  # read by BOUNDED_HTTPTOOLS
+    table = create_table_file(ws.root / "run") if limit else None
+    if table:
+        os.environ[TABLE_ENV] = str(table)
+    return table
 
 
 def _http_protocol() -> str:
