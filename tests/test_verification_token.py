@@ -12,7 +12,12 @@ from hypothesis import strategies as st
 from test_verification_support import LONG_NAME, LONG_WORKPLACE, NIK, make_document
 
 from sikro_docs.verification import (
-    KIND_CODES, load_public_keys, qr_info, short_code, token_from_text, verify_token,
+    KIND_CODES,
+    load_public_keys,
+    qr_info,
+    short_code,
+    token_from_text,
+    verify_token,
 )
 from sikro_docs.verification.qr import MAX_URL_CHARS, MAX_VERSION
 from sikro_docs.verification.token import BASE32_CHARS, SIGNATURE_SIZE, TokenError
@@ -140,3 +145,51 @@ def test_document_ids_are_random_and_unguessable(workspace):
     uids = {make_document(workspace, numbered="none", kind="receipt").uid for _ in range(3)}
     assert len(uids) == 3
     assert all(len(base64.b32decode(u)) == 10 for u in uids)  # 80 random bits each
+
+
+# --------------------------------------------------------------------------- the same work for every bad code
+
+
+def counting_verifications(monkeypatch) -> list:
+    """Count calls of the one Ed25519 verification primitive (the real check still runs)."""
+    from sikro_docs.verification import token as tk
+
+    calls = []
+    real = tk.verify_signature
+
+    def counted(public, signature, payload):
+        calls.append(len(payload))
+        return real(public, signature, payload)
+
+    monkeypatch.setattr(tk, "verify_signature", counted)
+    return calls
+
+
+def bad_codes(tmp_path, permit) -> dict[str, str]:
+    from test_web_support import tamper
+
+    from sikro_docs.workspace import init_workspace
+
+    other, _ = init_workspace(tmp_path / "other")
+    return {"malformed": "THISISNOTATOKEN", "not base32": permit.token.token[:-3] + "1!?",
+            "too long": "A" * 5000, "unknown key": make_document(other).token.token,
+            "bad signature": tamper(permit.token.token)}
+
+
+def test_every_bad_code_costs_exactly_one_signature_check(tmp_path, workspace, permit, monkeypatch):
+    codes = bad_codes(tmp_path, permit)
+    calls = counting_verifications(monkeypatch)
+    for why, code in codes.items():
+        calls.clear()
+        assert verify_token(workspace, code).status in NEVER_VALID, why
+        assert len(calls) == 1, (why, calls)
+
+
+def test_a_genuine_code_is_checked_once_then_remembered(workspace, permit, monkeypatch):
+    from sikro_docs.verification import verdict
+
+    verdict._VERIFIED.clear()
+    calls = counting_verifications(monkeypatch)
+    assert verify_token(workspace, permit.token.token).status == "valid"
+    assert verify_token(workspace, permit.token.token).status == "valid"
+    assert len(calls) == 1

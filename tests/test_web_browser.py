@@ -13,9 +13,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-
-from test_web_support import HOLDER, SIXTEEN_DIGITS, Server, all_niks, make_papers
 from conftest import needs_tool
+from test_web_support import HOLDER, SIXTEEN_DIGITS, Server, all_niks, make_papers
 
 try:
     from playwright.sync_api import sync_playwright

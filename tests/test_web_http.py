@@ -14,12 +14,20 @@ import urllib.request
 
 import pytest
 from starlette.testclient import TestClient
+from test_web_support import (
+    CHECK_TIME,
+    HOLDER,
+    SIXTEEN_DIGITS,
+    Server,
+    all_niks,
+    make_papers,
+)
 
 from sikro_docs.web import create_app
 from sikro_docs.web.i18n import WORDS
-from sikro_docs.web.security import CSP, RateLimit, TokenBucketLimiter
+from sikro_docs.web.rate_table import RateTable, create_table_file
+from sikro_docs.web.security import CSP, RateLimit
 from sikro_docs.workspace import open_workspace
-from test_web_support import CHECK_TIME, HOLDER, SIXTEEN_DIGITS, Server, all_niks, make_papers
 
 HEADERS = {
     "content-security-policy": CSP,
@@ -98,6 +106,7 @@ def test_malformed_forged_and_unknown_codes_get_the_same_answer(client, papers):
 
 def test_html_in_a_name_is_shown_as_text(tmp_path):
     from test_verification_support import make_document
+
     from sikro_docs.workspace import init_workspace
 
     ws, _ = init_workspace(tmp_path / "ws")
@@ -245,9 +254,11 @@ def test_rate_limit_answers_429_with_retry_after(papers):
     assert limited.json() == {"status": "error", "code": 429}
 
 
-def test_token_bucket_refills_over_time():
+@pytest.mark.parametrize("shared", [False, True])
+def test_token_bucket_refills_over_time(tmp_path, shared):
     now = [0.0]
-    limiter = TokenBucketLimiter(RateLimit.parse("30/10s"), clock=lambda: now[0])
+    table = create_table_file(tmp_path / "run") if shared else None
+    limiter = RateTable(RateLimit.parse("30/10s"), table, clock=lambda: now[0])
     assert all(limiter.wait_seconds("10.0.0.1") == 0 for _ in range(30))
     assert limiter.wait_seconds("10.0.0.1") == pytest.approx(1 / 3)
     assert limiter.wait_seconds("10.0.0.2") == 0  # each address has its own bucket

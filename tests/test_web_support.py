@@ -17,11 +17,12 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from test_verification_support import Issued, make_document
+
 from sikro_docs import db, numbering
 from sikro_docs.models import Application
 from sikro_docs.verification import revoke
 from sikro_docs.workspace import init_workspace, open_workspace
-from test_verification_support import Issued, make_document
 
 HOLDER = "Rosmawati Br. Sitanggang"
 SIKRO = ["-m", "sikro_docs"]  # `sikro` as a real process

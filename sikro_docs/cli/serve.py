@@ -8,20 +8,32 @@ network only: the same pages plus the staff pages (/A/BOX/<box>, what the
 QR of a box label opens: it names applicants). Its address on the office
 network goes in `[archive] internal_url`. Like the public one it listens on
 127.0.0.1 unless told otherwise (--host).
+
+The rate limit holds for the whole server: the workers share one table of
+buckets (web/rate_table.py) that this process creates in the workspace's
+run/ folder before they start, and removes when it stops. X-Forwarded-For
+is believed only from `[web] trusted_proxies` (web/forwarded.py); uvicorn's
+own proxy-header handling is off. Request line and headers are bounded by
+`[limits.web] header_bytes`, the body by `body_bytes` (web/security.py).
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 
 import click
 
 from ..web.app import RATE_LIMIT_ENV, rate_limit_setting
+from ..web.rate_table import TABLE_ENV, create_table_file
 from ..web.security import RateLimit
+from ..web.settings import REQUEST_SECONDS_ENV, trusted_proxies, web_limits
 from ..workspace import ENV_VAR
 from . import workspace_option
 
 APP_FACTORY = "sikro_docs.web.app:app_from_environment"
+# httptools with a bound on the request line and headers (imported by uvicorn, only when serving).
+BOUNDED_HTTPTOOLS = "sikro_docs.web.http_limits:LimitedHttpToolsProtocol"
 INTERNAL_APP_FACTORY = "sikro_docs.web.app:internal_app_from_environment"
 EVERY_INTERFACE = ("0.0.0.0", "::", "")
 
@@ -42,10 +54,9 @@ def _check_rate_limit(ctx, param, value):
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
               help="Worker processes (one per CPU core serves the most verifications).")
 @click.option("--rate-limit", callback=_check_rate_limit, metavar="N/SECONDS",
-              help="Requests per client address, e.g. 30/10s (default: [web] rate_limit of the profile, "
-                   "else 30/10s; each worker counts on its own). 'off' only for benchmarks.")
-@click.option("--forwarded-allow-ips", default="127.0.0.1", show_default=True,
-              help="Proxies trusted to give the client's address (X-Forwarded-For), for the rate limit.")
+              help="Requests per client address for the whole server, all workers together, e.g. 30/10s "
+                   "(default: [web] rate_limit of the profile, else 30/10s). 'off' only for benchmarks. "
+                   "X-Forwarded-For is believed only from [web] trusted_proxies.")
 @click.option("--access-log/--no-access-log", default=False, show_default=True,
               help="Log every request (its path holds the document's code: personal data).")
 @click.option("--internal", is_flag=True, default=False,
@@ -55,7 +66,7 @@ def _check_rate_limit(ctx, param, value):
                    "office-network address (--host, default 127.0.0.1 as always) and put that address in "
                    "[archive] internal_url.")
 @workspace_option
-def serve_cmd(ws, host, port, workers, rate_limit, forwarded_allow_ips, access_log, internal):
+def serve_cmd(ws, host, port, workers, rate_limit, access_log, internal):
     """Serve the verification page: /V/<code> (documents), /P/<code> (receipts), /kode (short codes).
 
     With --internal, also the staff pages for the office network only (/A/BOX/<box>);
@@ -64,20 +75,43 @@ def serve_cmd(ws, host, port, workers, rate_limit, forwarded_allow_ips, access_l
     import uvicorn
 
     limit = rate_limit_setting(ws, rate_limit) if rate_limit else rate_limit_setting(ws)
-    # Worker processes build the app themselves (APP_FACTORY): they learn the workspace and the limit here.
-    os.environ[ENV_VAR] = str(ws.root)
-    os.environ[RATE_LIMIT_ENV] = str(limit) if limit else "off"
+    limits = web_limits(ws.profile)
+    proxies = trusted_proxies(ws.profile)  # checked here: a bad entry is one line before any worker starts
     click.echo(f"sikro: serving {ws.root} on http://{host}:{port} "
                f"({workers} worker{'s' if workers > 1 else ''}, rate limit {limit or 'off'}"
+               f"{'; X-Forwarded-For from [web] trusted_proxies' if proxies.networks else ''}"
                f"{'; INTERNAL: staff pages /A/BOX/<box>, for the office network only' if internal else ''})",
                err=True)
     if internal and host.strip("[]") in EVERY_INTERFACE:
         click.echo(f"sikro: warning: --internal on {host} listens on every interface; the staff pages name "
                    "applicants: give --host the office-network address, and never expose this port "
                    "to the internet", err=True)
-    uvicorn.run(INTERNAL_APP_FACTORY if internal else APP_FACTORY, factory=True, host=host, port=port,
-                workers=workers, forwarded_allow_ips=forwarded_allow_ips, access_log=access_log, server_header=False,
-                log_level="warning" if not access_log else "info")
+    table = _prepare_workers(ws, limit, limits)
+    try:
+        uvicorn.run(INTERNAL_APP_FACTORY if internal else APP_FACTORY, factory=True, host=host, port=port,
+                    workers=workers, proxy_headers=False, access_log=access_log, server_header=False,
+                    http=_http_protocol(), h11_max_incomplete_event_size=limits["header_bytes"],
+                    log_level="warning" if not access_log else "info")
+    finally:
+        if table:
+            table.unlink(missing_ok=True)
+
+
+def _prepare_workers(ws, limit, limits: dict):
+    """Tell the worker processes (they build the app themselves, APP_FACTORY) the workspace, the
+    limit, the request deadline and the shared table of the limit's buckets; the table's path."""
+    os.environ[ENV_VAR] = str(ws.root)
+    os.environ[RATE_LIMIT_ENV] = str(limit) if limit else "off"
+    os.environ[REQUEST_SECONDS_ENV] = str(limits["request_seconds"])  # read by BOUNDED_HTTPTOOLS
+    table = create_table_file(ws.root / "run") if limit else None
+    if table:
+        os.environ[TABLE_ENV] = str(table)
+    return table
+
+
+def _http_protocol() -> str:
+    """httptools (fast) with a bound on its headers when installed, else h11 (bounded by uvicorn)."""
+    return BOUNDED_HTTPTOOLS if importlib.util.find_spec("httptools") else "h11"
 
 
 COMMANDS = [serve_cmd]

@@ -18,6 +18,13 @@ or below at error correction M (27 mm printed).
 The version and key id sit at fixed offsets at the start of the payload,
 so a verifier finds the key and checks the signature *before* decoding
 any CBOR: bytes nobody signed are never parsed.
+
+`open_token` does the same work for every code it is given (malformed,
+signed by a key that is not ours, altered, genuine): one Base32 decode
+into a buffer of fixed size, one Ed25519 verification (against a dummy
+key when the code names no key of ours), constant-time comparisons; only
+then does it say what was wrong. So the time of an answer does not tell
+a forger which of the three he got wrong.
 """
 
 from __future__ import annotations
@@ -25,11 +32,18 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import hmac
 import re
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 import cbor2
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
 
 FORMAT_VERSION = 1
 SIGNATURE_SIZE = 64
@@ -68,6 +82,16 @@ _BASE32 = re.compile(r"^[A-Z2-7]+$")
 # The shortest token possible: header, uid and signature around empty fields.
 MIN_TOKEN_BYTES = len(HEADER) + KEY_ID_SIZE + UID_SIZE + SIGNATURE_SIZE
 MIN_TOKEN_CHARS = -(-MIN_TOKEN_BYTES * 8 // 5)
+# Longer than any token we sign (QR version 13 holds < 400 characters). A multiple of 8, so that
+# every code decodes into the same buffer of MAX_TOKEN_CHARS * 5 // 8 bytes.
+MAX_TOKEN_CHARS = 1000
+_NOT_BASE32 = re.compile(r"[^A-Z2-7]")
+# Verifies nothing (nobody has its private half): the check a code naming no key of ours gets.
+_DUMMY_KEY = Ed25519PrivateKey.generate().public_key()
+
+REMEMBERED_MAX = 10_000  # genuine codes open_token remembers (see its `remembered`)
+# What is wrong with a code, in the order open_token reports it.
+MALFORMED, UNKNOWN_KEY, BAD_SIGNATURE, UNREADABLE = "malformed", "unknown-key", "bad-signature", "unreadable"
 
 
 class TokenError(ValueError):
@@ -84,15 +108,6 @@ class Payload:
     str_number: str
     workplace: str
     uid: str  # the Document.uid, 16 Base32 characters
-
-
-@dataclass(frozen=True)
-class SignedToken:
-    """A token split into its parts, signature not yet checked."""
-
-    kid: str
-    payload: bytes
-    signature: bytes
 
 
 # --------------------------------------------------------------------------- Base32
@@ -200,15 +215,80 @@ def token_url(base_url: str, kind: str, token: str) -> str:
 # --------------------------------------------------------------------------- reading
 
 
-def split_token(token: str) -> SignedToken:
-    """The key id, signed bytes and signature of `token`; TokenError when malformed."""
-    data = b32decode(token)
-    if len(data) < MIN_TOKEN_BYTES:
-        raise TokenError("too short to be a signed token")
+@dataclass(frozen=True)
+class OpenedToken:
+    """What open_token found: the payload of a genuine code, else `problem` and `detail`."""
+
+    kid: str | None  # the key the code names (None when malformed)
+    payload: Payload | None = None
+    problem: str | None = None  # MALFORMED, UNKNOWN_KEY, BAD_SIGNATURE, UNREADABLE; None when genuine
+    detail: str = ""
+
+
+def verify_signature(public: Ed25519PublicKey, signature: bytes, payload: bytes) -> bool:
+    """The one Ed25519 check every opened code gets (tests count its calls)."""
+    try:
+        public.verify(signature, payload)
+        return True
+    except InvalidSignature:
+        return False
+
+
+def open_token(text: str, keys: Mapping[str, Ed25519PublicKey],
+               remembered: MutableMapping[tuple[str, bytes, bytes], Payload] | None = None) -> OpenedToken:
+    """Check `text` (a bare token, any case) against `keys` (kid -> public key) with the same work
+    whatever is wrong with it (see the module docstring). `remembered` holds codes whose signature
+    already verified: (kid, payload, signature) -> Payload; a genuine code found there is not checked
+    again, and a genuine code checked now is added."""
+    chars = text.strip()[:MAX_TOKEN_CHARS + 1].upper()
+    too_long = len(chars) > MAX_TOKEN_CHARS
+    chars = chars[:MAX_TOKEN_CHARS]
+    length_ok = (len(chars) >= MIN_TOKEN_CHARS) & (not too_long)
+    clean = _NOT_BASE32.sub("A", chars)
+    buffer = base64.b32decode(clean.ljust(MAX_TOKEN_CHARS, "A"))
+    data = buffer[:max(len(clean) * 5 // 8, MIN_TOKEN_BYTES)]
+    # The canonical spelling of `data` equals the text only for well-formed Base32 of a possible
+    # length whose unused low bits are zero: one comparison instead of three early exits.
+    canonical = hmac.compare_digest(b32encode(data).encode("ascii"), chars.encode("utf-8", "surrogatepass"))
     payload, signature = data[:-SIGNATURE_SIZE], data[-SIGNATURE_SIZE:]
-    if not payload.startswith(HEADER):
-        raise TokenError("unknown token format or version")
-    return SignedToken(kid=b32encode(payload[KEY_ID_AT]), payload=payload, signature=signature)
+    header_ok = hmac.compare_digest(payload[:len(HEADER)], HEADER)
+    kid = b32encode(payload[KEY_ID_AT])
+    public = keys.get(kid)
+    cached = (remembered or {}).get((kid, payload, signature))
+    well_formed = length_ok & canonical & header_ok
+    if cached is not None and well_formed and public is not None:
+        return OpenedToken(kid, cached)
+    signed = verify_signature(public if public is not None else _DUMMY_KEY, signature, payload)
+    diagnosis = _malformed_detail(chars, too_long)  # for every code, so that only a malformed one needs it
+    if not well_formed:
+        return OpenedToken(None, problem=MALFORMED, detail=diagnosis)
+    if public is None:
+        return OpenedToken(kid, problem=UNKNOWN_KEY, detail=f"signed with key {kid}, which is not a key of this office")
+    if not signed:
+        return OpenedToken(kid, problem=BAD_SIGNATURE,
+                           detail="the signature does not match: the code was altered or forged")
+    try:
+        decoded = decode_payload(payload)
+    except TokenError as exc:
+        return OpenedToken(kid, problem=UNREADABLE, detail=str(exc))
+    if remembered is not None:
+        if len(remembered) >= REMEMBERED_MAX:
+            remembered.clear()  # a simple bound; refilling costs one check per code
+        remembered[(kid, payload, signature)] = decoded
+    return OpenedToken(kid, decoded)
+
+
+def _malformed_detail(chars: str, too_long: bool) -> str:
+    """Why a code is malformed, for a person (the CLI); the work is already done."""
+    if too_long:
+        return "too long to be a signed token"
+    try:
+        data = b32decode(chars)
+    except TokenError as exc:
+        return str(exc)
+    if len(data) < MIN_TOKEN_BYTES:
+        return "too short to be a signed token"
+    return "unknown token format or version"
 
 
 def decode_payload(payload: bytes) -> Payload:

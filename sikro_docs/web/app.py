@@ -42,33 +42,40 @@ from urllib.parse import parse_qs, urlencode
 import jinja2
 from babel import Locale
 from babel.dates import format_date, format_datetime
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from .. import db
+from .. import clock, db
 from ..archive.index import kurun_waktu
 from ..archive.locations import box_contents
 from ..errors import SikroError
 from ..numbering import office_timezone
-from ..verification import Verdict, export_public_keys, short_code, uid_from_short_code, verify_token, verify_uid
+from ..verification import (
+    Verdict,
+    export_public_keys,
+    short_code,
+    uid_from_short_code,
+    verify_token,
+    verify_uid,
+)
 from ..verification.token import PROGRESS_KINDS
 from ..workspace import Workspace, open_workspace
 from . import i18n
 from .progress import SopGuide, progress_of
-from .security import Guard, RateLimit, TokenBucketLimiter, log
+from .rate_table import RateTable
+from .security import Answers, Guard, RateLimit, log
+from .settings import WebSettingError, trusted_proxies, web_limits
 
 HERE = Path(__file__).parent
 DEFAULT_RATE_LIMIT = "30/10s"
 RATE_LIMIT_ENV = "SIKRO_WEB_RATE_LIMIT"  # set by `sikro serve --rate-limit` for its worker processes
-# Longer than any token we sign (QR version 13 holds < 400 characters): not worth decoding.
-MAX_TOKEN_CHARS = 1000
-MAX_FORM_BYTES = 2048
 # Location.box is at most 100 characters: a longer "box" is not looked up.
 MAX_BOX_CHARS = 100
 # Verdicts a genuine, registered document can have; everything else is answered as "not genuine".
@@ -91,7 +98,7 @@ class Office:
     zone_name: str
 
     @classmethod
-    def from_profile(cls, profile: dict) -> "Office":
+    def from_profile(cls, profile: dict) -> Office:
         office = profile.get("office", {})
         tz = office_timezone(profile)
         return cls(name=office.get("short_name", ""), regency=office.get("regency", ""), timezone=tz,
@@ -99,13 +106,15 @@ class Office:
 
 
 class Pages:
-    """Jinja2 templates (autoescaped, strict) and the formatting every page shares."""
+    """Jinja2 templates (sandboxed, autoescaped, strict) and the formatting every page shares."""
 
     def __init__(self, ws: Workspace, office: Office):
         # An office may restyle a page by putting a template of the same name in <workspace>/web/templates.
+        # Such a template is data, never code: the immutable sandbox refuses underscore attributes,
+        # unsafe callables and changes to what the page is given (SecurityError: the 500 page).
         loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(ws.root / "web" / "templates")),
                                       jinja2.FileSystemLoader(str(HERE / "templates"))])
-        self.env = jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined)
+        self.env = ImmutableSandboxedEnvironment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined)
         self.office = office
         self.locales = {lang: Locale.parse(lang) for lang in i18n.WORDS}
 
@@ -175,7 +184,7 @@ def render_verdict(pages: Pages, verdict: Verdict, lang: str, *, by_code: str | 
     return pages.render(
         "verdict.html", lang, switch_query={"k": by_code} if by_code else None,
         status=shown, headline=t[f"verdict_{shown}"], sentence=t[f"sentence_{shown}"], reason=reason,
-        rows=rows, note=note, checked_at=pages.moment(dt.datetime.now(dt.timezone.utc), lang))
+        rows=rows, note=note, checked_at=pages.moment(clock.utcnow(), lang))
 
 
 # --------------------------------------------------------------------------- progress
@@ -216,7 +225,7 @@ def render_progress(pages: Pages, progress, lang: str) -> str:
         (t["field_standard_time"], standard_time_words(step, lang)),
     ]
     return pages.render("progress.html", lang, rows=[(k, v) for k, v in rows if v],
-                        checked_at=pages.moment(dt.datetime.now(dt.timezone.utc), lang))
+                        checked_at=pages.moment(clock.utcnow(), lang))
 
 
 # --------------------------------------------------------------------------- boxes (staff only)
@@ -254,7 +263,7 @@ def render_box(pages: Pages, box: str, folders: list[dict], lang: str) -> str:
     return pages.env.get_template("box.html").render(
         t=t, lang=lang, switch_href=f"?{switch}", office=pages.office,
         heading=t["box_heading"].format(box=box), summary=t["box_summary"].format(count=len(folders)),
-        where=where, folders=shown, checked_at=pages.moment(dt.datetime.now(dt.timezone.utc), lang))
+        where=where, folders=shown, checked_at=pages.moment(clock.utcnow(), lang))
 
 
 def render_box_not_found(pages: Pages, box: str, lang: str) -> str:
@@ -275,6 +284,7 @@ class VerificationSite:
         self.ws = ws
         self.internal = internal
         self.pages = Pages(ws, Office.from_profile(ws.profile))
+        self.limits = web_limits(ws.profile)
         self.sop = SopGuide(ws)
         db.migrate_once(ws)  # at start: no request ever runs a migration
         self.inline = inline_database(ws)
@@ -288,15 +298,12 @@ class VerificationSite:
     # --- database work (each call one read-only session; see `blocking` for where it runs)
 
     def _judge_token(self, token: str) -> Verdict:
-        if len(token) > MAX_TOKEN_CHARS:
-            return NOT_GENUINE
+        # Every code, however long or malformed, gets the same work (token.open_token).
         with db.session(self.ws) as session:
             return public_verdict(verify_token(self.ws, token, online=True, session=session))
 
     def _judge_receipt(self, token: str):
         """(verdict, progress): progress only for a genuine receipt in force."""
-        if len(token) > MAX_TOKEN_CHARS:
-            return NOT_GENUINE, None
         with db.session(self.ws) as session:
             verdict = public_verdict(verify_token(self.ws, token, online=True, session=session))
             if verdict.status != "valid" or verdict.kind not in PROGRESS_KINDS:
@@ -350,7 +357,7 @@ class VerificationSite:
         lang = _language(request)
         typed = request.query_params.get("k")
         if request.method == "POST":
-            form = await _small_form(request)
+            form = await _small_form(request, self.limits["form_fields"])
             typed, lang = form.get("k", ""), i18n.language(form.get("lang"))
         if typed is None:
             return _html(self.pages.render("kode.html", lang, code="", error=None))
@@ -395,7 +402,12 @@ class VerificationSite:
         lang = _language(request)
         message = i18n.words(lang).get(f"error_{exc.status_code}", i18n.words(lang)["error_other"])
         body = self.pages.render("error.html", lang, messages=[message])
-        return _html(body, status=exc.status_code)
+        return HTMLResponse(body, status_code=exc.status_code, headers=exc.headers)
+
+    async def client_gone(self, request: Request, exc: ClientDisconnect) -> Response:
+        """A client that closed the connection mid-request: one line, nobody to answer."""
+        log.warning("client went away during %s %s", request.method, request.url.path[:40])
+        return Response(status_code=400)
 
     def bilingual_error(self, status: int) -> bytes:
         """The page of an error answered before any language is known (429, 500): both languages."""
@@ -428,16 +440,17 @@ def inline_database(ws: Workspace) -> bool:
     return db.engine_for(ws).dialect.name == "sqlite"
 
 
-async def _small_form(request: Request) -> dict[str, str]:
-    """The fields of a url-encoded form of at most MAX_FORM_BYTES (413 beyond)."""
+async def _small_form(request: Request, max_fields: int) -> dict[str, str]:
+    """The fields of a url-encoded form; 400 beyond `max_fields` (the Guard bounds its size: 413)."""
     body = b""
     async for chunk in request.stream():
         body += chunk
-        if len(body) > MAX_FORM_BYTES:
-            raise HTTPException(413)
     if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
         return {}
-    fields = parse_qs(body.decode("utf-8", "replace"), max_num_fields=10)
+    try:
+        fields = parse_qs(body.decode("utf-8", "replace"), max_num_fields=max_fields)
+    except ValueError:  # more fields than max_fields: not our form
+        raise HTTPException(400) from None
     return {name: values[0] for name, values in fields.items()}
 
 
@@ -451,7 +464,7 @@ def rate_limit_setting(ws: Workspace, explicit=_UNSET) -> RateLimit | None:
     try:
         return RateLimit.parse(str(explicit))
     except ValueError as exc:
-        raise SikroError(f"[web] rate_limit: {exc}") from None
+        raise WebSettingError("[web] rate_limit", explicit, str(exc)) from None
 
 
 def create_app(ws: Workspace, *, rate_limit=_UNSET, internal: bool = False):
@@ -464,12 +477,16 @@ def create_app(ws: Workspace, *, rate_limit=_UNSET, internal: bool = False):
         return Response(server_error, status_code=500, media_type="text/html; charset=utf-8")
 
     app = Starlette(routes=site.routes(),
-                    exception_handlers={HTTPException: site.http_error, Exception: on_crash})
+                    exception_handlers={HTTPException: site.http_error, ClientDisconnect: site.client_gone,
+                                        Exception: on_crash})
     limit = rate_limit_setting(ws, rate_limit)
-    too_many_json = json.dumps({"status": "error", "code": 429}).encode()
-    return Guard(app, limiter=TokenBucketLimiter(limit) if limit else None,
-                 too_many_html=site.bilingual_error(429), too_many_json=too_many_json,
-                 server_error_html=server_error)
+    answers = Answers(too_many_html=site.bilingual_error(429),
+                      too_many_json=json.dumps({"status": "error", "code": 429}).encode(),
+                      too_large_html=site.bilingual_error(413), bad_request_html=site.bilingual_error(400),
+                      server_error_html=server_error)
+    # One table for all of `sikro serve`'s workers when it made one (rate_table), else this process's.
+    return Guard(app, limiter=RateTable.from_environment(limit) if limit else None,
+                 proxies=trusted_proxies(ws.profile), body_bytes=site.limits["body_bytes"], answers=answers)
 
 
 def app_from_environment():

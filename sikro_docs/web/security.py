@@ -1,4 +1,4 @@
-"""The guard around the whole page: rate limit, security headers, and never a traceback.
+"""The guard around the whole page: rate limit, body size, security headers, and never a traceback.
 
 It is a plain ASGI wrapper (not Starlette's BaseHTTPMiddleware) so that it
 also covers the responses Starlette makes itself (404, 405, its 500) and
@@ -10,11 +10,16 @@ from __future__ import annotations
 import logging
 import math
 import re
-import time
-from collections import OrderedDict
 from dataclasses import dataclass
 
+from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
+
+from .forwarded import TrustedProxies, client_key
+
 log = logging.getLogger("sikro.web")
+HTML = b"text/html; charset=utf-8"
+CLOSE = (b"connection", b"close")
 
 CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
        "frame-ancestors 'none'; base-uri 'none'")
@@ -39,13 +44,13 @@ _RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d+(?:\.\d+)?)\s*s?\s*$")
 
 @dataclass(frozen=True)
 class RateLimit:
-    """`requests` per `seconds` per client address (a token bucket of that size)."""
+    """`requests` per `seconds` per client address (a token bucket of that size; rate_table)."""
 
     requests: int
     seconds: float
 
     @classmethod
-    def parse(cls, text: str | None) -> "RateLimit | None":
+    def parse(cls, text: str | None) -> RateLimit | None:
         """"30/10s" (or "30/10"); "off" disables the limit (for benchmarks only); ValueError otherwise."""
         text = (text or "").strip().lower()
         if text == "off":
@@ -59,51 +64,34 @@ class RateLimit:
         return f"{self.requests}/{self.seconds:g}s"
 
 
-class TokenBucketLimiter:
-    """Per-client token buckets, refilled continuously; bounded memory.
+@dataclass(frozen=True)
+class Answers:
+    """The bodies of the answers the guard gives itself, rendered once at start (so that giving
+    them can never fail): HTML pages in both languages, and JSON for /api/."""
 
-    Only the `max_clients` most recently seen addresses are remembered: a
-    forgotten one starts again with a full bucket, which is what it would
-    have after waiting anyway.
-    """
-
-    def __init__(self, limit: RateLimit, max_clients: int = 100_000, clock=time.monotonic):
-        self.capacity = float(limit.requests)
-        self.refill_per_second = limit.requests / limit.seconds
-        self.max_clients = max_clients
-        self.clock = clock
-        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
-
-    def wait_seconds(self, client: str) -> float:
-        """0 when `client` may make this request now (and count it), else how long to wait."""
-        now = self.clock()
-        tokens, last = self._buckets.pop(client, (self.capacity, now))
-        tokens = min(self.capacity, tokens + (now - last) * self.refill_per_second)
-        wait = 0.0
-        if tokens >= 1:
-            tokens -= 1
-        else:
-            wait = (1 - tokens) / self.refill_per_second
-        self._buckets[client] = (tokens, now)
-        if len(self._buckets) > self.max_clients:
-            self._buckets.popitem(last=False)
-        return wait
+    too_many_html: bytes
+    too_many_json: bytes
+    too_large_html: bytes
+    bad_request_html: bytes
+    server_error_html: bytes
 
 
 class Guard:
-    """ASGI wrapper: rate limit first, headers on every response, a plain 500 page on any error.
+    """ASGI wrapper: rate limit first, then the body's size, headers on every response, a plain
+    500 page on any error, one quiet line for a client that went away.
 
-    `pages` gives the bodies of the 429 and 500 answers: they are rendered
-    once at start, so answering them can itself never fail.
+    `limiter` is a RateTable (shared by the server's workers) or None; the client is whom
+    `proxies` say (forwarded.client_key). A body larger than `body_bytes` is answered 413
+    without reading more of it (and the connection closed): at once when its Content-Length
+    says so, else when the application has read that much.
     """
 
-    def __init__(self, app, *, limiter: TokenBucketLimiter | None, too_many_html: bytes,
-                 too_many_json: bytes, server_error_html: bytes):
+    def __init__(self, app, *, limiter, proxies: TrustedProxies, body_bytes: int, answers: Answers):
         self.app = app
         self.limiter = limiter
-        self.too_many_html = too_many_html
-        self.too_many_json = too_many_json
-        self.server_error_html = server_error_html
+        self.proxies = proxies
+        self.body_bytes = body_bytes
+        self.answers = answers
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -117,29 +105,64 @@ class Guard:
                 message["headers"] = _with_security_headers(message.get("headers", []), scope["path"])
             await send(message)
 
-        wait = self.limiter.wait_seconds(_client_address(scope)) if self.limiter else 0.0
+        wait = self.limiter.wait_seconds(client_key(scope, self.proxies)) if self.limiter else 0.0
         if wait > 0:
             return await self._too_many(scope, send_with_headers, wait)
+        declared = _declared_length(scope)
+        if declared is None:
+            return await self._refuse(send_with_headers, 400, self.answers.bad_request_html)
+        if declared > self.body_bytes:
+            return await self._refuse(send_with_headers, 413, self.answers.too_large_html)
         try:
-            await self.app(scope, receive, send_with_headers)
+            await self.app(scope, bounded_receive(receive, self.body_bytes), send_with_headers)
+        except ClientDisconnect:
+            log.warning("client went away during %s %s", scope.get("method"), _path_for_log(scope))
+        except HTTPException as exc:  # raised outside a route (Starlette answers those inside)
+            if not started:
+                body = self.answers.too_large_html if exc.status_code == 413 else self.answers.bad_request_html
+                await self._refuse(send_with_headers, exc.status_code, body)
         except Exception:  # a bug: logged here, never shown to the client
             log.exception("error answering %s %s", scope.get("method"), _path_for_log(scope))
             if not started:
-                await _send_body(send_with_headers, 500, self.server_error_html, b"text/html; charset=utf-8")
+                await _send_body(send_with_headers, 500, self.answers.server_error_html, HTML)
+
+    async def _refuse(self, send, status: int, body: bytes):
+        # The rest of the request is never read: the connection cannot carry another one.
+        await _send_body(send, status, body, HTML, extra=[CLOSE])
 
     async def _too_many(self, scope, send, wait: float):
         is_api = scope["path"].startswith("/api/")
-        body = self.too_many_json if is_api else self.too_many_html
-        kind = b"application/json" if is_api else b"text/html; charset=utf-8"
+        body = self.answers.too_many_json if is_api else self.answers.too_many_html
+        kind = b"application/json" if is_api else HTML
         retry = str(max(1, math.ceil(wait))).encode()
-        await _send_body(send, 429, body, kind, extra=[(b"retry-after", retry)])
+        # Closed: a refused client's body (if any) is never read, and its next try costs it a connection.
+        await _send_body(send, 429, body, kind, extra=[(b"retry-after", retry), CLOSE])
 
 
-def _client_address(scope) -> str:
-    # Behind the office's reverse proxy uvicorn puts the X-Forwarded-For address here
-    # (--forwarded-allow-ips trusts only the proxy), so each citizen has their own bucket.
-    client = scope.get("client")
-    return client[0] if client else "unknown"
+def _declared_length(scope) -> int | None:
+    """The Content-Length (0 without one); None when it is not a number."""
+    for name, value in scope.get("headers", ()):
+        if name == b"content-length":
+            text = value.strip()
+            return int(text) if text.isdigit() and len(text) <= 18 else None
+    return 0
+
+
+def bounded_receive(receive, limit: int):
+    """`receive` that raises HTTPException(413) (connection closed) once the body passes `limit`
+    bytes: a chunked body says its size only by arriving."""
+    seen = 0
+
+    async def bounded():
+        nonlocal seen
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                raise HTTPException(413, headers={"connection": "close"})
+        return message
+
+    return bounded
 
 
 def _path_for_log(scope) -> str:
