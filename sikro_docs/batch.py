@@ -38,7 +38,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from sqlalchemy import select
 
-from . import convert, db, numbering, registry, signing, verification, workflow
+from . import clock, convert, db, numbering, registry, signing, verification, workflow
 from .archive import file_documents
 from .documents import build_context, check_template, render_document, template_path
 from .documents import get_kind as template_kind
@@ -198,7 +198,7 @@ def _template_problem(ws: Workspace, kind: str) -> str:
 
 
 def office_today(ws: Workspace) -> dt.date:
-    return dt.datetime.now(numbering.office_timezone(ws.profile)).date()
+    return clock.today(ws.profile)
 
 
 CHUNK = 16  # documents numbered together: two transactions each; small, so LibreOffice starts early
@@ -544,7 +544,7 @@ RESULT_HEADERS = ["Baris", "No Registrasi", "Jenis", "Status", "Nomor", "DOCX", 
 
 def write_results(ws: Workspace, report: BatchReport, label: str) -> Path:
     """The results workbook: each row's status, number and files (values written as data)."""
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    stamp = clock.stamp(ws.profile)
     path = ws.out_dir / "hasil" / f"hasil-{slug(label, 30)}-{report.kind}-{stamp}.xlsx"
     book = Workbook()
     sheet = book.active
@@ -572,7 +572,7 @@ def merge_pdfs(ws: Workspace, report: BatchReport, label: str) -> Path | None:
     writer = PdfWriter()
     for pdf in pdfs:
         writer.append(str(pdf))
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    stamp = clock.stamp(ws.profile)
     path = ws.out_dir / "cetak" / f"gabungan-{slug(label, 30)}-{report.kind}-{stamp}.pdf"
     buffer = BytesIO()
     writer.write(buffer)

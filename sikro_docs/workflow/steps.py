@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
-from .. import db, numbering, registry
+from .. import clock, db, numbering, registry
 from ..errors import SikroError
 from ..models import Application, Event, utcnow
 from .records import StepRecord, as_utc, history
@@ -178,7 +178,7 @@ def _resolve(session: Session, ref) -> Application:
 def _moment(ws, at) -> dt.datetime:
     tz = numbering.office_timezone(ws.profile)
     if at is None:
-        return dt.datetime.now(tz).replace(microsecond=0)
+        return clock.now(ws.profile)
     if isinstance(at, str):
         at = numbering.parse_time(at, tz)
     return at if at.tzinfo else at.replace(tzinfo=tz)  # a time without a zone is office time (WIB)
