@@ -11,12 +11,11 @@ import sys
 import time
 
 import pytest
+from conftest import assert_no_traceback
 from pypdf import PdfReader
 from test_intake_support import make_workbook, valid_record
-
 from workflow_support import import_and_advance
 
-from conftest import assert_no_traceback
 from sikro_docs import clock
 from sikro_docs.convert import pdfa_part
 from sikro_docs.verification import read_qr_codes, verify_input

@@ -56,8 +56,8 @@ def verify_fails(sikro, ws, *expected):
     first = result.err.strip()
     assert first.startswith("sikro: error: registers NOT intact") and "\n" not in first
     problems = result.out.splitlines()
-    for text in expected:  # all in one problem line (the first line names only the first)
-        assert any(all(t in line for t in expected) for line in problems), result.out
+    # all in one problem line (the first line of stderr names only the first problem)
+    assert any(all(text in line for text in expected) for line in problems), result.out
     return result
 
 
