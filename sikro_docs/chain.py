@@ -154,11 +154,19 @@ def _append(session: Session, ws: Workspace, stream: str, subject: str, content:
     text = canonical_json(body)
     prev = last.hash if last else GENESIS_HASH
     row = ChainRow(stream=stream, seq=seq, subject=subject, content=text, prev_hash=prev,
-                   hash=link_hash(chain_secret(ws.keys_dir), prev, text))
+                   hash=link_hash(_session_key(session, ws), prev, text))
     session.add(row)
     session.info.setdefault("chain_last", {})[stream] = row
     note_head(session, ws, f"chain:{stream}", seq, row.hash)
     return row
+
+
+def _session_key(session: Session, ws: Workspace) -> bytes:
+    """The chain secret, read once per transaction (an import chains every row it writes)."""
+    key = session.info.get("chain_key")
+    if key is None:
+        key = session.info["chain_key"] = chain_secret(ws.keys_dir)
+    return key
 
 
 def _last_row(session: Session, ws: Workspace, stream: str) -> ChainRow | None:
