@@ -116,7 +116,7 @@ def ready_to_issue(ws, app_id: int, gate: Gate, facts: RowFacts | None, *, by: s
     then up to the gate), each through `record_step` and its order rules.
     """
     sop = sop_for(ws)
-    while True:
+    for _ in range(len(gate.path) + 1):  # each round records one step forward, or returns
         with db.session(ws) as session:
             app = session.get(Application, app_id)
             records = history(session, app_id)
@@ -138,3 +138,4 @@ def ready_to_issue(ws, app_id: int, gate: Gate, facts: RowFacts | None, *, by: s
                 source_file=facts.source_file, source_row=facts.source_row)
         except SikroError as err:
             return f"menunggu langkah {step} ({sop.step(step).activity}): {err}"
+    raise SikroError(f"internal: the SOP path of {gate.kind} does not reach step {gate.requires}")
