@@ -655,6 +655,7 @@ def _close_documents(ws, document_ids: list[int], produced: dict[int, Produced],
         documents = {d.id: d for d in session.scalars(select(Document).where(Document.id.in_(document_ids)))}
         entries = {e.document_id: e for e in session.scalars(
             select(RegisterEntry).where(RegisterEntry.document_id.in_(document_ids)))}
+        issued: list[Document] = []
         for document_id in document_ids:
             document = documents[document_id]
             outcome = produced.get(document_id)
@@ -666,12 +667,24 @@ def _close_documents(ws, document_ids: list[int], produced: dict[int, Produced],
                 _finish(session, ws, document, entries.get(document_id), outcome, actor)
                 if on_finish is not None:
                     on_finish(session, document)
-                chain_document(session, ws, document, actor)
+                issued.append(document)
             elif document.status == "pending":
                 reason = f"generation failed: {outcome}" if outcome is not None else INTERRUPTED
                 _void_document(session, ws, document, reason, actor)
             results.append(document if isinstance(outcome, list) else outcome)
+        _chain_issued(session, ws, issued, actor)
     return results
+
+
+def _chain_issued(session: Session, ws: Workspace, documents: list[Document], actor: str) -> None:
+    """Chain the issued documents with what their QR codes were signed with (one query for all)."""
+    if not documents:
+        return
+    session.flush()
+    records = _verification_records(session, [d.id for d in documents])
+    for document in documents:
+        chain.append(session, ws, DOCUMENT_STREAM, document.uid, document_state(document, records.get(document.id)),
+                     actor)
 
 
 def _finish(session: Session, ws: Workspace, document: Document, entry: RegisterEntry | None,
