@@ -424,8 +424,8 @@ def _utc_text(moment: dt.datetime | None) -> str | None:
     if moment is None:
         return None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.timezone.utc)
-    return moment.astimezone(dt.timezone.utc).isoformat()
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(dt.UTC).isoformat()
 
 
 def document_state(document: Document, record) -> dict[str, Any]:
@@ -791,7 +791,7 @@ def revocation_of(session: Session, document: Document) -> tuple[dt.datetime | N
     record = _verification_records(session, [document.id]).get(document.id)
     at = record.revoked_at if record is not None and record.revoked_at else document.updated_at
     if at is not None and at.tzinfo is None:
-        at = at.replace(tzinfo=dt.timezone.utc)
+        at = at.replace(tzinfo=dt.UTC)
     return at, (record.revoked_reason if record is not None else None) or document.reason or ""
 
 
