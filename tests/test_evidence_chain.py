@@ -191,3 +191,14 @@ def test_a_workspace_from_before_the_chain_is_adopted(permits):
     assert run(ws, "register", "verify").exit_code == 0
     sql(ws, "update documents set status = 'issued' where id = ?", (docs[0].id,))
     assert f"izin {docs[0].number}: status in database 'issued', chained 'revoked'" in verify_problems(ws)
+
+
+def test_deleting_the_newest_dispatch_line_is_found(permits):
+    ws, docs = permits
+    with db.session(ws, write=True) as session:
+        numbering.record_dispatch(session, ws, docs[0].number, to="Pemohon 1", received_by="Pemohon 1")
+    assert run(ws, "register", "verify").exit_code == 0
+    drop_triggers(ws, "dispatches")
+    sql(ws, "delete from dispatches")
+    assert any(p.startswith("ekspedisi: the chain head (keys/chain.head) records entry 1")
+               for p in verify_problems(ws))
