@@ -25,8 +25,9 @@ Commit order and the crash window: the head is written only *after* the
 database commit succeeded (SQLite commits durably: synchronous=FULL). A crash
 between the two leaves the head *behind* the database by one transaction:
 the database's chain then still holds the head's row (same seq, same hash)
-and merely goes on after it, which `verify` accepts and the next write
-repairs (heads are merged by taking, per stream, the higher seq). A head can
+and merely goes on after it, which `verify` accepts; the next write of that
+stream, or a `register verify` that finds everything intact, moves the head
+up (heads are merged by taking, per stream, the higher seq). A head can
 never be legitimately *ahead* of the database, so ahead means rows were
 removed; rows removed inside the crash window itself (committed, head not
 yet written) cannot be told from rows never written — that window is one
@@ -390,6 +391,14 @@ def _compare(stream: str, tracked: Tracked, chained: dict[str, dict], session: S
                     problems.append(f"{label}: {shown} in database {now.get(name)!r}, chained {then.get(name)!r}")
                     break  # the first difference names the subject; the rest follow from it
     return problems
+
+
+def tips(session: Session) -> dict[str, tuple[int, str]]:
+    """Each stream's newest link in the database: (seq, hash)."""
+    out: dict[str, tuple[int, str]] = {}
+    for row in session.scalars(select(ChainRow).order_by(ChainRow.stream, ChainRow.seq)):
+        out[row.stream] = (row.seq, row.hash)
+    return out
 
 
 def latest(session: Session, stream: str) -> dict[str, dict]:

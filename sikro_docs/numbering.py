@@ -1033,7 +1033,27 @@ def verify_registers(session: Session, ws: Workspace) -> list[str]:
     problems += _verify_documents(entries, session.scalars(select(Document)).all())
     problems += verify_dispatches(session, ws)
     problems += chain.verify(session, ws)
+    if not problems:
+        _catch_up_head(session, ws, rows, entries)
     return problems
+
+
+def _catch_up_head(session: Session, ws: Workspace, rows: list[RegisterLogRow], entries: list[RegisterEntry]) -> None:
+    """An intact database whose head is behind (a crash between commit and head): move the head up now,
+    rather than at the stream's next write, so that the window stays one transaction wide."""
+    head = chain.Head()
+    for row in rows:  # in position order per register: the last one wins
+        head.streams[f"register_log:{row.register}"] = (row.position, row.hash)
+    for entry in entries:
+        key = f"{entry.register}:{entry.year}"
+        head.numbers[key] = max(head.numbers.get(key, 0), entry.seq)
+    last_dispatch = session.scalars(select(Dispatch).order_by(Dispatch.id.desc()).limit(1)).first()
+    if last_dispatch is not None:
+        head.streams["dispatches"] = (last_dispatch.id, last_dispatch.hash)
+    for stream, (seq, hash_) in chain.tips(session).items():
+        head.streams[f"chain:{stream}"] = (seq, hash_)
+    if head.streams or head.numbers:
+        chain.merge_head(ws, head)
 
 
 def _numbers_lost(head: chain.Head, entries: list[RegisterEntry]) -> list[str]:

@@ -169,7 +169,9 @@ def test_a_head_one_transaction_behind_is_a_crash_not_tampering(permits):
     [app_id] = make_applications(ws, 1, name="Pemohon Empat")
     issue_signed(ws, app_id)
     path.write_bytes(before)  # as if the process died between the commit and the head
+    assert chain.read_head(ws).numbers["izin:2025"] == 3
     assert run(ws, "register", "verify").exit_code == 0
+    assert chain.read_head(ws).numbers["izin:2025"] == 4  # caught up by the check
     [app_id] = make_applications(ws, 1, name="Pemohon Lima")
     issue_signed(ws, app_id)  # the next write moves the head on
     assert chain.read_head(ws).numbers["izin:2025"] == 5
