@@ -6,6 +6,14 @@ which starts at step 2 with registered applications):
 1. import the workbook as `sikro import` does: its valid rows are applications;
 2. keep the applications the kind applies to (`applies` in document_kinds.toml);
 3. for each one, in this order of preference:
+   - nothing for an application whose permit was revoked (reported "dicabut":
+     a revocation is final, a new permit needs a new application),
+   - nothing for an application the SOP has not brought to where the kind is
+     issued (the permit after the recommendation was received, step 16; the
+     rejection letter after the decision to reject). A row whose Keputusan,
+     Nomor and Tanggal Rekomendasi (or Alasan Penolakan) say so records those
+     steps first, through the step-recording code (workflow.gates); the
+     others are reported "menunggu langkah N (...)",
    - reuse the document already issued (a re-run issues nothing new),
    - or render a draft (watermarked DRAF, no number, nothing recorded),
    - or issue it: the context is checked first (so a data error costs no
@@ -23,6 +31,7 @@ one-line message and the batch goes on.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import queue
@@ -38,7 +47,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from sqlalchemy import select
 
-from . import convert, db, numbering, registry, signing, verification, workflow
+from . import clock, convert, db, numbering, registry, signing, verification, workflow
 from .archive import file_documents
 from .documents import build_context, check_template, render_document, template_path
 from .documents import get_kind as template_kind
@@ -68,20 +77,24 @@ class DocResult:
     row: int | None
     application: str
     kind: str
-    status: str  # issued | existing | skipped | failed | draft
+    status: str  # issued | existing | skipped | waiting | revoked | failed | draft
     number: str | None = None
     docx: Path | None = None
     pdf: Path | None = None
     message: str = ""
     document_id: int | None = field(default=None, repr=False)
+    revoked: dict | None = None  # the revoked document that bars this row: number, date, reason
 
     def as_json(self) -> dict:
-        return {
+        data = {
             "row": self.row, "application": self.application, "kind": self.kind,
             "status": self.status, "number": self.number,
             "docx": str(self.docx) if self.docx else None,
             "pdf": str(self.pdf) if self.pdf else None, "message": self.message,
         }
+        if self.revoked is not None:
+            data["revoked"] = self.revoked
+        return data
 
 
 @dataclass
@@ -118,6 +131,7 @@ class Options:
     record_steps: bool = True  # record the SOP step that makes the kind, where it is the next one
     on: dt.date | None = None  # the documents' date; default: today in the office
     actor: str = "sikro"
+    source: str | None = None  # the workbook the rows come from (recorded with the steps it records)
 
 
 # --------------------------------------------------------------------------- entry points
@@ -127,6 +141,7 @@ def run_batch(ws: Workspace, source: Path, kind: str, options: Options, progress
     """`sikro batch`: import SOURCE, then make a KIND document for each row it applies to."""
     numbering.document_kind(kind)  # an unknown kind fails before anything is imported
     imported = registry.import_file(ws, source, actor=options.actor)
+    options = dataclasses.replace(options, source=str(Path(source).resolve()))
     report = produce(ws, kind, imported.applications, options, progress, label=source.stem)
     report.import_report = imported
     return report
@@ -198,7 +213,7 @@ def _template_problem(ws: Workspace, kind: str) -> str:
 
 
 def office_today(ws: Workspace) -> dt.date:
-    return dt.datetime.now(numbering.office_timezone(ws.profile)).date()
+    return clock.today(ws.profile)
 
 
 CHUNK = 16  # documents numbered together: two transactions each; small, so LibreOffice starts early
@@ -221,14 +236,26 @@ def _documents(ws, kind, chunk, on, options: Options, facts: dict, template_prob
     """The chunk's documents, in its order: reused, drafted, or issued all together."""
     ids = [app_id for _row, app_id in chunk]
     with db.session(ws) as sess:
+        revoked = {app_id: _revocation(ws, sess, document)
+                   for app_id, document in numbering.find_revoked_for(sess, ids, kind).items()}
+        existing = numbering.find_issued_for(sess, ids, kind)
+    # a broken template fails every row first: no step is recorded for a document that cannot be made
+    waiting = {} if template_problem else _gate(ws, kind, chunk, options, revoked, existing)
+    with db.session(ws) as sess:  # read after the gate: it may have recorded steps
         apps = {a.id: a for a in sess.scalars(select(Application).where(Application.id.in_(ids)))}
         described = {app_id: registry.describe(app) for app_id, app in apps.items()}
-        existing = numbering.find_issued_for(sess, ids, kind)
     results, to_issue = [], []
     for row, app_id in chunk:
         application = described[app_id]
         result = DocResult(row=row, application=application["registration_number"], kind=kind, status="failed")
         results.append(result)
+        if app_id in revoked:
+            result.status, result.revoked = "revoked", revoked[app_id]
+            result.message = _revoked_message(revoked[app_id])
+            continue
+        if waiting.get(app_id):
+            result.status, result.message = "waiting", waiting[app_id]
+            continue
         try:
             if _needs_issuing(ws, kind, apps[app_id], application, existing.get(app_id), on, options,
                               facts.get(app_id, {}), template_problem, result):
@@ -238,6 +265,43 @@ def _documents(ws, kind, chunk, on, options: Options, facts: dict, template_prob
     if to_issue:
         _issue(ws, kind, to_issue, on, facts, options.actor)
     return results
+
+
+def _revocation(ws: Workspace, sess, document) -> dict:
+    at, reason = numbering.revocation_of(sess, document)
+    return {"kind": document.kind, "number": document.number,
+            "date": clock.local(at, ws.profile).date().isoformat() if at else None, "reason": reason}
+
+
+def _revoked_message(revoked: dict) -> str:
+    return (f"dicabut: {revoked['kind']} {revoked['number']} dicabut pada {revoked['date']} ({revoked['reason']}); "
+            "izin baru memerlukan permohonan baru")
+
+
+def _gate(ws, kind, chunk, options: Options, revoked: dict, existing: dict) -> dict[int, str | None]:
+    """Why each application may not get `kind` yet (the SOP's position), by id; records a row's
+    decision steps first (workflow.gates). A draft, a revoked or already issued one is not gated."""
+    if options.draft:
+        return {}
+    gate = workflow.issue_gate(workflow.sop_for(ws), kind)
+    if gate is None:
+        return {}
+    applies = APPLIES[numbering.document_kind(kind).applies][0]
+    waiting: dict[int, str | None] = {}
+    for row, app_id in chunk:
+        if app_id in revoked or (app_id in existing and not options.reissue):
+            continue
+        with db.session(ws) as sess:
+            app = sess.get(Application, app_id)
+            if not applies(registry.describe(app)):
+                continue  # reported as not applying (e.g. "Keputusan is Ditolak")
+            use_row = row is not None and options.record_steps
+            facts = workflow.row_facts(app, options.source, row) if use_row else None
+        try:
+            waiting[app_id] = workflow.ready_to_issue(ws, app_id, gate, facts, by=options.actor)
+        except SikroError as err:
+            waiting[app_id] = str(err)
+    return waiting
 
 
 def _failure(err: Exception) -> str:
@@ -544,7 +608,7 @@ RESULT_HEADERS = ["Baris", "No Registrasi", "Jenis", "Status", "Nomor", "DOCX", 
 
 def write_results(ws: Workspace, report: BatchReport, label: str) -> Path:
     """The results workbook: each row's status, number and files (values written as data)."""
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    stamp = clock.stamp(ws.profile)
     path = ws.out_dir / "hasil" / f"hasil-{slug(label, 30)}-{report.kind}-{stamp}.xlsx"
     book = Workbook()
     sheet = book.active
@@ -572,7 +636,7 @@ def merge_pdfs(ws: Workspace, report: BatchReport, label: str) -> Path | None:
     writer = PdfWriter()
     for pdf in pdfs:
         writer.append(str(pdf))
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    stamp = clock.stamp(ws.profile)
     path = ws.out_dir / "cetak" / f"gabungan-{slug(label, 30)}-{report.kind}-{stamp}.pdf"
     buffer = BytesIO()
     writer.write(buffer)

@@ -18,6 +18,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 
+from . import clock
 from .errors import SikroError
 from .excel_safe import write_row
 from .fsutil import atomic_write_bytes
@@ -217,7 +218,7 @@ def export_book(session, ws: Workspace, book: str, output: Path, year: int | Non
     for row in rows:
         by_year.setdefault(row["year"], []).append(row)
     if not by_year:
-        by_year[year or dt.datetime.now(office_timezone(ws.profile)).year] = []
+        by_year[year or clock.today(ws.profile).year] = []
     workbook = Workbook()
     workbook.remove(workbook.active)
     for sheet_year, year_rows in sorted(by_year.items()):

@@ -96,6 +96,7 @@ def session(workspace: Workspace, *, write: bool = False) -> Iterator[Session]:
     if write and engine.dialect.name == "sqlite":
         engine = engine.execution_options(sqlite_begin="IMMEDIATE")
     with Session(engine, expire_on_commit=False) as sess:
+        sess.info["workspace"] = workspace  # chained changes need the workspace's chain secret and head
         with sess.begin():
             yield sess
 

@@ -32,7 +32,7 @@ from .samples import write_sample_workbook
 from .signing import enable_demo_signing
 from .workflow import WorkingTime, history, record_step, sop_for
 from .workflow.sop import Sop
-from .workflow.steps import documents_plan, document_facts
+from .workflow.steps import document_facts, documents_plan
 from .workspace import Workspace, init_workspace
 
 SAMPLE_NAME = "permohonan-contoh.xlsx"
@@ -227,12 +227,32 @@ def run_month(ws: Workspace, events: list[Planned], progress) -> dict[str, set]:
         by_day[event.at.date()].append(event)
     for day in sorted(by_day):
         day_events = by_day[day]
-        for kind, ids in _documents_of_day(ws, sop, day_events).items():
-            made[kind] |= ids
-        for event in day_events:
-            _happen(ws, sop, event)
+        for wave in _waves(day_events):
+            for kind, ids in _documents_of_day(ws, sop, wave).items():
+                made[kind] |= ids
+            for event in wave:
+                _happen(ws, sop, event)
         progress(f"  {day:%a %d-%m-%Y}: {sum(e.step is not None for e in day_events)} steps")
     return made
+
+
+def _waves(day_events: list[Planned]) -> list[list[Planned]]:
+    """The day's events in rounds of at most one event per application, in time order.
+
+    A step's documents are made while the application stands at the step
+    before it (the SOP gates a permit on the recommendation, step 16), so an
+    application's next step waits for the round after; documents are still
+    made per kind across the applications of a round.
+    """
+    rounds: list[list[Planned]] = []
+    depth: dict[int, int] = defaultdict(int)
+    for event in sorted(day_events, key=lambda e: e.at):
+        index = depth[event.app_id]
+        depth[event.app_id] += 1
+        if index == len(rounds):
+            rounds.append([])
+        rounds[index].append(event)
+    return [sorted(r, key=lambda e: e.at) for r in rounds]
 
 
 def _happen(ws: Workspace, sop: Sop, event: Planned) -> None:

@@ -23,6 +23,15 @@ How a number stays honest:
   edits the database cannot simply recompute the chain. `verify_registers` recomputes the chains and replays the log against
   `register_entries`, so an edit made behind the tool's back shows.
 * The Buku Ekspedisi (`dispatches`) is chained the same way.
+* Each chain's newest link, and the highest number ever given per register
+  and year, is also kept outside the database (`keys/chain.head`, see
+  chain.py): removing the newest entries shows, and allocation refuses to
+  give a number the head says was given already (it never reuses one; the
+  office restores the database from a backup instead, and the refusal keeps
+  the evidence that entries were removed).
+* Every document's status (issued, void, revoked with reason and date) and
+  what it was issued with (holder, STR, workplace, dates: what its QR code
+  carries) is chained in the "document" stream of chain.py.
 """
 
 from __future__ import annotations
@@ -51,7 +60,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from . import clock
+from . import chain, clock
 from .db import session as db_session
 from .errors import SikroError
 from .keys import chain_secret
@@ -379,6 +388,9 @@ def _append_log(session: Session, ws: Workspace, entry: RegisterEntry, action: s
     )
     session.add(row)
     remembered[entry.register] = row
+    chain.note_head(session, ws, f"register_log:{entry.register}", row.position, row.hash)
+    if action == "allocate":
+        chain.note_number(session, ws, entry.register, entry.year, entry.seq)
     return row
 
 
@@ -395,6 +407,72 @@ def _entry_event(session: Session, entry: RegisterEntry, action: str, actor: str
     )
 
 
+# --------------------------------------------------------------------------- the document stream
+
+DOCUMENT_STREAM = "document"
+# What a problem calls each chained field, most telling first.
+DOCUMENT_LABELS = {
+    "status": "status", "reason": "reason", "revoked_at": "revocation time", "revoked_reason": "revocation reason",
+    "number": "number", "kind": "kind", "date": "date issued", "holder": "holder name",
+    "str_number": "STR number", "workplace": "workplace", "valid_until": "valid until",
+    "key_id": "signing key", "application_id": "application",
+}
+
+
+def _utc_text(moment: dt.datetime | None) -> str | None:
+    """A stored time as UTC text (SQLite hands it back without its zone: it is UTC)."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(dt.UTC).isoformat()
+
+
+def document_state(document: Document, record) -> dict[str, Any]:
+    """What a verdict rests on: status, number, and what the QR code was signed with (as issued)."""
+    state: dict[str, Any] = {
+        "status": document.status, "reason": document.reason, "number": document.number,
+        "kind": document.kind, "date": document.date, "application_id": document.application_id,
+    }
+    if record is not None:  # document_verification: what the signed QR code carries
+        state.update(holder=record.holder, str_number=record.str_number, workplace=record.workplace,
+                     valid_until=record.valid_until, key_id=record.key_id,
+                     revoked_at=_utc_text(record.revoked_at), revoked_reason=record.revoked_reason)
+    return state
+
+
+def _verification_records(session: Session, document_ids=None) -> dict[int, Any]:
+    from .verification.verdict import DocumentVerification  # late: verification imports numbering
+
+    query = select(DocumentVerification)
+    if document_ids is not None:
+        query = query.where(DocumentVerification.document_id.in_(list(document_ids)))
+    return {r.document_id: r for r in session.scalars(query)}
+
+
+def chain_document(session: Session, ws: Workspace | None, document: Document, actor: str = "sikro") -> None:
+    """Chain the document's state now (issued, void, revoked ...), in the caller's transaction."""
+    session.flush()
+    record = _verification_records(session, [document.id]).get(document.id)
+    chain.append(session, ws, DOCUMENT_STREAM, document.uid, document_state(document, record), actor)
+
+
+def _documents_now(session: Session) -> dict[str, dict]:
+    records = _verification_records(session)
+    return {d.uid: document_state(d, records.get(d.id)) for d in session.scalars(select(Document))}
+
+
+def _describe_document(uid: str, state: dict) -> str:
+    spec = document_kinds().get(state.get("kind") or "")
+    if state.get("number"):
+        return f"{(spec.register if spec else None) or state.get('kind')} {state['number']}"
+    return f"{state.get('kind')} {uid}"
+
+
+chain.track(DOCUMENT_STREAM, _documents_now, _describe_document, DOCUMENT_LABELS,
+            unchained_ok=lambda state: state.get("status") == "pending")
+
+
 # --------------------------------------------------------------------------- allocation
 
 
@@ -402,13 +480,37 @@ def _as_date(on: dt.date | dt.datetime) -> dt.date:
     return on.date() if isinstance(on, dt.datetime) else on
 
 
-def _next_seq(session: Session, register: str, year: int) -> int:
+def _next_seq(session: Session, ws: Workspace, register: str, year: int) -> int:
+    """max(seq) + 1 — unless the head outside the database knows of a higher number ever given.
+
+    Then the newest entries were removed behind the tool's back. Giving
+    max(db, head) + 1 and recording the lost numbers as void would go on
+    working but overwrite the head, the only evidence left; so allocation
+    refuses, with the numbers that are missing, until the database is restored.
+    """
     last = session.scalar(
         select(func.max(RegisterEntry.seq)).where(
             RegisterEntry.register == register, RegisterEntry.year == year
         )
-    )
-    return (last or 0) + 1
+    ) or 0
+    given = chain.given_max(session, ws, register, year)
+    if given > last:
+        raise NumbersLost(register, year, last, given)
+    return last + 1
+
+
+class NumbersLost(chain.ChainTampered):
+    """Numbers the chain head says were given are missing from the register."""
+
+    code = "numbers-lost"
+
+    def __init__(self, register: str, year: int, last: int, given: int):
+        self.register, self.year, self.last, self.given = register, year, last, given
+        missing = f"no. {last + 1}" if given == last + 1 else f"no. {last + 1}-{given}"
+        super().__init__(
+            f"register {register} {year}: {missing} was given (keys/{chain.HEAD_FILE}) but is missing from "
+            f"the database: entries were removed behind the tool's back; no number is given until sikro.db "
+            "is restored from a backup (`sikro register verify` shows what differs)")
 
 
 def _bind(document: Document, entry: RegisterEntry) -> None:
@@ -444,7 +546,7 @@ def allocate(
         )
     on = _as_date(on)
     recover_interrupted(session, ws)
-    seq = _next_seq(session, register, on.year)
+    seq = _next_seq(session, ws, register, on.year)
     number = format_number(ws.profile, register, seq, on)
     clash = session.scalar(
         select(RegisterEntry.id).where(RegisterEntry.register == register, RegisterEntry.number == number)
@@ -505,10 +607,13 @@ def _open_documents(ws, spec: DocumentKind, requests: list[IssueRequest], on, ac
         ids = {r.application_id for r in requests}
         applications = {a.id: a for a in session.scalars(select(Application).where(Application.id.in_(ids)))}
         documents = []
+        revoked = find_revoked_for(session, list(ids), spec.key)
         for request in requests:
             application = applications.get(request.application_id)
             if application is None:
                 raise SikroError(f"no application with id {request.application_id}")
+            if request.application_id in revoked:
+                raise DocumentRevoked(revoked[request.application_id], application.registration_number)
             document = Document(
                 uid=new_uid(), application_id=application.id, kind=spec.key, date=_as_date(on),
                 status="pending", files=[], lease=current_lease(ws).id,
@@ -550,6 +655,7 @@ def _close_documents(ws, document_ids: list[int], produced: dict[int, Produced],
         documents = {d.id: d for d in session.scalars(select(Document).where(Document.id.in_(document_ids)))}
         entries = {e.document_id: e for e in session.scalars(
             select(RegisterEntry).where(RegisterEntry.document_id.in_(document_ids)))}
+        issued: list[Document] = []
         for document_id in document_ids:
             document = documents[document_id]
             outcome = produced.get(document_id)
@@ -561,11 +667,24 @@ def _close_documents(ws, document_ids: list[int], produced: dict[int, Produced],
                 _finish(session, ws, document, entries.get(document_id), outcome, actor)
                 if on_finish is not None:
                     on_finish(session, document)
+                issued.append(document)
             elif document.status == "pending":
                 reason = f"generation failed: {outcome}" if outcome is not None else INTERRUPTED
                 _void_document(session, ws, document, reason, actor)
             results.append(document if isinstance(outcome, list) else outcome)
+        _chain_issued(session, ws, issued, actor)
     return results
+
+
+def _chain_issued(session: Session, ws: Workspace, documents: list[Document], actor: str) -> None:
+    """Chain the issued documents with what their QR codes were signed with (one query for all)."""
+    if not documents:
+        return
+    session.flush()
+    records = _verification_records(session, [d.id for d in documents])
+    for document in documents:
+        chain.append(session, ws, DOCUMENT_STREAM, document.uid, document_state(document, records.get(document.id)),
+                     actor)
 
 
 def _finish(session: Session, ws: Workspace, document: Document, entry: RegisterEntry | None,
@@ -653,6 +772,40 @@ def find_issued_for(session: Session, application_ids: list[int], kind: str) -> 
     return found
 
 
+def find_revoked_for(session: Session, application_ids: list[int], kind: str) -> dict[int, Document]:
+    """Each application's revoked document that bars a new `kind`: one of that kind, or a final one
+    (a permit). A revocation is final: a new document needs a new application."""
+    kinds = {kind} | {k.key for k in document_kinds().values() if k.final}
+    found: dict[int, Document] = {}
+    for document in session.scalars(
+            select(Document)
+            .where(Document.application_id.in_(application_ids), Document.kind.in_(kinds),
+                   Document.status == "revoked")
+            .order_by(Document.id)):
+        found.setdefault(document.application_id, document)
+    return found
+
+
+def revocation_of(session: Session, document: Document) -> tuple[dt.datetime | None, str]:
+    """When (UTC) and why `document` was revoked."""
+    record = _verification_records(session, [document.id]).get(document.id)
+    at = record.revoked_at if record is not None and record.revoked_at else document.updated_at
+    if at is not None and at.tzinfo is None:
+        at = at.replace(tzinfo=dt.UTC)
+    return at, (record.revoked_reason if record is not None else None) or document.reason or ""
+
+
+class DocumentRevoked(SikroError):
+    """A new document for an application whose permit was revoked."""
+
+    code = "revoked"
+
+    def __init__(self, document: Document, registration_number: str):
+        self.number, self.registration_number = document.number, registration_number
+        super().__init__(f"{registration_number}: {document.kind} {document.number or document.uid} was revoked "
+                         f"({document.reason}); a revocation is final: a new one needs a new application")
+
+
 def find_issued(session: Session, application_id: int, kind: str) -> Document | None:
     """The application's latest issued document of `kind` (to reuse instead of re-numbering)."""
     return session.scalars(
@@ -675,14 +828,17 @@ def _void_entry(session: Session, ws: Workspace, entry: RegisterEntry, reason: s
         document = session.get(Document, entry.document_id)
         if document is not None and document.status != "void":
             document.status, document.reason, document.updated_at = "void", reason, utcnow()
+            chain_document(session, ws, document, actor)
     return entry
 
 
 def _void_document(session: Session, ws: Workspace, document: Document, reason: str, actor: str) -> None:
     entry = _bound_entry(session, document)
     if entry is not None and entry.status != "void":
-        _void_entry(session, ws, entry, reason, actor)
-    document.status, document.reason, document.updated_at = "void", reason, utcnow()
+        _void_entry(session, ws, entry, reason, actor)  # voids and chains the document too
+    if (document.status, document.reason) != ("void", reason):
+        document.status, document.reason, document.updated_at = "void", reason, utcnow()
+        chain_document(session, ws, document, actor)
     _record_event(session, document.application_id, "document.voided", actor,
                   kind=document.kind, uid=document.uid, number=document.number, reason=reason)
 
@@ -858,17 +1014,61 @@ def verify_registers(session: Session, ws: Workspace) -> list[str]:
     """Problems found in the registers and the dispatch book; empty when intact."""
     rows = session.scalars(select(RegisterLogRow).order_by(RegisterLogRow.register, RegisterLogRow.position, RegisterLogRow.id)).all()
     entries = session.scalars(select(RegisterEntry).order_by(RegisterEntry.register, RegisterEntry.year, RegisterEntry.seq)).all()
+    from . import registry  # noqa: F401  (registers the chained "application" stream)
+
     problems: list[str] = []
-    for register in sorted({r.register for r in rows} | {e.register for e in entries}):
+    head = chain.read_head(ws)
+    in_head = {s.split(":", 1)[1] for s in head.streams if s.startswith("register_log:")}
+    for register in sorted({r.register for r in rows} | {e.register for e in entries} | in_head):
         own_rows = [r for r in rows if r.register == register]
         own_entries = [e for e in entries if e.register == register]
         chain_problems, state = _verify_chain(_chain_key(ws), register, own_rows)
         problems += chain_problems
+        problems += chain.head_problems(ws, f"register_log:{register}", {r.position: r.hash for r in own_rows},
+                                        f"register {register} log")
         problems += _compare_state(register, state, own_entries)
         keys = {(e.year, e.seq) for e in own_entries} | set(state)
         problems += _check_series(register, keys, [e.number for e in own_entries])
+    problems += _numbers_lost(head, entries)
     problems += _verify_documents(entries, session.scalars(select(Document)).all())
     problems += verify_dispatches(session, ws)
+    problems += chain.verify(session, ws)
+    if not problems:
+        _catch_up_head(session, ws, rows, entries)
+    return problems
+
+
+def _catch_up_head(session: Session, ws: Workspace, rows: list[RegisterLogRow], entries: list[RegisterEntry]) -> None:
+    """An intact database whose head is behind (a crash between commit and head): move the head up now,
+    rather than at the stream's next write, so that the window stays one transaction wide."""
+    head = chain.Head()
+    for row in rows:  # in position order per register: the last one wins
+        head.streams[f"register_log:{row.register}"] = (row.position, row.hash)
+    for entry in entries:
+        key = f"{entry.register}:{entry.year}"
+        head.numbers[key] = max(head.numbers.get(key, 0), entry.seq)
+    last_dispatch = session.scalars(select(Dispatch).order_by(Dispatch.id.desc()).limit(1)).first()
+    if last_dispatch is not None:
+        head.streams["dispatches"] = (last_dispatch.id, last_dispatch.hash)
+    for stream, (seq, hash_) in chain.tips(session).items():
+        head.streams[f"chain:{stream}"] = (seq, hash_)
+    if head.streams or head.numbers:
+        chain.merge_head(ws, head)
+
+
+def _numbers_lost(head: chain.Head, entries: list[RegisterEntry]) -> list[str]:
+    """Numbers the head says were given that the register no longer has."""
+    last: dict[str, int] = defaultdict(int)
+    for e in entries:
+        key = f"{e.register}:{e.year}"
+        last[key] = max(last[key], e.seq)
+    problems = []
+    for key, given in sorted(head.numbers.items()):
+        if given > last[key]:
+            register, year = key.rsplit(":", 1)
+            missing = f"no. {last[key] + 1}" if given == last[key] + 1 else f"no. {last[key] + 1}-{given}"
+            problems.append(f"{register} {year}: {missing} was given (keys/{chain.HEAD_FILE}) but is missing "
+                            "from the register (removed)")
     return problems
 
 
@@ -977,7 +1177,7 @@ def record_dispatch(session: Session, ws: Workspace, ref: str, *, to: str, recei
     entry = _bound_entry(session, document)
     if at is not None and at.tzinfo is None:
         at = at.replace(tzinfo=tz)  # a time without a zone is office time (WIB), not the server's
-    delivered = (at or dt.datetime.now(tz)).astimezone(tz).replace(microsecond=0)
+    delivered = (at or clock.now(ws.profile)).astimezone(tz).replace(microsecond=0)
     last = session.scalars(select(Dispatch).order_by(Dispatch.id.desc()).limit(1)).first()
     seq = (session.scalar(select(func.max(Dispatch.seq)).where(Dispatch.year == delivered.year)) or 0) + 1
     content = canonical_json({
@@ -992,6 +1192,7 @@ def record_dispatch(session: Session, ws: Workspace, ref: str, *, to: str, recei
                    prev_hash=prev_hash, hash=chain_hash(_chain_key(ws), prev_hash, content))
     session.add(row)
     session.flush()
+    chain.note_head(session, ws, "dispatches", row.id, row.hash)
     _record_event(session, document.application_id, "document.dispatched", actor,
                   number=document.number, kind=document.kind, to=to.strip(),
                   received_by=received_by.strip(), delivered_at=delivered.isoformat(),
@@ -1019,6 +1220,7 @@ def verify_dispatches(session: Session, ws: Workspace) -> list[str]:
         if row.document_id not in document_ids:
             problems.append(f"{where}: its document is missing")
         keys.add((row.year, row.seq))
+    problems += chain.head_problems(ws, "dispatches", {row.id: row.hash for row in rows}, "ekspedisi")
     return problems + _check_series("ekspedisi", keys, [])
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from . import db, numbering
+from . import chain, db, numbering
 from .errors import EXIT_UNUSABLE, SikroError
 from .intake import CHECKLIST, Problem, Row, errors_path_for, open_input, write_errors_workbook
 from .models import Application, Event, utcnow
@@ -54,6 +54,31 @@ KEEP_WHEN_BLANK = {"recommendation_number", "recommendation_date", "decision", "
 
 # Where an imported application stands: received and checked (SOP steps 1-2).
 INTAKE_STEP = 2
+
+# The applicant's facts a document is issued with: chained (chain.py, stream "application") whenever
+# the tool writes them, so an edit of the database behind its back shows in `sikro register verify`.
+APPLICATION_STREAM = "application"
+HOLDER_FIELDS = {
+    "name": "holder name", "nik": "NIK", "birth_place": "place of birth", "birth_date": "date of birth",
+    "sex": "sex", "address": "address", "str_number": "STR number", "str_valid_until": "STR valid until",
+    "workplace_name": "workplace", "workplace_address": "workplace address",
+    "application_date": "application date",
+}
+
+
+def holder_state(app: Application) -> dict:
+    return {name: getattr(app, name) for name in HOLDER_FIELDS}
+
+
+def chain_application(sess: Session, ws, app: Application, actor: str) -> None:
+    chain.append(sess, ws, APPLICATION_STREAM, app.registration_number, holder_state(app), actor)
+
+
+def _applications_now(sess: Session) -> dict[str, dict]:
+    return {a.registration_number: holder_state(a) for a in sess.scalars(select(Application))}
+
+
+chain.track(APPLICATION_STREAM, _applications_now, lambda ref, _state: f"application {ref}", HOLDER_FIELDS)
 
 
 @dataclass
@@ -136,7 +161,7 @@ def _import_row(sess: Session, ws, row: Row, source: Path, actor: str, report) -
     if existing is None:
         existing = _create(sess, ws, values, _event_source(source, row), actor)
         report.imported += 1
-    elif _update(sess, existing, values, _event_source(source, row), actor):
+    elif _update(sess, ws, existing, values, _event_source(source, row), actor):
         report.updated += 1
     else:
         report.unchanged += 1
@@ -200,6 +225,7 @@ def _create(sess: Session, ws, values: dict, source: dict, actor: str) -> Applic
         subject=f"Permohonan SIKRO a.n. {app.name}", actor=actor,
     )
     app.registration_number = entry.number
+    chain_application(sess, ws, app, actor)
     sess.add(Event(
         application_id=app.id, actor=actor, action="registered",
         details={"registration_number": app.registration_number, "status": app.status,
@@ -209,7 +235,7 @@ def _create(sess: Session, ws, values: dict, source: dict, actor: str) -> Applic
     return app
 
 
-def _update(sess: Session, app: Application, values: dict, source: dict, actor: str) -> bool:
+def _update(sess: Session, ws, app: Application, values: dict, source: dict, actor: str) -> bool:
     changes = {}
     for column, new in _columns_from(values).items():
         if new is None and column in KEEP_WHEN_BLANK:
@@ -224,6 +250,8 @@ def _update(sess: Session, app: Application, values: dict, source: dict, actor: 
     if not changes:
         return False
     app.updated_at = utcnow()
+    if changes.keys() & HOLDER_FIELDS.keys():
+        chain_application(sess, ws, app, actor)
     sess.add(Event(application_id=app.id, actor=actor, action="updated",
                    details={"changes": changes}, **source))
     return True

@@ -116,6 +116,9 @@ def permit_pdf(tmp_path_factory) -> tuple[Path, Path]:
                           nomor_rekomendasi="440/0122/DINKES/VIII/2026",
                           tanggal_rekomendasi=dt.date(2026, 8, 20))
     book = make_workbook(folder / "permohonan.xlsx", [record])
+    from workflow_support import import_and_advance
+
+    import_and_advance(ws, book)  # the SOP gates the permit: steps 3-7 done; the row records 8 and 16
     result = run_sikro("batch", book, "--doc", "permit", "--pdf", "--json",
                        "--workspace", ws.root, timeout=300)
     assert result.code == 0, result.err

@@ -11,33 +11,49 @@ import sys
 import time
 
 import pytest
+from conftest import assert_no_traceback
 from pypdf import PdfReader
 from test_intake_support import make_workbook, valid_record
+from workflow_support import import_and_advance
 
-from conftest import assert_no_traceback
+from sikro_docs import clock
 from sikro_docs.convert import pdfa_part
 from sikro_docs.verification import read_qr_codes, verify_input
+from sikro_docs.workspace import open_workspace
 
 SPECIAL_NAME = "Dra. Ros'ina & <Co> \"Séptiani\""
-RECOMMENDATION = {"nomor_rekomendasi": "440/0122/DINKES/VIII/2026", "tanggal_rekomendasi": dt.date(2026, 8, 20)}
+# Dates relative to the office's today: the CLI runs as a real process on the real clock (no time bomb).
+TODAY = clock.today({})
+APPLIED = TODAY - dt.timedelta(days=20)
+RECOMMENDATION = {"nomor_rekomendasi": f"440/0122/DINKES/VIII/{TODAY.year}",
+                  "tanggal_rekomendasi": TODAY - dt.timedelta(days=5)}
 
 
 def rows():
-    approved = valid_record(no_registrasi=None, nama=SPECIAL_NAME, keputusan="Disetujui", **RECOMMENDATION)
+    approved = valid_record(no_registrasi=None, nama=SPECIAL_NAME, keputusan="Disetujui", tanggal_permohonan=APPLIED,
+                            **RECOMMENDATION)
     approved2 = valid_record(no_registrasi=None, nama="Hotman Simanjuntak, A.Md.RO", nik="1211012111880003",
                              tanggal_lahir="21-11-1988", jenis_kelamin="L", keputusan="Disetujui",
-                             **RECOMMENDATION)
+                             tanggal_permohonan=APPLIED, **RECOMMENDATION)
     rejected = valid_record(no_registrasi=None, nama="Jonni Solin, A.Md.RO", nik="1211123001900004",
-                            tanggal_lahir="30-01-1990", jenis_kelamin="L", keputusan="Ditolak",
+                            tanggal_lahir="30-01-1990", jenis_kelamin="L", keputusan="Ditolak", tanggal_permohonan=APPLIED,
                             alasan_penolakan="Tempat kerja belum memiliki izin optik", **RECOMMENDATION)
     incomplete = valid_record(no_registrasi=None, nama="Maria Br Ginting, A.Md.RO", nik="1211044812960005",
-                              tanggal_lahir="08-12-1996", jenis_kelamin="P", npwp="T")
+                              tanggal_lahir="08-12-1996", jenis_kelamin="P", npwp="T", tanggal_permohonan=APPLIED)
     return [approved, approved2, rejected, incomplete]
 
 
 @pytest.fixture
 def book(tmp_path):
     return make_workbook(tmp_path / "permohonan.xlsx", rows())
+
+
+@pytest.fixture
+def at_step_7(book, workspace):
+    """The workbook imported and its complete applications brought to SOP step 7: the batch row's
+    decision and recommendation then record steps 8 and 16, and the permit (or rejection) follows."""
+    import_and_advance(workspace, book)
+    return book
 
 
 def register_rows(workspace, register):
@@ -50,14 +66,14 @@ def pdf_text(path) -> str:
     return "\n".join(page.extract_text() or "" for page in PdfReader(str(path)).pages)
 
 
-def test_permit_batch_makes_numbered_pdfa_with_a_qr_that_verifies(book, sikro, ws_args, workspace):
+def test_permit_batch_makes_numbered_pdfa_with_a_qr_that_verifies(at_step_7, book, sikro, ws_args, workspace):
     result = sikro("batch", book, "--doc", "permit", "--pdf", "--json", *ws_args, timeout=300)
     assert result.code == 0, result.err
     docs = result.json()["documents"]
     assert [d["status"] for d in docs] == ["issued", "issued", "skipped", "skipped"]
     assert docs[2]["message"] == "Keputusan is Ditolak, not Disetujui"
     first = docs[0]
-    assert first["row"] == 2 and first["number"] == "500.16.7.2/0001/SIKRO/DPMPTSPK/" + str(dt.date.today().year)
+    assert first["row"] == 2 and first["number"] == "500.16.7.2/0001/SIKRO/DPMPTSPK/" + str(clock.today({}).year)
     text = pdf_text(first["pdf"])
     assert first["number"] in text and "Ros'ina & <Co>" in text and "Séptiani" in text
     assert pdfa_part(first["pdf"]) == ("2", "B")
@@ -72,7 +88,7 @@ def test_permit_batch_makes_numbered_pdfa_with_a_qr_that_verifies(book, sikro, w
     assert results.endswith(".xlsx")
 
 
-def test_rerun_issues_nothing_new(book, sikro, ws_args, workspace):
+def test_rerun_issues_nothing_new(at_step_7, book, sikro, ws_args, workspace):
     first = sikro("batch", book, "--doc", "rejection", "--pdf", "--json", *ws_args, timeout=300).json()
     again = sikro("batch", book, "--doc", "rejection", "--pdf", "--json", *ws_args, timeout=300)
     assert again.code == 0
@@ -83,7 +99,7 @@ def test_rerun_issues_nothing_new(book, sikro, ws_args, workspace):
     assert "Tempat kerja belum memiliki izin optik" in pdf_text(after[0]["pdf"])
 
 
-def test_reissue_voids_the_old_number_with_a_reason(book, sikro, ws_args, workspace):
+def test_reissue_voids_the_old_number_with_a_reason(at_step_7, book, sikro, ws_args, workspace):
     sikro("batch", book, "--doc", "rejection", *ws_args)
     result = sikro("generate", "rejection", "1211123001900004", "--reissue", "--json", *ws_args)
     assert result.code == 0, result.err
@@ -133,7 +149,7 @@ def test_a_checklist_return_issued_before_the_file_was_completed_still_gets_its_
     assert "Klarifikasi" in pdf_text(again["pdf"]) or "KLARIFIKASI" in pdf_text(again["pdf"])
 
 
-def test_merge_writes_one_pdf_of_the_batch(book, sikro, ws_args):
+def test_merge_writes_one_pdf_of_the_batch(at_step_7, book, sikro, ws_args):
     result = sikro("batch", book, "--doc", "permit", "--merge", "--json", *ws_args, timeout=300)
     merged = result.json()["merged_pdf"]
     assert merged and len(PdfReader(merged).pages) == 2
@@ -155,18 +171,20 @@ def test_broken_template_fails_every_row_and_takes_no_number(book, sikro, ws_arg
     assert_no_traceback(result)
 
 
-def test_a_row_with_missing_data_fails_alone_and_takes_no_number(tmp_path, sikro, ws_args, workspace):
+def test_a_row_without_the_recommendation_waits_and_takes_no_number(tmp_path, sikro, ws_args, workspace):
     records = rows()
     records[1] = {**records[1], "nomor_rekomendasi": None, "tanggal_rekomendasi": None}
     book = make_workbook(tmp_path / "p.xlsx", records)
+    import_and_advance(workspace, book)
     result = sikro("batch", book, "--doc", "permit", "--json", *ws_args)
-    assert result.code == 1
-    statuses = [d["status"] for d in result.json()["documents"]]
-    assert statuses[:2] == ["issued", "failed"]
+    assert result.code == 0, result.err
+    docs = result.json()["documents"]
+    assert [d["status"] for d in docs][:2] == ["issued", "waiting"]
+    assert docs[1]["message"] == "menunggu langkah 8 (Pemberian Rekomendasi)"
     assert [r[2] for r in register_rows(workspace, "izin")] == ["used"]
 
 
-def test_without_libreoffice_docx_is_made_and_the_note_says_how_to_install(book, sikro, ws_args):
+def test_without_libreoffice_docx_is_made_and_the_note_says_how_to_install(at_step_7, book, sikro, ws_args):
     result = sikro("batch", book, "--doc", "permit", "--pdf", "--json", *ws_args,
                    env={"SIKRO_SOFFICE": "/nonexistent/soffice"})
     report = result.json()
@@ -182,19 +200,22 @@ def test_unusable_workbook_exits_2(tmp_path, sikro, ws_args):
     assert_no_traceback(result)
 
 
-def test_batch_records_the_sop_step_it_performs(book, sikro, ws_args):
+def test_batch_records_the_sop_step_it_performs(book, sikro, ws_args, workspace):
     assert sikro("batch", book, "--doc", "receipt", *ws_args).code == 0
-    status = sikro("status", "REG/00001/SIKRO/" + str(dt.date.today().year), "--json", *ws_args).json()
+    status = sikro("status", "REG/00001/SIKRO/" + str(APPLIED.year), "--json", *ws_args).json()
     assert status["current_step"] == 3 and status["next_step"] == 4
-    # permits made ahead of the SOP are still made; the step they skip is reported, not recorded
+    # a workbook saying "Disetujui" does not make a permit for an application at step 3
     result = sikro("batch", book, "--doc", "permit", "--json", *ws_args)
-    assert [d["status"] for d in result.json()["documents"]][:2] == ["issued", "issued"]
-    assert any("were not at the step before it" in note for note in result.json()["notes"])
+    docs = result.json()["documents"]
+    assert [d["status"] for d in docs][:2] == ["waiting", "waiting"]
+    assert docs[0]["message"] == "menunggu langkah 4 (Mengentri berkas permohonan dalam aplikasi e-perizinan dan meneruskan ke Backoffice)"
+    assert register_rows(workspace, "izin") == []
 
 
 def test_signed_batch_verifies_and_a_changed_byte_breaks_it(tmp_path, book, sikro):
     root = tmp_path / "signed"
     assert sikro("init", root, "--demo-certificate").code == 0
+    import_and_advance(open_workspace(root), book)
     result = sikro("batch", book, "--doc", "permit", "--sign", "--json", "--workspace", root, timeout=300)
     assert result.code == 0, result.err
     pdf = result.json()["documents"][0]["pdf"]
@@ -215,9 +236,11 @@ def test_signed_batch_verifies_and_a_changed_byte_breaks_it(tmp_path, book, sikr
 def test_kill_9_in_the_middle_of_a_batch_leaves_no_libreoffice_and_consistent_registers(tmp_path, sikro, ws_args,
                                                                                           workspace):
     many = [valid_record(no_registrasi=None, nama=f"Pemohon {n}, A.Md.RO", nik=f"12110145039100{n:02d}",
-                         tanggal_lahir="05-03-1991", jenis_kelamin="P", keputusan="Disetujui", **RECOMMENDATION)
+                         tanggal_lahir="05-03-1991", jenis_kelamin="P", keputusan="Disetujui",
+                         tanggal_permohonan=APPLIED, **RECOMMENDATION)
             for n in range(1, 41)]
     book = make_workbook(tmp_path / "banyak.xlsx", many)
+    import_and_advance(workspace, book)
     own_tmp = tmp_path / "tmp"  # where this batch's LibreOffice workers put their profiles
     own_tmp.mkdir()
     batch = subprocess.Popen([sys.executable, "-m", "sikro_docs", "batch", str(book), "--doc", "permit", "--pdf",

@@ -32,5 +32,7 @@ def test_demo_builds_a_month_whose_permits_verify(tmp_path):
     as_of = r.out.split('--as-of "')[1].split('"')[0]
     s = sikro_wf("status", "--overdue", "--as-of", as_of, "--json", "--workspace", root)
     assert s.code == 0 and any(row["role"] == "tim_teknis" for row in s.json()), s.out
+    verified = sikro_wf("register", "verify", "--workspace", root)  # every document and register chained
+    assert verified.code == 0, verified.out + verified.err
     again = sikro_wf("demo", root)
     assert again.code == 0 and "already built" in again.out

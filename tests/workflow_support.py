@@ -63,3 +63,23 @@ def sikro_wf(*args, timeout=600):
     from conftest import run_sikro
 
     return run_sikro(*args, timeout=timeout)
+
+
+def advance(ws, refs, through: int = 7, *, by: str = "tester") -> None:
+    """Record the SOP's steps 3..`through` (no documents) for each application, now: where the
+    office stands before the technical team's recommendation (step 8), which a batch row records."""
+    for ref in refs:
+        for number in range(3, through + 1):
+            record_step(ws, ref, number, by=by, make_documents=False)
+
+
+def import_and_advance(ws, book, through: int = 7) -> list[str]:
+    """Import a workbook in-process and bring its complete applications to step `through`."""
+    from sikro_docs import registry
+
+    report = registry.import_file(ws, book)
+    with db.session(ws) as session:
+        refs = [session.get(Application, app_id) for _row, app_id in report.applications]
+        refs = [a.registration_number for a in refs if a.status == "open"]
+    advance(ws, refs, through)
+    return refs

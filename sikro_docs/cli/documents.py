@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import getpass
 import sys
 from pathlib import Path
 
@@ -43,7 +44,8 @@ def document_options(func):
                      help="Make issued documents again: the old number is voided with a reason."),
         click.option("--date", "on", type=click.DateTime(["%Y-%m-%d", "%d-%m-%Y"]),
                      help="Date of the documents (default: today, office time)."),
-        click.option("--by", "actor", default="sikro", show_default=True, help="Who makes them (event log)."),
+        click.option("--by", "actor", help="The clerk who runs it (event log, SOP steps a row records); "
+                                          "default: the logged-in user."),
         click.option("--json", "as_json", is_flag=True, help="Print the result as JSON."),
     ]
     for option in reversed(options):
@@ -54,7 +56,14 @@ def document_options(func):
 def _options(pdf, draft, reissue, on, actor, merge=False, sign=False) -> batch.Options:
     day = on.date() if isinstance(on, dt.datetime) else None
     return batch.Options(pdf=pdf or merge or sign, draft=draft, merge=merge, reissue=reissue, sign=sign,
-                         on=day, actor=actor)
+                         on=day, actor=(actor or "").strip() or _os_user())
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (a container)
+        return "sikro"
 
 
 @click.command("batch")
@@ -109,7 +118,7 @@ def _print_report(report: batch.BatchReport) -> None:
     counts: dict[str, int] = {}
     for doc in report.documents:
         counts[doc.status] = counts.get(doc.status, 0) + 1
-        if doc.status in ("failed", "skipped"):
+        if doc.status in ("failed", "skipped", "waiting", "revoked"):
             where = f"row {doc.row}, " if doc.row else ""
             click.echo(f"  {where}{doc.application}: {doc.status}: {doc.message}")
     summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "no documents"

@@ -80,7 +80,9 @@ def void_cmd(register, number, reason, actor, ws):
 @register_group.command("verify")
 @workspace_option
 def verify_cmd(ws):
-    """Check every register's hash chain, its replay, its series, and the ekspedisi book."""
+    """Check every register's hash chain, its replay, its series, and the ekspedisi book; replay the
+    evidence chain (documents' status and what they were issued with, applicants' facts) against the
+    tables; and compare every chain with its head outside the database (keys/chain.head)."""
     with db.session(ws, write=True) as session:
         _recovered(session, ws)
         problems = numbering.verify_registers(session, ws)

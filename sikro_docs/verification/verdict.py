@@ -29,7 +29,7 @@ from ..documents.context import permit_validity
 from ..errors import SikroError, UnusableInput
 from ..keys import ACTIVE_FILE, key_id
 from ..models import Application, Base, Event, utcnow
-from ..numbering import Document, document_kinds, office_timezone
+from ..numbering import Document, chain_document, document_kinds, office_timezone
 from ..workspace import Workspace
 from . import qr, token as tk
 
@@ -287,6 +287,7 @@ def revoke(session: Session, number: str, reason: str, *, actor: str = "sikro") 
     session.add(Event(application_id=document.application_id, actor=actor, action="document.revoked",
                       details={"kind": document.kind, "uid": document.uid, "number": number,
                                "reason": reason}))
+    chain_document(session, None, document, actor)  # the revocation, its reason and time, chained
     return document
 
 

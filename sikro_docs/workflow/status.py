@@ -14,7 +14,7 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import db, registry
+from .. import clock, db, registry
 from ..models import Application
 from .records import StepRecord, as_utc, histories
 from .sop import Sop, sop_for
@@ -32,7 +32,7 @@ class Clock:
     def __init__(self, ws, as_of: dt.datetime | None = None):
         self.sop: Sop = sop_for(ws)
         self.wt = WorkingTime.from_profile(ws.profile)
-        self.as_of = self.wt.local(as_of) if as_of else dt.datetime.now(self.wt.tz).replace(microsecond=0)
+        self.as_of = self.wt.local(as_of) if as_of else clock.now(ws.profile).astimezone(self.wt.tz)
 
     def span(self, step_number: int) -> dt.timedelta:
         return self.sop.step(step_number).time.working(self.wt.day_length)

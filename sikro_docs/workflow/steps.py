@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
-from .. import db, numbering, registry
+from .. import clock, db, numbering, registry
 from ..errors import SikroError
 from ..models import Application, Event, utcnow
 from .records import StepRecord, as_utc, history
@@ -178,7 +178,7 @@ def _resolve(session: Session, ref) -> Application:
 def _moment(ws, at) -> dt.datetime:
     tz = numbering.office_timezone(ws.profile)
     if at is None:
-        return dt.datetime.now(tz).replace(microsecond=0)
+        return clock.now(ws.profile)
     if isinstance(at, str):
         at = numbering.parse_time(at, tz)
     return at if at.tzinfo else at.replace(tzinfo=tz)  # a time without a zone is office time (WIB)
@@ -186,11 +186,14 @@ def _moment(ws, at) -> dt.datetime:
 
 def record_step(ws, application_id_or_ref, step: int, *, by: str, at=None, decision: str | None = None,
                 reason: str | None = None, note: str | None = None, make_documents: bool = True,
-                recommendation: str | None = None) -> StepResult:
+                recommendation: str | None = None, recommendation_date: dt.date | None = None,
+                source_file: str | None = None, source_row: int | None = None) -> StepResult:
     """Record that `step` was done for an application; SikroError (nothing recorded) when illegal.
 
     recommendation: at the decision step, the number of the technical team's
-    recommendation letter (the permit cites it; dated the day of the decision).
+    recommendation letter (the permit cites it), dated `recommendation_date`
+    (default: the day of the decision).
+    source_file, source_row: where the step's facts were read (a batch's workbook row).
 
     make_documents=False: the caller makes the step's documents and deliveries
     itself (the batch does, many applications at once).
@@ -209,15 +212,17 @@ def record_step(ws, application_id_or_ref, step: int, *, by: str, at=None, decis
         app = session.get(Application, app_id)
         check_step(sop, app, history(session, app.id), step, moment, decision, reason)  # another process may have moved it
         dispatch = _dispatch(session, ws, plan, app, moment, by) if make_documents else None
-        outcome = _save(session, plan, app, moment, by, decision, reason, note)
+        outcome = _save(session, plan, app, moment, by, decision, reason, note,
+                        {"source_file": source_file, "source_row": source_row})
         if recommendation and plan.decision:
-            app.recommendation_number, app.recommendation_date = recommendation.strip(), moment.date()
+            app.recommendation_number = recommendation.strip()
+            app.recommendation_date = recommendation_date or moment.date()
         return StepResult(app.registration_number, step, plan.activity, moment, outcome,
                           following_step(sop, step, outcome), made, dispatch)
 
 
 def _save(session: Session, step: Step, app: Application, at: dt.datetime, by: str,
-          decision: str | None, reason: str | None, note: str | None) -> str:
+          decision: str | None, reason: str | None, note: str | None, source: dict | None = None) -> str:
     outcome = outcome_of(step, app, decision)
     session.add(StepRecord(application_id=app.id, step=step.number, done_at=as_utc(at), by=by,
                            decision=decision, reason=reason, note=note, outcome=outcome, recorded_at=utcnow()))
@@ -230,7 +235,7 @@ def _save(session: Session, step: Step, app: Application, at: dt.datetime, by: s
                "from": list(before), "status": outcome, "decision": decision, "reason": reason, "note": note}
     if outcome == RETURNED:
         details["missing"] = registry.missing_items(app)
-    session.add(Event(application_id=app.id, actor=by, action="step.done", details=details))
+    session.add(Event(application_id=app.id, actor=by, action="step.done", details=details, **(source or {})))
     return outcome
 
 
