@@ -15,7 +15,7 @@ import click
 from .. import db
 from ..errors import EXIT_OK, EXIT_PROBLEMS
 from ..fsutil import atomic_write_bytes
-from ..keys import create_signing_key
+from .. import key_status as ks
 from ..verification import (
     Verdict, export_public_keys, load_keys_file, load_public_keys, revoke, verify_input,
 )
@@ -136,15 +136,56 @@ def keys_group():
 
 
 @keys_group.command("rotate")
+@click.option("--by", "actor", default="sikro", show_default=True, help="Who rotates it (for the key status log).")
 @workspace_option
-def rotate_cmd(ws):
-    """Start a new signing key; documents signed with earlier keys still verify."""
-    earlier = sorted(load_public_keys(ws))
-    kid = create_signing_key(ws.keys_dir)
+def rotate_cmd(actor, ws):
+    """Start a new signing key; the earlier ones are retired: they verify only what they signed before now."""
+    with db.session(ws, write=True) as session:
+        kid, retired = ks.rotate(session, ws, actor=actor)
     click.echo(f"new signing key {kid} is active")
-    if earlier:
-        click.echo(f"documents signed with {', '.join(earlier)} still verify; "
+    if retired:
+        click.echo(f"documents signed with {', '.join(retired)} before now still verify; "
                    "give offline verifiers the new key file (sikro keys export)")
+
+
+@keys_group.command("revoke")
+@click.argument("kid", metavar="KID")
+@click.option("--reason", required=True, help="Why the key is no longer trusted (e.g. the key file leaked).")
+@click.option("--by", "actor", default="sikro", show_default=True, help="Who revokes it (for the key status log).")
+@workspace_option
+def revoke_key_cmd(kid, reason, actor, ws):
+    """Distrust the signing key KID: everything it signed verifies as TIDAK SAH from now on.
+
+    Lists the documents it signed (kind, number, holder) so the office can
+    re-issue them; a compromised active key is replaced by a new one.
+    """
+    with db.session(ws, write=True) as session:
+        outcome = ks.compromise(session, ws, kid.strip().upper(), reason, actor=actor)
+    click.echo(f"key {outcome.kid} revoked: {outcome.reason}")
+    if outcome.new_kid:
+        click.echo(f"new signing key {outcome.new_kid} is active")
+    click.echo(f"{len(outcome.documents)} document(s) signed with it now verify as TIDAK SAH; re-issue them:")
+    for kind, number, holder in outcome.documents:
+        click.echo(f"  {kind}\t{number}\t{holder}")
+    click.echo("give offline verifiers the new key file (sikro keys export)")
+
+
+@keys_group.command("list")
+@workspace_option
+def list_keys_cmd(ws):
+    """The signing keys and their status; exit 1 when the key status was edited behind the tool's back."""
+    with db.session(ws) as session:
+        states, problems = ks.load_states(ws, session), ks.check(ws, session)
+    for kid in sorted(load_public_keys(ws)):
+        state = states.get(kid, ks.KeyState(kid))
+        since = state.compromised_at or state.retired_at
+        extra = f" since {since.isoformat()}" if since else ""
+        reason = f": {state.reason}" if state.reason else ""
+        click.echo(f"{kid}  {state.status}{extra}{reason}")
+    for problem in problems:
+        click.echo(f"warning: {problem}", err=True)
+    if problems:
+        sys.exit(EXIT_PROBLEMS)
 
 
 @keys_group.command("export")
