@@ -50,12 +50,34 @@ def verify_cmd(input_, as_json, offline, keys_file, trust, workspace_dir):
     verdict = verify_input(ws, input_, online=not offline, keys=keys)
     signature = _pdf_signature(ws, input_, trust)
     intact = signature is None or signature["intact"]
+    file_check = _issued_file_check(ws, input_, verdict, signature) if ws is not None and not offline else None
+    if file_check is not None and not file_check.ok and verdict.valid:
+        verdict.status, verdict.reason = "invalid", file_check.message  # the code is genuine, the file is not
+    extra = {**({"signature": signature} if signature else {}),
+             **({"file": file_check.as_json()} if file_check else {})}
     if as_json:
-        print_json({**_json(verdict), **({"signature": signature} if signature else {})})
+        print_json({**_json(verdict), **extra})
     else:
-        for line in describe(verdict) + _signature_lines(signature):
+        for line in describe(verdict) + _signature_lines(signature) + _file_lines(file_check):
             click.echo(line)
     sys.exit(EXIT_OK if verdict.valid and intact else EXIT_PROBLEMS)
+
+
+def _issued_file_check(ws, input_: str, verdict: Verdict, signature: dict | None):
+    """For a PDF: is it the file the registry issued (and signed, when it was issued signed)?"""
+    path = Path(input_)
+    if path.suffix.lower() != ".pdf" or not path.is_file() or not verdict.checked_online:
+        return None
+    from ..issued_files import check_file
+
+    with db.session(ws) as session:
+        return check_file(session, verdict.document_uid, path, signature)
+
+
+def _file_lines(file_check) -> list[str]:
+    if file_check is None:
+        return []
+    return [f"  File:        {'' if file_check.ok else 'NOT VALID — '}{file_check.message}"]
 
 
 def _pdf_signature(ws, input_: str, trust: tuple[Path, ...]) -> dict | None:
