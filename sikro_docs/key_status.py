@@ -116,7 +116,7 @@ def _canonical(data) -> str:
 
 def _utc(moment: dt.datetime) -> dt.datetime:
     """A stored time (SQLite gives it back without its zone: it is UTC), aware in UTC."""
-    return moment.replace(tzinfo=dt.timezone.utc) if moment.tzinfo is None else moment.astimezone(dt.timezone.utc)
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
 
 
 # --------------------------------------------------------------------------- the mirror file
@@ -188,16 +188,16 @@ def _worse(state: KeyState, status: str, since: dt.datetime, reason: str | None)
 
 def states_from_export(entries: list[dict]) -> dict[str, KeyState]:
     """The states an export file (`sikro keys export`) carries, by key id."""
+    def when(entry: dict, name: str) -> dt.datetime | None:
+        value = entry.get(name)
+        return _utc(dt.datetime.fromisoformat(value)) if value else None
+
     states = {}
     for entry in entries:
-        def when(name):
-            value = entry.get(name)
-            return _utc(dt.datetime.fromisoformat(value)) if value else None
-
         status = entry.get("status", ACTIVE)
         if status in STATUSES:
-            states[str(entry["kid"])] = KeyState(str(entry["kid"]), status, when("retired_at"),
-                                                 when("compromised_at"), entry.get("reason"))
+            states[str(entry["kid"])] = KeyState(str(entry["kid"]), status, when(entry, "retired_at"),
+                                                 when(entry, "compromised_at"), entry.get("reason"))
     return states
 
 
@@ -265,7 +265,11 @@ class Compromise:
 
 def compromise(session: Session, ws, kid: str, reason: str, *, actor: str = "sikro") -> Compromise:
     """Distrust `kid` from now on; lists the documents it signed, so the office can re-issue them."""
-    from .verification.verdict import DocumentVerification, active_key_id, load_public_keys
+    from .verification.verdict import (
+        DocumentVerification,
+        active_key_id,
+        load_public_keys,
+    )
 
     reason = (reason or "").strip()
     if not reason:

@@ -13,9 +13,9 @@ from pathlib import Path
 import click
 
 from .. import db
+from .. import key_status as ks
 from ..errors import EXIT_OK, EXIT_PROBLEMS
 from ..fsutil import atomic_write_bytes
-from .. import key_status as ks
 from ..verification import (
     Verdict, export_public_keys, load_keys_file, load_public_keys, revoke, verify_input,
 )
