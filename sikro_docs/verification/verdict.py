@@ -100,6 +100,8 @@ class Verdict:
         data = asdict(self)
         for name in ("issued", "valid_until", "revoked_at"):
             data[name] = data[name].isoformat() if data[name] else None
+        if data["reason_code"] is None:  # present only when it says why a genuine code is TIDAK SAH
+            del data["reason_code"]
         return data
 
 
