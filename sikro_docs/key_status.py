@@ -23,6 +23,7 @@ import hashlib
 import hmac
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from sqlalchemy import DateTime, Integer, String, Text, select
@@ -139,15 +140,26 @@ def read_file(ws) -> tuple[list[dict], bool]:
     """The mirror file's entries and whether its HMAC holds ([] and True when there is no file)."""
     path = status_file(ws)
     try:
-        data = json.loads(path.read_text("utf-8"))
-        entries = [e for e in data["entries"] if isinstance(e, dict) and e.get("status") in STATUSES]
-        ok = hmac.compare_digest(str(data.get("mac", "")), _mac(chain_secret(ws.keys_dir),
-                                                                _canonical(data["entries"])))
+        stat = path.stat()
     except FileNotFoundError:
         return [], True
-    except (OSError, ValueError, KeyError, TypeError):
+    except OSError:
         return [], False
-    return entries, ok
+    # Every verification reads it: parsed once per version of the file (name, time, size).
+    entries, ok = _parsed_file(str(path), stat.st_mtime_ns, stat.st_size, str(ws.keys_dir))
+    return list(entries), ok
+
+
+@lru_cache(maxsize=16)
+def _parsed_file(path: str, _mtime_ns: int, _size: int, keys_dir: str) -> tuple[tuple[dict, ...], bool]:
+    try:
+        data = json.loads(Path(path).read_text("utf-8"))
+        entries = [e for e in data["entries"] if isinstance(e, dict) and e.get("status") in STATUSES]
+        ok = hmac.compare_digest(str(data.get("mac", "")), _mac(chain_secret(Path(keys_dir)),
+                                                                _canonical(data["entries"])))
+    except (OSError, ValueError, KeyError, TypeError):
+        return (), False
+    return tuple(entries), ok
 
 
 # --------------------------------------------------------------------------- reading

@@ -41,9 +41,13 @@ HEADLINES = {
 def verify_cmd(input_, as_json, offline, keys_file, trust, workspace_dir):
     """Check a document: INPUT is its QR text or URL, its short code, an image or a PDF (a scan will do).
 
-    A signed PDF's electronic signature (PAdES) is checked too.
+    A signed PDF's electronic signature (PAdES) is checked too, and online a
+    PDF must be the very file the office issued (its SHA-256 is in the
+    registry) with, when it was issued signed, its signature intact and
+    trusted; a scan or photo is judged by its code alone.
     Exit 0 valid; 1 revoked, expired, void, not found, forged or altered
-    (also: a signature that is not intact); 2 the input cannot be read.
+    (also: a signature that is not intact, a PDF that is not the issued
+    file, a key that was revoked); 2 the input cannot be read.
     """
     keys = load_keys_file(keys_file) if keys_file else None
     ws = None if keys is not None else open_workspace(workspace_dir)
