@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import io
+import json
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -23,6 +25,7 @@ from pathlib import Path
 from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from .keys import chain_secret
 from .models import Base, utcnow
 from .numbering import Document
 
@@ -44,6 +47,11 @@ class IssuedFile(Base):
     signer_fingerprint: Mapped[str | None] = mapped_column(String(64))
     path: Mapped[str] = mapped_column(Text)
     recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    mac: Mapped[str] = mapped_column(String(64))
+
+    def fields(self, document_uid: str) -> str:
+        return json.dumps([document_uid, self.sha256, self.size, bool(self.signed), self.signer_fingerprint],
+                          separators=(",", ":"))
 
 
 @dataclass(frozen=True)
@@ -75,8 +83,18 @@ def record(session: Session, ws, document: Document, path: Path, signed: bool | 
     row = IssuedFile(document_id=document.id, sha256=digest, size=len(data),
                      signed=fingerprint is not None if signed is None else signed,
                      signer_fingerprint=fingerprint, path=_shown_path(ws, Path(path)), recorded_at=utcnow())
+    row.mac = _mac(ws, row, document.uid)
     session.add(row)
     return row
+
+
+def _mac(ws, row: IssuedFile, document_uid: str) -> str:
+    """The HMAC that vouches for the row: only the tool, holding keys/chain.secret, can write one.
+
+    The one place that authenticates a record, so it can be pointed at the
+    generic chain (sikro_docs/chain.py) later.
+    """
+    return hmac.new(chain_secret(ws.keys_dir), row.fields(document_uid).encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 def document_of_file(session: Session, path: Path) -> Document | None:
@@ -100,7 +118,7 @@ def signer_fingerprint(data: bytes) -> str | None:
     return cert.sha256.hex() if cert is not None else None
 
 
-def check_file(session: Session, document_uid: str | None, path: Path, signature: dict | None) -> FileCheck | None:
+def check_file(session: Session, ws, document_uid: str | None, path: Path, signature: dict | None) -> FileCheck | None:
     """Is `path` the PDF the office issued for the document its code names?
 
     `signature` is `signing.signature_summary` of the file (None: unsigned).
@@ -112,7 +130,8 @@ def check_file(session: Session, document_uid: str | None, path: Path, signature
     data = Path(path).read_bytes()
     if signature is None and not _born_digital(data):
         return FileCheck(SCAN, "a scan or photo: its code was checked, the file itself cannot be")
-    rows = list(session.scalars(select(IssuedFile).where(IssuedFile.document_id == document.id)))
+    rows = [r for r in session.scalars(select(IssuedFile).where(IssuedFile.document_id == document.id))
+            if hmac.compare_digest(r.mac or "", _mac(ws, r, document.uid))]  # rows made by hand do not count
     digest = hashlib.sha256(data).hexdigest()
     match = next((r for r in rows if r.sha256 == digest), None)
     if match is None:

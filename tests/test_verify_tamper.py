@@ -250,3 +250,28 @@ def test_a_scan_is_judged_by_its_code(workspace, ws_args, tmp_path):
     assert result.json()["file"]["status"] == "scan"
 
 
+
+
+@needs_soffice
+def test_a_file_record_inserted_by_hand_does_not_make_a_forgery_the_issued_file(signed_permit, tmp_path):
+    """The insider records the forgery's hash in the database: without the chain secret the row does not count."""
+    import hashlib
+
+    from sikro_docs.signing import SignRequest, load_credentials, sign_pdf
+
+    root, pdf = signed_permit
+    fake = make_p12(tmp_path / "fake", name=SIGNER, label="palsu")
+    resigned = sign_pdf(strip_and_alter(pdf, tmp_path / "izin-diubah.pdf"), tmp_path / "izin-ttd-palsu.pdf",
+                        load_credentials(fake.path, fake.passphrase), SignRequest(reason="Penetapan izin"))
+    data = resigned.read_bytes()
+    conn = sqlite3.connect(root / "sikro.db")
+    try:
+        [(document_id,)] = conn.execute("select distinct document_id from issued_files").fetchall()
+        conn.execute("insert into issued_files (document_id, sha256, size, signed, signer_fingerprint, path, "
+                     "recorded_at, mac) values (?, ?, ?, 1, NULL, 'x.pdf', '2026-01-01 00:00:00', ?)",
+                     (document_id, hashlib.sha256(data).hexdigest(), len(data), "0" * 64))
+        conn.commit()
+    finally:
+        conn.close()
+    result = run("verify", resigned, "--json", "--workspace", root, "--trust", fake.ca_pem)
+    assert result.code == 1 and result.json()["file"]["status"] == "not-issued", result.out

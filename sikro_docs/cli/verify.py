@@ -75,7 +75,7 @@ def _issued_file_check(ws, input_: str, verdict: Verdict, signature: dict | None
     from ..issued_files import check_file
 
     with db.session(ws) as session:
-        return check_file(session, verdict.document_uid, path, signature)
+        return check_file(session, ws, verdict.document_uid, path, signature)
 
 
 def _file_lines(file_check) -> list[str]:

@@ -34,6 +34,7 @@ def upgrade() -> None:
         sa.Column("signer_fingerprint", sa.String(64)),  # SHA-256 of the signer's certificate
         sa.Column("path", sa.Text, nullable=False),
         sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("mac", sa.String(64), nullable=False),  # HMAC (keys/chain.secret): a row inserted by hand fails
     )
     forbid_changes("issued_files")
     op.create_table(
