@@ -516,8 +516,8 @@ def _record_pdfs(ws: Workspace, docs: list[DocResult]) -> None:
         for doc in made:
             document = documents[doc.document_id]
             relative = os.path.relpath(doc.pdf, ws.root)
-            if doc.status == "issued":  # its final bytes (signed when --sign): what verify FILE.pdf accepts
-                issued_files.record(sess, ws, document, doc.pdf)
+            if doc.status in ("issued", "existing"):  # final bytes (signed when --sign): what verify accepts
+                issued_files.record(sess, ws, document, doc.pdf, successor_only=doc.status == "existing")
             if relative not in document.files:
                 document.files = [*document.files, relative]
                 sess.add(Event(application_id=document.application_id, actor="sikro",

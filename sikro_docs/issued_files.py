@@ -67,17 +67,23 @@ class FileCheck:
         return {**asdict(self), "ok": self.ok}
 
 
-def record(session: Session, ws, document: Document, path: Path, signed: bool | None = None) -> IssuedFile | None:
+def record(session: Session, ws, document: Document, path: Path, signed: bool | None = None, *,
+           successor_only: bool = False) -> IssuedFile | None:
     """Record `path` as the file issued for `document`, in the caller's write transaction.
 
     Call it once the PDF's bytes are final (after signing). `signed` None:
-    read from the file. Recording the same bytes again adds nothing.
+    read from the file. Recording the same bytes again adds nothing. With
+    `successor_only` (a file issued earlier, signed now) the file is recorded
+    only when an earlier revision of it is a recorded file of the document:
+    the issued file plus a signature, never a file changed on disk.
     """
     data = Path(path).read_bytes()
     digest = hashlib.sha256(data).hexdigest()
-    known = session.scalars(select(IssuedFile.id).where(IssuedFile.document_id == document.id,
-                                                        IssuedFile.sha256 == digest)).first()
-    if known is not None:
+    known = {r.sha256 for r in session.scalars(select(IssuedFile).where(IssuedFile.document_id == document.id))
+             if hmac.compare_digest(r.mac or "", _mac(ws, r, document.uid))}
+    if digest in known:
+        return None
+    if successor_only and not any(hashlib.sha256(p).hexdigest() in known for p in _earlier_revisions(data)):
         return None
     fingerprint = signer_fingerprint(data)
     row = IssuedFile(document_id=document.id, sha256=digest, size=len(data),
@@ -95,6 +101,19 @@ def _mac(ws, row: IssuedFile, document_uid: str) -> str:
     generic chain (sikro_docs/chain.py) later.
     """
     return hmac.new(chain_secret(ws.keys_dir), row.fields(document_uid).encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def _earlier_revisions(data: bytes) -> list[bytes]:
+    """The PDF as it was before each incremental update (each ends at an %%EOF marker)."""
+    revisions, at = [], data.find(b"%%EOF")
+    while at != -1:
+        end = at + len(b"%%EOF")
+        while end < len(data) and data[end:end + 1] in (b"\r", b"\n"):
+            end += 1
+        if end < len(data):
+            revisions.append(data[:end])
+        at = data.find(b"%%EOF", at + 1)
+    return revisions
 
 
 def document_of_file(session: Session, path: Path) -> Document | None:

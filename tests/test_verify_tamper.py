@@ -275,3 +275,29 @@ def test_a_file_record_inserted_by_hand_does_not_make_a_forgery_the_issued_file(
         conn.close()
     result = run("verify", resigned, "--json", "--workspace", root, "--trust", fake.ca_pem)
     assert result.code == 1 and result.json()["file"]["status"] == "not-issued", result.out
+
+
+@needs_soffice
+def test_a_rerun_with_sign_records_the_signed_copy_of_an_issued_permit(tmp_path):
+    """`batch` without --sign, then again with --sign: the signed PDF is the issued file from then on."""
+    from test_intake_support import make_workbook, valid_record
+
+    from sikro_docs.signing import enable_demo_signing
+    from sikro_docs.workspace import init_workspace
+
+    ws, _ = init_workspace(tmp_path / "ws")
+    record = valid_record(no_registrasi=None, keputusan="Disetujui",
+                          nomor_rekomendasi="440/0122/DINKES/VIII/2026", tanggal_rekomendasi=RECENT)
+    book = make_workbook(tmp_path / "permohonan.xlsx", [record])
+    first = run("batch", book, "--doc", "permit", "--pdf", "--json", "--workspace", ws.root, timeout=300)
+    assert first.code == 0, first.err
+    pdf = Path(first.json()["documents"][0]["pdf"])
+    unsigned = tmp_path / "tanpa-ttd.pdf"
+    unsigned.write_bytes(pdf.read_bytes())
+    enable_demo_signing(ws)
+    again = run("batch", book, "--doc", "permit", "--pdf", "--sign", "--json", "--workspace", ws.root, timeout=300)
+    assert again.code == 0, again.err
+    assert b"/ByteRange" in pdf.read_bytes()
+    assert run("verify", pdf, "--workspace", ws.root).code == 0
+    old = run("verify", unsigned, "--json", "--workspace", ws.root)
+    assert old.code == 1 and old.json()["file"]["status"] == "signature-missing"
