@@ -517,7 +517,7 @@ def _record_pdfs(ws: Workspace, docs: list[DocResult]) -> None:
             document = documents[doc.document_id]
             relative = os.path.relpath(doc.pdf, ws.root)
             if doc.status in ("issued", "existing"):  # final bytes (signed when --sign): what verify accepts
-                issued_files.record(sess, ws, document, doc.pdf, successor_only=doc.status == "existing")
+                issued_files.record(sess, ws, document, doc.pdf, successor_only=relative in document.files)
             if relative not in document.files:
                 document.files = [*document.files, relative]
                 sess.add(Event(application_id=document.application_id, actor="sikro",

@@ -56,7 +56,7 @@ class KeyStatusRecord(Base):
     mac: Mapped[str] = mapped_column(String(64))
 
     def fields(self) -> dict:
-        return {"kid": self.kid, "status": self.status, "since": _utc(self.since).isoformat(),
+        return {"kid": self.kid, "status": self.status, "since": as_utc(self.since).isoformat(),
                 "reason": self.reason, "actor": self.actor}
 
 
@@ -88,7 +88,7 @@ def record_status(session: Session, ws, kid: str, status: str, *, reason: str | 
     """
     if status not in STATUSES:
         raise ValueError(f"unknown key status {status!r}")
-    row = KeyStatusRecord(kid=kid, status=status, since=_utc(since or clock.utcnow()).replace(microsecond=0),
+    row = KeyStatusRecord(kid=kid, status=status, since=as_utc(since or clock.utcnow()),
                           reason=reason, actor=actor)
     chain_record(session, ws, row)
     _append_to_file(ws, row.fields())
@@ -115,7 +115,7 @@ def _canonical(data) -> str:
     return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
-def _utc(moment: dt.datetime) -> dt.datetime:
+def as_utc(moment: dt.datetime) -> dt.datetime:
     """A stored time (SQLite gives it back without its zone: it is UTC), aware in UTC."""
     return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
 
@@ -178,7 +178,7 @@ def merge(entries: list[dict]) -> dict[str, KeyState]:
     for entry in entries:
         try:
             kid, status = str(entry["kid"]), entry["status"]
-            since = _utc(dt.datetime.fromisoformat(entry["since"]))
+            since = as_utc(dt.datetime.fromisoformat(entry["since"]))
         except (KeyError, TypeError, ValueError):
             continue
         states[kid] = _worse(states.get(kid, KeyState(kid)), status, since, entry.get("reason"))
@@ -202,7 +202,7 @@ def states_from_export(entries: list[dict]) -> dict[str, KeyState]:
     """The states an export file (`sikro keys export`) carries, by key id."""
     def when(entry: dict, name: str) -> dt.datetime | None:
         value = entry.get(name)
-        return _utc(dt.datetime.fromisoformat(value)) if value else None
+        return as_utc(dt.datetime.fromisoformat(value)) if value else None
 
     states = {}
     for entry in entries:

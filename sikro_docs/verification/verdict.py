@@ -388,7 +388,7 @@ def _key_problem(verdict: Verdict, state: ks.KeyState | None, signed_at: dt.date
         return None
     retired_on = clock.local(state.retired_at, profile).date()
     late_issue = verdict.issued is not None and verdict.issued > retired_on
-    late_signing = signed_at is not None and ks._utc(signed_at) > state.retired_at
+    late_signing = signed_at is not None and ks.as_utc(signed_at) > state.retired_at
     if late_issue or late_signing:
         verdict.status = INVALID
         verdict.reason = (f"signed with key {state.kid} after its retirement on {retired_on.isoformat()}: "
