@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from .. import db
+from .. import clock, db
 from .. import key_status as ks
 from ..errors import EXIT_OK, EXIT_PROBLEMS
 from ..fsutil import atomic_write_bytes
@@ -190,7 +190,10 @@ def revoke_key_cmd(kid, reason, actor, ws):
     click.echo(f"key {outcome.kid} revoked: {outcome.reason}")
     if outcome.new_kid:
         click.echo(f"new signing key {outcome.new_kid} is active")
-    click.echo(f"{len(outcome.documents)} document(s) signed with it now verify as TIDAK SAH; re-issue them:")
+    if not outcome.documents:
+        click.echo("no issued document was signed with it")
+    else:
+        click.echo(f"{len(outcome.documents)} document(s) signed with it now verify as TIDAK SAH; re-issue them:")
     for kind, number, holder in outcome.documents:
         click.echo(f"  {kind}\t{number}\t{holder}")
     click.echo("give offline verifiers the new key file (sikro keys export)")
@@ -205,7 +208,7 @@ def list_keys_cmd(ws):
     for kid in sorted(load_public_keys(ws)):
         state = states.get(kid, ks.KeyState(kid))
         since = state.compromised_at or state.retired_at
-        extra = f" since {since.isoformat()}" if since else ""
+        extra = f" since {clock.local(since, ws.profile).replace(microsecond=0).isoformat()}" if since else ""
         reason = f": {state.reason}" if state.reason else ""
         click.echo(f"{kid}  {state.status}{extra}{reason}")
     for problem in problems:
