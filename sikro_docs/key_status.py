@@ -34,6 +34,7 @@ from .errors import SikroError
 from .fsutil import atomic_write_bytes
 from .keys import chain_secret, create_signing_key
 from .models import Base
+from .numbering import Document
 
 ACTIVE, RETIRED, COMPROMISED = "active", "retired", "compromised"
 STATUSES = (ACTIVE, RETIRED, COMPROMISED)
@@ -277,11 +278,8 @@ class Compromise:
 
 def compromise(session: Session, ws, kid: str, reason: str, *, actor: str = "sikro") -> Compromise:
     """Distrust `kid` from now on; lists the documents it signed, so the office can re-issue them."""
-    from .verification.verdict import (
-        DocumentVerification,
-        active_key_id,
-        load_public_keys,
-    )
+    # verdict imports this module: imported here
+    from .verification.verdict import active_key_id, load_public_keys
 
     reason = (reason or "").strip()
     if not reason:
@@ -295,12 +293,16 @@ def compromise(session: Session, ws, kid: str, reason: str, *, actor: str = "sik
         new_kid = create_signing_key(ws.keys_dir)
         record_status(session, ws, new_kid, ACTIVE, actor=actor)
     record_status(session, ws, kid, COMPROMISED, reason=reason, actor=actor)
-    from .numbering import Document
+    return Compromise(kid, reason, new_kid, signed_by(session, kid))
+
+
+def signed_by(session: Session, kid: str) -> list[tuple[str, str, str]]:
+    """(kind, number, holder) of every issued document whose code `kid` signed."""
+    from .verification.verdict import DocumentVerification
 
     rows = session.execute(
         select(Document.kind, Document.number, DocumentVerification.holder, Document.uid)
         .join(DocumentVerification, DocumentVerification.document_id == Document.id)
         .where(DocumentVerification.key_id == kid, Document.status == "issued")
         .order_by(Document.kind, Document.number)).all()
-    documents = [(kind, number or uid, holder or "") for kind, number, holder, uid in rows]
-    return Compromise(kid, reason, new_kid, documents)
+    return [(kind, number or uid, holder or "") for kind, number, holder, uid in rows]
