@@ -47,7 +47,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from sqlalchemy import select
 
-from . import clock, convert, db, numbering, registry, signing, verification, workflow
+from . import clock, convert, db, issued_files, numbering, registry, signing, verification, workflow
 from .archive import file_documents
 from .documents import build_context, check_template, render_document, template_path
 from .documents import get_kind as template_kind
@@ -580,6 +580,8 @@ def _record_pdfs(ws: Workspace, docs: list[DocResult]) -> None:
         for doc in made:
             document = documents[doc.document_id]
             relative = os.path.relpath(doc.pdf, ws.root)
+            if doc.status in ("issued", "existing"):  # final bytes (signed when --sign): what verify accepts
+                issued_files.record(sess, ws, document, doc.pdf, successor_only=relative in document.files)
             if relative not in document.files:
                 document.files = [*document.files, relative]
                 sess.add(Event(application_id=document.application_id, actor="sikro",

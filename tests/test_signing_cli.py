@@ -19,6 +19,7 @@ from signing_support import (  # noqa: F401  (fixtures)
 )
 
 from conftest import assert_no_traceback
+from sikro_docs import clock
 from sikro_docs.signing import (
     demo_signing_settings, make_demo_certificate, sign_workspace_pdf, signature_summary,
     validate_signatures, workspace_trust_roots,
@@ -27,7 +28,7 @@ from sikro_docs.verification import verify_input
 from sikro_docs.workspace import open_workspace
 
 pytestmark = needs_soffice
-NOW = dt.datetime.now(dt.timezone.utc)
+NOW = clock.utcnow()  # certificates are checked against the real time: the clock is not frozen here
 
 
 def assert_refused(result, out, needle: str):

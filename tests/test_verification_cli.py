@@ -5,21 +5,27 @@ from __future__ import annotations
 import datetime as dt
 import json
 import stat
-from zoneinfo import ZoneInfo
 
 import pytest
 from test_verification_support import ISSUED, assert_one_line_error, make_document, run
 
-from sikro_docs import db
+from sikro_docs import clock, db
+from sikro_docs.documents.context import permit_validity
 from sikro_docs.models import Event
 from sikro_docs.verification import verify_token
 
 JSON_KEYS = {"status", "kind", "number", "holder", "valid_until", "reason", "checked_online"}
+# Issued a month ago, whatever the year: the permit is valid now (no time bomb).
+RECENT = clock.today({}) - dt.timedelta(days=30)
 
 
 @pytest.fixture
 def permit(workspace):
-    return make_document(workspace)
+    return make_document(workspace, on=RECENT)
+
+
+def valid_until(workspace, on=RECENT) -> str:
+    return permit_validity(workspace.profile, on, None).isoformat()
 
 
 def sql(ws, statement, params=()):
@@ -34,15 +40,25 @@ def sql(ws, statement, params=()):
         conn.close()
 
 
-def test_valid_permit_plain_and_json(permit, ws_args):
+def test_valid_permit_plain_and_json(workspace, permit, ws_args):
     plain = run("verify", permit.token.url, *ws_args)
     assert plain.code == 0, plain.err
     assert plain.out.startswith(f"VALID — Surat Izin Kerja Refraksionis Optisien {permit.number}, holder ")
-    assert "valid until 2031-03-06" in plain.out and "checked online" in plain.out
+    assert f"valid until {valid_until(workspace)}" in plain.out and "checked online" in plain.out
     data = run("verify", permit.token.url.lower(), "--json", *ws_args).json()
     assert JSON_KEYS <= set(data)
     assert data["status"] == "valid" and data["kind"] == "permit" and data["checked_online"] is True
-    assert data["valid_until"] == "2031-03-06" and data["number"] == permit.number
+    assert data["valid_until"] == valid_until(workspace) and data["number"] == permit.number
+
+
+def test_issued_on_the_fixed_date_is_valid_until_five_years_later(workspace):
+    """The office rule on a fixed date, judged at a fixed time: true in any year the suite runs."""
+    fixed = make_document(workspace)  # issued 2026-03-07
+    with clock.frozen("2027-01-15T10:00:00+07:00"):
+        verdict = verify_token(workspace, fixed.token.token)
+    assert verdict.status == "valid" and verdict.valid_until == dt.date(2031, 3, 6)
+    with clock.frozen("2031-03-07T00:00:01+07:00"):  # the day after its last day, office time
+        assert verify_token(workspace, fixed.token.token).status == "expired"
 
 
 def test_short_code_is_checked_online(permit, ws_args):
@@ -63,8 +79,9 @@ def test_revoked_permit_says_so_with_reason_and_date(workspace, permit, ws_args)
         assert result.code == 1
         data = result.json()
         assert data["status"] == "revoked" and data["reason"] == "STR dicabut oleh KTKI"
-        jakarta_today = dt.datetime.now(ZoneInfo("Asia/Jakarta")).date().isoformat()
-        assert data["revoked_at"][:10] == jakarta_today and data["revoked_at"].endswith("+07:00")
+        jakarta_today = clock.today({}).isoformat()  # the office's date (Asia/Jakarta)
+        assert data["revoked_at"][:10] in (jakarta_today, (clock.today({}) - dt.timedelta(days=1)).isoformat())
+        assert data["revoked_at"].endswith("+07:00")
     plain = run("verify", permit.token.url, *ws_args)
     assert plain.out.startswith("REVOKED") and "STR dicabut oleh KTKI" in plain.out
     with db.session(workspace) as session:
@@ -134,7 +151,7 @@ def test_token_of_another_office_is_unknown_key(tmp_path, permit, ws_args):
 def test_rotation_keeps_old_tokens_valid_and_export_verifies_offline(workspace, tmp_path, permit, ws_args):
     rotated = run("keys", "rotate", *ws_args)
     assert rotated.code == 0, rotated.err
-    newer = make_document(workspace)
+    newer = make_document(workspace, on=RECENT)
     assert newer.token.kid != permit.token.kid and newer.token.kid in rotated.out
     for doc in (permit, newer):
         assert verify_token(workspace, doc.token.token).status == "valid"

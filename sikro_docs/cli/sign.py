@@ -40,26 +40,45 @@ def sign_cmd(pdf_in, p12_path, passphrase_file, pdf_out, reason, location, as_js
     """
     from ..signing import load_credentials, request_from_profile, resolve_passphrase, sign_pdf
 
-    profile = _profile(workspace_dir)
+    ws = _workspace(workspace_dir)
+    profile = ws.profile if ws is not None else {}
     passphrase = resolve_passphrase(passphrase_file, prompt=_ask_passphrase(p12_path))
     credentials = load_credentials(p12_path, passphrase)
     request = request_from_profile(profile, reason=reason, location=location)
     written = sign_pdf(pdf_in, pdf_out, credentials, request)
     level = "PAdES B-T" if request.timestamp_url else "PAdES B-B"
+    document = _record_issued(ws, pdf_in, written)
     if as_json:
-        print_json({"output": str(written), "signer": credentials.common_name, "level": level})
+        print_json({"output": str(written), "signer": credentials.common_name, "level": level,
+                    "document": document})
     else:
         click.echo(f"signed: {written} ({credentials.common_name}, {level})")
+        if document:
+            click.echo(f"recorded as the issued file of {document}")
 
 
-def _profile(workspace_dir: str | None) -> dict:
-    """The workspace profile; a named workspace must exist, the current folder may be none."""
+def _record_issued(ws, pdf_in: Path, written: Path) -> str | None:
+    """When the input is a PDF the registry issued, record the signed copy as that document's file."""
+    if ws is None:
+        return None
+    from .. import db, issued_files
+
+    with db.session(ws, write=True) as session:
+        document = issued_files.document_of_file(session, pdf_in)
+        if document is None:
+            return None
+        issued_files.record(session, ws, document, written, signed=True)
+        return document.number or document.uid
+
+
+def _workspace(workspace_dir: str | None):
+    """The workspace; a named workspace must exist, the current folder may be none."""
     try:
-        return open_workspace(workspace_dir).profile
+        return open_workspace(workspace_dir)
     except NoWorkspace:
         if workspace_dir or os.environ.get(ENV_VAR):
             raise
-        return {}
+        return None
 
 
 def _ask_passphrase(p12_path: Path):

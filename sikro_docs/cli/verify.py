@@ -12,10 +12,10 @@ from pathlib import Path
 
 import click
 
-from .. import db
+from .. import clock, db
+from .. import key_status as ks
 from ..errors import EXIT_OK, EXIT_PROBLEMS
 from ..fsutil import atomic_write_bytes
-from ..keys import create_signing_key
 from ..verification import (
     Verdict, export_public_keys, load_keys_file, load_public_keys, revoke, verify_input,
 )
@@ -41,21 +41,47 @@ HEADLINES = {
 def verify_cmd(input_, as_json, offline, keys_file, trust, workspace_dir):
     """Check a document: INPUT is its QR text or URL, its short code, an image or a PDF (a scan will do).
 
-    A signed PDF's electronic signature (PAdES) is checked too.
+    A signed PDF's electronic signature (PAdES) is checked too, and online a
+    PDF must be the very file the office issued (its SHA-256 is in the
+    registry) with, when it was issued signed, its signature intact and
+    trusted; a scan or photo is judged by its code alone.
     Exit 0 valid; 1 revoked, expired, void, not found, forged or altered
-    (also: a signature that is not intact); 2 the input cannot be read.
+    (also: a signature that is not intact, a PDF that is not the issued
+    file, a key that was revoked); 2 the input cannot be read.
     """
     keys = load_keys_file(keys_file) if keys_file else None
     ws = None if keys is not None else open_workspace(workspace_dir)
     verdict = verify_input(ws, input_, online=not offline, keys=keys)
     signature = _pdf_signature(ws, input_, trust)
     intact = signature is None or signature["intact"]
+    file_check = _issued_file_check(ws, input_, verdict, signature) if ws is not None and not offline else None
+    if file_check is not None and not file_check.ok and verdict.valid:
+        verdict.status, verdict.reason = "invalid", file_check.message  # the code is genuine, the file is not
+    extra = {**({"signature": signature} if signature else {}),
+             **({"file": file_check.as_json()} if file_check else {})}
     if as_json:
-        print_json({**_json(verdict), **({"signature": signature} if signature else {})})
+        print_json({**_json(verdict), **extra})
     else:
-        for line in describe(verdict) + _signature_lines(signature):
+        for line in describe(verdict) + _signature_lines(signature) + _file_lines(file_check):
             click.echo(line)
     sys.exit(EXIT_OK if verdict.valid and intact else EXIT_PROBLEMS)
+
+
+def _issued_file_check(ws, input_: str, verdict: Verdict, signature: dict | None):
+    """For a PDF: is it the file the registry issued (and signed, when it was issued signed)?"""
+    path = Path(input_)
+    if path.suffix.lower() != ".pdf" or not path.is_file() or not verdict.checked_online:
+        return None
+    from ..issued_files import check_file
+
+    with db.session(ws) as session:
+        return check_file(session, ws, verdict.document_uid, path, signature)
+
+
+def _file_lines(file_check) -> list[str]:
+    if file_check is None:
+        return []
+    return [f"  File:        {'' if file_check.ok else 'NOT VALID — '}{file_check.message}"]
 
 
 def _pdf_signature(ws, input_: str, trust: tuple[Path, ...]) -> dict | None:
@@ -136,15 +162,59 @@ def keys_group():
 
 
 @keys_group.command("rotate")
+@click.option("--by", "actor", default="sikro", show_default=True, help="Who rotates it (for the key status log).")
 @workspace_option
-def rotate_cmd(ws):
-    """Start a new signing key; documents signed with earlier keys still verify."""
-    earlier = sorted(load_public_keys(ws))
-    kid = create_signing_key(ws.keys_dir)
+def rotate_cmd(actor, ws):
+    """Start a new signing key; the earlier ones are retired: they verify only what they signed before now."""
+    with db.session(ws, write=True) as session:
+        kid, retired = ks.rotate(session, ws, actor=actor)
     click.echo(f"new signing key {kid} is active")
-    if earlier:
-        click.echo(f"documents signed with {', '.join(earlier)} still verify; "
+    if retired:
+        click.echo(f"documents signed with {', '.join(retired)} before now still verify; "
                    "give offline verifiers the new key file (sikro keys export)")
+
+
+@keys_group.command("revoke")
+@click.argument("kid", metavar="KID")
+@click.option("--reason", required=True, help="Why the key is no longer trusted (e.g. the key file leaked).")
+@click.option("--by", "actor", default="sikro", show_default=True, help="Who revokes it (for the key status log).")
+@workspace_option
+def revoke_key_cmd(kid, reason, actor, ws):
+    """Distrust the signing key KID: everything it signed verifies as TIDAK SAH from now on.
+
+    Lists the documents it signed (kind, number, holder) so the office can
+    re-issue them; a compromised active key is replaced by a new one.
+    """
+    with db.session(ws, write=True) as session:
+        outcome = ks.compromise(session, ws, kid.strip().upper(), reason, actor=actor)
+    click.echo(f"key {outcome.kid} revoked: {outcome.reason}")
+    if outcome.new_kid:
+        click.echo(f"new signing key {outcome.new_kid} is active")
+    if not outcome.documents:
+        click.echo("no issued document was signed with it")
+    else:
+        click.echo(f"{len(outcome.documents)} document(s) signed with it now verify as TIDAK SAH; re-issue them:")
+    for kind, number, holder in outcome.documents:
+        click.echo(f"  {kind}\t{number}\t{holder}")
+    click.echo("give offline verifiers the new key file (sikro keys export)")
+
+
+@keys_group.command("list")
+@workspace_option
+def list_keys_cmd(ws):
+    """The signing keys and their status; exit 1 when the key status was edited behind the tool's back."""
+    with db.session(ws) as session:
+        states, problems = ks.load_states(ws, session), ks.check(ws, session)
+    for kid in sorted(load_public_keys(ws)):
+        state = states.get(kid, ks.KeyState(kid))
+        since = state.compromised_at or state.retired_at
+        extra = f" since {clock.local(since, ws.profile).replace(microsecond=0).isoformat()}" if since else ""
+        reason = f": {state.reason}" if state.reason else ""
+        click.echo(f"{kid}  {state.status}{extra}{reason}")
+    for problem in problems:
+        click.echo(f"warning: {problem}", err=True)
+    if problems:
+        sys.exit(EXIT_PROBLEMS)
 
 
 @keys_group.command("export")

@@ -17,6 +17,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
+from .. import clock
 from ..errors import SikroError, UnusableInput
 
 PASSPHRASE_ENV = "SIKRO_P12_PASSPHRASE"
@@ -87,7 +88,7 @@ def load_credentials(p12_path: Path, passphrase: bytes | None,
         raise _open_error(p12_path, data, passphrase) from None
     if key is None or cert is None:
         raise SikroError(f"{p12_path.name}: holds no private key and certificate to sign with")
-    check_can_sign(cert, now or dt.datetime.now(dt.timezone.utc))
+    check_can_sign(cert, now or clock.utcnow())
     return Credentials(p12_path, data, passphrase, cert, tuple(others or ()))
 
 

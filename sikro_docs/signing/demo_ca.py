@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
+from .. import clock
 from ..fsutil import create_private_file, fsync_dir
 
 DEMO_CA_NAME = "SIKRO DEMO CA — TIDAK UNTUK PRODUKSI"
@@ -96,7 +97,7 @@ def _name(common_name: str, organization: str | None = None) -> x509.Name:
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    return clock.utcnow().replace(microsecond=0)
 
 
 def make_ca_certificate(key, common_name: str, issuer_key=None, issuer_cert=None,

@@ -10,13 +10,13 @@ never touched; the output is written atomically once signing succeeded.
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from .. import clock
 from ..errors import SikroError, UnusableInput
 from ..fsutil import atomic_write_bytes
 from .credentials import Credentials, load_credentials, read_passphrase_file, resolve_passphrase
@@ -220,7 +220,7 @@ def _stamp_params(credentials: Credentials, request: SignRequest) -> dict:
         zone = ZoneInfo(request.timezone)
     except (KeyError, ValueError):
         zone = ZoneInfo(DEFAULT_TIMEZONE)
-    now = dt.datetime.now(zone)
+    now = clock.utcnow().astimezone(zone)
     return {"signer": credentials.common_name, "signed_at": now.strftime("%d-%m-%Y %H:%M %Z")}
 
 

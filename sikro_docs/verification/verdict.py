@@ -24,7 +24,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from sqlalchemy import Date, DateTime, ForeignKey, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from .. import db
+from .. import clock, db
+from .. import key_status as ks
 from ..documents.context import permit_validity
 from ..errors import SikroError, UnusableInput
 from ..keys import ACTIVE_FILE, key_id
@@ -39,6 +40,11 @@ KEYS_FORMAT = "sikro-verification-keys"
 # Verdict statuses (the `status` of --json); only VALID exits 0.
 VALID, REVOKED, EXPIRED, VOID = "valid", "revoked", "expired", "void"
 INVALID, UNKNOWN_KEY, NOT_FOUND = "invalid", "unknown-key", "not-found"
+
+# Why a genuine signature is still TIDAK SAH (Verdict.reason_code; the web page shows these in words).
+REGISTRY_MISMATCH, KEY_COMPROMISED = "registry-mismatch", "key-compromised"
+MISMATCH_TEXT = "data kantor tidak cocok dengan kode"
+COMPROMISED_TEXT = "kunci dicabut — hubungi kantor"
 
 
 class DocumentVerification(Base):
@@ -55,6 +61,7 @@ class DocumentVerification(Base):
     signed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_reason: Mapped[str | None] = mapped_column(Text)
+    token: Mapped[str | None] = mapped_column(Text)  # the signed token itself (what a short code shows)
 
 
 @dataclass(frozen=True)
@@ -82,6 +89,7 @@ class Verdict:
     checked_online: bool = False
     key_id: str | None = None
     document_uid: str | None = None
+    reason_code: str | None = None  # REGISTRY_MISMATCH, KEY_COMPROMISED, or None
 
     @property
     def valid(self) -> bool:
@@ -91,6 +99,8 @@ class Verdict:
         data = asdict(self)
         for name in ("issued", "valid_until", "revoked_at"):
             data[name] = data[name].isoformat() if data[name] else None
+        if data["reason_code"] is None:  # present only when it says why a genuine code is TIDAK SAH
+            del data["reason_code"]
         return data
 
 
@@ -124,6 +134,9 @@ def active_signing_key(ws: Workspace) -> tuple[str, Ed25519PrivateKey]:
     key = _load_private(ws.keys_dir / f"{kid}.key")
     if key_id(key.public_key()) != kid:  # a renamed or swapped file must not sign
         raise SikroError(f"signing key file {kid}.key holds another key")
+    state = ks.file_state(ws, kid)
+    if state.status != ks.ACTIVE:  # keys/ACTIVE pointed back at a retired or compromised key
+        raise SikroError(f"signing key {kid} is {state.status}; start a new one with: sikro keys rotate")
     return kid, key
 
 
@@ -142,18 +155,22 @@ def _public_keys(files: tuple[tuple[str, int], ...]) -> tuple[tuple[str, Ed25519
 
 
 def export_public_keys(ws: Workspace) -> dict:
-    """The public keys as JSON data for offline verifiers (no secret in it)."""
+    """The public keys and their status as JSON data for offline verifiers (no secret in it)."""
     active = active_key_id(ws)
+    with db.session(ws) as session:
+        states = ks.load_states(ws, session)
     entries = []
     for path in _key_files(ws):
         public = _load_private(path).public_key()
         raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
         created = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc).replace(microsecond=0)
         kid = key_id(public)
+        state = states.get(kid, ks.KeyState(kid))
         entries.append({
             "kid": kid, "alg": ALGORITHM,
             "public_key": base64.urlsafe_b64encode(raw).decode("ascii").rstrip("="),
-            "created": created.isoformat(), "active": kid == active,
+            "created": created.isoformat(), "active": kid == active and state.status == ks.ACTIVE,
+            **state.as_json(),
         })
     base_url = ws.profile.get("verification", {}).get("base_url", "")
     return {"format": KEYS_FORMAT, "issuer": ws.profile.get("office", {}).get("short_name", ""),
@@ -166,6 +183,7 @@ class KeySet:
 
     keys: dict[str, Ed25519PublicKey]
     base_url: str = ""
+    states: dict[str, ks.KeyState] = field(default_factory=dict)  # retired / compromised keys
 
 
 def load_keys_file(path: str | os.PathLike) -> KeySet:
@@ -173,16 +191,19 @@ def load_keys_file(path: str | os.PathLike) -> KeySet:
     path = Path(path)
     try:
         data = json.loads(path.read_text("utf-8"))
-        keys = {}
+        keys, described = {}, []
         for entry in data["keys"]:
             if entry.get("alg") != ALGORITHM:
                 continue
             raw = base64.urlsafe_b64decode(entry["public_key"] + "=" * (-len(entry["public_key"]) % 4))
             public = Ed25519PublicKey.from_public_bytes(raw)
-            keys[key_id(public)] = public  # the id is recomputed: a file cannot mislabel a key
+            kid = key_id(public)  # the id is recomputed: a file cannot mislabel a key
+            keys[kid] = public
+            described.append({**entry, "kid": kid})
+        states = ks.states_from_export(described)
     except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError):
         raise UnusableInput(f"{path}: not a key file written by `sikro keys export`") from None
-    return KeySet(keys=keys, base_url=str(data.get("base_url") or ""))
+    return KeySet(keys=keys, base_url=str(data.get("base_url") or ""), states=states)
 
 
 # --------------------------------------------------------------------------- signing
@@ -235,7 +256,7 @@ def sign_document(ws: Workspace, document: Document, application: Application, *
     except (tk.TokenError, ValueError) as exc:
         raise SikroError(f"document {document.number or document.uid} cannot be signed: {exc}") from None
     if record:
-        _record_signing(ws, session, document.id, kid, payload)
+        _record_signing(ws, session, document.id, kid, payload, token)
     return Token(token=token, url=tk.token_url(url_base, document.kind, token),
                  short_code=tk.short_code(document.uid), kid=kid, payload=payload)
 
@@ -243,15 +264,17 @@ def sign_document(ws: Workspace, document: Document, application: Application, *
 def record_signing(session: Session, document_id: int, token: Token) -> None:
     """Record, in the caller's write transaction, what `sign_document(record=False)` signed
     for a document being issued (so it has no record yet)."""
-    _record_signing(None, session, document_id, token.kid, token.payload, new=True)
+    _record_signing(None, session, document_id, token.kid, token.payload, token.token, new=True)
 
 
-def _record_signing(ws, session, document_id: int, kid: str, payload: tk.Payload, new: bool = False) -> None:
+def _record_signing(ws, session, document_id: int, kid: str, payload: tk.Payload, token: str,
+                    new: bool = False) -> None:
     def record(sess: Session) -> None:
         row = None if new else sess.get(DocumentVerification, document_id)
         row = row or DocumentVerification(document_id=document_id)
         row.key_id, row.valid_until, row.signed_at = kid, payload.valid_until, utcnow()
         row.holder, row.str_number, row.workplace = payload.holder, payload.str_number, payload.workplace
+        row.token = token
         sess.add(row)
 
     if session is not None:
@@ -301,7 +324,7 @@ def kind_title(kind: str | None) -> str | None:
 
 def today(profile: dict) -> dt.date:
     """Today in the office's time zone (Asia/Jakarta): a permit expires at local midnight."""
-    return dt.datetime.now(office_timezone(profile)).date()
+    return clock.today(profile)
 
 
 def verify_token(ws_or_keys, token: str, *, online: bool = True, session: Session | None = None) -> Verdict:
@@ -321,11 +344,50 @@ def verify_token(ws_or_keys, token: str, *, online: bool = True, session: Sessio
     payload, kid = opened.payload, opened.kid
     verdict = _verdict_from_payload(payload, kid)
     if ws is None or not online:
-        return _offline(verdict, ws.profile if ws else {})
+        profile = ws.profile if ws else {}
+        state = _offline_key_states(ws_or_keys).get(signed.kid)
+        return _key_problem(verdict, state, None, profile) or _offline(verdict, profile)
     if session is not None:
-        return _check_registry(ws, session, verdict)
+        return _check_registry(ws, session, verdict, payload)
     with db.session(ws) as sess:
-        return _check_registry(ws, sess, verdict)
+        return _check_registry(ws, sess, verdict, payload)
+
+
+def _offline_key_states(ws_or_keys) -> dict[str, ks.KeyState]:
+    """What an offline check knows of retired and compromised keys: the export file, or the workspace."""
+    if isinstance(ws_or_keys, KeySet):
+        return ws_or_keys.states
+    if isinstance(ws_or_keys, Workspace):
+        with db.session(ws_or_keys) as session:
+            return ks.load_states(ws_or_keys, session)
+    return {}
+
+
+def _key_problem(verdict: Verdict, state: ks.KeyState | None, signed_at: dt.datetime | None,
+                 profile: dict) -> Verdict | None:
+    """The verdict when the signing key no longer vouches for this token, else None.
+
+    A compromised key vouches for nothing. A retired key vouches for what it
+    signed before its retirement: the token's issue date (offline), and the
+    registry's signing time (online), must not be later.
+    """
+    if state is None:
+        return None
+    if state.status == ks.COMPROMISED:
+        verdict.status, verdict.reason_code = INVALID, KEY_COMPROMISED
+        verdict.reason = f"{COMPROMISED_TEXT} (kunci {state.kid}: {state.reason or 'tanpa alasan'})"
+        return verdict
+    if state.retired_at is None:
+        return None
+    retired_on = clock.local(state.retired_at, profile).date()
+    late_issue = verdict.issued is not None and verdict.issued > retired_on
+    late_signing = signed_at is not None and ks.as_utc(signed_at) > state.retired_at
+    if late_issue or late_signing:
+        verdict.status = INVALID
+        verdict.reason = (f"signed with key {state.kid} after its retirement on {retired_on.isoformat()}: "
+                          "the code is forged")
+        return verdict
+    return None
 
 
 # Tokens whose signature already verified, so that a page scanned again and
@@ -363,18 +425,60 @@ def _offline(verdict: Verdict, profile: dict) -> Verdict:
     return verdict
 
 
-def _check_registry(ws: Workspace, session: Session, verdict: Verdict) -> Verdict:
+def _check_registry(ws: Workspace, session: Session, verdict: Verdict, payload: tk.Payload) -> Verdict:
     verdict.checked_online = True
     document = session.scalars(select(Document).where(Document.uid == verdict.document_uid)).first()
     if document is None:
         verdict.status, verdict.reason = NOT_FOUND, "genuine signature, but the document is not in the registry"
         return verdict
-    expected_number = _registry_number(session, document)
-    if document.kind != verdict.kind or expected_number != verdict.number:
-        verdict.status = INVALID
-        verdict.reason = "the code does not match the registry's record of this document"
+    record = session.get(DocumentVerification, document.id)
+    state = ks.load_states(ws, session).get(verdict.key_id or "")
+    problem = _key_problem(verdict, state, record.signed_at if record else None, ws.profile)
+    if problem is not None:
+        return problem
+    differences = _differences(session, document, record, payload, verdict.key_id)
+    if differences:
+        _log_mismatch(ws, document, differences)
+        verdict.status, verdict.reason_code = INVALID, REGISTRY_MISMATCH
+        verdict.reason = f"{MISMATCH_TEXT} ({', '.join(differences)})"
         return verdict
-    return _apply_status(ws, document, session.get(DocumentVerification, document.id), verdict)
+    return _apply_status(ws, document, record, verdict)
+
+
+def _differences(session: Session, document: Document, record: DocumentVerification | None,
+                 payload: tk.Payload, kid: str | None) -> list[str]:
+    """The fields of the signed payload that the registry's record of the document does not match."""
+    if record is None:
+        return ["no record of what was signed"]
+    issued = document.date
+    if document.kind in tk.PROGRESS_KINDS:
+        application = session.get(Application, document.application_id)
+        issued = application.application_date if application else None
+    pairs = {
+        "kind": (document.kind, payload.kind),
+        "number": (_registry_number(session, document), payload.number),
+        "issued": (issued, payload.issued),
+        "valid_until": (record.valid_until, payload.valid_until),
+        "holder": (record.holder or "", payload.holder or ""),
+        "str_number": (record.str_number or "", payload.str_number or ""),
+        "workplace": (record.workplace or "", payload.workplace or ""),
+        "key_id": (record.key_id, kid),
+    }
+    return [name for name, (registry, signed) in pairs.items() if registry != signed]
+
+
+def _log_mismatch(ws: Workspace, document: Document, differences: list[str]) -> None:
+    """An event for each check that found the office's records changed behind the code's back."""
+    from sqlalchemy.exc import OperationalError
+
+    try:
+        with db.session(ws, write=True) as sess:
+            sess.add(Event(application_id=document.application_id, actor="sikro",
+                           action="verification.mismatch",
+                           details={"uid": document.uid, "kind": document.kind, "number": document.number,
+                                    "fields": differences}))
+    except OperationalError:  # a read-only database still gives the verdict
+        pass
 
 
 def _registry_number(session: Session, document: Document) -> str | None:
@@ -386,8 +490,6 @@ def _registry_number(session: Session, document: Document) -> str | None:
 
 def _apply_status(ws: Workspace, document: Document, record: DocumentVerification | None,
                   verdict: Verdict) -> Verdict:
-    if record is not None and record.valid_until:
-        verdict.valid_until = record.valid_until
     if document.status == VOID:
         verdict.status, verdict.reason = VOID, f"the number was voided: {document.reason or 'no reason given'}"
     elif document.status == REVOKED:
@@ -413,7 +515,11 @@ def _office_time(profile: dict, moment: dt.datetime | None) -> dt.datetime | Non
 
 
 def verify_uid(ws: Workspace, uid: str, *, session: Session | None = None) -> Verdict:
-    """Judge a typed short code: the registry alone (there is no signature to check)."""
+    """Judge a typed short code: the document's signed token from the registry, checked like a QR code.
+
+    What is shown comes from that signed token, so an edited database row
+    shows as a mismatch, never as the document's details.
+    """
     if session is None:
         with db.session(ws) as sess:
             return verify_uid(ws, uid, session=sess)
@@ -422,14 +528,12 @@ def verify_uid(ws: Workspace, uid: str, *, session: Session | None = None) -> Ve
         return Verdict(NOT_FOUND, checked_online=True, document_uid=uid,
                        reason="no document of this office has this code")
     record = session.get(DocumentVerification, document.id)
-    application = session.get(Application, document.application_id) if document.application_id else None
-    verdict = Verdict(
-        VALID, kind=document.kind, kind_title=kind_title(document.kind),
-        number=_registry_number(session, document),
-        holder=(record and record.holder) or (application and application.name) or None,
-        str_number=(record and record.str_number) or (application and application.str_number) or None,
-        workplace=(record and record.workplace) or (application and application.workplace_name) or None,
-        issued=document.date, checked_online=True, key_id=record.key_id if record else None,
-        document_uid=uid,
-    )
-    return _apply_status(ws, document, record, verdict)
+    if record is not None and record.token:
+        verdict = verify_token(ws, record.token, online=True, session=session)
+        if verdict.document_uid == uid or verdict.status in (INVALID, UNKNOWN_KEY):
+            return verdict
+    verdict = Verdict(INVALID, kind=document.kind, kind_title=kind_title(document.kind),
+                      number=_registry_number(session, document), checked_online=True,
+                      document_uid=uid, reason_code=REGISTRY_MISMATCH,
+                      reason=f"{MISMATCH_TEXT} (no signed token is recorded for this document)")
+    return verdict

@@ -148,7 +148,7 @@ def _html(body: str, status: int = 200) -> HTMLResponse:
 
 def public_verdict(verdict: Verdict) -> Verdict:
     """What the public may see of a verdict of a QR code: a registered document's, or NOT_GENUINE."""
-    return verdict if verdict.status in SHOWN_STATUSES else NOT_GENUINE
+    return verdict if verdict.status in SHOWN_STATUSES or verdict.reason_code else NOT_GENUINE
 
 
 def verdict_rows(pages: Pages, verdict: Verdict, lang: str) -> list[tuple[str, str]]:
@@ -176,6 +176,8 @@ def render_verdict(pages: Pages, verdict: Verdict, lang: str, *, by_code: str | 
     shown = verdict.status if verdict.status in SHOWN_STATUSES else "invalid"
     if shown == "invalid":
         reason = t["reason_not_registered"] if by_code else t["reason_not_genuine"]
+        # A genuine code the office no longer stands behind says why (verdict.reason_code).
+        reason = t.get(f"reason_{(verdict.reason_code or '').replace('-', '_')}", reason)
         note, rows = None, []
     else:
         reason = None

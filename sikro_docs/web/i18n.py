@@ -41,6 +41,8 @@ WORDS: dict[str, dict[str, str]] = {
         "reason_not_genuine": ("Kode ini bukan kode dokumen yang ditandatangani dan terdaftar di kantor kami. "
                                "Dokumen mungkin palsu atau telah diubah."),
         "reason_not_registered": "Kode singkat ini tidak terdaftar pada kantor kami.",
+        "reason_registry_mismatch": "Kode ini asli, tetapi data kantor tidak cocok dengan kode.",
+        "reason_key_compromised": "Dokumen ini tidak sah: kunci dicabut — hubungi kantor.",
         "advice_invalid": "Jika Anda ragu, hubungi kantor kami dan tunjukkan dokumen aslinya.",
         # details
         "details_heading": "Rincian dokumen",
@@ -147,6 +149,8 @@ WORDS: dict[str, dict[str, str]] = {
         "reason_not_genuine": ("This code is not the code of a document signed and registered by our office. "
                                "The document may be forged or altered."),
         "reason_not_registered": "No document of our office has this short code.",
+        "reason_registry_mismatch": "The code is genuine, but the office records do not match the code.",
+        "reason_key_compromised": "This document is not valid: the signing key was revoked — contact the office.",
         "advice_invalid": "If in doubt, contact our office and show the original document.",
         "details_heading": "Document details",
         "field_kind": "Document",
