@@ -267,11 +267,27 @@ def note_number(session: Session, ws: Workspace, register: str, year: int, seq: 
 
 
 def session_head(session: Session, ws: Workspace) -> Head:
-    """The head as this transaction found it (read once per transaction)."""
+    """The head as this transaction found it (read once per transaction).
+
+    Nothing is chained or numbered without it: a head that is missing was removed
+    (it is created with the chain, see create_head), and writing on would let the
+    newest entries and the numbers they gave be forgotten.
+    """
     head = session.info.get("chain_head")
     if head is None:
-        head = session.info["chain_head"] = read_head(ws)
+        head = read_head(ws)
+        if not head.exists:
+            raise ChainTampered(f"{head_path(ws)} is missing: the chain's head outside the database was removed; "
+                                "nothing more is recorded until it is restored from a backup "
+                                "(`sikro register verify` shows what differs)")
+        session.info["chain_head"] = head
     return head
+
+
+def create_head(ws: Workspace) -> None:
+    """An empty head beside the secret, when the chain is created (a new or upgraded workspace)."""
+    if not head_path(ws).exists():
+        merge_head(ws, Head(), create=True)
 
 
 def given_max(session: Session, ws: Workspace, register: str, year: int) -> int:
@@ -289,15 +305,19 @@ def _write_after_commit(session: Session, ws: Workspace) -> None:
         warnings.warn(f"keys/{HEAD_FILE} not updated: {err}", stacklevel=2)
 
 
-def merge_head(ws: Workspace, update: Head) -> None:
-    """Move the head forward (never back), under a lock, atomically (write, fsync, rename, fsync dir)."""
+def merge_head(ws: Workspace, update: Head, *, create: bool = False) -> None:
+    """Move the head forward (never back), under a lock, atomically (write, fsync, rename, fsync dir).
+
+    Only `create_head` makes a head where there is none: a head removed behind the tool's
+    back stays missing (and is reported) rather than being silently rebuilt.
+    """
     path = head_path(ws)
     path.parent.mkdir(mode=0o700, exist_ok=True)
     fd = os.open(path.with_name(HEAD_FILE + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         head = read_head(ws)
-        if head.problem:  # never paper over an edited head: keep it as evidence
+        if head.problem or (not head.exists and not create):  # never paper over tampering: keep the evidence
             return
         for stream, (seq, hash_) in update.streams.items():
             if stream not in head.streams or seq >= head.streams[stream][0]:
@@ -335,6 +355,9 @@ def verify(session: Session, ws: Workspace | None = None) -> list[str]:
     ws = workspace_of(session, ws)
     head = read_head(ws)
     problems = [head.problem] if head.problem else []
+    if not head.exists:
+        problems.append(f"keys/{HEAD_FILE} is missing: the chain's head outside the database was removed "
+                        "(the newest entries and the numbers they gave cannot be checked)")
     rows = session.scalars(select(ChainRow).order_by(ChainRow.stream, ChainRow.seq, ChainRow.id)).all()
     streams = sorted({r.stream for r in rows} | set(_TRACKED))
     for stream in streams:

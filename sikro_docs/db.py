@@ -81,7 +81,21 @@ def migrate(workspace: Workspace) -> None:
     """Bring the schema up to the newest migration (no-op when current)."""
     current, head = _current_and_head(workspace)
     if current != head:
+        had_chain = _has_table(workspace, "chain_log")
         command.upgrade(_alembic_config(workspace), "head")
+        if not had_chain:
+            # The chain is born now, and its head outside the database with it: from here on
+            # a missing head means it was removed (see chain.py), never "an older workspace".
+            from .chain import create_head
+
+            create_head(workspace)
+
+
+def _has_table(workspace: Workspace, name: str) -> bool:
+    from sqlalchemy import inspect
+
+    with engine_for(workspace).connect() as conn:
+        return inspect(conn).has_table(name)
 
 
 @contextmanager

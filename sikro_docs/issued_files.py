@@ -25,6 +25,7 @@ from pathlib import Path
 from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from . import chain
 from .keys import chain_secret
 from .models import Base, utcnow
 from .numbering import Document
@@ -91,7 +92,32 @@ def record(session: Session, ws, document: Document, path: Path, signed: bool | 
                      signer_fingerprint=fingerprint, path=_shown_path(ws, Path(path)), recorded_at=utcnow())
     row.mac = _mac(ws, row, document.uid)
     session.add(row)
+    chain.append(session, ws, FILE_STREAM, _subject(document.uid, digest), _chained(row), actor="sikro")
     return row
+
+
+# The issued files are chained too (sikro_docs/chain.py): a row deleted or rewritten behind the
+# tool's back — the signed copy's, so that a stripped PDF would pass for the unsigned one — is
+# named by `sikro register verify`, and the head outside the database sees the newest go.
+FILE_STREAM = "issued_file"
+
+
+def _subject(uid: str, sha256: str) -> str:
+    return f"{uid}:{sha256}"
+
+
+def _chained(row: IssuedFile) -> dict:
+    return {"sha256": row.sha256, "size": row.size, "signed": bool(row.signed),
+            "signer_fingerprint": row.signer_fingerprint}
+
+
+def _files_now(session: Session) -> dict[str, dict]:
+    rows = session.execute(select(IssuedFile, Document.uid).join(Document, Document.id == IssuedFile.document_id))
+    return {_subject(uid, row.sha256): _chained(row) for row, uid in rows}
+
+
+chain.track(FILE_STREAM, _files_now, lambda subject, _state: f"issued file {subject.split(':')[1][:16]}… "
+            f"of document {subject.split(':')[0]}", {"sha256": "SHA-256", "signed": "signed"})
 
 
 def _mac(ws, row: IssuedFile, document_uid: str) -> str:

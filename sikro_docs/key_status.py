@@ -29,7 +29,7 @@ from pathlib import Path
 from sqlalchemy import DateTime, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from . import clock
+from . import chain, clock
 from .errors import SikroError
 from .fsutil import atomic_write_bytes
 from .keys import chain_secret, create_signing_key
@@ -95,7 +95,27 @@ def record_status(session: Session, ws, kid: str, status: str, *, reason: str | 
     _append_to_file(ws, row.fields())
     session.add(row)
     session.flush()
+    chain.append(session, ws, KEY_STREAM, kid, _chained(row), actor=actor)
     return row
+
+
+# Key status is also a stream of the evidence chain (sikro_docs/chain.py): `sikro register
+# verify` then names a status row removed or rewritten, like every other verdict's ground.
+KEY_STREAM = "key"
+
+
+def _chained(row: KeyStatusRecord) -> dict:
+    return {"status": row.status, "since": as_utc(row.since).isoformat(), "reason": row.reason}
+
+
+def _keys_now(session: Session) -> dict[str, dict]:
+    latest: dict[str, KeyStatusRecord] = {}
+    for row in session.scalars(select(KeyStatusRecord).order_by(KeyStatusRecord.id)):
+        latest[row.kid] = row
+    return {kid: _chained(row) for kid, row in latest.items()}
+
+
+chain.track(KEY_STREAM, _keys_now, lambda kid, _state: f"signing key {kid}", {"status": "status"})
 
 
 def chain_record(session: Session, ws, row: KeyStatusRecord) -> None:

@@ -1014,7 +1014,7 @@ def verify_registers(session: Session, ws: Workspace) -> list[str]:
     """Problems found in the registers and the dispatch book; empty when intact."""
     rows = session.scalars(select(RegisterLogRow).order_by(RegisterLogRow.register, RegisterLogRow.position, RegisterLogRow.id)).all()
     entries = session.scalars(select(RegisterEntry).order_by(RegisterEntry.register, RegisterEntry.year, RegisterEntry.seq)).all()
-    from . import registry  # noqa: F401  (registers the chained "application" stream)
+    from . import issued_files, key_status, registry  # noqa: F401  (they register their chained streams)
 
     problems: list[str] = []
     head = chain.read_head(ws)

@@ -15,7 +15,7 @@ from pathlib import Path
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from . import chain, db, numbering
+from . import chain, clock, db, numbering
 from .errors import EXIT_UNUSABLE, SikroError
 from .intake import CHECKLIST, Problem, Row, errors_path_for, open_input, write_errors_workbook
 from .models import Application, Event, utcnow
@@ -219,8 +219,10 @@ def _create(sess: Session, ws, values: dict, source: dict, actor: str) -> Applic
     app.status = _status_for(app)
     sess.add(app)
     sess.flush()
+    # Numbered on the office's day of registration, not the application's date: the register
+    # is a day book, and a December application registered on 2 January is of the new year.
     entry = numbering.allocate(
-        sess, ws, "registrasi", app.application_date,
+        sess, ws, "registrasi", clock.today(ws.profile),
         kind="registration", application_id=app.id,
         subject=f"Permohonan SIKRO a.n. {app.name}", actor=actor,
     )

@@ -63,7 +63,9 @@ def _under_faketime(at_utc: str, *args, cwd) -> subprocess.CompletedProcess:
 
 
 def _docx_text(path) -> str:
-    return "\n".join(p.text for p in DocxDocument(str(path)).paragraphs)
+    doc = DocxDocument(str(path))
+    cells = [cell.text for table in doc.tables for row in table.rows for cell in row.cells]
+    return "\n".join([p.text for p in doc.paragraphs] + cells)
 
 
 @needs_tool(FAKETIME is not None, "faketime")

@@ -178,21 +178,48 @@ def test_a_head_one_transaction_behind_is_a_crash_not_tampering(permits):
     assert run(ws, "register", "verify").exit_code == 0
 
 
+def as_before_the_chain(ws) -> None:
+    """The workspace as the release before the chain left it: schema 0005, no head."""
+    from alembic import command
+
+    from sikro_docs import chain
+
+    command.downgrade(db._alembic_config(ws), "0005")
+    (ws.keys_dir / chain.HEAD_FILE).unlink()
+    db._migrated.discard(ws.db_url)  # the next session upgrades it again, as a new release would
+
+
 def test_a_workspace_from_before_the_chain_is_adopted(permits):
-    """An older workspace (no chain rows, no head) verifies, and is chained from its next write."""
+    """An older workspace (schema before the chain, no head) is chained from its next write."""
     from sikro_docs import chain
 
     ws, docs = permits
-    drop_triggers(ws, "chain_log")
-    sql(ws, "delete from chain_log")
-    (ws.keys_dir / chain.HEAD_FILE).unlink()
+    as_before_the_chain(ws)
     assert run(ws, "register", "verify").exit_code == 0
+    assert (ws.keys_dir / chain.HEAD_FILE).exists()  # born with the chain
     assert run(ws, "revoke", docs[0].number, "--reason", "atas permintaan pemegang").exit_code == 0
     subjects = {s for (s,) in sql(ws, "select subject from chain_log where stream = 'document'")}
     assert {d.uid for d in docs} <= subjects
     assert run(ws, "register", "verify").exit_code == 0
     sql(ws, "update documents set status = 'issued' where id = ?", (docs[0].id,))
     assert f"izin {docs[0].number}: status in database 'issued', chained 'revoked'" in verify_problems(ws)
+
+
+def test_a_removed_head_is_found_and_nothing_more_is_numbered(permits):
+    """Removing the head with the newest entries and the whole chain must not pass for an old workspace."""
+    from sikro_docs import chain
+
+    ws, docs = permits
+    delete_newest_permit(ws, docs[-1])
+    drop_triggers(ws, "chain_log")
+    sql(ws, "delete from chain_log")
+    (ws.keys_dir / chain.HEAD_FILE).unlink()
+    problems = verify_problems(ws)
+    assert any("keys/chain.head is missing" in p for p in problems), problems
+    with pytest.raises(chain.ChainTampered, match="chain.head is missing"):
+        with db.session(ws, write=True) as session:
+            chain.append(session, ws, "document", "x", {"status": "issued"})
+    assert not (ws.keys_dir / chain.HEAD_FILE).exists()  # never silently rebuilt
 
 
 def test_deleting_the_newest_dispatch_line_is_found(permits):

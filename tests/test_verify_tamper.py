@@ -18,6 +18,7 @@ import pytest
 from conftest import needs_soffice
 from signing_support import SIGNER, make_p12
 from test_verification_support import make_document, run
+from workflow_support import import_and_advance
 
 from sikro_docs import clock, db
 from sikro_docs.models import Event
@@ -117,6 +118,7 @@ def signed_permit(tmp_path_factory):
     record = valid_record(no_registrasi=None, keputusan="Disetujui",
                           nomor_rekomendasi="440/0122/DINKES/VIII/2026", tanggal_rekomendasi=RECENT)
     book = make_workbook(folder / "permohonan.xlsx", [record])
+    import_and_advance(ws, book)  # the SOP gates the permit: steps 3-7 done; the row records 8 and 16
     result = run("batch", book, "--doc", "permit", "--pdf", "--sign", "--json", "--workspace", ws.root,
                  timeout=300)
     assert result.code == 0, result.err
@@ -223,6 +225,7 @@ def test_sign_records_the_signed_copy_of_an_issued_unsigned_permit(tmp_path):
     record = valid_record(no_registrasi=None, keputusan="Disetujui",
                           nomor_rekomendasi="440/0122/DINKES/VIII/2026", tanggal_rekomendasi=RECENT)
     book = make_workbook(tmp_path / "permohonan.xlsx", [record])
+    import_and_advance(ws, book)  # the SOP gates the permit
     made = run("batch", book, "--doc", "permit", "--pdf", "--json", "--workspace", ws.root, timeout=300)
     assert made.code == 0, made.err
     pdf = Path(made.json()["documents"][0]["pdf"])
@@ -289,6 +292,7 @@ def test_a_rerun_with_sign_records_the_signed_copy_of_an_issued_permit(tmp_path)
     record = valid_record(no_registrasi=None, keputusan="Disetujui",
                           nomor_rekomendasi="440/0122/DINKES/VIII/2026", tanggal_rekomendasi=RECENT)
     book = make_workbook(tmp_path / "permohonan.xlsx", [record])
+    import_and_advance(ws, book)  # the SOP gates the permit
     first = run("batch", book, "--doc", "permit", "--pdf", "--json", "--workspace", ws.root, timeout=300)
     assert first.code == 0, first.err
     pdf = Path(first.json()["documents"][0]["pdf"])

@@ -345,7 +345,7 @@ def verify_token(ws_or_keys, token: str, *, online: bool = True, session: Sessio
     verdict = _verdict_from_payload(payload, kid)
     if ws is None or not online:
         profile = ws.profile if ws else {}
-        state = _offline_key_states(ws_or_keys).get(signed.kid)
+        state = _offline_key_states(ws_or_keys).get(kid)
         return _key_problem(verdict, state, None, profile) or _offline(verdict, profile)
     if session is not None:
         return _check_registry(ws, session, verdict, payload)
