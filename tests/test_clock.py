@@ -15,10 +15,10 @@ import subprocess
 import sys
 
 import pytest
+from conftest import needs_tool
 from docx import Document as DocxDocument
 from test_intake_support import make_workbook, valid_record
 
-from conftest import needs_tool
 from sikro_docs import clock
 
 FAKETIME = shutil.which("faketime")
@@ -32,7 +32,7 @@ def test_office_date_is_the_office_zone_not_the_host():
     with clock.frozen("2026-12-31T17:30:00+00:00"):
         assert clock.today(profile) == dt.date(2027, 1, 1)
         assert clock.now(profile).isoformat() == "2027-01-01T00:30:00+07:00"
-        assert clock.utcnow() == dt.datetime(2026, 12, 31, 17, 30, tzinfo=dt.timezone.utc)
+        assert clock.utcnow() == dt.datetime(2026, 12, 31, 17, 30, tzinfo=dt.UTC)
 
 
 def test_another_office_zone_moves_the_date():

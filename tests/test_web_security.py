@@ -332,7 +332,7 @@ def test_an_office_template_cannot_run_code(papers, tmp_path, payload):
 
 @pytest.mark.parametrize("old, new, named", [
     ("trusted_proxies = []", 'trusted_proxies = ["proxy.lan"]', "sikro.toml: [web] trusted_proxies: 'proxy.lan'"),
-    ("body_bytes = 2048", "body_bytes = -5", "sikro.toml: [limits.web] body_bytes: -5"),
+    ("body_bytes = 2048", "body_bytes = -5", "sikro.toml: [limits.web] body_bytes: must be a positive whole number, not -5"),
 ])
 def test_serve_refuses_bad_web_settings_in_one_line(tmp_path, sikro, old, new, named):
     from sikro_docs.workspace import init_workspace
