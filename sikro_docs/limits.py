@@ -7,7 +7,8 @@
 The built-in defaults are the `[limits.SECTION]` tables of the default profile
 (sikro_docs/data/profile.toml); a workspace's sikro.toml overrides any of them,
 and a workspace made before a section existed still gets its defaults. Every
-value is a positive whole number.
+value is a positive whole number, except where the default is written with a
+decimal point (`decode_seconds = 8.0`): those sizes and times may be fractional.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ def _defaults() -> dict[str, dict[str, int]]:
     return tomllib.loads(text)["limits"]
 
 
-def limits(profile: dict[str, Any] | None, section: str) -> dict[str, int]:
+def limits(profile: dict[str, Any] | None, section: str) -> dict[str, int | float]:
     """The limits of `section`: the built-in defaults, overridden by the profile's `[limits.SECTION]`."""
     defaults = _defaults()
     if section not in defaults:
@@ -61,7 +62,16 @@ def limits(profile: dict[str, Any] | None, section: str) -> dict[str, int]:
         if key not in merged:
             known = ", ".join(sorted(merged))
             raise LimitSettingInvalid(section, key, f"unknown limit (known: {known})")
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise LimitSettingInvalid(section, key, f"must be a positive whole number, not {value!r}")
-        merged[key] = value
+        merged[key] = _checked(section, key, value, fractional=isinstance(merged[key], float))
     return merged
+
+
+def _checked(section: str, key: str, value: Any, *, fractional: bool) -> int | float:
+    """A count must be a whole number; a size or a time whose default is written 8.0 may be 0.5."""
+    if fractional:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+            raise LimitSettingInvalid(section, key, f"must be a positive number, not {value!r}")
+        return float(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise LimitSettingInvalid(section, key, f"must be a positive whole number, not {value!r}")
+    return value
