@@ -20,8 +20,8 @@ from docx_support import assert_docx_consistent
 from pypdf import PdfReader
 
 from sikro_docs.documents import KINDS, build_context, template_path
-from sikro_docs.documents import render_document as _render_document
 from sikro_docs.documents import formatting as fmt
+from sikro_docs.documents import render_document as _render_document
 from sikro_docs.documents.check import closure, parse_path_text
 from sikro_docs.documents.context import declared_paths
 from sikro_docs.errors import SikroError

@@ -334,3 +334,18 @@ def test_the_cap_leaves_ordinary_documents_alone(tpl_dir, tmp_path):
     path = _with_body(tpl_dir, tmp_path, "{% for i in rows %}{{ s }}{% endfor %}")
     out = fast(path, {"title": "t", "rows": list(range(100)), "s": "y" * 10_000}, tmp_path / "out.docx")
     assert docx_problems(out) == []
+
+
+@pytest.mark.parametrize("step", ["{% set x{n} = x{p} ~ x{p} %}", "{% set x{n} = [x{p}, x{p}]|join %}",
+                                  "{% set x{n} = x{p}.replace('a', 'aa') %}", "{% set x{n} = ''.join([x{p}, x{p}]) %}"])
+def test_doubling_through_new_names_is_stopped_while_rendering(tpl_dir, tmp_path, step):
+    """No tag refers to itself, yet each doubles the text: the sandbox stops it at MAX_TEXT,
+    before the text is made, whatever the memory."""
+    from sikro_docs.documents.sandbox import MAX_TEXT
+
+    chain = "{% set x0 = title %}" + "".join(step.replace("{n}", str(i)).replace("{p}", str(i - 1)) for i in range(1, 60)) + "{{ x59 }}"
+    path = _with_body(tpl_dir, tmp_path, chain)
+    assert sandbox_problems(path, None) == []
+    with pytest.raises(SikroError) as err:
+        render.render_template(path, {"title": "ab"})
+    assert str(path) in str(err.value) and f"{MAX_TEXT:,}" in str(err.value)
