@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from docx import Document
 from docx.shared import Mm
+from conftest import needs_soffice
 from docx_support import assert_docx_consistent, docx_problems
 from lxml import etree
 
@@ -349,3 +350,20 @@ def test_doubling_through_new_names_is_stopped_while_rendering(tpl_dir, tmp_path
     with pytest.raises(SikroError) as err:
         render.render_template(path, {"title": "ab"})
     assert str(path) in str(err.value) and f"{MAX_TEXT:,}" in str(err.value)
+
+
+@needs_soffice
+def test_pdf_shows_the_title_once_escaped_and_the_landscape_page(tpl_dir, tmp_path):
+    """What a person sees: LibreOffice's PDF of the outputs (one soffice call)."""
+    from pypdf import PdfReader
+    from test_documents_render import to_pdf
+
+    props = fast(tpl_dir / "doc_properties_tpl.docx", {"test": NAME}, tmp_path / "props.docx")
+    src = variant(tpl_dir / "multi_rendering_tpl.docx", tmp_path / "t.docx", "word/document.xml", _landscape)
+    turned = fast(src, {"title": NAME, "body": "isi"}, tmp_path / "turned.docx")
+    pdfs = to_pdf([props, turned], tmp_path / "pdf", tmp_path / "lo-profile")
+    assert PdfReader(str(pdfs["props"])).metadata.title == NAME
+    pages = PdfReader(str(pdfs["turned"])).pages
+    sizes = [(round(float(p.mediabox.width) * 25.4 / 72), round(float(p.mediabox.height) * 25.4 / 72))
+             for p in pages]
+    assert sizes == [(210, 297), (297, 210)]
