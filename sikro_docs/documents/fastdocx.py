@@ -12,12 +12,17 @@ size, inode):
   what they mean in docxtpl) and are compiled with the caller's Jinja
   environment (render.py: the sandbox of sandbox.py); what a template's own
   expression raises (a division by zero) is a TemplateFailed naming the part; after rendering, docxtpl's own post-processing applies
-  (`{_{` escapes, `resolve_listing`, `fix_tables`, docPr renumbering);
+  (`{_{` escapes, `resolve_listing`, `fix_tables`); drawing ids (wp:docPr)
+  are renumbered in every rendered part, one sequence for the package that
+  skips the ids of parts not rendered, so no two drawings share one; a part's
+  output stops at MAX_RENDERED_CHARS (OutputTooLarge);
 * the paper size lives in the compiled body (every section's pgSz carries
-  sentinel numbers replaced per document by A4 or F4), set as python-docx
-  would set it;
+  sentinel numbers replaced per document by A4 or F4), in the section's own
+  orientation (a landscape section gets the paper's height as its width);
+* document properties render as plain text (escaped once, by the XML);
 * images (emblem, QR) have fixed relationship ids (`rIdSikroLambang`,
-  `rIdSikroQr`): the context value renders the `<w:drawing>` XML (made by
+  `rIdSikroQr`), the context's own pictures (docxtpl_values.py) ids of the
+  render (`rIdSikroPic<n>`, and `…Link` for a picture's link): the context value renders the `<w:drawing>` XML (made by
   python-docx's own CT_Inline, cached), records which part used it, and the
   writer adds that part's relationship and the `word/media/...` entry;
 * the draft watermark is added to each header as render.add_watermark does
@@ -25,7 +30,9 @@ size, inode):
   compile time; a template without a header gets python-docx's default one).
 
 * the style sheet keeps only the styles the template uses (with what they
-  are based on) and no latent-style list, and Word 2010's duplicate
+  are based on, link to and are followed by) and no latent-style list; a
+  render whose content names a style left out (a RichText's style) gets the
+  slim sheet with that style and its chain (StyleSheet, cached per set); and Word 2010's duplicate
   ``stylesWithEffects.xml`` is left out: Word's and python-docx's default
   style sheets are 0.8 MB that LibreOffice parses for every document, about
   40 % of its time to load a permit.
