@@ -367,3 +367,18 @@ def test_pdf_shows_the_title_once_escaped_and_the_landscape_page(tpl_dir, tmp_pa
     sizes = [(round(float(p.mediabox.width) * 25.4 / 72), round(float(p.mediabox.height) * 25.4 / 72))
              for p in pages]
     assert sizes == [(210, 297), (297, 210)]
+
+
+@pytest.mark.parametrize("name,context", [
+    ("multi_rendering_tpl.docx", {"title": NAME, "body": "isi\nbaris dua"}),
+    ("doc_properties_tpl.docx", {"test": NAME}),
+    ("header_footer_image_tpl.docx", {"mycompany": NAME}),
+])
+def test_plain_values_say_what_docxtpl_says_in_every_part(tpl_dir, tmp_path, name, context):
+    path = tpl_dir / name
+    out = fast(path, context, tmp_path / "out.docx")
+    theirs = docxtpl_render(path, lambda tpl: context)
+    with zipfile.ZipFile(out) as zf:
+        parts = [n for n in zf.namelist() if re.fullmatch(r"word/(document|header\d+|footer\d+)\.xml", n)]
+    for part in parts:
+        assert paragraphs(out, part) == paragraphs(theirs, part), part
