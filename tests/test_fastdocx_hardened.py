@@ -15,9 +15,9 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from conftest import needs_soffice
 from docx import Document
 from docx.shared import Mm
-from conftest import needs_soffice
 from docx_support import assert_docx_consistent, docx_problems
 from lxml import etree
 
