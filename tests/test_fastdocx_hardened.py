@@ -1,6 +1,7 @@
-"""The fast renderer (documents/fastdocx.py) on docxtpl's own test templates (tests/data/docxtpl).
+"""The fast renderer (documents/fastdocx.py) on templates shaped like docxtpl's own test templates.
 
-Each template is rendered through docxtpl and through render.render_template;
+The templates are built at test time (tests/docxtpl_templates.py: the same Jinja tags in the
+same parts, the header picture, the styles RichText and RichTextParagraph name). Each template is rendered through docxtpl and through render.render_template;
 the outputs must say the same, and every output must be a consistent package
 (tests/docx_support.py: relationships, styles, unique drawing ids).
 """
@@ -9,7 +10,6 @@ from __future__ import annotations
 
 import io
 import re
-import shutil
 import time
 import zipfile
 from pathlib import Path
@@ -19,13 +19,13 @@ from conftest import needs_soffice
 from docx import Document
 from docx.shared import Mm
 from docx_support import assert_docx_consistent, docx_problems
+from docxtpl_templates import build_all
 from lxml import etree
 
 from sikro_docs.documents import fastdocx, render
 from sikro_docs.documents.check import sandbox_problems
 from sikro_docs.errors import SikroError
 
-DATA = Path(__file__).parent / "data" / "docxtpl"
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 WP = "http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing"
 A = "http://schemas.openxmlformats.org/drawingml/2006/main"
@@ -83,11 +83,10 @@ def style_ids(path: Path) -> set[str]:
     return {s.get(f"{{{W}}}styleId") for s in part_xml(path, "word/styles.xml").iter(f"{{{W}}}style")}
 
 
-@pytest.fixture
-def tpl_dir(tmp_path):
-    folder = tmp_path / "tpl"
-    shutil.copytree(DATA, folder)
-    return folder
+@pytest.fixture(scope="module")
+def tpl_dir(tmp_path_factory):
+    """The templates and pictures, built once for the module."""
+    return build_all(tmp_path_factory.mktemp("tpl"))
 
 
 # --- drawing ids -----------------------------------------------------------------------------
