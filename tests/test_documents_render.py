@@ -16,10 +16,12 @@ from pathlib import Path
 
 import pytest
 from conftest import needs_soffice
+from docx_support import assert_docx_consistent
 from pypdf import PdfReader
 
-from sikro_docs.documents import KINDS, build_context, render_document, template_path
+from sikro_docs.documents import KINDS, build_context, template_path
 from sikro_docs.documents import formatting as fmt
+from sikro_docs.documents import render_document as _render_document
 from sikro_docs.documents.check import closure, parse_path_text
 from sikro_docs.documents.context import declared_paths
 from sikro_docs.errors import SikroError
@@ -52,6 +54,13 @@ LONG = {
                         "dengan surat keterangan tempat kerja yang dilampirkan; papan nama praktik belum "
                         "dipasang",
 }
+
+
+def render_document(ws, kind: str, ctx: dict, out: Path) -> Path:
+    """render_document, and the output checked: relationships, styles, unique drawing ids."""
+    path = _render_document(ws, kind, ctx, out)
+    assert_docx_consistent(path)
+    return path
 
 
 def application(**overrides) -> dict:

@@ -12,12 +12,17 @@ size, inode):
   what they mean in docxtpl) and are compiled with the caller's Jinja
   environment (render.py: the sandbox of sandbox.py); what a template's own
   expression raises (a division by zero) is a TemplateFailed naming the part; after rendering, docxtpl's own post-processing applies
-  (`{_{` escapes, `resolve_listing`, `fix_tables`, docPr renumbering);
+  (`{_{` escapes, `resolve_listing`, `fix_tables`); drawing ids (wp:docPr)
+  are renumbered in every rendered part, one sequence for the package that
+  skips the ids of parts not rendered, so no two drawings share one; a part's
+  output stops at MAX_RENDERED_CHARS (OutputTooLarge);
 * the paper size lives in the compiled body (every section's pgSz carries
-  sentinel numbers replaced per document by A4 or F4), set as python-docx
-  would set it;
+  sentinel numbers replaced per document by A4 or F4), in the section's own
+  orientation (a landscape section gets the paper's height as its width);
+* document properties render as plain text (escaped once, by the XML);
 * images (emblem, QR) have fixed relationship ids (`rIdSikroLambang`,
-  `rIdSikroQr`): the context value renders the `<w:drawing>` XML (made by
+  `rIdSikroQr`), the context's own pictures (docxtpl_values.py) ids of the
+  render (`rIdSikroPic<n>`, and `…Link` for a picture's link): the context value renders the `<w:drawing>` XML (made by
   python-docx's own CT_Inline, cached), records which part used it, and the
   writer adds that part's relationship and the `word/media/...` entry;
 * the draft watermark is added to each header as render.add_watermark does
@@ -25,7 +30,9 @@ size, inode):
   compile time; a template without a header gets python-docx's default one).
 
 * the style sheet keeps only the styles the template uses (with what they
-  are based on) and no latent-style list, and Word 2010's duplicate
+  are based on, link to and are followed by) and no latent-style list; a
+  render whose content names a style left out (a RichText's style) gets the
+  slim sheet with that style and its chain (StyleSheet, cached per set); and Word 2010's duplicate
   ``stylesWithEffects.xml`` is left out: Word's and python-docx's default
   style sheets are 0.8 MB that LibreOffice parses for every document, about
   40 % of its time to load a permit.
@@ -142,12 +149,23 @@ def zip_bytes(entries: list[ZipEntry]) -> bytes:
 
 @dataclass
 class RenderState:
-    """Per render: the part being rendered and the image slots each part used."""
+    """Per render: the part being rendered, the image slots each part used, and the slots
+    made for this render's own pictures (docxtpl InlineImages of the context)."""
     part: str = ""
     used: dict = field(default_factory=dict)  # part name -> set of slot names
+    slots: dict = field(default_factory=dict)  # slot name -> ImageSlot (besides SLOTS)
 
     def use(self, slot: str) -> None:
         self.used.setdefault(self.part, set()).add(slot)
+
+    def slot(self, name: str) -> ImageSlot:
+        return SLOTS.get(name) or self.slots[name]
+
+    def new_slot(self, media_stem: str, link: str | None = None) -> ImageSlot:
+        n = len(self.slots) + 1
+        slot = ImageSlot(f"picture{n}", f"rIdSikroPic{n}", media_stem, link)
+        self.slots[slot.slot] = slot
+        return slot
 
 
 class ImageValue:
@@ -170,6 +188,11 @@ class ImageSlot:
     slot: str
     rid: str
     media_stem: str
+    link: str | None = None  # an address the picture links to (relationship rid + "Link")
+
+    @property
+    def link_rid(self) -> str | None:
+        return self.rid + "Link" if self.link else None
 
 
 SLOTS = {"lambang": ImageSlot("lambang", "rIdSikroLambang", "sikro-lambang"),
@@ -205,6 +228,14 @@ def drawing_xml(slot: ImageSlot, blob: bytes, width, height, filename: str | Non
     image = image_info(blob, filename)
     cx, cy = image.scaled_dimensions(width, height)
     inline = CT_Inline.new_pic_inline(1, slot.rid, image.filename, cx, cy)
+    if slot.link_rid:  # as docxtpl's InlineImage(anchor=...): a click on the picture opens the link
+        from docx.oxml import OxmlElement
+        from docx.oxml.ns import qn
+
+        for holder in inline.xpath(".//wp:docPr | .//pic:cNvPr"):
+            click = OxmlElement("a:hlinkClick")
+            click.set(qn("r:id"), slot.link_rid)
+            holder.append(click)
     return _compact(inline), image.ext
 
 
@@ -239,6 +270,8 @@ class CompiledTemplate:
     properties: dict = field(default_factory=dict)  # core property -> jinja Template
     dostime: int = 0
     dosdate: int = 0
+    fixed_ids: frozenset = frozenset()  # drawing ids of the parts not rendered
+    styles: StyleSheet | None = None  # the full sheet, for styles only rendered content uses
     _ct_cache: dict = field(default_factory=dict)
 
 
@@ -289,20 +322,55 @@ def _main_part(entries_by_name: dict) -> str:
 # ----------------------------------------------------------------------------- unused styles
 
 RT_STYLES_WITH_EFFECTS = "http://schemas.microsoft.com/office/2007/relationships/stylesWithEffects"
-_STYLE_USE = re.compile(r'<(?:\w+:)?(?:pStyle|rStyle|tblStyle|numStyleLink|styleLink)\b[^>]*?\bval="([^"]+)"')
+# a style named by a paragraph, run, table, numbering definition (fast: anchored on "Style"/"Link")
+_STYLE_USE = re.compile(r'(?:pStyle|rStyle|tblStyle|numStyleLink|styleLink|clickAndTypeStyle|defaultTableStyle)'
+                        r'\b[^>]*?\bval="([^"]+)"')
+
+
+# the same in rendered parts, where no numbering style links live; anchored on the literal
+# "Style", which the regex engine searches for fast (a tenth of _STYLE_USE's time)
+_STYLE_NAMED = re.compile(r'Style\b[^>]*?\bval="([^"]+)"')
 
 
 def _used_styles(plain: dict[str, bytes], styles_name: str) -> set[str]:
     """Style ids that any part other than the style sheets names."""
     used: set[str] = set()
     for name, data in plain.items():
-        if name.endswith(".xml") and name != styles_name and "stylesWithEffects" not in name:
+        if name.endswith(".xml") and name != styles_name and "stylesWithEffects" not in name \
+                and not name.startswith("word/glossary/"):
             used.update(_STYLE_USE.findall(data.decode("utf-8", "replace")))
     return used
 
 
-def slim_styles(styles_xml: bytes, used: set[str]) -> bytes:
-    """styles.xml with the used styles, the defaults and what they are based on; no latent styles."""
+@dataclass
+class StyleSheet:
+    """The template's full style sheet, for a render whose content names a style the slim
+    sheet left out (a RichText's style, a style chosen by a Jinja expression)."""
+    name: str               # zip entry, e.g. word/styles.xml
+    full: bytes             # the template's styles.xml as it is
+    used: frozenset         # the ids the template itself uses
+    kept: frozenset         # the ids of the slim sheet
+    known: frozenset        # every id of the full sheet
+    _cache: dict = field(default_factory=dict)  # frozenset of extra ids -> ZipEntry
+
+    def extra(self, named: set[str]) -> frozenset:
+        """Of the style ids rendered content names, those the slim sheet lacks and the full has."""
+        return frozenset(sid for sid in named if sid not in self.kept and sid in self.known)
+
+    def entry(self, extra: frozenset, dostime: int, dosdate: int) -> ZipEntry:
+        hit = self._cache.get(extra)
+        if hit is None:
+            if len(self._cache) > 32:
+                self._cache.clear()
+            payload, _kept = slim_styles(self.full, set(self.used) | extra)
+            hit = self._cache[extra] = ZipEntry.deflated(self.name, payload, dostime, dosdate)
+        return hit
+
+
+def slim_styles(styles_xml: bytes, used: set[str]) -> tuple[bytes, frozenset]:
+    """(styles.xml with the used styles, the defaults and what they are based on, link to and are
+    followed by, and no latent styles; the ids kept). A chain link to a style the sheet does not
+    have is dropped (Word ignores it; a reference to nothing is what the tests refuse)."""
     root = etree.fromstring(styles_xml)
     w = f"{{{W_NS}}}"
     styles = {style.get(w + "styleId"): style for style in root.findall(w + "style")}
@@ -310,10 +378,13 @@ def slim_styles(styles_xml: bytes, used: set[str]) -> bytes:
     todo = list(keep)
     while todo:
         style = styles.get(todo.pop())
-        for link in (style.findall(f"{w}basedOn") + style.findall(f"{w}next") + style.findall(f"{w}link")
-                     if style is not None else []):
+        if style is None:
+            continue
+        for link in style.findall(f"{w}basedOn") + style.findall(f"{w}next") + style.findall(f"{w}link"):
             target = link.get(w + "val")
-            if target not in keep:
+            if target not in styles:
+                style.remove(link)
+            elif target not in keep:
                 keep.add(target)
                 todo.append(target)
     for sid, style in styles.items():
@@ -321,15 +392,16 @@ def slim_styles(styles_xml: bytes, used: set[str]) -> bytes:
             root.remove(style)
     for latent in root.findall(w + "latentStyles"):
         root.remove(latent)
-    return _serialize(root)
+    return _serialize(root), frozenset(sid for sid in keep if sid in styles)
 
 
 def _slimmed(entries: list[ZipEntry], plain: dict[str, bytes], main: str,
-             content_types: str) -> tuple[list[ZipEntry], dict[str, bytes], str]:
+             content_types: str) -> tuple[list[ZipEntry], dict[str, bytes], str, StyleSheet | None]:
     """The template's entries with a slim style sheet and without stylesWithEffects."""
     rels_name = _rels_name(main)
+    sheet = None
     if rels_name not in plain:
-        return entries, plain, content_types
+        return entries, plain, content_types, sheet
     rels = etree.fromstring(plain[rels_name])
     targets = {rel.get("Type"): rel for rel in rels.iter(f"{{{PKG_REL_NS}}}Relationship")}
     styles_rel = targets.get(R_NS + "/styles")
@@ -339,7 +411,11 @@ def _slimmed(entries: list[ZipEntry], plain: dict[str, bytes], main: str,
     if styles_rel is not None and styles_rel.get("TargetMode") != "External":
         styles_name = _target_entry(main, styles_rel.get("Target"))
         if styles_name in plain:
-            replaced[styles_name] = slim_styles(plain[styles_name], _used_styles(plain, styles_name))
+            used = _used_styles(plain, styles_name)
+            replaced[styles_name], kept = slim_styles(plain[styles_name], used)
+            known = frozenset(etree.fromstring(plain[styles_name]).xpath("./w:style/@w:styleId",
+                                                                         namespaces={"w": W_NS}))
+            sheet = StyleSheet(styles_name, plain[styles_name], frozenset(used), kept, known)
     if effects_rel is not None and effects_rel.get("TargetMode") != "External":
         effects_name = _target_entry(main, effects_rel.get("Target"))
         dropped.add(effects_name)
@@ -359,7 +435,34 @@ def _slimmed(entries: list[ZipEntry], plain: dict[str, bytes], main: str,
         new_entries[new_entries.index(ct)] = ZipEntry.deflated(ct.name, content_types.encode("utf-8"),
                                                               ct.dostime, ct.dosdate)
     plain = {name: data for name, data in {**plain, **replaced}.items() if name not in dropped}
-    return new_entries, plain, content_types
+    return new_entries, plain, content_types, sheet
+
+
+def _paper_sentinels(pgSz) -> None:
+    """The section's page size as sentinels for the office's paper, in the section's own
+    orientation (a landscape section gets the paper's height as its width)."""
+    w, h = pgSz.get(f"{{{W_NS}}}w"), pgSz.get(f"{{{W_NS}}}h")
+    landscape = pgSz.get(f"{{{W_NS}}}orient") == "landscape" or (
+        w is not None and h is not None and w.isdigit() and h.isdigit() and int(w) > int(h))
+    pgSz.set(f"{{{W_NS}}}w", str(PG_H if landscape else PG_W))
+    pgSz.set(f"{{{W_NS}}}h", str(PG_W if landscape else PG_H))
+    if landscape:
+        pgSz.set(f"{{{W_NS}}}orient", "landscape")
+    elif f"{{{W_NS}}}orient" in pgSz.attrib:
+        del pgSz.attrib[f"{{{W_NS}}}orient"]
+
+
+_DOCPR_ID = re.compile(r'(<(?:\w+:)?docPr\b[^>]*?\bid=")(\d+)(")')
+
+
+def _fixed_drawing_ids(plain: dict[str, bytes], rendered: set[str]) -> frozenset[str]:
+    """The drawing ids (wp:docPr) of the parts not rendered (a header with a picture and no
+    Jinja): a rendered drawing must not take one of them."""
+    ids: set[str] = set()
+    for name, data in plain.items():
+        if name.endswith(".xml") and name not in rendered and b"docPr" in data:
+            ids.update(m.group(2) for m in _DOCPR_ID.finditer(data.decode("utf-8", "replace")))
+    return frozenset(ids)
 
 
 def compile_template(path: Path, env) -> CompiledTemplate:
@@ -381,7 +484,7 @@ def compile_template(path: Path, env) -> CompiledTemplate:
         main_rels_name = _rels_name(main)
         main_rels = etree.fromstring(plain[main_rels_name]) if main_rels_name in plain else None
         content_types = plain["[Content_Types].xml"].decode("utf-8")
-        entries, plain, content_types = _slimmed(entries, plain, main, content_types)
+        entries, plain, content_types, styles = _slimmed(entries, plain, main, content_types)
         main_rels = etree.fromstring(plain[main_rels_name]) if main_rels_name in plain else None
     except TemplateUnreadable:
         raise
@@ -396,14 +499,8 @@ def compile_template(path: Path, env) -> CompiledTemplate:
 
     # --- the body: paper sentinels in every section, then docxtpl's patch
     sections = doc_root.xpath("./w:body/w:p/w:pPr/w:sectPr | ./w:body/w:sectPr")
-    from docx.enum.section import WD_ORIENT
-    from docx.section import Section
     for sectPr in sections:
-        section = Section(sectPr, None)
-        section.orientation = WD_ORIENT.PORTRAIT
-        pgSz = sectPr.get_or_add_pgSz()
-        pgSz.set(f"{{{W_NS}}}w", str(PG_W))
-        pgSz.set(f"{{{W_NS}}}h", str(PG_H))
+        _paper_sentinels(sectPr.get_or_add_pgSz())
     doc_text = etree.tostring(doc_root, encoding="unicode")
     prefix_tag = body.prefix
     open_tag = f"<{prefix_tag}:body" if prefix_tag else "<body"
@@ -478,12 +575,14 @@ def compile_template(path: Path, env) -> CompiledTemplate:
         for prop in ("author", "comments", "identifier", "language", "subject", "title"):
             value = getattr(props, prop)
             if value and _tagged(value):
-                properties[prop] = env.from_string(value)
+                # a property is plain text (python-docx escapes it for the XML): escape once
+                properties[prop] = env.from_string("{% autoescape false %}" + value + "{% endautoescape %}")
 
     return CompiledTemplate(path=Path(path), entries=entries, parts=parts, rels=rels,
                             content_types=content_types, draft_entries=draft_entries,
                             new_header=new_header, properties=properties,
-                            dostime=doc_entry.dostime, dosdate=doc_entry.dosdate)
+                            dostime=doc_entry.dostime, dosdate=doc_entry.dosdate,
+                            fixed_ids=_fixed_drawing_ids(plain, set(parts)), styles=styles)
 
 
 class Cache:
@@ -535,18 +634,42 @@ class TemplateFailed(Exception):
         self.part = part
 
 
+# No part of a document may render to more text than this (a permit's body is about 25,000
+# characters): a template cannot make a document that fills the memory or the disk.
+MAX_RENDERED_CHARS = 5_000_000
+
+
+class OutputTooLarge(Exception):
+    """The template would render a part larger than MAX_RENDERED_CHARS."""
+
+    def __init__(self, part: str, limit: int = MAX_RENDERED_CHARS):
+        super().__init__(f"the rendered {part} would exceed {limit:,} characters "
+                         "(a template may not make a document that large)")
+        self.part, self.limit = part, limit
+
+
 def _render_part(template, context: dict, part: str) -> str:
     """The Jinja output of one part; what the template's expressions raise names the part.
 
+    The output is collected as Jinja makes it and stops at MAX_RENDERED_CHARS.
     jinja2's own errors (undefined, the sandbox's SecurityError) pass as they are."""
     from jinja2 import TemplateError
 
+    chunks: list[str] = []
+    size = 0
     try:
-        return template.render(context)
-    except TemplateError:
+        for chunk in template.generate(context):
+            size += len(chunk)
+            if size > MAX_RENDERED_CHARS:
+                raise OutputTooLarge(part)
+            chunks.append(chunk)
+    except (TemplateError, OutputTooLarge):
         raise
+    except MemoryError:
+        raise OutputTooLarge(part) from None
     except (ArithmeticError, LookupError, TypeError, ValueError, AttributeError, RecursionError) as exc:
         raise TemplateFailed(part, exc) from None
+    return "".join(chunks)
 
 
 class RenderedXmlError(Exception):
@@ -569,6 +692,8 @@ def render(compiled: CompiledTemplate, context: dict, state: RenderState, paper_
 
     out: dict[str, ZipEntry] = {}
     t, d = compiled.dostime, compiled.dosdate
+    ids = _drawing_ids(compiled.fixed_ids)
+    named_styles: set[str] = set()
     pw, ph = str(paper_twips[0]), str(paper_twips[1])
     new_header = compiled.new_header if draft else None
     for name, cp in compiled.parts.items():
@@ -576,8 +701,8 @@ def render(compiled: CompiledTemplate, context: dict, state: RenderState, paper_
         dst = _postprocess(_render_part(cp.template, context, name))
         if cp.kind == "body":
             tree = DocxTemplate.fix_tables(None, dst)  # recover-mode parse, as docxtpl does
-            for i, el in enumerate(tree.iter(f"{{{WP_NS}}}docPr"), 1001):
-                el.set("id", str(i))
+            for el in tree.iter(f"{{{WP_NS}}}docPr"):
+                el.set("id", next(ids))
             if new_header is not None:
                 sect = tree.xpath("./w:p/w:pPr/w:sectPr | ./w:sectPr", namespaces={"w": W_NS})
                 if sect:
@@ -609,26 +734,35 @@ def render(compiled: CompiledTemplate, context: dict, state: RenderState, paper_
             except etree.XMLSyntaxError as exc:
                 raise RenderedXmlError(name, str(exc)) from None
             if cp.kind == "hdrftr":
+                for el in root.iter(f"{{{WP_NS}}}docPr"):
+                    el.set("id", next(ids))
                 if draft and cp.header_no:
                     root.append(_watermark_element(cp.header_no))
                 payload = _serialize(root)
             else:
-                payload = dst.encode("utf-8")
+                payload = _DOCPR_ID.sub(lambda m: m.group(1) + next(ids) + m.group(3), dst).encode("utf-8")
+        if compiled.styles is not None:
+            named_styles.update(_STYLE_NAMED.findall(payload.decode("utf-8")) if cp.kind != "body"
+                                else _STYLE_NAMED.findall(text))
         out[name] = ZipEntry.deflated(name, payload, t, d)
+    if compiled.styles is not None:
+        extra = compiled.styles.extra(named_styles)
+        if extra:
+            out[compiled.styles.name] = compiled.styles.entry(extra, t, d)
 
     # relationships of the parts that show a picture
     exts: set[str] = set()
     media_entries: list[ZipEntry] = []
+    media_names: set[str] = set()
     for slot_name, (entry, ext) in media.items():
-        if any(slot_name in used for used in state.used.values()):
+        if entry.name not in media_names and any(slot_name in used for used in state.used.values()):
+            media_names.add(entry.name)  # one entry for a picture shown by several slots
             media_entries.append(entry)
             exts.add(ext)
     for part, used in state.used.items():
         rels_name, text = compiled.rels[part]
-        extra = "".join(
-            f'<Relationship Id="{SLOTS[s].rid}" Type="{RT_IMAGE}" '
-            f'Target="{posixpath.relpath(media[s][0].name, posixpath.dirname(part))}"/>'
-            for s in sorted(used) if s in media)
+        extra = "".join(_picture_relationships(state.slot(s), media[s][0].name, part)
+                        for s in sorted(used) if s in media)
         if text is None:
             text = (XML_DECL + f'<Relationships xmlns="{PKG_REL_NS}">' + extra + "</Relationships>")
         else:
@@ -673,6 +807,32 @@ def render(compiled: CompiledTemplate, context: dict, state: RenderState, paper_
     entries += out.values()  # new rels parts, the drafts' header
     entries += media_entries
     return zip_bytes(entries)
+
+
+def _drawing_ids(fixed: frozenset):
+    """Drawing ids for the rendered parts, one sequence across the whole package (from 1001, as
+    docxtpl numbers the body's), skipping the ids of the parts not rendered."""
+    n = 1000
+    while True:
+        n += 1
+        if str(n) not in fixed:
+            yield str(n)
+
+
+RT_HYPERLINK = R_NS + "/hyperlink"
+
+
+def _picture_relationships(slot: ImageSlot, media_name: str, part: str) -> str:
+    """The Relationship elements a part showing `slot` needs: the image and, if the picture is
+    a link, its external address."""
+    target = posixpath.relpath(media_name, posixpath.dirname(part))
+    rels = f'<Relationship Id="{slot.rid}" Type="{RT_IMAGE}" Target="{target}"/>'
+    if slot.link_rid:
+        from xml.sax.saxutils import quoteattr
+
+        rels += (f'<Relationship Id="{slot.link_rid}" Type="{RT_HYPERLINK}" Target={quoteattr(slot.link)} '
+                 'TargetMode="External"/>')
+    return rels
 
 
 def _content_types(text: str, exts: set[str], new_header: str | None) -> str:

@@ -9,7 +9,9 @@ cell or not, the paragraph — and the tag, for
   `config`, `self` ...), a filter or test the sandbox does not have;
 * a call of anything but a text/mapping method, `loop.cycle`, a macro;
 * `format`/`format_map`, `%` on text, a key computed from text, huge `*`/`**`;
-* `{% include %}`, `{% import %}`, `{% extends %}`, namespaces, turning escaping off.
+* `{% include %}`, `{% import %}`, `{% extends %}`, namespaces, turning escaping off;
+* a `{% set %}` whose value refers to its own target (`{% set x = x ~ x %}` grows
+  exponentially; the renderer also caps a part's output, fastdocx.MAX_RENDERED_CHARS).
 """
 
 from __future__ import annotations
@@ -136,10 +138,22 @@ class _Walker:
         self.visit(node.node, scope)
         if isinstance(node.target, nodes.NSRef):
             self.add(node, "set", "namespaces are not available to templates")
+        self._self_reference(node, node.target, [node.node])
         self._bind(node.target, scope, "text" if _makes_text(node.node, scope) else "local")
         return False
 
+    def _self_reference(self, node, target, values) -> None:
+        """`{% set x = x ~ x %}` doubles x at each tag: a few dozen such tags fill any memory."""
+        targets = {n.name for n in ([target] if isinstance(target, nodes.Name) else target.find_all(nodes.Name))}
+        for value in values:
+            for name in value.find_all(nodes.Name):
+                if name.ctx == "load" and name.name in targets:
+                    self.add(node, "set", f"{{% set {name.name} %}} refers to itself (a value that grows by "
+                                          "itself is not allowed in templates; use a new name)", 0)
+                    return
+
     def visit_AssignBlock(self, node, scope):
+        self._self_reference(node, node.target, node.body)
         for child in node.body:
             self.visit(child, scope)
         if node.filter is not None:

@@ -37,7 +37,7 @@ from jinja2.sandbox import SecurityError
 from ..errors import SikroError
 from ..fsutil import atomic_write_bytes
 from ..workspace import Workspace
-from . import fastdocx
+from . import docxtpl_values, fastdocx
 from .check import (
     broken_message,
     closure,
@@ -157,9 +157,13 @@ def _emblem_image(path: str, height) -> tuple[str, fastdocx.ZipEntry, str]:
 
 def _images(context: dict, ws: Workspace, state: fastdocx.RenderState) -> tuple[dict, dict]:
     """The context with picture values for `lambang` and `verifikasi.qr`, and their media."""
+    return _picture_values(context, profile_section(ws, "documents"), state)
+
+
+def _picture_values(context: dict, settings: dict, state: fastdocx.RenderState) -> tuple[dict, dict]:
+    """`_images` with the profile's [documents] settings given."""
     from docx.shared import Mm
 
-    settings = profile_section(ws, "documents")
     ctx = dict(context)
     media: dict = {}
     emblem = ctx.get("lambang")
@@ -237,17 +241,17 @@ def compiled_template(path: Path, kind: str | None = None) -> fastdocx.CompiledT
         raise SikroError(f"template {path}: Jinja cannot compile it ({type(exc).__name__})") from None
 
 
-def render_document(ws: Workspace, kind: str, context: dict, out_path: Path) -> Path:
-    """Render `kind` with `context` (from build_context) into the DOCX `out_path`."""
-    path = template_path(ws, kind)
-    out_path = Path(out_path)
+def render_template(path: Path, context: dict, *, settings: dict | None = None, paper: str = "A4",
+                    draft: bool = False, kind: str | None = None) -> bytes:
+    """The DOCX bytes of the template at `path` rendered with `context` (any template: the
+    kind, when given, holds it to the names that kind provides)."""
+    path = Path(path)
     compiled = compiled_template(path, kind)
-    paper = str(context.get("kertas") or ws.profile.get("office", {}).get("paper", "A4")).upper()
     state = fastdocx.RenderState()
-    ctx, media = _images(context, ws, state)
+    ctx, media = _picture_values(context, settings or {}, state)
+    ctx = docxtpl_values.convert(ctx, state, media, path)
     try:
-        data = fastdocx.render(compiled, ctx, state, PAPER_TWIPS.get(paper, PAPER_TWIPS["A4"]),
-                               bool(context.get("draf")), media)
+        return fastdocx.render(compiled, ctx, state, PAPER_TWIPS.get(paper, PAPER_TWIPS["A4"]), draft, media)
     except UndefinedError as exc:
         raise SikroError(_undefined_message(path, context, exc)) from None
     except SecurityError as exc:
@@ -256,8 +260,17 @@ def render_document(ws: Workspace, kind: str, context: dict, out_path: Path) -> 
         raise SikroError(_syntax_message(path, exc)) from None
     except TemplateError as exc:
         raise SikroError(f"template {path}: {type(exc).__name__}: {exc}") from None
-    except (fastdocx.RenderedXmlError, fastdocx.TemplateFailed) as exc:
+    except (fastdocx.RenderedXmlError, fastdocx.TemplateFailed, fastdocx.OutputTooLarge) as exc:
         raise SikroError(f"template {path}: {exc}") from None
+
+
+def render_document(ws: Workspace, kind: str, context: dict, out_path: Path) -> Path:
+    """Render `kind` with `context` (from build_context) into the DOCX `out_path`."""
+    path = template_path(ws, kind)
+    out_path = Path(out_path)
+    paper = str(context.get("kertas") or ws.profile.get("office", {}).get("paper", "A4")).upper()
+    data = render_template(path, context, settings=profile_section(ws, "documents"), paper=paper,
+                           draft=bool(context.get("draf")), kind=kind)
     if paper not in PAPER_MM:
         raise SikroError(f"paper must be A4 or F4, not {paper!r}")
     return atomic_write_bytes(out_path, data)

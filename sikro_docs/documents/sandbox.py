@@ -13,7 +13,9 @@ ImmutableSandboxedEnvironment:
 * the filters and tests of FILTERS and TESTS only (no `attr`, `format`,
   `safe`, `indent`, `center`, `batch` ...);
 * `%` on text is refused (printf formatting), and `*`, `**` and `+` may not
-  make huge numbers, texts or lists;
+  make huge numbers, texts or lists; nor may `~`, `|join`, `|replace` and the
+  text methods `join` and `replace` make a text over MAX_TEXT characters
+  (checked before the text is made, `~` just after);
 * `{% include %}`, `{% import %}`, `{% extends %}` find nothing (a DOCX
   template stands alone).
 
@@ -28,6 +30,7 @@ import operator
 import types
 
 from jinja2 import DictLoader, StrictUndefined
+from jinja2.compiler import CodeGenerator
 from jinja2.filters import FILTERS as JINJA_FILTERS
 from jinja2.runtime import LoopContext, Macro
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
@@ -66,6 +69,7 @@ TESTS = frozenset({
 MAX_SEQUENCE = 100_000   # characters or items a `*` or `+` may make
 MAX_INT_BITS = 4_096     # about 1,200 digits: far above any number a document prints
 MAX_EXPONENT = 64
+MAX_TEXT = MAX_SEQUENCE * 10  # characters a `~`, `+`, join or replace may make
 
 
 def allowed_attributes(obj) -> frozenset:
@@ -87,15 +91,55 @@ def _refused(obj, name: str) -> SecurityError:
     return SecurityError(f"templates may not use {name!r} of {type(obj).__name__}")
 
 
+class _BoundedConcat(CodeGenerator):
+    """Jinja's code generator with every `a ~ b` checked by the environment's bounded_text."""
+
+    def visit_Concat(self, node, frame) -> None:
+        self.write("environment.bounded_text(")
+        super().visit_Concat(node, frame)
+        self.write(")")
+
+
+def _too_long(size: int, what: str) -> None:
+    if size > MAX_TEXT:
+        raise SecurityError(f"templates may not make texts longer than {MAX_TEXT:,} characters ({what})")
+
+
+def _replace_size(text: str, old: str, new: str, count=None) -> int:
+    times = text.count(old) if old else len(text) + 1
+    if isinstance(count, int) and count >= 0:
+        times = min(times, count)
+    return len(text) + times * (len(new) - len(old))
+
+
+def _bounded_replace_filter(eval_ctx, s, old, new, count=None):
+    _too_long(_replace_size(str(s), str(old), str(new), count), "|replace")
+    return JINJA_FILTERS["replace"](eval_ctx, s, old, new, count)
+
+
+def _bounded_join_filter(eval_ctx, value, d="", attribute=None):
+    items = list(value)
+    if attribute is None:
+        _too_long(sum(len(str(item)) for item in items) + len(str(d)) * max(len(items) - 1, 0), "|join")
+    return JINJA_FILTERS["join"](eval_ctx, items, d, attribute)
+
+
+_bounded_replace_filter.jinja_pass_arg = JINJA_FILTERS["replace"].jinja_pass_arg
+_bounded_join_filter.jinja_pass_arg = JINJA_FILTERS["join"].jinja_pass_arg
+BOUNDED_FILTERS = {"replace": _bounded_replace_filter, "join": _bounded_join_filter}
+
+
 class DocumentSandbox(ImmutableSandboxedEnvironment):
     """ImmutableSandboxedEnvironment without globals, with allow-lists (see the module)."""
 
     intercepted_binops = frozenset({"%", "*", "**", "+"})
+    code_generator_class = _BoundedConcat
 
     def __init__(self):
         super().__init__(undefined=StrictUndefined, autoescape=True, loader=DictLoader({}))
         self.globals.clear()
-        self.filters = {name: JINJA_FILTERS[name] for name in FILTERS if name in JINJA_FILTERS}
+        self.filters = {name: BOUNDED_FILTERS.get(name, JINJA_FILTERS[name])
+                        for name in FILTERS if name in JINJA_FILTERS}
         self.tests = {name: JINJA_TESTS[name] for name in TESTS if name in JINJA_TESTS}
 
     # --- attributes and items
@@ -143,6 +187,24 @@ class DocumentSandbox(ImmutableSandboxedEnvironment):
 
     def wrap_str_format(self, value):
         return None  # str.format is never reachable (REFUSED_ATTRIBUTES)
+
+    # --- text growth
+    def bounded_text(self, text):
+        """The result of a `~`, refused past MAX_TEXT characters."""
+        _too_long(len(text), "~")
+        return text
+
+    def call(__self, __context, __obj, *args, **kwargs):  # noqa: B902 - Jinja's own signature
+        owner = getattr(__obj, "__self__", None)
+        if isinstance(owner, str) and not kwargs:
+            name = getattr(__obj, "__name__", "")
+            if name == "replace" and len(args) >= 2 and isinstance(args[0], str) and isinstance(args[1], str):
+                _too_long(_replace_size(owner, args[0], args[1], args[2] if len(args) > 2 else None), ".replace()")
+            elif name == "join" and len(args) == 1:
+                items = list(args[0])
+                _too_long(sum(len(i) for i in items if isinstance(i, str)) + len(owner) * len(items), ".join()")
+                args = (items,)
+        return super().call(__context, __obj, *args, **kwargs)
 
     # --- calls
     def is_safe_callable(self, obj) -> bool:
