@@ -184,6 +184,12 @@ def _new_name(dest: Path) -> str:
     return name
 
 
+def _work_file(path: Path) -> bool:
+    """A file of work in progress, never part of a workspace's state: an atomic write's
+    temporary (`.chain.head.x1y2.tmp`) or a lock file."""
+    return (path.name.startswith(".") and path.name.endswith(".tmp")) or path.name.endswith(".lock")
+
+
 class _Builder:
     """Fills a snapshot folder, linking what the previous snapshot already holds."""
 
@@ -200,8 +206,12 @@ class _Builder:
         if not source.is_dir():
             return
         for path in sorted(source.rglob("*")):
-            if path.is_file() and not path.is_symlink():
+            if not path.is_file() or path.is_symlink() or _work_file(path):
+                continue
+            try:
                 self.add_file(path, f"{rel}/{path.relative_to(source).as_posix()}", secret=secret)
+            except FileNotFoundError:  # removed while we walked (another process's own work file)
+                continue
 
     def add_file(self, source: Path, rel: str, *, secret: bool = False, unchanged_bag: bool = False) -> None:
         """Link the previous copy when the file is unchanged (its bag's tag manifest, else its size

@@ -19,8 +19,17 @@ from conftest import assert_no_traceback, needs_soffice
 from test_intake_support import make_workbook, valid_record
 
 from sikro_docs import clock
+from sikro_docs.workflow import record_step
 
 RECOMMENDATION = {"nomor_rekomendasi": "440/0122/DINKES/VIII/2026", "tanggal_rekomendasi": dt.date(2026, 8, 20)}
+
+
+def registration_numbers(ws) -> list[str]:
+    from sikro_docs import db
+    from sikro_docs.models import Application
+
+    with db.session(ws) as session:
+        return [a.registration_number for a in session.query(Application).order_by(Application.id)]
 
 
 def modes_under(root: Path) -> set[tuple[str, int]]:
@@ -53,6 +62,10 @@ def test_a_deleted_workspace_is_restored_and_everything_it_issued_still_verifies
     for kind in ("receipt", "permit"):
         made = sikro("batch", book, "--doc", kind, "--pdf", *ws_args, timeout=300)
         assert made.code == 0, made.err
+        if kind == "receipt":  # the SOP gates the permit: steps 4-7 done, the row records 8 and 16
+            for ref in registration_numbers(workspace):
+                for step in range(4, 8):
+                    record_step(workspace, ref, step, by="tester", make_documents=False)
     issued = tmp_path / "issued"
     shutil.copytree(workspace.out_dir, issued)
     pdfs = sorted(issued.rglob("*.pdf"))
@@ -167,7 +180,11 @@ def test_a_second_backup_copies_no_unchanged_bag(workspace, sikro, tmp_path):
     new_bag = next(bag for bag in manifest["bags"] if bag not in json.loads(
         (Path(second["snapshot"]) / "manifest.json").read_text())["bags"])
     new_files = [f for f in manifest["files"] if f.startswith(f"archive/{new_bag}/")]
-    assert third["files_copied"] == 1 + len(new_files)
+    before = json.loads((Path(second["snapshot"]) / "manifest.json").read_text())["files"]
+    changed_keys = [f for f in manifest["files"] if f.startswith("keys/")
+                    and manifest["files"][f]["sha256"] != before.get(f, {}).get("sha256")]
+    assert changed_keys == ["keys/chain.head"]  # the new permit moved the chain's head on
+    assert third["files_copied"] == 1 + len(new_files) + len(changed_keys)
     for rel in manifest["files"]:
         if rel.startswith("archive/") and not rel.startswith(f"archive/{new_bag}/"):
             assert (Path(third["snapshot"]) / rel).stat().st_ino == (Path(first["snapshot"]) / rel).stat().st_ino
