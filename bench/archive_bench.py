@@ -12,7 +12,6 @@ import os
 import random
 import shutil
 import sqlite3
-import statistics
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -50,7 +49,7 @@ def fresh(name: str):
 def fill_index(ws, count: int) -> None:
     rng = random.Random(1)
     conn = sqlite3.connect(ws.db_path)
-    now = dt.datetime.now(dt.timezone.utc).isoformat()
+    now = dt.datetime.now(dt.UTC).isoformat()
     berkas, fts = [], []
     for i in range(1, count + 1):
         year = 2020 + i % 7

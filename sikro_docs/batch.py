@@ -38,10 +38,10 @@ import queue
 import re
 import threading
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from io import BytesIO
 from pathlib import Path
-from typing import Callable
 
 from openpyxl import Workbook
 from openpyxl.styles import Font

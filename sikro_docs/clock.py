@@ -14,8 +14,8 @@ module reads through the ordinary `datetime.now` calls.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import SikroError
@@ -36,7 +36,7 @@ def office_timezone(profile: dict | None) -> ZoneInfo:
 
 def utcnow() -> dt.datetime:
     """The current instant, aware, in UTC (what the database stores)."""
-    return _fixed.astimezone(dt.timezone.utc) if _fixed is not None else dt.datetime.now(dt.timezone.utc)
+    return _fixed.astimezone(dt.UTC) if _fixed is not None else dt.datetime.now(dt.UTC)
 
 
 def now(profile: dict | None) -> dt.datetime:

@@ -8,10 +8,10 @@ is opened, so an older workspace is upgraded in place.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from importlib import resources
-from typing import Iterator
 
 from alembic import command
 from alembic.config import Config

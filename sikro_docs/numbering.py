@@ -54,7 +54,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, func, select
@@ -596,7 +596,7 @@ class IssueRequest:
     addressee: str = ""
 
 
-Produced = Union[list, Exception]  # a document's files, or why producing them failed
+Produced = list | Exception  # a document's files, or why producing them failed
 FinishHook = Callable[[Session, Document], None]
 
 

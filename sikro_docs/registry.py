@@ -21,6 +21,7 @@ from .intake import CHECKLIST, Problem, Row, errors_path_for, open_input, write_
 from .models import Application, Event, utcnow
 from .workspace import Workspace
 
+
 class ErrorsFileUnwritable(SikroError):
     """The errors workbook beside the input cannot be written: the import is undone."""
 
@@ -290,7 +291,7 @@ def describe(app: Application) -> dict:
         "complete": is_complete(app),
         "missing": missing_items(app),
     }
-    for name, column in FIELD_COLUMNS.items():
+    for column in FIELD_COLUMNS.values():
         if column not in data:
             data[column] = jsonable(getattr(app, column))
     data["str_lifetime"] = app.str_valid_until is None

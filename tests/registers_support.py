@@ -77,7 +77,7 @@ def assert_series_complete(ws, register: str) -> list[tuple]:
         by_year.setdefault(year, []).append(seq)
     for year, seqs in by_year.items():
         assert seqs == list(range(1, len(seqs) + 1)), f"gap in {register} {year}"
-    for _year, seq, number, status, reason, _doc in rows:
+    for _year, _seq, number, status, reason, _doc in rows:
         assert status in ("used", "void"), f"{number} left {status}"
         if status == "void":
             assert reason, f"{number} void without a reason"

@@ -16,12 +16,15 @@ from pathlib import Path
 
 import docx
 import pytest
+from conftest import HAVE_SOFFICE, Result
 from cryptography import x509
 
-from conftest import HAVE_SOFFICE, Result
 from sikro_docs.convert import convert_batch
 from sikro_docs.signing.demo_ca import (
-    make_ca_certificate, make_signing_certificate, new_key, pkcs12_bytes,
+    make_ca_certificate,
+    make_signing_certificate,
+    new_key,
+    pkcs12_bytes,
 )
 
 SIGNER = "NAMA KEPALA DINAS, S.T."
@@ -105,9 +108,9 @@ def permit_pdf(tmp_path_factory) -> tuple[Path, Path]:
     """(workspace root, permit PDF) from `sikro batch --doc permit --pdf` (made once per run)."""
     if not HAVE_SOFFICE and not os.environ.get("CI"):
         pytest.skip("LibreOffice not installed")
+    from conftest import run_sikro
     from test_intake_support import make_workbook, valid_record
 
-    from conftest import run_sikro
     from sikro_docs.workspace import init_workspace
 
     folder = tmp_path_factory.mktemp("permit")

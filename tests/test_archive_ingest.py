@@ -7,7 +7,13 @@ import shutil
 import pytest
 import segno
 from archive_support import (
-    assert_all_bags_valid, assert_index_matches_bags, bad_scan, bags, make_permit, paper, run,
+    assert_all_bags_valid,
+    assert_index_matches_bags,
+    bad_scan,
+    bags,
+    make_permit,
+    paper,
+    run,
 )
 
 
@@ -112,8 +118,8 @@ def test_add_by_reference_and_unknown_reference(workspace, tmp_path, ws_args):
 def test_generated_pdf_is_filed_with_its_text(workspace, tmp_path):
     from reportlab.pdfgen import canvas
 
-    from sikro_docs.archive import file_document, search
     from sikro_docs import db
+    from sikro_docs.archive import file_document, search
 
     permit = make_permit(workspace, workplace="Optik Cahaya Mata")
     pdf = tmp_path / "izin.pdf"

@@ -11,7 +11,14 @@ import time
 
 import pytest
 from archive_support import (
-    assert_all_bags_valid, assert_index_matches_bags, bad_scan, bags, command, make_permit, paper, run,
+    assert_all_bags_valid,
+    assert_index_matches_bags,
+    bad_scan,
+    bags,
+    command,
+    make_permit,
+    paper,
+    run,
 )
 
 
@@ -112,7 +119,7 @@ def test_ingest_killed_at_random_moments_leaves_every_bag_valid(workspace, tmp_p
         permit = make_permit(workspace, name=f"Pemohon {i}")
         bad_scan(paper(tmp_path / f"p{i}.pdf", permit.url), inbox / f"s{i}.jpg", blur=0.6)
     rng = random.Random(8)
-    for attempt in range(4):
+    for _attempt in range(4):
         proc = subprocess.Popen(command("archive", "ingest", inbox, "--no-ocr", *ws_args),
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(rng.uniform(0.6, 2.0))

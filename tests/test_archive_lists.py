@@ -6,9 +6,9 @@ import datetime as dt
 import shutil
 
 from archive_support import bad_scan, make_permit, paper, run
+from conftest import needs_tool
 from openpyxl import load_workbook
 
-from conftest import needs_tool
 from sikro_docs.archive.retention import retention_dates, rule_for
 from sikro_docs.verification import read_qr_codes
 

@@ -16,10 +16,8 @@ from conftest import needs_soffice
 from pypdf import PdfReader
 
 from sikro_docs import convert as convert_module
-from sikro_docs.convert import (INSTALL_HINT, ConverterPool, LibreOfficeMissing, convert_batch,
-                                pdfa_part)
+from sikro_docs.convert import INSTALL_HINT, ConverterPool, LibreOfficeMissing, convert_batch, pdfa_part
 from sikro_docs.errors import SikroError
-
 
 SPECIAL = "Café “Sinar Harapan” & Putra <CV> — Izin Usaha Mikro, Kecamatan Sidikalang"
 

@@ -12,11 +12,11 @@ import zipfile
 import pytest
 from docx import Document
 from lxml import etree
+from test_documents_render import application, document, qr_png
 
 from sikro_docs.documents import KINDS, build_context, render_document, template_path
 from sikro_docs.documents.check import jinja_env
 from sikro_docs.workspace import open_workspace
-from test_documents_render import application, document, qr_png
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 R = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"

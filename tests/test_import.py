@@ -6,10 +6,10 @@ import json
 import sqlite3
 
 import pytest
+from conftest import assert_no_traceback
 from openpyxl import load_workbook
 from test_intake_support import HEADERS, make_workbook, record_cells, soffice_convert, valid_record
 
-from conftest import assert_no_traceback
 from sikro_docs.samples import write_sample_workbook
 
 

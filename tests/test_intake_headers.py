@@ -2,7 +2,7 @@
 
 import pytest
 from openpyxl import Workbook
-from test_intake_support import HEADERS, make_workbook, valid_record, record_cells
+from test_intake_support import HEADERS, make_workbook, record_cells, valid_record
 
 from sikro_docs.errors import UnusableInput
 from sikro_docs.intake import open_input

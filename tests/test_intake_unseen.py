@@ -12,12 +12,19 @@ import sqlite3
 import zipfile
 
 import pytest
+from conftest import assert_no_traceback
 from openpyxl import Workbook
 from openpyxl.worksheet.table import Table, TableStyleInfo
-from test_intake_support import (HEADERS, make_workbook, messages, needs_soffice, record_cells,
-                                 soffice_convert, valid_record)
+from test_intake_support import (
+    HEADERS,
+    make_workbook,
+    messages,
+    needs_soffice,
+    record_cells,
+    soffice_convert,
+    valid_record,
+)
 
-from conftest import assert_no_traceback
 from sikro_docs.errors import UnusableInput
 from sikro_docs.excel_safe import write_row
 from sikro_docs.intake import CHECKLIST, FIELDS, open_input

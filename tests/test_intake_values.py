@@ -5,8 +5,17 @@ import datetime as dt
 import pytest
 
 from sikro_docs.intake.nik import InvalidNik, parse_nik
-from sikro_docs.intake.values import (InvalidValue, parse_date, parse_date_or_lifetime, parse_decision,
-                                      parse_email, parse_gender, parse_name, parse_phone, parse_yes_no)
+from sikro_docs.intake.values import (
+    InvalidValue,
+    parse_date,
+    parse_date_or_lifetime,
+    parse_decision,
+    parse_email,
+    parse_gender,
+    parse_name,
+    parse_phone,
+    parse_yes_no,
+)
 
 D = dt.date
 

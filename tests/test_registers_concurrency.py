@@ -26,7 +26,7 @@ def test_two_processes_issue_400_documents_without_duplicate_or_gap(workspace, s
     outputs = [w.communicate(timeout=120) for w in workers]
     for worker, (out, err) in zip(workers, outputs):
         assert worker.returncode == 0, err
-        assert len(out.splitlines()) == 200 and all(l.startswith("issued ") for l in out.splitlines())
+        assert len(out.splitlines()) == 200 and all(line.startswith("issued ") for line in out.splitlines())
     for register in ("surat-keluar", "izin"):
         rows = assert_series_complete(workspace, register)
         assert len(rows) == 200 and {r[3] for r in rows} == {"used"}
@@ -72,7 +72,7 @@ def test_kill_9_at_random_points_leaves_every_number_explained(workspace, sikro,
     finish = [start_worker(workspace, 1, 60, KINDS), start_worker(workspace, 61, 120, KINDS)]
     outs = [w.communicate(timeout=120)[0] for w in finish]
     assert all(w.returncode == 0 for w in finish)
-    reused = [l for out in outs for l in out.splitlines() if l.startswith("reused ")]
+    reused = [line for out in outs for line in out.splitlines() if line.startswith("reused ")]
     assert len(reused) == len(before)
     after = issued_documents(workspace)
     assert {uid: after[uid] for uid in before} == before
@@ -106,7 +106,7 @@ def test_kill_between_the_two_transactions_is_voided_by_the_next_command(workspa
 
     rerun = start_worker(workspace, 1, 5, "recommendation-request")
     out, _ = rerun.communicate(timeout=60)
-    assert [l.split()[0] for l in out.splitlines()] == ["reused", "reused", "issued", "issued", "issued"]
+    assert [line.split()[0] for line in out.splitlines()] == ["reused", "reused", "issued", "issued", "issued"]
     assert [(r[1], r[3]) for r in entries(workspace, "surat-keluar")] == [
         (1, "used"), (2, "used"), (3, "void"), (4, "used"), (5, "used"), (6, "used")]
     assert sikro("register", "verify", *ws_args).code == 0

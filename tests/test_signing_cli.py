@@ -10,19 +10,28 @@ import os
 import stat
 
 import pytest
+from conftest import assert_no_traceback, needs_soffice
 from cryptography import x509
 from pypdf import PdfReader
-from conftest import needs_soffice
 from signing_support import (  # noqa: F401  (fixtures)
-    PASSPHRASE, SIGNER, encipherment_only, letter_pdfa, make_p12, permit_pdf,
-    pyhanko_status, run_sign,
+    PASSPHRASE,
+    SIGNER,
+    encipherment_only,
+    letter_pdfa,
+    make_p12,
+    permit_pdf,
+    pyhanko_status,
+    run_sign,
 )
 
-from conftest import assert_no_traceback
 from sikro_docs import clock
 from sikro_docs.signing import (
-    demo_signing_settings, make_demo_certificate, sign_workspace_pdf, signature_summary,
-    validate_signatures, workspace_trust_roots,
+    demo_signing_settings,
+    make_demo_certificate,
+    sign_workspace_pdf,
+    signature_summary,
+    validate_signatures,
+    workspace_trust_roots,
 )
 from sikro_docs.verification import verify_input
 from sikro_docs.workspace import open_workspace

@@ -5,14 +5,18 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-from pypdf import PdfReader
 from conftest import needs_soffice
+from pypdf import PdfReader
 from signing_support import PASSPHRASE, SIGNER, letter_pdfa, make_p12, pyhanko_status  # noqa: F401
 
 from sikro_docs.convert import pdfa_part
 from sikro_docs.errors import SikroError
 from sikro_docs.signing import (
-    SignRequest, load_credentials, sign_pdf, signature_summary, validate_signatures,
+    SignRequest,
+    load_credentials,
+    sign_pdf,
+    signature_summary,
+    validate_signatures,
 )
 
 pytestmark = needs_soffice

@@ -9,7 +9,11 @@ import pytest
 import segno
 from PIL import Image, ImageDraw
 from test_verification_support import (
-    assert_one_line_error, degraded_scan, make_document, paper_pdf, run,
+    assert_one_line_error,
+    degraded_scan,
+    make_document,
+    paper_pdf,
+    run,
 )
 
 from sikro_docs.errors import SikroError, UnusableInput

@@ -3,7 +3,6 @@
 import time
 
 import openpyxl
-
 from workflow_support import sikro_wf
 
 

@@ -2,10 +2,10 @@
 
 import datetime as dt
 
+from workflow_support import make_application, sikro_wf, wib
+
 from sikro_docs import db, numbering
 from sikro_docs.workflow import record_step
-
-from workflow_support import make_application, sikro_wf, wib
 
 STEPS = [3, 4, 5, 6, 7, 8, 16, 17, 18, 19, 20, 21, 22, 23]
 

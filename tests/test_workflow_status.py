@@ -3,11 +3,10 @@
 import datetime as dt
 
 import openpyxl
+from workflow_support import make_application, sikro_wf, walk, wib
 
 from sikro_docs.workflow.sla import collect, write_sla_report
 from sikro_docs.workflow.status import application_status, list_status
-
-from workflow_support import make_application, sikro_wf, walk, wib
 
 START = wib(2027, 8, 12, 8)
 

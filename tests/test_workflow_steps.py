@@ -4,13 +4,12 @@ import datetime as dt
 import sqlite3
 
 import pytest
+from workflow_support import complete_file, make_application, walk, wib
 
 from sikro_docs import db, registry
 from sikro_docs.errors import SikroError
 from sikro_docs.models import Event
 from sikro_docs.workflow import history, load_sop, record_step, step_for_kind
-
-from workflow_support import complete_file, make_application, walk, wib
 
 APPROVED = [3, 4, 5, 6, 7, 8, 16, 17, 18, 19, 20, 21, 22, 23]
 REJECTED = [3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]

@@ -207,10 +207,10 @@ def file_into(ws: Workspace, meta: BerkasMeta, items: list[Incoming], *, agent: 
         except (OSError, SikroError) as exc:
             if not accepted:  # only events: nobody else would hear of the failure
                 raise SikroError(f"berkas {meta.berkas_number} could not be updated: {exc}") from None
-            for item, outcome in accepted:
+            for _item, outcome in accepted:
                 outcome.status, outcome.message = FAILED, f"not filed: {exc}"
             return outcomes
-        for (item, outcome), path in zip(accepted, stored):
+        for (_item, outcome), path in zip(accepted, stored):
             outcome.status, outcome.stored = FILED, path
             outcome.message = f"filed in {meta.berkas_number} as {path}"
     return outcomes

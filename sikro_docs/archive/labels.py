@@ -16,8 +16,8 @@ is useful without a phone.
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 from urllib.parse import quote, urlsplit
 
 import click

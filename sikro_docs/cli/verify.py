@@ -17,7 +17,12 @@ from .. import key_status as ks
 from ..errors import EXIT_OK, EXIT_PROBLEMS
 from ..fsutil import atomic_write_bytes
 from ..verification import (
-    Verdict, export_public_keys, load_keys_file, load_public_keys, revoke, verify_input,
+    Verdict,
+    export_public_keys,
+    load_keys_file,
+    load_public_keys,
+    revoke,
+    verify_input,
 )
 from ..workspace import open_workspace
 from . import print_json, workspace_option

@@ -109,10 +109,9 @@ def step_cmd(ref, step, by, at_text, decision, reason, note, recommendation, no_
 @workspace_option
 def status_cmd(ref, overdue, as_of_text, as_json, ws):
     """Where application REF stands; without REF, every open application."""
+    from ..backup import backup_warning
     from ..workflow.status import application_status, list_status
     from ..workflow.table import status_lines, status_table
-
-    from ..backup import backup_warning
 
     if warning := backup_warning(ws):  # an office that loses its disk loses its registers
         click.echo(warning, err=True)

@@ -19,10 +19,10 @@ for _name in ("pyhanko", "pyhanko_certvalidator"):
     logging.getLogger(_name).addHandler(logging.NullHandler())
     logging.getLogger(_name).propagate = False
 
-from .credentials import PASSPHRASE_ENV, Credentials, load_credentials, resolve_passphrase
-from .demo_ca import demo_signing_settings, enable_demo_signing, make_demo_certificate
-from .sign import SignRequest, request_from_profile, sign_pdf, sign_workspace_pdf, signing_settings
-from .validate import SignatureReport, signature_summary, validate_signatures
+from .credentials import PASSPHRASE_ENV  # noqa: E402  (after quieting pyHanko's loggers), Credentials, load_credentials, resolve_passphrase
+from .demo_ca import demo_signing_settings, enable_demo_signing, make_demo_certificate  # noqa: E402
+from .sign import SignRequest, request_from_profile, sign_pdf, sign_workspace_pdf, signing_settings  # noqa: E402
+from .validate import SignatureReport, signature_summary, validate_signatures  # noqa: E402
 
 
 def workspace_trust_roots(ws) -> list:

@@ -9,9 +9,9 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import pkcs12
@@ -104,7 +104,7 @@ def _open_error(path: Path, data: bytes, passphrase: bytes | None) -> SikroError
     from asn1crypto import pkcs12 as asn1_pkcs12
 
     try:
-        asn1_pkcs12.Pfx.load(data).native  # parses the outer structure only: no passphrase needed
+        _ = asn1_pkcs12.Pfx.load(data).native  # parses the outer structure only: no passphrase needed
     except Exception:
         return UnusableInput(f"{path.name} is not a PKCS#12 (.p12/.pfx) file")
     if not passphrase:

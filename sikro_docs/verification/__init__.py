@@ -27,8 +27,20 @@ from ..workspace import Workspace
 from .qr import iter_qr_codes, make_qr_png, qr_info, read_qr_codes
 from .token import KIND_CODES, TokenError, host_of, short_code, token_from_text, uid_from_short_code
 from .verdict import (
-    INVALID, DocumentVerification, KeySet, Token, Verdict, active_key_id, export_public_keys,
-    load_keys_file, load_public_keys, record_signing, revoke, sign_document, verify_token, verify_uid,
+    INVALID,
+    DocumentVerification,
+    KeySet,
+    Token,
+    Verdict,
+    active_key_id,
+    export_public_keys,
+    load_keys_file,
+    load_public_keys,
+    record_signing,
+    revoke,
+    sign_document,
+    verify_token,
+    verify_uid,
 )
 
 __all__ = [

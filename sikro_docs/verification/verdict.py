@@ -32,7 +32,8 @@ from ..keys import ACTIVE_FILE, key_id
 from ..models import Application, Base, Event, utcnow
 from ..numbering import Document, chain_document, document_kinds, office_timezone
 from ..workspace import Workspace
-from . import qr, token as tk
+from . import qr
+from . import token as tk
 
 ALGORITHM = "Ed25519"
 KEYS_FORMAT = "sikro-verification-keys"
@@ -163,7 +164,7 @@ def export_public_keys(ws: Workspace) -> dict:
     for path in _key_files(ws):
         public = _load_private(path).public_key()
         raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-        created = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc).replace(microsecond=0)
+        created = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC).replace(microsecond=0)
         kid = key_id(public)
         state = states.get(kid, ks.KeyState(kid))
         entries.append({
@@ -510,7 +511,7 @@ def _office_time(profile: dict, moment: dt.datetime | None) -> dt.datetime | Non
     if moment is None:
         return None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.timezone.utc)
+        moment = moment.replace(tzinfo=dt.UTC)
     return moment.astimezone(office_timezone(profile)).replace(microsecond=0)
 
 

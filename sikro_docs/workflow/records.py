@@ -34,8 +34,8 @@ class StepRecord(Base):
 
 def as_utc(moment: dt.datetime) -> dt.datetime:
     if moment.tzinfo is None:
-        return moment.replace(tzinfo=dt.timezone.utc)
-    return moment.astimezone(dt.timezone.utc)
+        return moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(dt.UTC)
 
 
 def history(session: Session, application_id: int) -> list[StepRecord]:

@@ -24,7 +24,7 @@ from ..excel_safe import write_row
 from ..fsutil import atomic_write_bytes
 from ..models import Application
 from .records import histories
-from .sop import DECISIONS, DECISION_OUTCOME
+from .sop import DECISION_OUTCOME, DECISIONS
 from .status import Clock, step_rows
 from .steps import _decision_taken
 

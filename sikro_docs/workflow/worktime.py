@@ -52,7 +52,7 @@ class WorkingTime:
     tz: ZoneInfo
 
     @classmethod
-    def from_profile(cls, profile: dict) -> "WorkingTime":
+    def from_profile(cls, profile: dict) -> WorkingTime:
         settings = {**DEFAULTS, **profile.get("working_time", {})}
         unknown = [d for d in settings["days"] if d not in WEEKDAYS]
         if unknown:
