@@ -170,6 +170,12 @@ def _session_key(session: Session, ws: Workspace) -> bytes:
     return key
 
 
+def row_is_authentic(session: Session, row: ChainRow, ws: Workspace | None = None) -> bool:
+    """The row's own HMAC holds: it was written by the tool (its place in the chain is `verify`'s)."""
+    key = _session_key(session, workspace_of(session, ws))
+    return hmac.compare_digest(link_hash(key, row.prev_hash, row.content), row.hash)
+
+
 def _last_row(session: Session, ws: Workspace, stream: str) -> ChainRow | None:
     remembered = session.info.setdefault("chain_last", {})
     if stream in remembered:

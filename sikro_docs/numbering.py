@@ -1015,6 +1015,7 @@ def verify_registers(session: Session, ws: Workspace) -> list[str]:
     rows = session.scalars(select(RegisterLogRow).order_by(RegisterLogRow.register, RegisterLogRow.position, RegisterLogRow.id)).all()
     entries = session.scalars(select(RegisterEntry).order_by(RegisterEntry.register, RegisterEntry.year, RegisterEntry.seq)).all()
     from . import issued_files, key_status, registry  # noqa: F401  (they register their chained streams)
+    from .archive import events  # noqa: F401
 
     problems: list[str] = []
     head = chain.read_head(ws)

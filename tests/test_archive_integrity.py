@@ -175,6 +175,40 @@ def test_a_rewritten_manifest_does_not_fool_the_audit(filed, ws_args):
     assert text.code == 1 and f"changed    {damaged['berkas']}: {rel}" in text.out
 
 
+def test_an_insider_rewriting_the_filing_event_too_does_not_fool_the_audit(filed, ws_args):
+    """Triggers dropped and the filing event's hash rewritten to the forgery's, with the file and
+    the bag's manifests: the chained reference still names the file as changed, and `register
+    verify` names the rewritten reference."""
+    import hashlib
+    import json
+
+    import bagit
+
+    bag_dir = bags(filed)[0]
+    [scan] = [p for p in (bag_dir / "data").rglob("*") if p.is_file()]
+    rel = str(scan.relative_to(bag_dir))
+    scan.write_bytes(b"a forged scan, not the one that was filed")
+    forged = hashlib.sha256(scan.read_bytes()).hexdigest()
+    bagit.Bag(str(bag_dir)).save(manifests=True)
+    conn = sqlite3.connect(filed.db_path)
+    conn.execute("drop trigger if exists archive_events_no_update")
+    for ident, detail in conn.execute("select id, detail from archive_events").fetchall():
+        data = json.loads(detail)
+        if data.get("path") == rel:
+            data["sha256"] = forged
+            conn.execute("update archive_events set detail = ? where id = ?", (json.dumps(data), ident))
+    conn.execute("update archive_files set sha256 = ? where path = ?", (forged, rel))
+    conn.commit()
+    conn.close()
+    result = run("archive", "audit", "--json", *ws_args)
+    assert result.code == 1, result.out
+    [damaged] = [b for b in result.json()["bags"] if not b["intact"]]
+    assert damaged["changed"] == [rel]
+    verified = run("register", "verify", *ws_args)
+    assert verified.code == 1
+    assert f":{rel}: SHA-256 when filed in database '{forged}'" in verified.out + verified.err
+
+
 def test_a_file_slipped_into_bag_and_manifest_is_reported(filed, ws_args):
     import bagit
 

@@ -1,7 +1,8 @@
 """Fixity audit: re-hash every file of every bag; report changed, missing, unexpected files.
 
-The reference is what the append-only event table recorded when each file
-was filed (events.filed_hashes), not the bag's manifest: a file replaced
+The reference is what was chained when each file was filed
+(events.chained_hashes; for a berkas filed before the chain, what the
+append-only event table recorded, events.filed_hashes), not the bag's manifest: a file replaced
 and the manifests recomputed (bagit's `bag.save(manifests=True)`) is
 "changed", a file slipped into data/ and the manifest is "unexpected",
 and the manifest's disagreement is named. The audit never writes a hash.
@@ -26,7 +27,7 @@ from .. import db
 from ..workspace import Workspace
 from .bags import MANIFEST, TAGMANIFEST, find_bags, read_bag, read_manifest, sha256_file
 from .berkas import BerkasMeta
-from .events import FAILURE, FIXITY_CHECK, SUCCESS, filed_hashes, new_event
+from .events import FAILURE, FIXITY_CHECK, SUCCESS, chained_hashes, filed_hashes, new_event
 from .filing import file_into, recover
 from .tables import Berkas
 
@@ -149,7 +150,10 @@ def _reference(session, root: Path, bag: Path) -> dict[str, str] | None:
     """The filed hashes of the berkas the index has at `bag` (found by its folder, not by what its
     bag-info says), None when the index has never heard of it."""
     number = session.scalar(select(Berkas.berkas_number).where(Berkas.path == str(bag.relative_to(root))))
-    return filed_hashes(session, number) if number is not None else None
+    if number is None:
+        return None
+    chained = chained_hashes(session, number)  # what a rewritten event row cannot change
+    return chained if chained is not None else filed_hashes(session, number)
 
 
 def _record_fixity(ws: Workspace, bag: Path, result: BagReport, agent: str) -> None:

@@ -4,19 +4,29 @@ An event is written twice: as a line of the bag's `premis-events.jsonl`
 (so the bag carries its own history and `reindex` can rebuild it) and as
 a row of the append-only `archive_events` table. Both carry the same
 uuid, so a rebuild adds only the rows that are missing.
+
+The hash each file had when it was filed is the audit's reference, so it is
+also chained (sikro_docs/chain.py, stream "archive_file"): an insider who
+drops the triggers and rewrites a filing event, the file and the bag's
+manifests still leaves the chained reference, which only the holder of
+keys/chain.secret can extend. The first filing of a path sets it; only a
+deletion on purpose ends it; a rebuild (`reindex`) never overwrites it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import clock
+from .. import chain, clock
 from .bags import now_iso
 from .tables import ArchiveEvent
+
+ARCHIVE_STREAM = "archive_file"
 
 # PREMIS eventType values used here (PREMIS controlled vocabulary names).
 INGESTION = "ingestion"
@@ -46,7 +56,8 @@ def new_event(event_type: str, *, agent: str, outcome: str = SUCCESS, objects=()
     }
 
 
-def record_events(session: Session, berkas_number: str, events: list[dict]) -> int:
+def record_events(session: Session, berkas_number: str, events: list[dict], *,
+                  chain_references: bool = True) -> int:
     """Add the events the table lacks (by uuid); returns how many were added."""
     if not events:
         return 0
@@ -65,7 +76,78 @@ def record_events(session: Session, berkas_number: str, events: list[dict]) -> i
         ))
         known.add(ident)
         added += 1
+        if chain_references:
+            _chain_reference(session, berkas_number, str(event.get("eventType", "")), event.get("eventDetail") or {})
     return added
+
+
+def _chain_reference(session: Session, berkas_number: str, event_type: str, detail: dict) -> None:
+    if event_type in (INGESTION, DERIVATION) and detail.get("path") and detail.get("sha256"):
+        subject = _subject(berkas_number, detail["path"])
+        chained = _last_chained(session, subject)
+        if chained is None or chained.get("deleted"):
+            chain.append(session, None, ARCHIVE_STREAM, subject, {"sha256": str(detail["sha256"])})
+    elif event_type == DELETION:
+        for gone in detail.get("files") or []:
+            chain.append(session, None, ARCHIVE_STREAM, _subject(berkas_number, gone.get("path")),
+                         {"sha256": str(gone.get("sha256")), "deleted": True})
+
+
+def _subject(berkas_number: str, path) -> str:
+    return f"{berkas_number}:{path}"
+
+
+def _last_chained(session: Session, subject: str) -> dict | None:
+    rows = chained_rows(session, [subject])
+    return rows[-1][1] if rows else None
+
+
+def chained_rows(session: Session, subjects: list[str] | None = None, berkas_number: str | None = None):
+    """(subject, data) of the stream's rows whose HMAC holds, oldest first (a forged row is left out)."""
+    query = select(chain.ChainRow).where(chain.ChainRow.stream == ARCHIVE_STREAM)
+    if subjects is not None:
+        query = query.where(chain.ChainRow.subject.in_(subjects))
+    if berkas_number is not None:
+        query = query.where(chain.ChainRow.subject.startswith(f"{berkas_number}:", autoescape=True))
+    found = []
+    for row in session.scalars(query.order_by(chain.ChainRow.seq)):
+        if chain.row_is_authentic(session, row):
+            found.append((row.subject, json.loads(row.content).get("data") or {}))
+    return found
+
+
+def chained_hashes(session: Session, berkas_number: str) -> dict[str, str] | None:
+    """The chained reference hashes of a berkas (path -> SHA-256); None when it has none chained
+    (filed before the chain existed: `filed_hashes` is the reference then)."""
+    rows = chained_rows(session, berkas_number=berkas_number)
+    if not rows:
+        return None
+    state: dict[str, dict] = {}
+    for subject, data in rows:
+        state[subject.split(":", 1)[1]] = data
+    return {path: data["sha256"] for path, data in state.items() if not data.get("deleted")}
+
+
+def _references_now(session: Session) -> dict[str, dict]:
+    """Every berkas's references as the event table gives them, in the chain's shape (for verify)."""
+    rows = session.execute(select(ArchiveEvent.berkas_number, ArchiveEvent.type, ArchiveEvent.detail)
+                           .where(ArchiveEvent.type.in_((INGESTION, DERIVATION, DELETION)))
+                           .order_by(ArchiveEvent.id)).all()
+    state: dict[str, dict] = {}
+    for number, event_type, detail in rows:
+        detail = detail or {}
+        if event_type == DELETION:
+            for gone in detail.get("files") or []:
+                state[_subject(number, gone.get("path"))] = {"sha256": str(gone.get("sha256")), "deleted": True}
+        elif detail.get("path") and detail.get("sha256"):
+            subject = _subject(number, detail["path"])
+            if subject not in state or state[subject].get("deleted"):
+                state[subject] = {"sha256": str(detail["sha256"])}
+    return state
+
+
+chain.track(ARCHIVE_STREAM, _references_now, lambda subject, _state: f"archive file {subject}",
+            {"sha256": "SHA-256 when filed"})
 
 
 def filed_hashes(session: Session, berkas_number: str) -> dict[str, str]:

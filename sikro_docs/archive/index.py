@@ -30,12 +30,16 @@ DEFAULT_LIMIT = 20
 MAX_QUERY_CHARS = 200  # default of [limits.search] query_chars
 
 
-def index_bag(session: Session, root: Path, bag: Path) -> Berkas:
-    """Make the index say what the bag at `bag` says (berkas, files, location, events, text)."""
+def index_bag(session: Session, root: Path, bag: Path, *, chain_references: bool = True) -> Berkas:
+    """Make the index say what the bag at `bag` says (berkas, files, location, events, text).
+
+    `chain_references=False` (a rebuild of a lost index from the bags alone) chains nothing: what
+    a bag says after the database is gone is not the tool's own record of what it filed.
+    """
     content = read_bag(bag)
     meta = BerkasMeta.from_bag(content)
     berkas = _upsert_berkas(session, meta, str(bag.relative_to(root)), content)
-    record_events(session, meta.berkas_number, content.events)
+    record_events(session, meta.berkas_number, content.events, chain_references=chain_references)
     session.flush()
     reference = filed_hashes(session, meta.berkas_number)
     session.execute(delete(ArchiveFile).where(ArchiveFile.berkas_id == berkas.id))

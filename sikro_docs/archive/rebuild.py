@@ -39,7 +39,7 @@ def reindex(ws: Workspace) -> ReindexReport:
             with db.session(ws, write=True) as session:
                 for bag in bags[start:start + BATCH]:
                     try:
-                        seen.add(index_bag(session, root, bag).id)
+                        seen.add(index_bag(session, root, bag, chain_references=False).id)
                         report.bags += 1
                     except (OSError, ValueError, KeyError) as exc:
                         report.problems.append(f"{bag}: not indexed ({exc})")

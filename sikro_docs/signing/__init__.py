@@ -19,7 +19,8 @@ for _name in ("pyhanko", "pyhanko_certvalidator"):
     logging.getLogger(_name).addHandler(logging.NullHandler())
     logging.getLogger(_name).propagate = False
 
-from .credentials import PASSPHRASE_ENV  # noqa: E402  (after quieting pyHanko's loggers), Credentials, load_credentials, resolve_passphrase
+# These imports come after quieting pyHanko's loggers on purpose (hence noqa: E402).
+from .credentials import PASSPHRASE_ENV, Credentials, load_credentials, resolve_passphrase  # noqa: E402
 from .demo_ca import demo_signing_settings, enable_demo_signing, make_demo_certificate  # noqa: E402
 from .sign import SignRequest, request_from_profile, sign_pdf, sign_workspace_pdf, signing_settings  # noqa: E402
 from .validate import SignatureReport, signature_summary, validate_signatures  # noqa: E402
