@@ -1,7 +1,7 @@
 """Bounds benchmark: each hostile input of issue 12 against "within 10 s and 300 MB".
 
 Every input is handed to the real CLI in a child process (a fresh workspace in a
-temporary folder); the child's wall time, peak RSS (ru_maxrss from os.wait4) and exit
+temporary folder); the child's wall time, peak RSS (ru_maxrss from os.wait4, measured through a small probe process: see tests/test_intake_support.run_child) and exit
 code are printed, and beside each hostile input an ordinary valid input of similar
 size, measured the same way. A child is killed after 11 s and its address space is
 capped at 2 GB, so a reader that would take more fails instead of taking the machine.

@@ -6,9 +6,10 @@ Other test modules import it as `test_intake_support` (pytest puts tests/ on sys
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
-import resource
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -261,33 +262,49 @@ class ChildRun:
     peak_rss_mb: float
 
 
+# A small process between the test and the CLI it measures: Linux counts a process's peak RSS
+# from the memory of the process that forked it (the copy made at fork, kept across exec), so a
+# child forked from a pytest that has grown to 400 MB would report 400 MB whatever it did. Forked
+# from this probe (a few MB), the CLI's own peak is what wait4 reports.
+_PROBE = """
+import json, os, resource, sys
+limit, report, argv = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
+pid = os.fork()
+if pid == 0:
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    os.execv(argv[0], argv)
+_, status, usage = os.wait4(pid, 0)
+with open(report, "w") as fh:
+    json.dump({"code": os.waitstatus_to_exitcode(status), "maxrss_kb": usage.ru_maxrss}, fh)
+"""
+
+
 def run_child(args: list, *, env: dict | None = None, address_space: int = 1 << 30, timeout: float = 120) -> ChildRun:
     """`python -m sikro_docs ARGS` in a child process; its exit code, wall time and peak RSS (wait4).
 
     The child's address space is capped (1 GB): a reader that would take more fails instead of
     taking the machine with it.
     """
-    def cap():
-        resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
-
     full_env = {**os.environ, **(env or {})}
     full_env.pop("SIKRO_DEBUG", None)
     start = time.monotonic()
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        child = subprocess.Popen([sys.executable, "-m", "sikro_docs", *map(str, args)], stdout=out,
-                                 stderr=err, env=full_env, preexec_fn=cap)
-        timer = threading.Timer(timeout, child.kill)
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
+            tempfile.NamedTemporaryFile("r", suffix=".json") as report:
+        command = [sys.executable, "-c", _PROBE, str(address_space), report.name,
+                   sys.executable, "-m", "sikro_docs", *map(str, args)]
+        child = subprocess.Popen(command, stdout=out, stderr=err, env=full_env, start_new_session=True)
+        timer = threading.Timer(timeout, lambda: os.killpg(child.pid, signal.SIGKILL))
         timer.start()
         try:
-            _, status, usage = os.wait4(child.pid, 0)
+            child.wait()
         finally:
             timer.cancel()
-        child.returncode = os.waitstatus_to_exitcode(status)
         seconds = time.monotonic() - start
+        measured = json.loads(report.read() or '{"code": -9, "maxrss_kb": 0}')
         out.seek(0)
         err.seek(0)
-        return ChildRun(child.returncode, out.read().decode(errors="replace"), err.read().decode(errors="replace"),
-                        seconds, usage.ru_maxrss / 1024)
+        return ChildRun(measured["code"], out.read().decode(errors="replace"), err.read().decode(errors="replace"),
+                        seconds, measured["maxrss_kb"] / 1024)
 
 
 def many_cells_workbook(path: Path, rows: int = 20_000, columns: int = 1_000) -> Path:
