@@ -202,7 +202,7 @@ def test_unusable_workbook_exits_2(tmp_path, sikro, ws_args):
 
 def test_batch_records_the_sop_step_it_performs(book, sikro, ws_args, workspace):
     assert sikro("batch", book, "--doc", "receipt", *ws_args).code == 0
-    status = sikro("status", "REG/00001/SIKRO/" + str(APPLIED.year), "--json", *ws_args).json()
+    status = sikro("status", "REG/00001/SIKRO/" + str(TODAY.year), "--json", *ws_args).json()
     assert status["current_step"] == 3 and status["next_step"] == 4
     # a workbook saying "Disetujui" does not make a permit for an application at step 3
     result = sikro("batch", book, "--doc", "permit", "--json", *ws_args)

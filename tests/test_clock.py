@@ -57,7 +57,8 @@ def test_a_misspelt_time_zone_is_one_clear_error():
 def _under_faketime(at_utc: str, *args, cwd) -> subprocess.CompletedProcess:
     # TZ=UTC: the host's zone is not the office's; faketime's time is read in it.
     env = {**os.environ, "TZ": "UTC"}
-    env.pop("SIKRO_DEBUG", None)
+    for name in ("SIKRO_DEBUG", "FAKETIME", "LD_PRELOAD", "DYLD_INSERT_LIBRARIES"):  # a suite run under faketime
+        env.pop(name, None)
     return subprocess.run([FAKETIME, at_utc, sys.executable, "-m", "sikro_docs", *map(str, args)],
                           cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
 

@@ -10,7 +10,11 @@ from conftest import assert_no_traceback
 from openpyxl import load_workbook
 from test_intake_support import HEADERS, make_workbook, record_cells, soffice_convert, valid_record
 
+from sikro_docs import clock
 from sikro_docs.samples import write_sample_workbook
+
+# Registration numbers are taken on the office's day: of the office's year at import.
+YEAR = clock.today({}).year
 
 
 def new(**changes):
@@ -34,7 +38,7 @@ def test_valid_workbook_imports_and_numbers_without_gaps(tmp_path, sikro, ws_arg
     assert result.json() == {"imported": 2, "updated": 0, "unchanged": 0, "invalid": [],
                              "errors_file": None}
     listed = sikro("list", "--json", *ws_args).json()
-    assert [a["registration_number"] for a in listed] == ["REG/00001/SIKRO/2026", "REG/00002/SIKRO/2026"]
+    assert [a["registration_number"] for a in listed] == [f"REG/00001/SIKRO/{YEAR}", f"REG/00002/SIKRO/{YEAR}"]
     first = listed[0]
     assert first["name"] == "Rina Sitanggang, A.Md.RO" and first["nik"] == "1211014503910002"
     assert first["status"] == "open" and first["current_step"] == 2
@@ -62,10 +66,10 @@ def test_reimport_is_idempotent_and_updates_are_logged(tmp_path, sikro, ws_args,
 
 def test_update_by_registration_number(tmp_path, sikro, ws_args):
     assert sikro("import", make_workbook(tmp_path / "a.xlsx", [new()]), *ws_args).code == 0
-    fixed = valid_record(no_registrasi="REG/00001/SIKRO/2026", alamat="Jl. Pahlawan No. 9,  Sidikalang")
+    fixed = valid_record(no_registrasi=f"REG/00001/SIKRO/{YEAR}", alamat="Jl. Pahlawan No. 9,  Sidikalang")
     result = sikro("import", make_workbook(tmp_path / "b.xlsx", [fixed]), "--json", *ws_args)
     assert result.json()["updated"] == 1
-    assert sikro("show", "REG/00001/SIKRO/2026", "--json", *ws_args).json()["address"] == \
+    assert sikro("show", f"REG/00001/SIKRO/{YEAR}", "--json", *ws_args).json()["address"] == \
         "Jl. Pahlawan No. 9, Sidikalang"
 
 
