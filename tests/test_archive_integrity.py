@@ -21,11 +21,6 @@ from archive_support import (
     run,
 )
 
-from sikro_docs import clock
-
-# Registration numbers are taken on the office's day: of the office's year when the test runs.
-YEAR = clock.today({}).year
-
 
 @pytest.fixture
 def filed(workspace, tmp_path, ws_args):
@@ -36,7 +31,7 @@ def filed(workspace, tmp_path, ws_args):
         permit = make_permit(workspace, name=name, workplace=f"Optik Nomor {i}")
         bad_scan(paper(tmp_path / f"p{i}.pdf", permit.url), inbox / f"s{i}.jpg")
     assert run("archive", "ingest", inbox, "--no-ocr", *ws_args).code == 0
-    placed = run("archive", "place", f"REG/00001/SIKRO/{YEAR}", "--room", "Ruang Arsip 1", "--cabinet", "2",
+    placed = run("archive", "place", "REG/00001/SIKRO/2026", "--room", "Ruang Arsip 1", "--cabinet", "2",
                  "--shelf", "3", "--box", "12", "--folder", "4", *ws_args)
     assert placed.code == 0, placed.err
     return workspace
@@ -87,9 +82,9 @@ def test_rebuild_after_the_database_is_lost(filed, ws_args):
     for suffix in ("", "-wal", "-shm"):
         (filed.root / f"sikro.db{suffix}").unlink(missing_ok=True)
     assert run("archive", "reindex", *ws_args).code == 0
-    located = run("archive", "locate", f"REG/00001/SIKRO/{YEAR}", *ws_args)
+    located = run("archive", "locate", "REG/00001/SIKRO/2026", *ws_args)
     assert located.code == 0
-    assert located.out.strip() == f"REG/00001/SIKRO/{YEAR}: Ruang Arsip 1, Lemari 2, Rak 3, Boks 12, Map 4"
+    assert located.out.strip() == "REG/00001/SIKRO/2026: Ruang Arsip 1, Lemari 2, Rak 3, Boks 12, Map 4"
     after = run("archive", "search", "hotman", "--json", *ws_args).json()
     assert [h["berkas_number"] for h in after["hits"]] == [h["berkas_number"] for h in before["hits"]] \
         == ["REG-00002-SIKRO-2026"]
@@ -105,7 +100,7 @@ def test_any_query_text_is_safe(filed, ws_args):
     from sikro_docs.archive import search
     from sikro_docs.errors import SikroError
 
-    for query in ('"', "AND OR NOT", "nama*", "a:b", "(", "NEAR(x y)", "-", "💥", "' or 1=1 --", f"REG/00001/SIKRO/{YEAR}"):
+    for query in ('"', "AND OR NOT", "nama*", "a:b", "(", "NEAR(x y)", "-", "💥", "' or 1=1 --", "REG/00001/SIKRO/2026"):
         with db.session(filed) as session:
             try:
                 search(session, query)
@@ -113,7 +108,7 @@ def test_any_query_text_is_safe(filed, ws_args):
                 assert "at least one word" in str(exc)
     result = run("archive", "search", 'NEAR("rina" AND', "--json", *ws_args)
     assert result.code == 0 and result.json()["hits"] == []
-    assert run("archive", "search", f"REG/00001/SIKRO/{YEAR}", "--json", *ws_args).json()["hits"][0]["berkas_number"] \
+    assert run("archive", "search", "REG/00001/SIKRO/2026", "--json", *ws_args).json()["hits"][0]["berkas_number"] \
         == "REG-00001-SIKRO-2026"
 
 
