@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import datetime as dt
 import errno
-import hashlib
 import json
 import os
 import re
@@ -43,7 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import clock
-from .archive.bags import LOCK_FILE, archive_lock
+from .archive.bags import LOCK_FILE, archive_lock, copy_durably, sha256_file
 from .errors import EXIT_UNUSABLE, SikroError
 from .fsutil import atomic_write_bytes, fsync_dir
 from .workspace import (
@@ -61,7 +60,6 @@ INCOMPLETE = ".incomplete-"
 RECORD = ".sikro-backup.json"  # in the workspace: when and where the last backup went
 COPIED_FOLDERS = ("keys", "templates", "permit-types")
 SECRET_FOLDER = "keys"
-CHUNK = 1 << 20
 DEFAULT_MAX_AGE = "1d"
 _SNAPSHOT_NAME = re.compile(r"^\d{8}T\d{6}Z(-\d+)?$")
 _AGE = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
@@ -224,7 +222,7 @@ class _Builder:
             self.files[rel] = dict(old)
             return
         target = self._target(rel, secret)
-        digest, size = _copy(source, target)
+        digest, size = copy_durably(source, target)
         _chmod(target, 0o600 if secret else self.file_mode)
         self.files[rel] = {"sha256": digest, "size": size, "mtime_ns": info.st_mtime_ns}
         self.stats.files_copied += 1
@@ -262,7 +260,7 @@ class _Builder:
         target = self._target(DB_NAME, False)
         _online_backup(db_path, target)
         _chmod(target, self.file_mode)
-        digest, size = _hash(target)
+        digest, size = sha256_file(target)
         self.files[DB_NAME] = {"sha256": digest, "size": size}
         self.stats.files_copied += 1
         self.stats.bytes_copied += size
@@ -299,7 +297,7 @@ def _bag_of(rel: Path, bags: dict) -> str | None:
 
 def _tag_hash(bag: Path) -> str | None:
     tag = bag / "tagmanifest-sha256.txt"
-    return _hash(tag)[0] if tag.is_file() else None
+    return sha256_file(tag)[0] if tag.is_file() else None
 
 
 @contextmanager
@@ -363,27 +361,6 @@ def chain_heads(db_file: Path) -> dict:
         con.close()
 
 
-def _copy(source: Path, target: Path) -> tuple[str, int]:
-    digest, size = hashlib.sha256(), 0
-    with open(source, "rb") as fin, open(target, "xb") as fout:
-        while chunk := fin.read(CHUNK):
-            digest.update(chunk)
-            fout.write(chunk)
-            size += len(chunk)
-        fout.flush()
-        os.fsync(fout.fileno())
-    return digest.hexdigest(), size
-
-
-def _hash(path: Path) -> tuple[str, int]:
-    digest, size = hashlib.sha256(), 0
-    with open(path, "rb") as fh:
-        while chunk := fh.read(CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
-    return digest.hexdigest(), size
-
-
 def _json(data) -> bytes:
     return (json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode("utf-8")
 
@@ -437,7 +414,7 @@ def verify(source: Path) -> tuple[Snapshot, list[tuple[str, str]]]:
         if not path.is_file() or path.is_symlink():
             problems.append((rel, "missing"))
             continue
-        digest, size = _hash(path)
+        digest, size = sha256_file(path)
         if size != entry.get("size") or digest != entry.get("sha256"):
             problems.append((rel, f"differs from the manifest (sha256 {digest[:12]}…, expected "
                                   f"{str(entry.get('sha256'))[:12]}…)"))
@@ -490,7 +467,7 @@ def restore(source: Path, target: Path) -> tuple[Snapshot, Workspace]:
 def _restore_file(snapshot: Snapshot, rel: str, entry: dict, target: Path) -> None:
     dest = target / rel
     dest.parent.mkdir(parents=True, exist_ok=True)
-    digest, size = _copy(snapshot.path / rel, dest)
+    digest, size = copy_durably(snapshot.path / rel, dest)
     if digest != entry["sha256"] or size != entry["size"]:  # changed since it was verified
         raise BackupDamaged(snapshot.path, rel, "changed while it was restored")
     _chmod(dest, 0o600)
