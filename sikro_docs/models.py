@@ -23,10 +23,22 @@ class Application(Base):
     """One application for a permit, as received (SOP steps 1-2) and followed after."""
 
     __tablename__ = "applications"
-    __table_args__ = (UniqueConstraint("nik", "application_date", name="uq_application_nik_date"),)
+    __table_args__ = (UniqueConstraint("nik", "application_date", "permit_type", "application_kind", "place_key",
+                                       name="uq_application_identity"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     registration_number: Mapped[str] = mapped_column(String(64), unique=True)
+    # Its permit type (a folder of sikro_docs/data/permit-types/ or the workspace's permit-types/)
+    # and application kind: baru | perpanjangan | perubahan | pencabutan.
+    permit_type: Mapped[str] = mapped_column(String(40), index=True)
+    application_kind: Mapped[str] = mapped_column(String(20), default="baru")
+    # The permit a renewal, change or revocation is about: its number (always), its date (typed in
+    # when the registry does not know it), and the registry's document when it does.
+    previous_number: Mapped[str | None] = mapped_column(String(120), index=True)
+    previous_date: Mapped[dt.date | None] = mapped_column(Date)
+    previous_document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"))
+    # The type's place field (one permit per place), folded: part of what makes an application itself.
+    place_key: Mapped[str] = mapped_column(String(200), default="")
     application_date: Mapped[dt.date] = mapped_column(Date)
     name: Mapped[str] = mapped_column(String(200))
     nik: Mapped[str] = mapped_column(String(16), index=True)
@@ -37,11 +49,9 @@ class Application(Base):
     phone: Mapped[str] = mapped_column(String(20))
     email: Mapped[str | None] = mapped_column(String(200))
     education: Mapped[str] = mapped_column(String(200))
-    str_number: Mapped[str] = mapped_column(String(100))
-    # None means the STR is valid for life ("Seumur Hidup").
-    str_valid_until: Mapped[dt.date | None] = mapped_column(Date)
-    workplace_name: Mapped[str] = mapped_column(String(200))
-    workplace_address: Mapped[str] = mapped_column(Text)
+    # The facts only its permit type has, by the field's storage key (dates as ISO text; a
+    # "Seumur Hidup" validity as null): validated against the type, so a new type needs no migration.
+    facts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # The requirement checklist: item key -> handed in (bool).
     checklist: Mapped[dict[str, Any]] = mapped_column(JSON)
     recommendation_number: Mapped[str | None] = mapped_column(String(100))

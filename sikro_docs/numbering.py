@@ -583,8 +583,8 @@ def _fill(template: str, application: Application | None) -> str:
     return template.format(
         nama=application.name,
         registrasi=application.registration_number,
-        tempat_kerja=application.workplace_name,
-        str=application.str_number,
+        tempat_kerja=application.facts.get("workplace_name") or "",
+        str=application.facts.get("str_number") or "",
     )
 
 
@@ -1106,8 +1106,8 @@ def _entry_row(entry: RegisterEntry, app: Application | None) -> dict:
         "addressee": entry.addressee,
         "reason": entry.reason,
         "applicant_name": app.name if app else "",
-        "str_number": app.str_number if app else "",
-        "workplace": f"{app.workplace_name}, {app.workplace_address}" if app else "",
+        "str_number": app.facts.get("str_number", "") if app else "",
+        "workplace": f"{app.facts.get('workplace_name')}, {app.facts.get('workplace_address')}" if app else "",
     }
 
 

@@ -15,9 +15,9 @@ from pathlib import Path
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from . import chain, clock, db, numbering
+from . import chain, clock, db, numbering, permit_types
 from .errors import EXIT_UNUSABLE, SikroError
-from .intake import CHECKLIST, Problem, Row, errors_path_for, open_input, write_errors_workbook
+from .intake import Problem, Row, errors_path_for, open_input, write_errors_workbook
 from .models import Application, Event, utcnow
 from .workspace import Workspace
 
@@ -40,10 +40,6 @@ FIELD_COLUMNS = {
     "no_hp": "phone",
     "email": "email",
     "pendidikan": "education",
-    "no_str": "str_number",
-    "str_berlaku_sampai": "str_valid_until",
-    "nama_tempat_kerja": "workplace_name",
-    "alamat_tempat_kerja": "workplace_address",
     "berkas": "checklist",
     "nomor_rekomendasi": "recommendation_number",
     "tanggal_rekomendasi": "recommendation_date",
@@ -61,14 +57,13 @@ INTAKE_STEP = 2
 APPLICATION_STREAM = "application"
 HOLDER_FIELDS = {
     "name": "holder name", "nik": "NIK", "birth_place": "place of birth", "birth_date": "date of birth",
-    "sex": "sex", "address": "address", "str_number": "STR number", "str_valid_until": "STR valid until",
-    "workplace_name": "workplace", "workplace_address": "workplace address",
-    "application_date": "application date",
+    "sex": "sex", "address": "address", "application_date": "application date",
 }
 
 
 def holder_state(app: Application) -> dict:
-    return {name: getattr(app, name) for name in HOLDER_FIELDS}
+    """The chained state: the holder's facts and the facts of the permit type (by storage key)."""
+    return {**{name: getattr(app, name) for name in HOLDER_FIELDS}, **(app.facts or {})}
 
 
 def chain_application(sess: Session, ws, app: Application, actor: str) -> None:
@@ -105,17 +100,37 @@ class ImportReport:
         }
 
 
-def is_complete(app: Application) -> bool:
-    return all(app.checklist.get(item.name, False) for item in CHECKLIST)
+def permit_type_of(app: Application, ws=None) -> permit_types.PermitType:
+    return permit_types.get(ws, app.permit_type)
 
 
-def missing_items(app: Application) -> list[str]:
-    return [item.header for item in CHECKLIST if not app.checklist.get(item.name, False)]
+def field_values(app: Application, ptype: permit_types.PermitType) -> dict:
+    """The application's values by field name (what checklist conditions read)."""
+    values = {"tanggal_permohonan": app.application_date}
+    for fld in ptype.own_fields:
+        values[fld.name] = _from_json(fld, (app.facts or {}).get(fld.storage_key))
+    return values
+
+
+def missing_items(app: Application, ws=None) -> list[str]:
+    ptype = permit_type_of(app, ws)
+    return [item.field.header for item in ptype.missing(app.application_kind, field_values(app, ptype),
+                                                        app.checklist or {})]
+
+
+def is_complete(app: Application, ws=None) -> bool:
+    return not missing_items(app, ws)
 
 
 def jsonable(value):
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
+    return value
+
+
+def _from_json(fld, value):
+    if isinstance(value, str) and fld.kind in ("date", "date_or_lifetime"):
+        return dt.date.fromisoformat(value)
     return value
 
 
@@ -200,12 +215,21 @@ def _find_existing(sess: Session, row: Row) -> Application | None:
     return by_number
 
 
-def _columns_from(values: dict) -> dict:
-    return {column: values.get(name) for name, column in FIELD_COLUMNS.items()}
+def _columns_from(values: dict, ws=None) -> dict:
+    columns = {column: values.get(name) for name, column in FIELD_COLUMNS.items()}
+    ptype = permit_types.get(ws, values["jenis_izin"]) if values.get("jenis_izin") else permit_types.default(ws)
+    columns["permit_type"] = ptype.code
+    columns["application_kind"] = values.get("jenis_permohonan") or "baru"
+    columns["previous_number"] = values.get("nomor_izin_sebelumnya")
+    columns["previous_date"] = values.get("tanggal_izin_sebelumnya")
+    columns["facts"] = {f.storage_key: jsonable(values.get(f.name)) for f in ptype.own_fields}
+    place = values.get(ptype.rules.place_field) if ptype.rules.place_field else None
+    columns["place_key"] = " ".join(str(place).split()).casefold() if place else ""
+    return columns
 
 
-def _status_for(app: Application) -> str:
-    return "open" if is_complete(app) else "returned"
+def _status_for(app: Application, ws=None) -> str:
+    return "open" if is_complete(app, ws) else "returned"
 
 
 def _create(sess: Session, ws, values: dict, source: dict, actor: str) -> Application:
@@ -215,9 +239,9 @@ def _create(sess: Session, ws, values: dict, source: dict, actor: str) -> Applic
         registration_number=f"(pending {id(values)})",
         current_step=INTAKE_STEP,
         status="open",
-        **_columns_from(values),
+        **_columns_from(values, ws),
     )
-    app.status = _status_for(app)
+    app.status = _status_for(app, ws)
     sess.add(app)
     sess.flush()
     # Numbered on the office's day of registration, not the application's date: the register
@@ -225,14 +249,14 @@ def _create(sess: Session, ws, values: dict, source: dict, actor: str) -> Applic
     entry = numbering.allocate(
         sess, ws, "registrasi", clock.today(ws.profile),
         kind="registration", application_id=app.id,
-        subject=f"Permohonan SIKRO a.n. {app.name}", actor=actor,
+        subject=f"Permohonan {permit_type_of(app, ws).short_name} a.n. {app.name}", actor=actor,
     )
     app.registration_number = entry.number
     chain_application(sess, ws, app, actor)
     sess.add(Event(
         application_id=app.id, actor=actor, action="registered",
         details={"registration_number": app.registration_number, "status": app.status,
-                 "missing": missing_items(app)},
+                 "missing": missing_items(app, ws)},
         **source,
     ))
     return app
@@ -240,20 +264,20 @@ def _create(sess: Session, ws, values: dict, source: dict, actor: str) -> Applic
 
 def _update(sess: Session, ws, app: Application, values: dict, source: dict, actor: str) -> bool:
     changes = {}
-    for column, new in _columns_from(values).items():
+    for column, new in _columns_from(values, ws).items():
         if new is None and column in KEEP_WHEN_BLANK:
             continue
         old = getattr(app, column)
         if old != new:
             changes[column] = [jsonable(old), jsonable(new)]
             setattr(app, column, new)
-    if app.current_step <= INTAKE_STEP and app.status != _status_for(app):
-        changes["status"] = [app.status, _status_for(app)]
-        app.status = _status_for(app)
+    if app.current_step <= INTAKE_STEP and app.status != _status_for(app, ws):
+        changes["status"] = [app.status, _status_for(app, ws)]
+        app.status = _status_for(app, ws)
     if not changes:
         return False
     app.updated_at = utcnow()
-    if changes.keys() & HOLDER_FIELDS.keys():
+    if changes.keys() & {*HOLDER_FIELDS, "facts"}:
         chain_application(sess, ws, app, actor)
     sess.add(Event(application_id=app.id, actor=actor, action="updated",
                    details={"changes": changes}, **source))
@@ -280,21 +304,27 @@ def list_applications(sess: Session) -> list[Application]:
     return list(sess.scalars(select(Application).order_by(Application.id)))
 
 
-def describe(app: Application) -> dict:
-    """The JSON form of an application, as `list` and `show` print it."""
+def describe(app: Application, ws=None) -> dict:
+    """The JSON form of an application, as `list` and `show` print it (the type's facts flattened)."""
+    missing = missing_items(app, ws)
     data = {
         "registration_number": app.registration_number,
+        "permit_type": app.permit_type,
+        "application_kind": app.application_kind,
+        "previous_number": app.previous_number,
+        "previous_date": jsonable(app.previous_date),
         "name": app.name,
         "nik": app.nik,
         "status": app.status,
         "current_step": app.current_step,
-        "complete": is_complete(app),
-        "missing": missing_items(app),
+        "complete": not missing,
+        "missing": missing,
     }
     for column in FIELD_COLUMNS.values():
         if column not in data:
             data[column] = jsonable(getattr(app, column))
-    data["str_lifetime"] = app.str_valid_until is None
+    for key, value in (app.facts or {}).items():
+        data.setdefault(key, value)
     return data
 
 

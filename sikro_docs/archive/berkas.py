@@ -142,7 +142,7 @@ def meta_for_application(ws: Workspace, app: Application) -> BerkasMeta:
         berkas_number=berkas_number_for(app.registration_number),
         registration_number=app.registration_number, classification=code,
         title=f"Permohonan SIKRO a.n. {app.name}", name=app.name, nik_masked=mask_nik(app.nik),
-        workplace=f"{app.workplace_name}, {app.workplace_address}", date_start=start, date_end=start,
+        workplace=f"{app.facts.get('workplace_name')}, {app.facts.get('workplace_address')}", date_start=start, date_end=start,
         active_until=active, inactive_until=inactive, final_fate=fate, application_id=app.id,
     )
 

@@ -24,16 +24,18 @@ class RecordValidator:
     text as found in the file, or the JSON key.
     """
 
-    def __init__(self, labels: dict[str, str]):
+    def __init__(self, labels: dict[str, str], fields: list[c.Field] | None = None):
         self.labels = labels
+        self.fields = list(fields or c.FIELDS)
+        self.checklist = [f for f in self.fields if f.group == c.CHECKLIST_GROUP]
         self._first_row_of: dict[tuple[str, dt.date], int] = {}
 
     def check(self, number: int, raw: list[Any], cells: dict[str, Any]) -> Row:
         row = Row(number=number, raw=raw)
-        for fld in c.FIELDS:
+        for fld in self.fields:
             self._parse_field(row, fld, cells.get(fld.name))
-        row.values["berkas"] = {f.name: row.values.pop(f.name) for f in c.CHECKLIST}
-        row.missing = [f.label for f in c.CHECKLIST if row.values["berkas"][f.name] is False]
+        row.values["berkas"] = {f.name: row.values.pop(f.name) for f in self.checklist}
+        row.missing = [f.label for f in self.checklist if row.values["berkas"][f.name] is False]
         self._check_nik_agreement(row)
         self._check_dates(row)
         self._check_decision(row)
@@ -41,7 +43,7 @@ class RecordValidator:
         return row
 
     def _problem(self, row: Row, field_name: str, message: str) -> None:
-        label = self.labels.get(field_name, c.BY_NAME[field_name].header)
+        label = self.labels.get(field_name) or next(f.header for f in self.fields if f.name == field_name)
         row.problems.append(Problem(row.number, label, f"{label} {message}", field_name))
 
     def _parse_field(self, row: Row, fld: c.Field, value: Any) -> None:
@@ -94,7 +96,6 @@ class RecordValidator:
 
     def _check_dates(self, row: Row) -> None:
         applied, birth = row.values.get("tanggal_permohonan"), row.values.get("tanggal_lahir")
-        str_until = row.values.get("str_berlaku_sampai")
         if applied is None:
             return
         tp = self.labels.get("tanggal_permohonan", "Tanggal Permohonan")
@@ -105,9 +106,18 @@ class RecordValidator:
                 self._problem(row, "tanggal_lahir",
                               f"{shown(birth)} makes the applicant {age_on(birth, applied)} on {tp}; "
                               f"the minimum age is {MINIMUM_AGE}")
-        if str_until is not None and str_until < applied:
-            self._problem(row, "str_berlaku_sampai",
-                          f"{shown(str_until)} is before {tp} {shown(applied)}; the STR had expired")
+        self._check_not_before(row)
+
+    def _check_not_before(self, row: Row) -> None:
+        """A validity (an STR's) that ended before the date it must cover (the application's)."""
+        for fld in self.fields:
+            if not fld.not_before:
+                continue
+            value, limit = row.values.get(fld.name), row.values.get(fld.not_before)
+            if value is not None and limit is not None and value < limit:
+                other = self.labels.get(fld.not_before, fld.not_before)
+                self._problem(row, fld.name, f"{shown(value)} is before {other} {shown(limit)}; "
+                                             f"the {fld.header.split()[0]} had expired")
 
     def _check_decision(self, row: Row) -> None:
         if row.values.get("keputusan") == "Ditolak" and row.values.get("alasan_penolakan") is None:

@@ -255,6 +255,50 @@ def _nik(value: object) -> str:
         raise InvalidValue(str(err)) from None
 
 
+def parse_choice(field: c.Field, value: object) -> str:
+    """One of the field's choices, matched ignoring case, spacing and punctuation."""
+    wanted = re.sub(r"[^a-z0-9]", "", str(value).lower())
+    for choice in field.choices:
+        if re.sub(r"[^a-z0-9]", "", choice.lower()) == wanted:
+            return choice
+    raise InvalidValue(f"{shown(value)} must be one of: {', '.join(field.choices)}")
+
+
+def parse_number(field: c.Field, value: object) -> int:
+    if isinstance(value, bool):
+        raise InvalidValue(f"{shown(value)} is not a whole number")
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = str(value).strip()
+    text = re.sub(r"^(?:ke\s*-?\s*)", "", text, flags=re.IGNORECASE)  # "ke-2" is 2
+    if not re.fullmatch(r"\d{1,9}", text):
+        raise InvalidValue(f"{shown(value)} is not a whole number")
+    number = int(text)
+    low, high = field.minimum, field.maximum
+    if (low is not None and number < low) or (high is not None and number > high):
+        raise InvalidValue(f"{shown(value)} must be from {low} to {high}")
+    return number
+
+
+def parse_application_kind(value: object) -> str:
+    from ..permit_types import application_kind
+
+    try:
+        return application_kind(str(value)).code
+    except ValueError as err:
+        raise InvalidValue(str(err)) from None
+
+
+def parse_permit_type(value: object, catalogue=None) -> str:
+    """A permit type's code, from its code, short name or title."""
+    from ..permit_types import UnknownPermitType, catalogue as load
+
+    try:
+        return (catalogue or load()).get(str(value)).code
+    except UnknownPermitType as err:
+        raise InvalidValue(str(err)) from None
+
+
 # --- dispatch ---------------------------------------------------------------
 
 PARSERS = {
@@ -269,12 +313,22 @@ PARSERS = {
     c.EMAIL: parse_email,
     c.YES_NO: parse_yes_no,
     c.DECISION: parse_decision,
+    c.APPLICATION_KIND: parse_application_kind,
+    c.PERMIT_TYPE: parse_permit_type,
 }
+# Parsers that need the field itself (its choices, bounds).
+FIELD_PARSERS = {c.CHOICE: parse_choice, c.NUMBER: parse_number}
 
 
 def parse_value(field: c.Field, value: object):
     try:
-        return PARSERS[field.kind](value)
+        if field.kind in FIELD_PARSERS:
+            return FIELD_PARSERS[field.kind](field, value)
+        parsed = PARSERS[field.kind](value)
+        if isinstance(parsed, str) and not field.matches_pattern(parsed):
+            hint = f" ({field.pattern_hint})" if field.pattern_hint else ""
+            raise InvalidValue(f"{shown(value)} is not in the expected form{hint}")
+        return parsed
     except InvalidValue:
         raise
     except (ValueError, TypeError, OverflowError):

@@ -133,6 +133,8 @@ _FORMAT_TEXT = {
     c.DATE: "Tanggal dd-mm-yyyy", c.DATE_OR_LIFETIME: "Tanggal dd-mm-yyyy atau \"Seumur Hidup\"",
     c.NIK: "16 digit angka (teks)", c.GENDER: "L atau P", c.PHONE: "08… atau +62…, 10-13 digit",
     c.EMAIL: "Alamat email", c.YES_NO: "Y atau T", c.DECISION: "Disetujui atau Ditolak",
+    c.CHOICE: "Salah satu pilihan", c.NUMBER: "Angka", c.PERMIT_TYPE: "Kode jenis izin",
+    c.APPLICATION_KIND: "Baru, Perpanjangan, Perubahan atau Pencabutan",
 }
 
 

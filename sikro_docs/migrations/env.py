@@ -6,11 +6,25 @@ from sikro_docs.models import Base
 
 engine = context.config.attributes["engine"]
 with engine.connect() as connection:
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        # Batch mode copies a table and drops the old one; with foreign keys on, SQLite
+        # would refuse to drop a table other rows refer to. Off for the migration only
+        # (outside any transaction: the pragma is a no-op inside one), checked after.
+        connection.connection.driver_connection.execute("PRAGMA foreign_keys = OFF")
     context.configure(
         connection=connection,
         target_metadata=Base.metadata,
         render_as_batch=True,  # SQLite cannot ALTER most things; batch mode copies tables
     )
-    with context.begin_transaction():
-        context.run_migrations()
-    connection.commit()
+    try:
+        with context.begin_transaction():
+            context.run_migrations()
+            if sqlite:
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"the migration broke foreign keys: {broken[:5]}")
+        connection.commit()
+    finally:
+        if sqlite:
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys = ON")

@@ -18,10 +18,11 @@ import os
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from sqlalchemy import Date, DateTime, ForeignKey, String, Text, select
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .. import clock, db
@@ -57,8 +58,12 @@ class DocumentVerification(Base):
     key_id: Mapped[str | None] = mapped_column(String(16))  # the key that signed its token
     valid_until: Mapped[dt.date | None] = mapped_column(Date)
     holder: Mapped[str | None] = mapped_column(String(200))
-    str_number: Mapped[str | None] = mapped_column(String(100))
-    workplace: Mapped[str | None] = mapped_column(String(200))
+    permit_type: Mapped[str | None] = mapped_column(String(40))
+    # The permit type's own fields its token carries (field name -> text), as signed.
+    fields: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # DIGANTI: the document (a renewal's or change's permit) that replaced this one, and when.
+    replaced_by_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"))
+    replaced_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     signed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_reason: Mapped[str | None] = mapped_column(Text)
@@ -227,8 +232,8 @@ def _payload_for(ws: Workspace, document: Document, application: Application,
         raise SikroError(f"document {document.uid} ({document.kind}) has no number to sign yet")
     return tk.Payload(kind=document.kind, number=document.number, issued=document.date,
                       valid_until=valid_until, holder=application.name,
-                      str_number=application.str_number, workplace=application.workplace_name,
-                      uid=document.uid)
+                      str_number=application.facts.get("str_number") or "",
+                      workplace=application.facts.get("workplace_name") or "", uid=document.uid)
 
 
 def _url_budget(url_base: str, kind: str) -> int:
@@ -274,7 +279,8 @@ def _record_signing(ws, session, document_id: int, kid: str, payload: tk.Payload
         row = None if new else sess.get(DocumentVerification, document_id)
         row = row or DocumentVerification(document_id=document_id)
         row.key_id, row.valid_until, row.signed_at = kid, payload.valid_until, utcnow()
-        row.holder, row.str_number, row.workplace = payload.holder, payload.str_number, payload.workplace
+        row.holder = payload.holder
+        row.fields = {"no_str": payload.str_number, "nama_tempat_kerja": payload.workplace}
         row.token = token
         sess.add(row)
 
@@ -461,8 +467,8 @@ def _differences(session: Session, document: Document, record: DocumentVerificat
         "issued": (issued, payload.issued),
         "valid_until": (record.valid_until, payload.valid_until),
         "holder": (record.holder or "", payload.holder or ""),
-        "str_number": (record.str_number or "", payload.str_number or ""),
-        "workplace": (record.workplace or "", payload.workplace or ""),
+        "str_number": ((record.fields or {}).get("no_str") or "", payload.str_number or ""),
+        "workplace": ((record.fields or {}).get("nama_tempat_kerja") or "", payload.workplace or ""),
         "key_id": (record.key_id, kid),
     }
     return [name for name, (registry, signed) in pairs.items() if registry != signed]

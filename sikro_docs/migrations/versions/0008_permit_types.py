@@ -1,0 +1,73 @@
+"""Permit types as data: an application records its permit type and application kind,
+its type-specific facts in one JSON column, and the permit it renews, changes or revokes.
+
+Before this revision every application was a SIKRO one with four columns of its own
+(STR number and validity, workplace name and address); they move into `facts`
+under the same names (the SIKRO type's data says so: `key = "str_number"`...), so
+the application chain's states read the same. A document's verification record
+keeps the type and the type's QR fields as signed (`fields`), and who replaced it.
+
+Revision ID: 0008_permit_types
+Revises: 0007_issued_files
+"""
+
+import json
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0008_permit_types"
+down_revision = "0007_issued_files"
+branch_labels = None
+depends_on = None
+
+# The one permit type there was before this revision (data/permit-types/sikro/).
+FIRST_TYPE = "sikro"
+MOVED = ("str_number", "str_valid_until", "workplace_name", "workplace_address")
+
+
+def upgrade() -> None:
+    bind = op.get_bind()
+    with op.batch_alter_table("applications") as batch:
+        batch.add_column(sa.Column("permit_type", sa.String(40), nullable=False, server_default=FIRST_TYPE))
+        batch.add_column(sa.Column("application_kind", sa.String(20), nullable=False, server_default="baru"))
+        batch.add_column(sa.Column("previous_number", sa.String(120)))
+        batch.add_column(sa.Column("previous_date", sa.Date))
+        batch.add_column(sa.Column("previous_document_id", sa.Integer,
+                                    sa.ForeignKey("documents.id", name="fk_applications_previous_document")))
+        batch.add_column(sa.Column("place_key", sa.String(200), nullable=False, server_default=""))
+        batch.add_column(sa.Column("facts", sa.JSON, nullable=False, server_default="{}"))
+    rows = bind.execute(sa.text(f"SELECT id, {', '.join(MOVED)} FROM applications")).fetchall()
+    for row in rows:
+        facts = {name: (value.isoformat() if hasattr(value, "isoformat") else value)
+                 for name, value in zip(MOVED, row[1:], strict=True)}
+        bind.execute(sa.text("UPDATE applications SET facts = :facts WHERE id = :id"),
+                     {"facts": json.dumps(facts), "id": row[0]})
+    with op.batch_alter_table("applications") as batch:
+        batch.drop_constraint("uq_application_nik_date", type_="unique")
+        for name in MOVED:
+            batch.drop_column(name)
+        batch.create_unique_constraint(
+            "uq_application_identity", ["nik", "application_date", "permit_type", "application_kind", "place_key"])
+        batch.create_index("ix_applications_permit_type", ["permit_type"])
+        batch.create_index("ix_applications_previous_number", ["previous_number"])
+
+    with op.batch_alter_table("document_verification") as batch:
+        batch.add_column(sa.Column("permit_type", sa.String(40)))
+        batch.add_column(sa.Column("fields", sa.JSON))
+        batch.add_column(sa.Column("replaced_by_id", sa.Integer,
+                                    sa.ForeignKey("documents.id", name="fk_verification_replaced_by")))
+        batch.add_column(sa.Column("replaced_at", sa.DateTime(timezone=True)))
+    records = bind.execute(sa.text("SELECT document_id, str_number, workplace FROM document_verification")).fetchall()
+    for document_id, str_number, workplace in records:
+        fields = {"no_str": str_number or "", "nama_tempat_kerja": workplace or ""}
+        bind.execute(sa.text("UPDATE document_verification SET permit_type = :t, fields = :f "
+                             "WHERE document_id = :id"),
+                     {"t": FIRST_TYPE, "f": json.dumps(fields), "id": document_id})
+    with op.batch_alter_table("document_verification") as batch:
+        batch.drop_column("str_number")
+        batch.drop_column("workplace")
+
+
+def downgrade() -> None:
+    raise NotImplementedError("permit types cannot be taken out of a registry that has them")
