@@ -8,12 +8,28 @@ Petunjuk sheet, the errors workbook and the JSON Schema. Texts an office sees
 
 from __future__ import annotations
 
-import re
-
 from ..permit_types.headers import header_key  # noqa: F401  (one normaliser of headers)
 from ..permit_types.model import (  # noqa: F401  (the kinds and groups, re-exported)
-    APPLICANT, APPLICATION_KIND, CHECKLIST_GROUP, CHOICE, CODE, DATE, DATE_OR_LIFETIME, DECISION, EMAIL,
-    GENDER, LATER, NAME, NIK, NUMBER, PERMIT, PERMIT_TYPE, PHONE, TEXT, YES_NO, Field,
+    APPLICANT,
+    APPLICATION_KIND,
+    CHECKLIST_GROUP,
+    CHOICE,
+    CODE,
+    DATE,
+    DATE_OR_LIFETIME,
+    DECISION,
+    EMAIL,
+    GENDER,
+    LATER,
+    NAME,
+    NIK,
+    NUMBER,
+    PERMIT,
+    PERMIT_TYPE,
+    PHONE,
+    TEXT,
+    YES_NO,
+    Field,
 )
 
 

@@ -14,8 +14,20 @@ from __future__ import annotations
 
 from .conditions import Condition, ConditionInvalid, parse_condition
 from .loader import (
-    COMMON_FILE, TYPE_FILE, WORKSPACE_FOLDER, Catalogue, Common, PermitTypeError, Problem, TypeRead,
-    UnknownPermitType, builtin_root, common, load_catalogue, read_type_dir, workspace_root,
+    COMMON_FILE,
+    TYPE_FILE,
+    WORKSPACE_FOLDER,
+    Catalogue,
+    Common,
+    PermitTypeError,
+    Problem,
+    TypeRead,
+    UnknownPermitType,
+    builtin_root,
+    common,
+    load_catalogue,
+    read_type_dir,
+    workspace_root,
 )
 from .model import ApplicationKind, ChecklistItem, Field, PermitType, Rules, Validity
 
