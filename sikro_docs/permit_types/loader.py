@@ -37,6 +37,18 @@ _VALIDITY = re.compile(
 _FIELD_KEYS = {"name", "header", "kind", "required", "help", "example", "aliases", "group", "width",
                "text_format", "max_length", "choices", "minimum", "maximum", "pattern", "pattern_hint",
                "key", "label", "not_before"}
+# The settings of each table of a type's file (a misspelt one would be silently ignored).
+_SECTION_KEYS = {
+    "numbering": {"register", "register_title", "pattern"},
+    "validity": {"rule"},
+    "qr": {"fields", "wire_v1"},
+    "archive": {"classification", "retention"},
+    "rules": {"max_places", "nth_field", "earlier_numbers_field", "place_field"},
+    "permit": {"rows"},
+}
+_CHECKLIST_KEYS = {"name", "header", "what", "aliases"}
+_APPLICATION_KEYS = {"checklist"}
+_ENTRY_KEYS = {"item", "wajib", "when", "from", "until"}
 _TYPE_KEYS = {"code", "title", "short_name", "profession", "legal_basis", "sop", "numbering", "validity", "qr",
               "archive", "rules", "fields", "checklist", "applications", "permit", "documents", "wording"}
 
@@ -116,6 +128,20 @@ class _Reader:
     def problem(self, key: str, message: str) -> None:
         self.problems.append(Problem(self.file, key, message))
 
+    def unknown_keys(self, table: dict, known: set[str], where: str, what: str) -> None:
+        for key in sorted(set(table) - known):
+            self.problem(f"{where}{key}", f"is not a setting of {what} (known: {', '.join(sorted(known))})")
+
+    def table(self, data: dict, key: str) -> dict:
+        """A table of the file, its settings checked against _SECTION_KEYS."""
+        value = data.get(key, {})
+        if not isinstance(value, dict):
+            self.problem(key, "must be a table")
+            return {}
+        if key in _SECTION_KEYS:
+            self.unknown_keys(value, _SECTION_KEYS[key], f"{key}.", f"[{key}]")
+        return value
+
     def text(self, table: dict, key: str, where: str, default: str | None = None) -> str:
         value = table.get(key, default)
         if not isinstance(value, str) or (default is None and not value.strip()):
@@ -127,9 +153,8 @@ class _Reader:
         if not isinstance(table, dict):
             self.problem(where, "must be a table")
             return None
-        unknown = sorted(set(table) - _FIELD_KEYS)
-        if unknown:
-            self.problem(f"{where}.{unknown[0]}", f"is not a field setting (known: {', '.join(sorted(_FIELD_KEYS))})")
+        for unknown in sorted(set(table) - _FIELD_KEYS):
+            self.problem(f"{where}.{unknown}", f"is not a field setting (known: {', '.join(sorted(_FIELD_KEYS))})")
         name = self.text(table, "name", f"{where}.")
         if name and not _FIELD_NAME.match(name):
             self.problem(f"{where}.name", f'"{name}" must be lower-case letters, digits and _')
@@ -231,32 +256,34 @@ def _build(r: _Reader, data: dict, folder: Path, builtin: bool) -> m.PermitType 
     own_fields = [f for f in own if f]
     items = _checklist_fields(r, data.get("checklist", []), code)
     fields = (*shared.before, *own_fields, *items.values(), *shared.later)
-    _check_unique(r, fields)
+    places = {f.name: f"fields[{i}]" for i, f in enumerate(own) if f}
+    places.update({name: f"checklist[{i}]" for i, name in enumerate(items)})
+    _check_unique(r, fields, places)
     by_name = {f.name: f for f in fields}
     _check_field_references(r, own_fields, by_name)
-    numbering = data.get("numbering", {})
+    numbering = r.table(data, "numbering")
     pattern = r.text(numbering, "pattern", "numbering.")
-    for part in ("{nomor", "{tahun}"):
-        if pattern and part not in pattern:
-            r.problem("numbering.pattern", f'"{pattern}" has no {part}{"" if part.endswith("}") else ":...}"}')
-    qr = data.get("qr", {})
+    if pattern:
+        _check_pattern(r, pattern)
+    qr = r.table(data, "qr")
     qr_fields = tuple(qr.get("fields", ()))
-    for i, name in enumerate((*qr_fields, *qr.get("wire_v1", ()))):
-        if name not in by_name:
-            r.problem(f"qr.fields[{i}]", f'"{name}" is not a field of this type')
-    rules = _rules(r, data.get("rules", {}), by_name)
-    archive = data.get("archive", {})
+    for key in ("fields", "wire_v1"):
+        for i, name in enumerate(qr.get(key, ())):
+            if name not in by_name:
+                r.problem(f"qr.{key}[{i}]", f'"{name}" is not a field of this type')
+    rules = _rules(r, r.table(data, "rules"), by_name)
+    archive = r.table(data, "archive")
     return m.PermitType(
         code=code, title=r.text(data, "title", ""), short_name=r.text(data, "short_name", ""),
         profession=str(data.get("profession", "")), legal_basis=tuple(data.get("legal_basis", ())),
         fields=fields, checklists=_checklists(r, data.get("applications", {}), items, by_name, shared),
-        validity=_validity(r, data.get("validity", {}), by_name),
+        validity=_validity(r, r.table(data, "validity"), by_name),
         register=r.text(numbering, "register", "numbering."),
         register_title=str(numbering.get("register_title", f"Buku Agenda Penomoran {data.get('short_name', '')}")),
         pattern=pattern, qr_fields=qr_fields, classification=str(archive.get("classification", "")),
         retention=str(archive.get("retention", archive.get("classification", ""))),
         sop=str(data.get("sop", "default")), rules=rules, documents=dict(data.get("documents", {})),
-        permit_rows=_permit_rows(r, data.get("permit", {}), by_name), wording=dict(data.get("wording", {})),
+        permit_rows=_permit_rows(r, r.table(data, "permit"), by_name), wording=dict(data.get("wording", {})),
         legacy_wire=tuple(qr.get("wire_v1", ())), source=str(folder), builtin=builtin, extra=data,
     )
 
@@ -267,6 +294,7 @@ def _checklist_fields(r: _Reader, tables: list, owner: str) -> dict[str, m.Field
         if not isinstance(table, dict):
             r.problem(f"checklist[{i}]", "must be a table")
             continue
+        r.unknown_keys(table, _CHECKLIST_KEYS, f"checklist[{i}].", "a [[checklist]] item")
         what = table.get("what", table.get("header", ""))
         fld = r.field({"name": table.get("name", ""), "header": table.get("header", ""), "kind": m.YES_NO,
                        "required": True, "aliases": table.get("aliases", []), "width": 11, "example": "Y",
@@ -277,17 +305,54 @@ def _checklist_fields(r: _Reader, tables: list, owner: str) -> dict[str, m.Field
     return items
 
 
-def _check_unique(r: _Reader, fields: tuple[m.Field, ...]) -> None:
+def _check_unique(r: _Reader, fields: tuple[m.Field, ...], places: dict[str, str]) -> None:
+    """No two fields share a name, and no header (or alias) means two fields.
+
+    `places` says where each of the type's own fields is written ("fields[2]",
+    "checklist[0]"); the shared ones come first, so a clash is the type's.
+    """
     seen_names: set[str] = set()
     seen_keys: dict[str, str] = {}
     for fld in fields:
+        where = places.get(fld.name, f"fields.{fld.name}")
         if fld.name in seen_names:
-            r.problem(f"fields.{fld.name}", "is defined twice (common.toml already has it?)")
+            r.problem(f"{where}.name", f'"{fld.name}" is defined twice (common.toml already has it?)')
         seen_names.add(fld.name)
-        for key in {header_key(h) for h in (fld.header, *fld.aliases)}:
-            if key in seen_keys and seen_keys[key] != fld.name:
-                r.problem(f"fields.{fld.name}", f'header "{key}" also means the field {seen_keys[key]}')
-            seen_keys[key] = fld.name
+        for setting, texts in (("header", (fld.header,)), ("aliases", fld.aliases)):
+            for key in {header_key(h) for h in texts}:
+                if key in seen_keys and seen_keys[key] != fld.name:
+                    other = seen_keys[key]
+                    at = f" ({places[other]})" if other in places else " (common.toml)"
+                    r.problem(f"{where}.{setting}", f'header "{key}" also means the field {other}{at}')
+                seen_keys.setdefault(key, fld.name)
+
+
+def _check_pattern(r: _Reader, pattern: str) -> None:
+    """The number pattern's placeholders, as numbering.py will read them."""
+    import string
+
+    from .. import numbering
+
+    known = getattr(numbering, "PLACEHOLDERS", ("nomor", "tahun"))
+    try:
+        parts = list(string.Formatter().parse(pattern))
+    except ValueError as err:
+        r.problem("numbering.pattern", f'"{pattern}" is malformed ({err})')
+        return
+    used = set()
+    for _literal, name, spec, conversion in parts:
+        if name is None:
+            continue
+        if name not in known:
+            r.problem("numbering.pattern", f'unknown placeholder {{{name}}} in "{pattern}" '
+                                           f'(known: {", ".join("{" + p + "}" for p in known)})')
+        elif conversion or "{" in (spec or ""):
+            r.problem("numbering.pattern", f"placeholder {{{name}}} uses an unsupported format in \"{pattern}\"")
+        used.add(name)
+    for name in ("nomor", "tahun"):
+        if name not in used:
+            r.problem("numbering.pattern", f'"{pattern}" has no {{{name}}} (numbers restart every year: '
+                                           "each needs its running number and its year)")
 
 
 def _check_field_references(r: _Reader, own: list[m.Field], by_name: dict[str, m.Field]) -> None:
@@ -307,6 +372,10 @@ def _checklists(r: _Reader, tables: dict, items: dict[str, m.Field], by_name: di
         if kind not in known_kinds:
             r.problem(where, f'"{kind}" is not an application kind ({", ".join(sorted(known_kinds))})')
             continue
+        if not isinstance(table, dict):
+            r.problem(where, "must be a table with a checklist")
+            continue
+        r.unknown_keys(table, _APPLICATION_KEYS, f"{where}.", f"[{where}]")
         lists[kind] = tuple(i for i in (_checklist_item(r, f"{where}.checklist[{n}]", entry, items, by_name)
                                         for n, entry in enumerate(table.get("checklist", []))) if i)
     return lists
@@ -315,13 +384,21 @@ def _checklists(r: _Reader, tables: dict, items: dict[str, m.Field], by_name: di
 def _checklist_item(r: _Reader, where: str, entry: Any, items: dict[str, m.Field],
                     by_name: dict[str, m.Field]) -> m.ChecklistItem | None:
     entry = {"item": entry} if isinstance(entry, str) else entry
-    name = entry.get("item", "") if isinstance(entry, dict) else ""
+    if not isinstance(entry, dict):
+        r.problem(where, 'must be { item = "..." } or an item\'s name')
+        return None
+    r.unknown_keys(entry, _ENTRY_KEYS, f"{where}.", "a checklist entry")
+    name = entry.get("item", "")
     if name not in items:
         r.problem(f"{where}.item", f'"{name}" is not one of this type\'s [[checklist]] items '
                                    f'({", ".join(items) or "none"})')
         return None
     when = None
-    if entry.get("when"):
+    if not isinstance(entry.get("wajib", True), bool):
+        r.problem(f"{where}.wajib", "must be true (WAJIB) or false (OPSIONAL)")
+    if "when" in entry and not isinstance(entry["when"], str):
+        r.problem(f"{where}.when", "must be a text, e.g. \"jenis_praktik == 'Mandiri'\"")
+    elif entry.get("when") is not None:
         try:
             when = parse_condition(entry["when"])
         except ConditionInvalid as err:
@@ -358,10 +435,14 @@ def _validity(r: _Reader, table: dict, by_name: dict[str, m.Field]) -> m.Validit
 
 
 def _rules(r: _Reader, table: dict, by_name: dict[str, m.Field]) -> m.Rules:
+    places = table.get("max_places")
+    if places is not None and (isinstance(places, bool) or not isinstance(places, int) or places < 1):
+        r.problem("rules.max_places", f'"{places}" must be a whole number of at least 1')
+        places = None
     for key in ("nth_field", "earlier_numbers_field", "place_field"):
         if table.get(key) and table[key] not in by_name:
             r.problem(f"rules.{key}", f'"{table[key]}" is not a field of this type')
-    return m.Rules(max_places=table.get("max_places"), nth_field=table.get("nth_field") or None,
+    return m.Rules(max_places=places, nth_field=table.get("nth_field") or None,
                    earlier_numbers_field=table.get("earlier_numbers_field") or None,
                    place_field=table.get("place_field") or None)
 
@@ -425,7 +506,8 @@ def _stamp(folders: dict[str, tuple[Path, bool]]) -> tuple:
     stamps = []
     for code, (folder, _builtin) in sorted(folders.items()):
         try:
-            stamps.append((code, str(folder), (folder / TYPE_FILE).stat().st_mtime_ns))
+            info = (folder / TYPE_FILE).stat()  # size and ctime too: two edits within a clock tick
+            stamps.append((code, str(folder), info.st_mtime_ns, info.st_ctime_ns, info.st_size, info.st_ino))
         except OSError:
             stamps.append((code, str(folder), None))
     return tuple(stamps)
