@@ -63,9 +63,10 @@ def cli(ctx, workspace_dir):
 
 def _register_commands() -> None:
     from . import archive, documents, intake, registers, serve, sign, templates, verify, workflow, workspace_cmds
+    from . import permit_types
 
     for module in (workspace_cmds, intake, registers, workflow, documents, templates, verify, sign,
-                   serve, archive):
+                   serve, archive, permit_types):
         for command in module.COMMANDS:
             cli.add_command(command)
 
