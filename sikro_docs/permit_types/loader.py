@@ -426,7 +426,7 @@ def _validity(r: _Reader, table: dict, by_name: dict[str, m.Field]) -> m.Validit
     match = _VALIDITY.match(rule)
     if not match:
         r.problem("validity.rule", f'"{rule}" does not parse; write e.g. "5 tahun sejak terbit, paling lama '
-                                   'sampai str_berlaku_sampai" or "seumur hidup"')
+                                   'sampai <a date field>" or "seumur hidup"')
         return m.Validity(rule, None)
     limit = match["field"]
     if limit and (limit not in by_name or by_name[limit].kind not in (m.DATE, m.DATE_OR_LIFETIME)):
