@@ -263,3 +263,10 @@ def test_new_from_a_workspace_type_copies_its_templates(capsys, workspace):
     assert (copy / "templates" / "permit.docx").is_file()
     assert tomllib.loads((copy / TYPE_FILE).read_text(encoding="utf-8"))["title"] == \
         "Surat Izin Praktik Bidan (salinan) (salinan)"
+
+
+def test_check_a_workspace_type_by_its_code(capsys, workspace):
+    assert run(capsys, "permit-types", "new", "sipp", "--from", "sipb", "--workspace", workspace.root)[0] == 0
+    assert run(capsys, "permit-types", "check", "sipp", "--workspace", workspace.root)[:2] == (0, "ok\n")
+    code, _, err = run(capsys, "permit-types", "check", "sipq", "--workspace", workspace.root)
+    assert code == 2 and "sipq: not a permit-type folder" in one_line_error(err)
