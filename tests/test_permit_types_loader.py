@@ -277,3 +277,50 @@ def test_a_broken_workspace_type_stops_the_catalogue_naming_file_and_key(tmp_pat
     with pytest.raises(permit_types.PermitTypeError) as err:
         permit_types.catalogue(ws)
     assert str(folder / TYPE_FILE) in str(err.value) and "code" in str(err.value)
+
+
+@pytest.mark.parametrize("condition", ["not " * 5000 + "sip_ke == 1", "(" * 300 + "sip_ke == 1" + ")" * 300,
+                                       " and ".join(["sip_ke == 1"] * 200)])
+def test_a_condition_too_deep_or_too_long_is_refused_in_one_short_line(condition):
+    with pytest.raises(ConditionInvalid) as err:
+        parse_condition(condition)
+    assert len(str(err.value)) < 200, str(err.value)
+
+
+TOP = 'code = "sipb"'
+
+
+@pytest.mark.parametrize("edits, key", [
+    ([("[applications.baru]\nchecklist = [", "[applications.baru]\nchecklist = 5\n_c = [")],
+     "applications.baru.checklist"),
+    ([("[applications.pencabutan]\nchecklist =", "[applications.pencabutan]\n_c ="),
+      ("[applications.pencabutan]", "[applications]\npencabutan = 1\n[_x]")], "applications.pencabutan"),
+    ([('[documents.permit]\njudul = "SURAT IZIN PRAKTIK BIDAN"', ""), (TOP, TOP + "\ndocuments = 'x'")], "documents"),
+    ([('[documents.permit]\njudul = "SURAT IZIN PRAKTIK BIDAN"', "[documents]\npermit = 'x'")], "documents.permit"),
+    ([("[wording]", "[_w]"), (TOP, TOP + "\nwording = 1")], "wording"),
+    ([('[wording]', '[wording]\nmenimbang = 5')], "wording.menimbang"),
+    ([('rows = [\n  { label = "Nomor STR", field = "no_str" },', 'rows = [\n  1,')], "permit.rows[0]"),
+    ([("legal_basis = [", "legal_basis = 'x'\n_lb = [")], "legal_basis"),
+    ([('fields = ["no_str", "nama_tempat_praktik", "sip_ke"]', 'fields = "no_str"')], "qr.fields"),
+    ([('aliases = ["Nomor STR", "No STR Bidan"]', 'aliases = "Nomor STR"')], "fields[0].aliases"),
+    ([("max_length = 60", 'max_length = "enam puluh"')], "fields[0].max_length"),
+    ([("minimum = 1", 'minimum = "satu"')], "fields[3].minimum"),
+    ([('choices = ["Fasilitas", "Mandiri"]', 'choices = "Fasilitas"')], "fields[2].choices"),
+    ([("required = true", 'required = "ya"')], "fields[0].required"),
+    ([('checklist = [{ item = "surat_permohonan" }, { item = "ktp" }]', "checklist = 'ktp'")],
+     "applications.pencabutan.checklist"),
+    ([('{ item = "npwp", when = "jenis_praktik == \'Mandiri\'" },\n]', '{ item = "npwp", from = 2027 },\n]')],
+     "applications.baru.checklist[7].from"),
+    ([('aliases = ["Fotokopi KTP", "FC KTP"]', "aliases = 1")], "checklist[1].aliases"),
+])
+def test_a_value_of_the_wrong_type_is_a_problem_not_a_crash(tmp_path, edits, key):
+    folder = type_folder(tmp_path)
+    for old, new in edits:
+        edit(folder, old, new)
+    assert_one(folder, key)
+
+
+def test_a_rule_naming_a_list_is_a_problem_not_a_crash(tmp_path):
+    folder = type_folder(tmp_path)
+    edit(folder, 'place_field = "nama_tempat_praktik"', 'place_field = ["nama_tempat_praktik"]')
+    assert_one(folder, "rules.place_field", "non-empty text")

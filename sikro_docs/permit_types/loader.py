@@ -142,6 +142,36 @@ class _Reader:
             self.unknown_keys(value, _SECTION_KEYS[key], f"{key}.", f"[{key}]")
         return value
 
+    def texts(self, table: dict, key: str, where: str) -> tuple[str, ...]:
+        """A list of texts (aliases, choices, legal_basis ...); absent: none."""
+        value = table.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            self.problem(f"{where}{key}", 'must be a list of texts, e.g. ["A", "B"]')
+            return ()
+        return tuple(value)
+
+    def boolean(self, table: dict, key: str, where: str, default: bool) -> bool:
+        value = table.get(key, default)
+        if not isinstance(value, bool):
+            self.problem(f"{where}{key}", f'"{value}" must be true or false')
+            return default
+        return value
+
+    def integer(self, table: dict, key: str, where: str, default: int | None = None) -> int | None:
+        value = table.get(key, default)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            self.problem(f"{where}{key}", f'"{value}" must be a whole number')
+            return default
+        return value
+
+    def strings(self, table: dict, key: str) -> dict[str, str]:
+        """A table of texts ([wording])."""
+        value = self.table(table, key)
+        for name, text in value.items():
+            if not isinstance(text, str):
+                self.problem(f"{key}.{name}", "must be a text")
+        return {name: text for name, text in value.items() if isinstance(text, str)}
+
     def text(self, table: dict, key: str, where: str, default: str | None = None) -> str:
         value = table.get(key, default)
         if not isinstance(value, str) or (default is None and not value.strip()):
@@ -163,26 +193,27 @@ class _Reader:
             self.problem(f"{where}.kind", f'"{kind}" is not one of {", ".join(m.KINDS)}')
         if kind == m.CHOICE and not table.get("choices"):
             self.problem(f"{where}.choices", "a choice field needs its choices")
-        if table.get("pattern"):
+        if table.get("pattern") is not None and not isinstance(table["pattern"], str):
+            self.problem(f"{where}.pattern", "must be a text (a regular expression)")
+            table = {**table, "pattern": None}
+        elif table.get("pattern"):
             try:
                 re.compile(table["pattern"])
             except re.error as err:
                 self.problem(f"{where}.pattern", f"is not a regular expression ({err})")
-        try:
-            return m.Field(
-                name=name, header=self.text(table, "header", f"{where}."), kind=kind,
-                required=bool(table.get("required", False)), help=str(table.get("help", "")),
-                example=str(table.get("example", "")), aliases=tuple(table.get("aliases", ())),
-                group=table.get("group", group), width=int(table.get("width", 16)),
-                text_format=bool(table.get("text_format", kind in (m.CODE, m.NIK, m.PHONE))),
-                max_length=table.get("max_length"), choices=tuple(table.get("choices", ())),
-                minimum=table.get("minimum"), maximum=table.get("maximum"), pattern=table.get("pattern"),
-                pattern_hint=str(table.get("pattern_hint", "")), key=table.get("key"),
-                caption=str(table.get("label", "")), owner=owner, not_before=table.get("not_before"),
-            )
-        except (TypeError, ValueError) as err:
-            self.problem(where, f"has a value of the wrong type ({err})")
-            return None
+        dot = f"{where}."
+        return m.Field(
+            name=name, header=self.text(table, "header", dot), kind=kind,
+            required=self.boolean(table, "required", dot, False), help=self.text(table, "help", dot, ""),
+            example=str(table.get("example", "")), aliases=self.texts(table, "aliases", dot),
+            group=self.text(table, "group", dot, group), width=self.integer(table, "width", dot, 16),
+            text_format=self.boolean(table, "text_format", dot, kind in (m.CODE, m.NIK, m.PHONE)),
+            max_length=self.integer(table, "max_length", dot), choices=self.texts(table, "choices", dot),
+            minimum=self.integer(table, "minimum", dot), maximum=self.integer(table, "maximum", dot),
+            pattern=table.get("pattern") or None, pattern_hint=self.text(table, "pattern_hint", dot, ""),
+            key=self.text(table, "key", dot, "") or None, caption=self.text(table, "label", dot, ""), owner=owner,
+            not_before=self.text(table, "not_before", dot, "") or None,
+        )
 
 
 def _read_toml(path: Path) -> tuple[dict, list[Problem]]:
@@ -266,25 +297,25 @@ def _build(r: _Reader, data: dict, folder: Path, builtin: bool) -> m.PermitType 
     if pattern:
         _check_pattern(r, pattern)
     qr = r.table(data, "qr")
-    qr_fields = tuple(qr.get("fields", ()))
+    qr_fields = r.texts(qr, "fields", "qr.")
     for key in ("fields", "wire_v1"):
-        for i, name in enumerate(qr.get(key, ())):
+        for i, name in enumerate(r.texts(qr, key, "qr.") if key == "wire_v1" else qr_fields):
             if name not in by_name:
                 r.problem(f"qr.{key}[{i}]", f'"{name}" is not a field of this type')
     rules = _rules(r, r.table(data, "rules"), by_name)
     archive = r.table(data, "archive")
     return m.PermitType(
         code=code, title=r.text(data, "title", ""), short_name=r.text(data, "short_name", ""),
-        profession=str(data.get("profession", "")), legal_basis=tuple(data.get("legal_basis", ())),
-        fields=fields, checklists=_checklists(r, data.get("applications", {}), items, by_name, shared),
+        profession=r.text(data, "profession", "", ""), legal_basis=r.texts(data, "legal_basis", ""),
+        fields=fields, checklists=_checklists(r, r.table(data, "applications"), items, by_name, shared),
         validity=_validity(r, r.table(data, "validity"), by_name),
         register=r.text(numbering, "register", "numbering."),
         register_title=str(numbering.get("register_title", f"Buku Agenda Penomoran {data.get('short_name', '')}")),
         pattern=pattern, qr_fields=qr_fields, classification=str(archive.get("classification", "")),
         retention=str(archive.get("retention", archive.get("classification", ""))),
-        sop=str(data.get("sop", "default")), rules=rules, documents=dict(data.get("documents", {})),
-        permit_rows=_permit_rows(r, r.table(data, "permit"), by_name), wording=dict(data.get("wording", {})),
-        legacy_wire=tuple(qr.get("wire_v1", ())), source=str(folder), builtin=builtin, extra=data,
+        sop=r.text(data, "sop", "", "default"), rules=rules, documents=_documents(r, data),
+        permit_rows=_permit_rows(r, r.table(data, "permit"), by_name), wording=r.strings(data, "wording"),
+        legacy_wire=r.texts(qr, "wire_v1", "qr."), source=str(folder), builtin=builtin, extra=data,
     )
 
 
@@ -295,7 +326,7 @@ def _checklist_fields(r: _Reader, tables: list, owner: str) -> dict[str, m.Field
             r.problem(f"checklist[{i}]", "must be a table")
             continue
         r.unknown_keys(table, _CHECKLIST_KEYS, f"checklist[{i}].", "a [[checklist]] item")
-        what = table.get("what", table.get("header", ""))
+        what = r.text(table, "what", f"checklist[{i}].", str(table.get("header", "")))
         fld = r.field({"name": table.get("name", ""), "header": table.get("header", ""), "kind": m.YES_NO,
                        "required": True, "aliases": table.get("aliases", []), "width": 11, "example": "Y",
                        "help": f"Y bila {what} ada dan sesuai, T bila tidak ada. Tidak boleh kosong."},
@@ -361,6 +392,15 @@ def _check_field_references(r: _Reader, own: list[m.Field], by_name: dict[str, m
             r.problem(f"fields.{fld.name}.not_before", f'"{fld.not_before}" is not a field of this type')
 
 
+def _documents(r: _Reader, data: dict) -> dict[str, dict[str, Any]]:
+    """[documents.KIND] tables (which kinds exist is the documents side's to say: check.py)."""
+    documents = r.table(data, "documents")
+    for kind, table in documents.items():
+        if not isinstance(table, dict):
+            r.problem(f"documents.{kind}", "must be a table, e.g. [documents.permit] judul = \"...\"")
+    return {kind: dict(table) for kind, table in documents.items() if isinstance(table, dict)}
+
+
 def _checklists(r: _Reader, tables: dict, items: dict[str, m.Field], by_name: dict[str, m.Field],
                 shared: Common) -> dict[str, tuple[m.ChecklistItem, ...]]:
     known_kinds = {k.code for k in shared.kinds}
@@ -376,8 +416,12 @@ def _checklists(r: _Reader, tables: dict, items: dict[str, m.Field], by_name: di
             r.problem(where, "must be a table with a checklist")
             continue
         r.unknown_keys(table, _APPLICATION_KEYS, f"{where}.", f"[{where}]")
+        entries = table.get("checklist", [])
+        if not isinstance(entries, list):
+            r.problem(f"{where}.checklist", 'must be a list, e.g. [{ item = "ktp" }, { item = "npwp", wajib = false }]')
+            entries = []
         lists[kind] = tuple(i for i in (_checklist_item(r, f"{where}.checklist[{n}]", entry, items, by_name)
-                                        for n, entry in enumerate(table.get("checklist", []))) if i)
+                                        for n, entry in enumerate(entries)) if i)
     return lists
 
 
@@ -439,17 +483,22 @@ def _rules(r: _Reader, table: dict, by_name: dict[str, m.Field]) -> m.Rules:
     if places is not None and (isinstance(places, bool) or not isinstance(places, int) or places < 1):
         r.problem("rules.max_places", f'"{places}" must be a whole number of at least 1')
         places = None
+    named = {}
     for key in ("nth_field", "earlier_numbers_field", "place_field"):
-        if table.get(key) and table[key] not in by_name:
-            r.problem(f"rules.{key}", f'"{table[key]}" is not a field of this type')
-    return m.Rules(max_places=places, nth_field=table.get("nth_field") or None,
-                   earlier_numbers_field=table.get("earlier_numbers_field") or None,
-                   place_field=table.get("place_field") or None)
+        name = r.text(table, key, "rules.", "") or None
+        if name and name not in by_name:
+            r.problem(f"rules.{key}", f'"{name}" is not a field of this type')
+        named[key] = name
+    return m.Rules(max_places=places, **named)
 
 
 def _permit_rows(r: _Reader, table: dict, by_name: dict[str, m.Field]) -> tuple[tuple[str, str], ...]:
     rows = []
-    for i, row in enumerate(table.get("rows", [])):
+    entries = table.get("rows", [])
+    for i, row in enumerate(entries if isinstance(entries, list) else [entries]):
+        if not isinstance(row, dict):
+            r.problem(f"permit.rows[{i}]", 'must be { label = "...", field = "..." }')
+            continue
         if row.get("field") not in by_name:
             r.problem(f"permit.rows[{i}].field", f'"{row.get("field")}" is not a field of this type')
             continue
