@@ -85,7 +85,8 @@ class Office:
         self.root = root
 
     def __call__(self, step: str, *args, ok=(0,)) -> str:
-        result = CliRunner().invoke(_cli(), [*map(str, args), "--workspace", str(self.root)])
+        # before the command: every command takes it there (its own --workspace wins where it has one)
+        result = CliRunner().invoke(_cli(), ["--workspace", str(self.root), *map(str, args)])
         output = result.output + (result.stderr if result.stderr_bytes is not None else "")
         assert "Traceback" not in output, f"{step}: {output}"
         assert result.exit_code in ok, f"{step}: `sikro {' '.join(map(str, args))}` exit {result.exit_code}: " \
@@ -155,11 +156,13 @@ def test_a_fourth_permit_type_from_data_alone(workspace, tmp_path):
     fill_workbook(book, checklist)
 
     imported = office.json("import", "import", book, "--type", "sipp")
-    [application] = imported.get("applications") or imported.get("registered") or [imported]
-    ref = application.get("registration_number") or application.get("number") or application.get("ref")
-    assert ref, imported
+    assert (imported["imported"], imported["invalid"]) == (1, []), imported
+    [application] = office.json("list", "list")
+    assert (application["permit_type"], application["application_kind"]) == ("sipp", "baru"), application
+    assert application["complete"] and application["checklist"]["sertifikat_kompetensi"] is True, application
+    ref = application["registration_number"]
     shown_app = office.json("show application", "show", ref)
-    assert json.dumps(shown_app, ensure_ascii=False).count(CERTIFICATE) >= 1, shown_app
+    assert CERTIFICATE in json.dumps(shown_app, ensure_ascii=False), shown_app
 
     receipt = office.json("receipt", "batch", book, "--type", "sipp", "--doc", "receipt", "--pdf")
     [resi] = [d for d in receipt["documents"] if d["status"] == "issued"]
