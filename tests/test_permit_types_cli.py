@@ -96,6 +96,7 @@ def test_show_a_type(capsys):
     assert "QR fields: no_str, nama_tempat_praktik, sip_ke" in out
     assert "archive: classification 503, retention 503" in out
     assert "max_places = 3" in out
+    assert "permit prints: Nomor STR (no_str); STR berlaku sampai (str_berlaku_sampai);" in out
 
 
 def test_show_json(capsys):

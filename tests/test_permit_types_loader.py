@@ -324,3 +324,36 @@ def test_a_rule_naming_a_list_is_a_problem_not_a_crash(tmp_path):
     folder = type_folder(tmp_path)
     edit(folder, 'place_field = "nama_tempat_praktik"', 'place_field = ["nama_tempat_praktik"]')
     assert_one(folder, "rules.place_field", "non-empty text")
+
+
+def workspace_copy(tmp_path: Path, source: str, code: str) -> Path:
+    folder = tmp_path / "permit-types" / code
+    folder.parent.mkdir(exist_ok=True)
+    shutil.copytree(builtin_root() / source, folder)
+    edit(folder, f'code = "{source}"', f'code = "{code}"')
+    return folder
+
+
+@pytest.mark.parametrize("old, new, key", [
+    ('short_name = "SIPB"', 'short_name = "SIPA"', "short_name"),
+    ('title = "Surat Izin Praktik Bidan"', 'title = "surat izin praktik  apoteker"', "title"),
+    ('short_name = "SIPB"', 'short_name = "sikro"', "short_name"),
+])
+def test_two_types_answering_to_one_name_stop_the_catalogue(tmp_path, old, new, key):
+    folder = workspace_copy(tmp_path, "sipb", "sipp")
+    edit(folder, 'title = "Surat Izin Praktik Bidan"', 'title = "Surat Izin Praktik Perawat"')
+    edit(folder, 'short_name = "SIPB"', 'short_name = "SIPP"')
+    permit_types.catalogue(_Ws(tmp_path))
+    edit(folder, old.replace("SIPB", "SIPP").replace("Bidan", "Perawat"), new)
+    with pytest.raises(permit_types.PermitTypeError) as err:
+        permit_types.catalogue(_Ws(tmp_path))
+    assert str(err.value).startswith(f"{folder / TYPE_FILE}: {key}: "), str(err.value)
+    assert "also names the type" in str(err.value)
+
+
+def test_hidden_folders_of_the_workspace_are_not_types(tmp_path):
+    workspace_copy(tmp_path, "sipb", "sipp")
+    edit(tmp_path / "permit-types" / "sipp", 'short_name = "SIPB"', 'short_name = "SIPP"')
+    edit(tmp_path / "permit-types" / "sipp", 'title = "Surat Izin Praktik Bidan"', 'title = "Surat Izin Praktik Perawat"')
+    (tmp_path / "permit-types" / ".sipq-x1y2").mkdir()  # a copy being written by `permit-types new`
+    assert "sipp" in permit_types.catalogue(_Ws(tmp_path)).codes()

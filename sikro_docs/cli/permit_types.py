@@ -179,6 +179,8 @@ def show_lines(d: dict) -> list[str]:
         f"SOP: {d['sop']}",
         "rules: " + (", ".join(f"{k} = {v}" for k, v in r.items() if v is not None) or "-"),
     ]
+    if d["permit_rows"]:
+        lines.append("permit prints: " + "; ".join(f"{r['label']} ({r['field']})" for r in d["permit_rows"]))
     if d["documents"]:
         lines.append("documents: " + "; ".join(
             f"{kind}: " + ", ".join(f"{k} = {v}" for k, v in (spec.items() if isinstance(spec, dict) else ()))

@@ -518,9 +518,9 @@ class Catalogue:
 
     def get(self, code_or_title: str) -> m.PermitType:
         """A type by code, short name or title (ignoring case and spacing)."""
-        wanted = " ".join(str(code_or_title).split()).casefold()
+        wanted = _fold(code_or_title)
         for permit_type in self.types.values():
-            if wanted in {permit_type.code, permit_type.short_name.casefold(), permit_type.title.casefold()}:
+            if wanted in {permit_type.code, _fold(permit_type.short_name), _fold(permit_type.title)}:
                 return permit_type
         raise UnknownPermitType(str(code_or_title), self.codes())
 
@@ -542,11 +542,32 @@ class Catalogue:
 _CACHE: dict[tuple, Catalogue] = {}
 
 
+def _fold(text: str) -> str:
+    return " ".join(str(text).split()).casefold()
+
+
+def _name_clashes(types: dict[str, m.PermitType]) -> list[Problem]:
+    """A code, short name or title that means two types (Catalogue.get would pick one)."""
+    seen: dict[str, str] = {}
+    problems = []
+    for permit_type in types.values():
+        names = {}
+        for key in ("code", "short_name", "title"):
+            names.setdefault(_fold(getattr(permit_type, key)), key)
+        for name, key in names.items():
+            other = seen.get(name)
+            if other is not None and other != permit_type.code:
+                problems.append(Problem(str(Path(permit_type.source) / TYPE_FILE), key,
+                                        f'"{getattr(permit_type, key)}" also names the type {other}'))
+            seen.setdefault(name, permit_type.code)
+    return problems
+
+
 def _folders(ws) -> dict[str, tuple[Path, bool]]:
     folders = {p.name: (p, True) for p in sorted(builtin_root().iterdir()) if (p / TYPE_FILE).is_file()}
     if ws is not None and workspace_root(ws).is_dir():
         for p in sorted(workspace_root(ws).iterdir()):
-            if p.is_dir():
+            if p.is_dir() and not p.name.startswith("."):  # hidden: a copy being written (new.py)
                 folders[p.name] = (p, False)
     return folders
 
@@ -580,6 +601,7 @@ def load_catalogue(ws=None) -> Catalogue:
         problems.extend(read.problems)
         if read.permit_type:
             types[read.permit_type.code] = read.permit_type
+    problems += _name_clashes(types)
     if problems:
         raise PermitTypeError(problems)
     catalogue = Catalogue(types)
