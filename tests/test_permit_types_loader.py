@@ -357,3 +357,21 @@ def test_hidden_folders_of_the_workspace_are_not_types(tmp_path):
     edit(tmp_path / "permit-types" / "sipp", 'title = "Surat Izin Praktik Bidan"', 'title = "Surat Izin Praktik Perawat"')
     (tmp_path / "permit-types" / ".sipq-x1y2").mkdir()  # a copy being written by `permit-types new`
     assert "sipp" in permit_types.catalogue(_Ws(tmp_path)).codes()
+
+
+def test_a_validity_of_no_years_is_refused(tmp_path):
+    folder = type_folder(tmp_path)
+    edit(folder, 'rule = "5 tahun sejak terbit', 'rule = "0 tahun sejak terbit')
+    assert_one(folder, "validity.rule", "at least 1")
+
+
+def test_two_fields_stored_under_one_key(tmp_path):
+    folder = type_folder(tmp_path)
+    edit(folder, 'name = "jenis_praktik"', 'name = "jenis_praktik"\nkey = "no_str"')
+    assert_one(folder, "fields[2].key", '"no_str"', "no_str")
+
+
+def test_not_before_names_a_date_field(tmp_path):
+    folder = type_folder(tmp_path)
+    edit(folder, 'not_before = "tanggal_permohonan"', 'not_before = "nama"')
+    assert_one(folder, "fields[1].not_before", '"nama" is not a date field')

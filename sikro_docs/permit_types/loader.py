@@ -291,7 +291,7 @@ def _build(r: _Reader, data: dict, folder: Path, builtin: bool) -> m.PermitType 
     places.update({name: f"checklist[{i}]" for i, name in enumerate(items)})
     _check_unique(r, fields, places)
     by_name = {f.name: f for f in fields}
-    _check_field_references(r, own_fields, by_name)
+    _check_field_references(r, own_fields, by_name, places)
     numbering = r.table(data, "numbering")
     pattern = r.text(numbering, "pattern", "numbering.")
     if pattern:
@@ -386,10 +386,21 @@ def _check_pattern(r: _Reader, pattern: str) -> None:
                                            "each needs its running number and its year)")
 
 
-def _check_field_references(r: _Reader, own: list[m.Field], by_name: dict[str, m.Field]) -> None:
+def _check_field_references(r: _Reader, own: list[m.Field], by_name: dict[str, m.Field],
+                            places: dict[str, str]) -> None:
+    stored: dict[str, str] = {}
     for fld in own:
-        if fld.not_before and fld.not_before not in by_name:
-            r.problem(f"fields.{fld.name}.not_before", f'"{fld.not_before}" is not a field of this type')
+        where = places.get(fld.name, f"fields.{fld.name}")
+        if fld.not_before:
+            other = by_name.get(fld.not_before)
+            if other is None or other.kind not in (m.DATE, m.DATE_OR_LIFETIME):
+                r.problem(f"{where}.not_before", f'"{fld.not_before}" is not a date field of this type')
+        # the facts of an application are keyed by storage key: two fields under one key overwrite each other
+        clash = stored.get(fld.storage_key) or (fld.storage_key if fld.storage_key != fld.name
+                                                and fld.storage_key in by_name else None)
+        if clash:
+            r.problem(f"{where}.key", f'"{fld.storage_key}" is where the field {clash} is stored already')
+        stored.setdefault(fld.storage_key, fld.name)
 
 
 def _documents(r: _Reader, data: dict) -> dict[str, dict[str, Any]]:
@@ -472,6 +483,8 @@ def _validity(r: _Reader, table: dict, by_name: dict[str, m.Field]) -> m.Validit
         r.problem("validity.rule", f'"{rule}" does not parse; write e.g. "5 tahun sejak terbit, paling lama '
                                    'sampai <a date field>" or "seumur hidup"')
         return m.Validity(rule, None)
+    if not match["life"] and int(match["years"]) < 1:
+        r.problem("validity.rule", f'"{rule}": a permit is valid at least 1 tahun (or "seumur hidup")')
     limit = match["field"]
     if limit and (limit not in by_name or by_name[limit].kind not in (m.DATE, m.DATE_OR_LIFETIME)):
         r.problem("validity.rule", f'"{limit}" is not a date field of this type')
