@@ -271,3 +271,24 @@ def test_check_a_workspace_type_by_its_code(capsys, workspace):
     assert run(capsys, "permit-types", "check", "sipp", "--workspace", workspace.root)[:2] == (0, "ok\n")
     code, _, err = run(capsys, "permit-types", "check", "sipq", "--workspace", workspace.root)
     assert code == 2 and "sipq: not a permit-type folder" in one_line_error(err)
+
+
+def test_a_broken_workspace_type_is_one_line_for_every_command(capsys, workspace):
+    ws_args = ["--workspace", workspace.root]
+    assert run(capsys, "permit-types", "new", "sipp", "--from", "sipb", *ws_args)[0] == 0
+    folder = workspace.root / "permit-types" / "sipp"
+    edit(folder, 'rule = "5 tahun sejak terbit', 'rule = "lima tahun sejak terbit')
+    edit(folder, 'kind = "choice"', 'kind = "pilihan"')
+    for args in (["list"], ["show", "sipb"]):
+        code, _, err = run(capsys, "permit-types", *args, *ws_args)
+        line = one_line_error(err)
+        assert code == 2 and f"{folder / TYPE_FILE}: fields[2].kind" in line and "and 1 more" in line, line
+    code, out, _ = run(capsys, "permit-types", "check", folder / TYPE_FILE)
+    assert code == 1 and len(out.splitlines()) == 2
+
+
+def test_check_output_is_one_line_per_problem_however_long_the_condition(capsys, tmp_path):
+    folder = copy_type(tmp_path)
+    edit(folder, "when = \"jenis_praktik == 'Mandiri'\"", 'when = "' + " or ".join(["sip_ke == 1"] * 40) + ' or x.y"')
+    code, out, _ = run(capsys, "permit-types", "check", folder)
+    assert code == 1 and len(out.splitlines()) == 1 and len(out) < 400, out

@@ -85,13 +85,15 @@ def show_cmd(code, as_json, workspace_dir):
               help="Workspace folder: FOLDER may then be the code of one of its own types.")
 def check_cmd(folder, workspace_dir):
     """Check a permit-type folder: every mistake, naming its file and key (exit 1 when any)."""
-    from ..permit_types import workspace_root
+    from ..permit_types import TYPE_FILE, workspace_root
     from ..permit_types.check import check_folder
 
     if not folder.exists() and not folder.is_absolute() and len(folder.parts) == 1:
         ws = _optional_workspace(workspace_dir)
         if ws is not None and (workspace_root(ws) / folder).is_dir():
             folder = workspace_root(ws) / folder
+    if folder.is_file() and folder.name == TYPE_FILE:  # the file itself given: its folder is meant
+        folder = folder.parent
     problems = check_folder(folder)
     for problem in problems:
         click.echo(str(problem))
