@@ -292,3 +292,23 @@ def test_check_output_is_one_line_per_problem_however_long_the_condition(capsys,
     edit(folder, "when = \"jenis_praktik == 'Mandiri'\"", 'when = "' + " or ".join(["sip_ke == 1"] * 40) + ' or x.y"')
     code, out, _ = run(capsys, "permit-types", "check", folder)
     assert code == 1 and len(out.splitlines()) == 1 and len(out) < 400, out
+
+
+def test_the_builtin_templates_in_a_type_folder_check_clean(capsys, tmp_path):
+    from sikro_docs.documents import builtin_templates_dir
+
+    folder = copy_type(tmp_path)
+    shutil.copytree(builtin_templates_dir(), folder / "templates")
+    assert run(capsys, "permit-types", "check", folder)[:2] == (0, "ok\n")
+
+
+def test_set_value_keeps_every_other_line():
+    from sikro_docs.permit_types.new import set_value
+
+    text = '# comment\ncode = "a"\n\n[numbering]\npattern = "x"  # keep\n\n[qr]\nfields = []\n'
+    assert set_value(text, None, "code", "b") == text.replace('code = "a"', 'code = "b"')
+    assert set_value(text, "numbering", "register", "izin-b") == text.replace(
+        'pattern = "x"  # keep\n', 'pattern = "x"  # keep\nregister = "izin-b"\n')
+    added = set_value(text, "archive", "classification", "503")
+    assert added.startswith(text.rstrip("\n")) and tomllib.loads(added)["archive"] == {"classification": "503"}
+    assert tomllib.loads(set_value(text, None, "title", 'Ros"ina'))["title"] == 'Ros"ina'

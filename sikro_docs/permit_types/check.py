@@ -111,8 +111,8 @@ def template_problems(permit_type: m.PermitType, folder: Path) -> list[Problem]:
     kinds = template_kinds(permit_type)
     problems = []
     for path in sorted(templates.iterdir()):
-        if path.name.startswith((".", "~$")) or path.is_dir():
-            continue  # editors' lock files and hidden files are not templates
+        if path.name.startswith((".", "~$")) or path.is_dir() or path.suffix.lower() != ".docx":
+            continue  # editors' lock files, hidden files and pictures (a lambang) are not templates
         kind = kinds.get(path.name)
         if kind is None:
             problems.append(Problem(str(path), "", "is not the template of any document kind "
