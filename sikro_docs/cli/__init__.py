@@ -54,7 +54,7 @@ def print_json(data) -> None:
 @click.option("--workspace", "workspace_dir", metavar="DIR", help=WORKSPACE_HELP)
 @click.pass_context
 def cli(ctx, workspace_dir):
-    """sikro-docs: the paperwork of a regency licensing office (SIKRO permits)."""
+    """sikro-docs: the paperwork of a regency licensing office (its permits, as data)."""
     ctx.ensure_object(dict)["workspace_dir"] = workspace_dir
     # Personal data at rest: whatever a command creates is owner-only until the
     # workspace's profile says otherwise (open_workspace applies [security]).
@@ -63,9 +63,10 @@ def cli(ctx, workspace_dir):
 
 def _register_commands() -> None:
     from . import archive, documents, intake, registers, serve, sign, templates, verify, workflow, workspace_cmds
+    from . import permit_types
 
     for module in (workspace_cmds, intake, registers, workflow, documents, templates, verify, sign,
-                   serve, archive):
+                   serve, archive, permit_types):
         for command in module.COMMANDS:
             cli.add_command(command)
 

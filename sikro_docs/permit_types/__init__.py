@@ -1,4 +1,4 @@
-"""Permit types as data: SIKRO, SIPB, SIPA and an office's own, each a folder.
+"""Permit types as data: the built-in ones and an office's own, each a folder.
 
     from sikro_docs import permit_types
     catalogue = permit_types.catalogue(ws)         # every type of the workspace

@@ -37,14 +37,27 @@ class Condition:
         return bool(_evaluate(self.tree, values))
 
 
+MAX_LENGTH = 500  # a checklist condition is one line a person reads
+
+
 def parse_condition(text: str) -> Condition:
+    shown = _shown(text)
+    if len(text) > MAX_LENGTH:
+        raise ConditionInvalid(f"{shown} is longer than {MAX_LENGTH} characters")
     try:
         tree = ast.parse(text.strip(), mode="eval").body
+        names: set[str] = set()
+        _check(tree, shown, names)
     except SyntaxError as err:
-        raise ConditionInvalid(f"{text!r} does not parse ({err.msg})") from None
-    names: set[str] = set()
-    _check(tree, text, names)
+        raise ConditionInvalid(f"{shown} does not parse ({err.msg})") from None
+    except (RecursionError, MemoryError):
+        raise ConditionInvalid(f"{shown} is nested too deeply") from None
     return Condition(text, tree, frozenset(names))
+
+
+def _shown(text: str, limit: int = 60) -> str:
+    """The condition as messages quote it: whole when short, else its start."""
+    return repr(text) if len(text) <= limit else repr(text[: limit - 1] + "…")
 
 
 def _check(node: ast.AST, text: str, names: set[str]) -> None:
@@ -55,21 +68,21 @@ def _check(node: ast.AST, text: str, names: set[str]) -> None:
         _check(node.operand, text, names)
     elif isinstance(node, ast.Compare):
         if len(node.ops) != 1 or type(node.ops[0]) not in _COMPARE or not isinstance(node.left, ast.Name):
-            raise ConditionInvalid(f"{text!r}: write one comparison as FIELD OP VALUE, e.g. sip_ke >= 2")
+            raise ConditionInvalid(f"{text}: write one comparison as FIELD OP VALUE, e.g. sip_ke >= 2")
         names.add(node.left.id)
         _literal(node.comparators[0], text)
     else:
-        raise ConditionInvalid(f"{text!r}: only comparisons of a field with a value, and/or/not, are allowed")
+        raise ConditionInvalid(f"{text}: only comparisons of a field with a value, and/or/not, are allowed")
 
 
 def _literal(node: ast.AST, text: str) -> Any:
     try:
         value = ast.literal_eval(node)
     except ValueError:
-        raise ConditionInvalid(f"{text!r}: compare with a text, a number or a list of them") from None
+        raise ConditionInvalid(f"{text}: compare with a text, a number or a list of them") from None
     items = value if isinstance(value, (list, tuple)) else [value]
     if not all(isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in items):
-        raise ConditionInvalid(f"{text!r}: compare with a text, a number or a list of them")
+        raise ConditionInvalid(f"{text}: compare with a text, a number or a list of them")
     return value
 
 

@@ -37,6 +37,18 @@ _VALIDITY = re.compile(
 _FIELD_KEYS = {"name", "header", "kind", "required", "help", "example", "aliases", "group", "width",
                "text_format", "max_length", "choices", "minimum", "maximum", "pattern", "pattern_hint",
                "key", "label", "not_before"}
+# The settings of each table of a type's file (a misspelt one would be silently ignored).
+_SECTION_KEYS = {
+    "numbering": {"register", "register_title", "pattern"},
+    "validity": {"rule"},
+    "qr": {"fields", "wire_v1"},
+    "archive": {"classification", "retention"},
+    "rules": {"max_places", "nth_field", "earlier_numbers_field", "place_field"},
+    "permit": {"rows"},
+}
+_CHECKLIST_KEYS = {"name", "header", "what", "aliases"}
+_APPLICATION_KEYS = {"checklist"}
+_ENTRY_KEYS = {"item", "wajib", "when", "from", "until"}
 _TYPE_KEYS = {"code", "title", "short_name", "profession", "legal_basis", "sop", "numbering", "validity", "qr",
               "archive", "rules", "fields", "checklist", "applications", "permit", "documents", "wording"}
 
@@ -116,6 +128,50 @@ class _Reader:
     def problem(self, key: str, message: str) -> None:
         self.problems.append(Problem(self.file, key, message))
 
+    def unknown_keys(self, table: dict, known: set[str], where: str, what: str) -> None:
+        for key in sorted(set(table) - known):
+            self.problem(f"{where}{key}", f"is not a setting of {what} (known: {', '.join(sorted(known))})")
+
+    def table(self, data: dict, key: str) -> dict:
+        """A table of the file, its settings checked against _SECTION_KEYS."""
+        value = data.get(key, {})
+        if not isinstance(value, dict):
+            self.problem(key, "must be a table")
+            return {}
+        if key in _SECTION_KEYS:
+            self.unknown_keys(value, _SECTION_KEYS[key], f"{key}.", f"[{key}]")
+        return value
+
+    def texts(self, table: dict, key: str, where: str) -> tuple[str, ...]:
+        """A list of texts (aliases, choices, legal_basis ...); absent: none."""
+        value = table.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            self.problem(f"{where}{key}", 'must be a list of texts, e.g. ["A", "B"]')
+            return ()
+        return tuple(value)
+
+    def boolean(self, table: dict, key: str, where: str, default: bool) -> bool:
+        value = table.get(key, default)
+        if not isinstance(value, bool):
+            self.problem(f"{where}{key}", f'"{value}" must be true or false')
+            return default
+        return value
+
+    def integer(self, table: dict, key: str, where: str, default: int | None = None) -> int | None:
+        value = table.get(key, default)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            self.problem(f"{where}{key}", f'"{value}" must be a whole number')
+            return default
+        return value
+
+    def strings(self, table: dict, key: str) -> dict[str, str]:
+        """A table of texts ([wording])."""
+        value = self.table(table, key)
+        for name, text in value.items():
+            if not isinstance(text, str):
+                self.problem(f"{key}.{name}", "must be a text")
+        return {name: text for name, text in value.items() if isinstance(text, str)}
+
     def text(self, table: dict, key: str, where: str, default: str | None = None) -> str:
         value = table.get(key, default)
         if not isinstance(value, str) or (default is None and not value.strip()):
@@ -127,9 +183,8 @@ class _Reader:
         if not isinstance(table, dict):
             self.problem(where, "must be a table")
             return None
-        unknown = sorted(set(table) - _FIELD_KEYS)
-        if unknown:
-            self.problem(f"{where}.{unknown[0]}", f"is not a field setting (known: {', '.join(sorted(_FIELD_KEYS))})")
+        for unknown in sorted(set(table) - _FIELD_KEYS):
+            self.problem(f"{where}.{unknown}", f"is not a field setting (known: {', '.join(sorted(_FIELD_KEYS))})")
         name = self.text(table, "name", f"{where}.")
         if name and not _FIELD_NAME.match(name):
             self.problem(f"{where}.name", f'"{name}" must be lower-case letters, digits and _')
@@ -138,26 +193,27 @@ class _Reader:
             self.problem(f"{where}.kind", f'"{kind}" is not one of {", ".join(m.KINDS)}')
         if kind == m.CHOICE and not table.get("choices"):
             self.problem(f"{where}.choices", "a choice field needs its choices")
-        if table.get("pattern"):
+        if table.get("pattern") is not None and not isinstance(table["pattern"], str):
+            self.problem(f"{where}.pattern", "must be a text (a regular expression)")
+            table = {**table, "pattern": None}
+        elif table.get("pattern"):
             try:
                 re.compile(table["pattern"])
             except re.error as err:
                 self.problem(f"{where}.pattern", f"is not a regular expression ({err})")
-        try:
-            return m.Field(
-                name=name, header=self.text(table, "header", f"{where}."), kind=kind,
-                required=bool(table.get("required", False)), help=str(table.get("help", "")),
-                example=str(table.get("example", "")), aliases=tuple(table.get("aliases", ())),
-                group=table.get("group", group), width=int(table.get("width", 16)),
-                text_format=bool(table.get("text_format", kind in (m.CODE, m.NIK, m.PHONE))),
-                max_length=table.get("max_length"), choices=tuple(table.get("choices", ())),
-                minimum=table.get("minimum"), maximum=table.get("maximum"), pattern=table.get("pattern"),
-                pattern_hint=str(table.get("pattern_hint", "")), key=table.get("key"),
-                caption=str(table.get("label", "")), owner=owner, not_before=table.get("not_before"),
-            )
-        except (TypeError, ValueError) as err:
-            self.problem(where, f"has a value of the wrong type ({err})")
-            return None
+        dot = f"{where}."
+        return m.Field(
+            name=name, header=self.text(table, "header", dot), kind=kind,
+            required=self.boolean(table, "required", dot, False), help=self.text(table, "help", dot, ""),
+            example=str(table.get("example", "")), aliases=self.texts(table, "aliases", dot),
+            group=self.text(table, "group", dot, group), width=self.integer(table, "width", dot, 16),
+            text_format=self.boolean(table, "text_format", dot, kind in (m.CODE, m.NIK, m.PHONE)),
+            max_length=self.integer(table, "max_length", dot), choices=self.texts(table, "choices", dot),
+            minimum=self.integer(table, "minimum", dot), maximum=self.integer(table, "maximum", dot),
+            pattern=table.get("pattern") or None, pattern_hint=self.text(table, "pattern_hint", dot, ""),
+            key=self.text(table, "key", dot, "") or None, caption=self.text(table, "label", dot, ""), owner=owner,
+            not_before=self.text(table, "not_before", dot, "") or None,
+        )
 
 
 def _read_toml(path: Path) -> tuple[dict, list[Problem]]:
@@ -231,33 +287,35 @@ def _build(r: _Reader, data: dict, folder: Path, builtin: bool) -> m.PermitType 
     own_fields = [f for f in own if f]
     items = _checklist_fields(r, data.get("checklist", []), code)
     fields = (*shared.before, *own_fields, *items.values(), *shared.later)
-    _check_unique(r, fields)
+    places = {f.name: f"fields[{i}]" for i, f in enumerate(own) if f}
+    places.update({name: f"checklist[{i}]" for i, name in enumerate(items)})
+    _check_unique(r, fields, places)
     by_name = {f.name: f for f in fields}
-    _check_field_references(r, own_fields, by_name)
-    numbering = data.get("numbering", {})
+    _check_field_references(r, own_fields, by_name, places)
+    numbering = r.table(data, "numbering")
     pattern = r.text(numbering, "pattern", "numbering.")
-    for part in ("{nomor", "{tahun}"):
-        if pattern and part not in pattern:
-            r.problem("numbering.pattern", f'"{pattern}" has no {part}{"" if part.endswith("}") else ":...}"}')
-    qr = data.get("qr", {})
-    qr_fields = tuple(qr.get("fields", ()))
-    for i, name in enumerate((*qr_fields, *qr.get("wire_v1", ()))):
-        if name not in by_name:
-            r.problem(f"qr.fields[{i}]", f'"{name}" is not a field of this type')
-    rules = _rules(r, data.get("rules", {}), by_name)
-    archive = data.get("archive", {})
+    if pattern:
+        _check_pattern(r, pattern)
+    qr = r.table(data, "qr")
+    qr_fields = r.texts(qr, "fields", "qr.")
+    for key in ("fields", "wire_v1"):
+        for i, name in enumerate(r.texts(qr, key, "qr.") if key == "wire_v1" else qr_fields):
+            if name not in by_name:
+                r.problem(f"qr.{key}[{i}]", f'"{name}" is not a field of this type')
+    rules = _rules(r, r.table(data, "rules"), by_name)
+    archive = r.table(data, "archive")
     return m.PermitType(
         code=code, title=r.text(data, "title", ""), short_name=r.text(data, "short_name", ""),
-        profession=str(data.get("profession", "")), legal_basis=tuple(data.get("legal_basis", ())),
-        fields=fields, checklists=_checklists(r, data.get("applications", {}), items, by_name, shared),
-        validity=_validity(r, data.get("validity", {}), by_name),
+        profession=r.text(data, "profession", "", ""), legal_basis=r.texts(data, "legal_basis", ""),
+        fields=fields, checklists=_checklists(r, r.table(data, "applications"), items, by_name, shared),
+        validity=_validity(r, r.table(data, "validity"), by_name),
         register=r.text(numbering, "register", "numbering."),
         register_title=str(numbering.get("register_title", f"Buku Agenda Penomoran {data.get('short_name', '')}")),
         pattern=pattern, qr_fields=qr_fields, classification=str(archive.get("classification", "")),
         retention=str(archive.get("retention", archive.get("classification", ""))),
-        sop=str(data.get("sop", "default")), rules=rules, documents=dict(data.get("documents", {})),
-        permit_rows=_permit_rows(r, data.get("permit", {}), by_name), wording=dict(data.get("wording", {})),
-        legacy_wire=tuple(qr.get("wire_v1", ())), source=str(folder), builtin=builtin, extra=data,
+        sop=r.text(data, "sop", "", "default"), rules=rules, documents=_documents(r, data),
+        permit_rows=_permit_rows(r, r.table(data, "permit"), by_name), wording=r.strings(data, "wording"),
+        legacy_wire=r.texts(qr, "wire_v1", "qr."), source=str(folder), builtin=builtin, extra=data,
     )
 
 
@@ -267,7 +325,8 @@ def _checklist_fields(r: _Reader, tables: list, owner: str) -> dict[str, m.Field
         if not isinstance(table, dict):
             r.problem(f"checklist[{i}]", "must be a table")
             continue
-        what = table.get("what", table.get("header", ""))
+        r.unknown_keys(table, _CHECKLIST_KEYS, f"checklist[{i}].", "a [[checklist]] item")
+        what = r.text(table, "what", f"checklist[{i}].", str(table.get("header", "")))
         fld = r.field({"name": table.get("name", ""), "header": table.get("header", ""), "kind": m.YES_NO,
                        "required": True, "aliases": table.get("aliases", []), "width": 11, "example": "Y",
                        "help": f"Y bila {what} ada dan sesuai, T bila tidak ada. Tidak boleh kosong."},
@@ -277,23 +336,80 @@ def _checklist_fields(r: _Reader, tables: list, owner: str) -> dict[str, m.Field
     return items
 
 
-def _check_unique(r: _Reader, fields: tuple[m.Field, ...]) -> None:
+def _check_unique(r: _Reader, fields: tuple[m.Field, ...], places: dict[str, str]) -> None:
+    """No two fields share a name, and no header (or alias) means two fields.
+
+    `places` says where each of the type's own fields is written ("fields[2]",
+    "checklist[0]"); the shared ones come first, so a clash is the type's.
+    """
     seen_names: set[str] = set()
     seen_keys: dict[str, str] = {}
     for fld in fields:
+        where = places.get(fld.name, f"fields.{fld.name}")
         if fld.name in seen_names:
-            r.problem(f"fields.{fld.name}", "is defined twice (common.toml already has it?)")
+            r.problem(f"{where}.name", f'"{fld.name}" is defined twice (common.toml already has it?)')
         seen_names.add(fld.name)
-        for key in {header_key(h) for h in (fld.header, *fld.aliases)}:
-            if key in seen_keys and seen_keys[key] != fld.name:
-                r.problem(f"fields.{fld.name}", f'header "{key}" also means the field {seen_keys[key]}')
-            seen_keys[key] = fld.name
+        for setting, texts in (("header", (fld.header,)), ("aliases", fld.aliases)):
+            for key in {header_key(h) for h in texts}:
+                if key in seen_keys and seen_keys[key] != fld.name:
+                    other = seen_keys[key]
+                    at = f" ({places[other]})" if other in places else " (common.toml)"
+                    r.problem(f"{where}.{setting}", f'header "{key}" also means the field {other}{at}')
+                seen_keys.setdefault(key, fld.name)
 
 
-def _check_field_references(r: _Reader, own: list[m.Field], by_name: dict[str, m.Field]) -> None:
+def _check_pattern(r: _Reader, pattern: str) -> None:
+    """The number pattern's placeholders, as numbering.py will read them."""
+    import string
+
+    from .. import numbering
+
+    known = getattr(numbering, "PLACEHOLDERS", ("nomor", "tahun"))
+    try:
+        parts = list(string.Formatter().parse(pattern))
+    except ValueError as err:
+        r.problem("numbering.pattern", f'"{pattern}" is malformed ({err})')
+        return
+    used = set()
+    for _literal, name, spec, conversion in parts:
+        if name is None:
+            continue
+        if name not in known:
+            r.problem("numbering.pattern", f'unknown placeholder {{{name}}} in "{pattern}" '
+                                           f'(known: {", ".join("{" + p + "}" for p in known)})')
+        elif conversion or "{" in (spec or ""):
+            r.problem("numbering.pattern", f"placeholder {{{name}}} uses an unsupported format in \"{pattern}\"")
+        used.add(name)
+    for name in ("nomor", "tahun"):
+        if name not in used:
+            r.problem("numbering.pattern", f'"{pattern}" has no {{{name}}} (numbers restart every year: '
+                                           "each needs its running number and its year)")
+
+
+def _check_field_references(r: _Reader, own: list[m.Field], by_name: dict[str, m.Field],
+                            places: dict[str, str]) -> None:
+    stored: dict[str, str] = {}
     for fld in own:
-        if fld.not_before and fld.not_before not in by_name:
-            r.problem(f"fields.{fld.name}.not_before", f'"{fld.not_before}" is not a field of this type')
+        where = places.get(fld.name, f"fields.{fld.name}")
+        if fld.not_before:
+            other = by_name.get(fld.not_before)
+            if other is None or other.kind not in (m.DATE, m.DATE_OR_LIFETIME):
+                r.problem(f"{where}.not_before", f'"{fld.not_before}" is not a date field of this type')
+        # the facts of an application are keyed by storage key: two fields under one key overwrite each other
+        clash = stored.get(fld.storage_key) or (fld.storage_key if fld.storage_key != fld.name
+                                                and fld.storage_key in by_name else None)
+        if clash:
+            r.problem(f"{where}.key", f'"{fld.storage_key}" is where the field {clash} is stored already')
+        stored.setdefault(fld.storage_key, fld.name)
+
+
+def _documents(r: _Reader, data: dict) -> dict[str, dict[str, Any]]:
+    """[documents.KIND] tables (which kinds exist is the documents side's to say: check.py)."""
+    documents = r.table(data, "documents")
+    for kind, table in documents.items():
+        if not isinstance(table, dict):
+            r.problem(f"documents.{kind}", "must be a table, e.g. [documents.permit] judul = \"...\"")
+    return {kind: dict(table) for kind, table in documents.items() if isinstance(table, dict)}
 
 
 def _checklists(r: _Reader, tables: dict, items: dict[str, m.Field], by_name: dict[str, m.Field],
@@ -307,21 +423,37 @@ def _checklists(r: _Reader, tables: dict, items: dict[str, m.Field], by_name: di
         if kind not in known_kinds:
             r.problem(where, f'"{kind}" is not an application kind ({", ".join(sorted(known_kinds))})')
             continue
+        if not isinstance(table, dict):
+            r.problem(where, "must be a table with a checklist")
+            continue
+        r.unknown_keys(table, _APPLICATION_KEYS, f"{where}.", f"[{where}]")
+        entries = table.get("checklist", [])
+        if not isinstance(entries, list):
+            r.problem(f"{where}.checklist", 'must be a list, e.g. [{ item = "ktp" }, { item = "npwp", wajib = false }]')
+            entries = []
         lists[kind] = tuple(i for i in (_checklist_item(r, f"{where}.checklist[{n}]", entry, items, by_name)
-                                        for n, entry in enumerate(table.get("checklist", []))) if i)
+                                        for n, entry in enumerate(entries)) if i)
     return lists
 
 
 def _checklist_item(r: _Reader, where: str, entry: Any, items: dict[str, m.Field],
                     by_name: dict[str, m.Field]) -> m.ChecklistItem | None:
     entry = {"item": entry} if isinstance(entry, str) else entry
-    name = entry.get("item", "") if isinstance(entry, dict) else ""
+    if not isinstance(entry, dict):
+        r.problem(where, 'must be { item = "..." } or an item\'s name')
+        return None
+    r.unknown_keys(entry, _ENTRY_KEYS, f"{where}.", "a checklist entry")
+    name = entry.get("item", "")
     if name not in items:
         r.problem(f"{where}.item", f'"{name}" is not one of this type\'s [[checklist]] items '
                                    f'({", ".join(items) or "none"})')
         return None
     when = None
-    if entry.get("when"):
+    if not isinstance(entry.get("wajib", True), bool):
+        r.problem(f"{where}.wajib", "must be true (WAJIB) or false (OPSIONAL)")
+    if "when" in entry and not isinstance(entry["when"], str):
+        r.problem(f"{where}.when", "must be a text, e.g. \"jenis_praktik == 'Mandiri'\"")
+    elif entry.get("when") is not None:
         try:
             when = parse_condition(entry["when"])
         except ConditionInvalid as err:
@@ -349,8 +481,10 @@ def _validity(r: _Reader, table: dict, by_name: dict[str, m.Field]) -> m.Validit
     match = _VALIDITY.match(rule)
     if not match:
         r.problem("validity.rule", f'"{rule}" does not parse; write e.g. "5 tahun sejak terbit, paling lama '
-                                   'sampai str_berlaku_sampai" or "seumur hidup"')
+                                   'sampai <a date field>" or "seumur hidup"')
         return m.Validity(rule, None)
+    if not match["life"] and int(match["years"]) < 1:
+        r.problem("validity.rule", f'"{rule}": a permit is valid at least 1 tahun (or "seumur hidup")')
     limit = match["field"]
     if limit and (limit not in by_name or by_name[limit].kind not in (m.DATE, m.DATE_OR_LIFETIME)):
         r.problem("validity.rule", f'"{limit}" is not a date field of this type')
@@ -358,17 +492,26 @@ def _validity(r: _Reader, table: dict, by_name: dict[str, m.Field]) -> m.Validit
 
 
 def _rules(r: _Reader, table: dict, by_name: dict[str, m.Field]) -> m.Rules:
+    places = table.get("max_places")
+    if places is not None and (isinstance(places, bool) or not isinstance(places, int) or places < 1):
+        r.problem("rules.max_places", f'"{places}" must be a whole number of at least 1')
+        places = None
+    named = {}
     for key in ("nth_field", "earlier_numbers_field", "place_field"):
-        if table.get(key) and table[key] not in by_name:
-            r.problem(f"rules.{key}", f'"{table[key]}" is not a field of this type')
-    return m.Rules(max_places=table.get("max_places"), nth_field=table.get("nth_field") or None,
-                   earlier_numbers_field=table.get("earlier_numbers_field") or None,
-                   place_field=table.get("place_field") or None)
+        name = r.text(table, key, "rules.", "") or None
+        if name and name not in by_name:
+            r.problem(f"rules.{key}", f'"{name}" is not a field of this type')
+        named[key] = name
+    return m.Rules(max_places=places, **named)
 
 
 def _permit_rows(r: _Reader, table: dict, by_name: dict[str, m.Field]) -> tuple[tuple[str, str], ...]:
     rows = []
-    for i, row in enumerate(table.get("rows", [])):
+    entries = table.get("rows", [])
+    for i, row in enumerate(entries if isinstance(entries, list) else [entries]):
+        if not isinstance(row, dict):
+            r.problem(f"permit.rows[{i}]", 'must be { label = "...", field = "..." }')
+            continue
         if row.get("field") not in by_name:
             r.problem(f"permit.rows[{i}].field", f'"{row.get("field")}" is not a field of this type')
             continue
@@ -388,9 +531,9 @@ class Catalogue:
 
     def get(self, code_or_title: str) -> m.PermitType:
         """A type by code, short name or title (ignoring case and spacing)."""
-        wanted = " ".join(str(code_or_title).split()).casefold()
+        wanted = _fold(code_or_title)
         for permit_type in self.types.values():
-            if wanted in {permit_type.code, permit_type.short_name.casefold(), permit_type.title.casefold()}:
+            if wanted in {permit_type.code, _fold(permit_type.short_name), _fold(permit_type.title)}:
                 return permit_type
         raise UnknownPermitType(str(code_or_title), self.codes())
 
@@ -412,11 +555,32 @@ class Catalogue:
 _CACHE: dict[tuple, Catalogue] = {}
 
 
+def _fold(text: str) -> str:
+    return " ".join(str(text).split()).casefold()
+
+
+def _name_clashes(types: dict[str, m.PermitType]) -> list[Problem]:
+    """A code, short name or title that means two types (Catalogue.get would pick one)."""
+    seen: dict[str, str] = {}
+    problems = []
+    for permit_type in types.values():
+        names = {}
+        for key in ("code", "short_name", "title"):
+            names.setdefault(_fold(getattr(permit_type, key)), key)
+        for name, key in names.items():
+            other = seen.get(name)
+            if other is not None and other != permit_type.code:
+                problems.append(Problem(str(Path(permit_type.source) / TYPE_FILE), key,
+                                        f'"{getattr(permit_type, key)}" also names the type {other}'))
+            seen.setdefault(name, permit_type.code)
+    return problems
+
+
 def _folders(ws) -> dict[str, tuple[Path, bool]]:
     folders = {p.name: (p, True) for p in sorted(builtin_root().iterdir()) if (p / TYPE_FILE).is_file()}
     if ws is not None and workspace_root(ws).is_dir():
         for p in sorted(workspace_root(ws).iterdir()):
-            if p.is_dir():
+            if p.is_dir() and not p.name.startswith("."):  # hidden: a copy being written (new.py)
                 folders[p.name] = (p, False)
     return folders
 
@@ -425,7 +589,8 @@ def _stamp(folders: dict[str, tuple[Path, bool]]) -> tuple:
     stamps = []
     for code, (folder, _builtin) in sorted(folders.items()):
         try:
-            stamps.append((code, str(folder), (folder / TYPE_FILE).stat().st_mtime_ns))
+            info = (folder / TYPE_FILE).stat()  # size and ctime too: two edits within a clock tick
+            stamps.append((code, str(folder), info.st_mtime_ns, info.st_ctime_ns, info.st_size, info.st_ino))
         except OSError:
             stamps.append((code, str(folder), None))
     return tuple(stamps)
@@ -449,6 +614,7 @@ def load_catalogue(ws=None) -> Catalogue:
         problems.extend(read.problems)
         if read.permit_type:
             types[read.permit_type.code] = read.permit_type
+    problems += _name_clashes(types)
     if problems:
         raise PermitTypeError(problems)
     catalogue = Catalogue(types)

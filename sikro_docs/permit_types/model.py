@@ -1,6 +1,6 @@
 """What a permit type is, once its folder of data is read (see loader.py).
 
-Nothing here knows any permit type: SIKRO, SIPB and SIPA are folders under
+Nothing here knows any permit type: the built-in ones are folders under
 sikro_docs/data/permit-types/, and an office adds or overrides one in
 <workspace>/permit-types/<code>/.
 """
@@ -130,7 +130,7 @@ class ApplicationKind:
 class Validity:
     """How long a permit is valid: `years` from its date, never beyond the field `not_beyond` (a date)."""
 
-    rule: str  # as written, e.g. "5 tahun sejak terbit, paling lama sampai str_berlaku_sampai"
+    rule: str  # as written, e.g. "5 tahun sejak terbit, paling lama sampai <a date field>"
     years: int | None  # None: for life
     not_beyond: str | None = None  # a DATE / DATE_OR_LIFETIME field of the type
 
