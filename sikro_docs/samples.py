@@ -19,7 +19,8 @@ make, so `sikro` has something to report (`promised_mistakes`):
 
 It also has a row of every other application kind: Perpanjangan and
 Perubahan of permits issued before the office used the toolkit (number and
-date typed in) and a Pencabutan with its reason.
+date typed in) and a Pencabutan with its reason. Every row names its type in
+the `Jenis Izin` column, so the list imports the same in any workspace.
 
 Deterministic: the same seed gives the same list. `examples/make_sample_workbook.py`
 writes the default type's to examples/permohonan-contoh.xlsx; `sikro sample`
@@ -492,6 +493,8 @@ def sample(ptype: m.PermitType, seed: int = SEED, profile: dict | None = None) -
     mistakes = add_typical_mistakes(ptype, records)
     incomplete = [i + (i > DUPLICATED) for i in incomplete]
     records += earlier_permit_rows(ptype, seed, profile)
+    for values in records:  # the list names its type: it imports the same in any workspace
+        values.update({f.name: ptype.short_name for f in ptype.fields if f.kind == m.PERMIT_TYPE})
     return Sample(ptype, records, mistakes, incomplete)
 
 
