@@ -30,7 +30,7 @@ def _sop_of(workspace_dir):
 
 @click.group("sop")
 def sop_group():
-    """The SOP of the SIKRO permit: its 23 steps, roles and paths."""
+    """The SOP: its 23 steps, roles and paths."""
 
 
 @sop_group.command("show")
