@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from openpyxl import load_workbook
 
 from sikro_docs import permit_types, samples
-from sikro_docs.cli import cli
+from sikro_docs.cli import cli, main
 from sikro_docs.demo import PARTS
 from sikro_docs.intake.nik import parse_nik
 from sikro_docs.intake.validate import RecordValidator
@@ -144,9 +144,13 @@ def test_a_type_copied_with_a_renamed_field_gets_a_sample(ws, tmp_path, keep_hin
     assert_exactly_promised(validated(ptype, made.records), made)
 
 
-def test_sample_command_for_an_unknown_type_is_one_line(tmp_path):
-    result = run("sample", "--type", "nope", "-o", tmp_path / "x.xlsx")
-    assert result.exit_code != 0
+def test_sample_command_for_an_unknown_type_is_one_line(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no workspace here: the built-in types
+    with pytest.raises(SystemExit) as exit_info:
+        main(["sample", "--type", "nope", "-o", str(tmp_path / "x.xlsx")])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and '"nope" is not a permit type' in err and "sipb" in err
     assert not (tmp_path / "x.xlsx").exists()
 
 
