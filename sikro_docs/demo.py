@@ -758,7 +758,7 @@ class LaterArrivals:
         kinds = defaultdict(int)
         for app in apps:
             kinds[app.application_kind] += 1
-        self.plan.progress(f"  imported {len(apps)} from {path.name}: "
+        self.plan.progress(f"  {len(apps)} later applications from {path.name}: "
                            + ", ".join(f"{n} {kind}" for kind, n in kinds.items()))
         unlinked = [a.registration_number for a in apps if a.previous_document_id is None]
         if unlinked:
