@@ -157,7 +157,7 @@ def report_sla(output, date_from, date_to, ws):
 @click.command("demo")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default="demo")
 def demo_cmd(directory):
-    """Build a demo workspace in DIRECTORY (default ./demo): a month of the office, every document made."""
+    """Build a demo workspace in DIRECTORY (default ./demo): a month of the office with every permit type."""
     from ..demo import run_demo
 
     started = time.monotonic()
