@@ -1,4 +1,4 @@
-"""Commands of the workflow: `sop show|diagram`, `step`, `status`, `report sla`, `demo`."""
+"""Commands of the workflow: `sop show|diagram`, `step`, `status`, `report sla`, `demo`, `sample`."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ def _sop_of(workspace_dir):
 
 @click.group("sop")
 def sop_group():
-    """The SOP of the SIKRO permit: its 23 steps, roles and paths."""
+    """The SOP: its 23 steps, roles and paths."""
 
 
 @sop_group.command("show")
@@ -157,7 +157,7 @@ def report_sla(output, date_from, date_to, ws):
 @click.command("demo")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default="demo")
 def demo_cmd(directory):
-    """Build a demo workspace in DIRECTORY (default ./demo): a month of the office, every document made."""
+    """Build a demo workspace in DIRECTORY (default ./demo): a month of the office with every permit type."""
     from ..demo import run_demo
 
     started = time.monotonic()
@@ -168,4 +168,29 @@ def demo_cmd(directory):
     click.echo(f"\n(done in {time.monotonic() - started:.0f} s)")
 
 
-COMMANDS = [sop_group, step_cmd, status_cmd, report_group, demo_cmd]
+@click.command("sample")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Where to write the sample workbook (.xlsx).")
+@click.option("--type", "type_code", metavar="CODE", help="The permit type (default: the workspace's default type).")
+@click.option("--mixed", is_flag=True, help="A few applications of every type, with a Jenis Izin column.")
+@click.option("--workspace", "workspace_dir", metavar="DIR",
+              help="Workspace whose own permit types count (default: as for every command, if there is one).")
+def sample_cmd(output, type_code, mixed, workspace_dir):
+    """Write a sample workbook of invented applications (with the mistakes clerks make, on purpose)."""
+    from ..samples import write_mixed_workbook, write_sample_workbook
+    from ..workspace import open_workspace
+
+    try:
+        ws = open_workspace(workspace_dir)
+    except SikroError:
+        if workspace_dir:
+            raise
+        ws = None  # the built-in types only
+    if mixed:
+        write_mixed_workbook(output, ws, [type_code] if type_code else None)
+    else:
+        write_sample_workbook(output, type_code, ws)
+    click.echo(f"Wrote {output}")
+
+
+COMMANDS = [sop_group, step_cmd, status_cmd, report_group, demo_cmd, sample_cmd]
