@@ -58,8 +58,6 @@ WORDS: dict[str, dict[str, str]] = {
         "field_issuer": "Diterbitkan oleh",
         "field_revoked_at": "Dicabut pada",
         "field_revoked_reason": "Alasan pencabutan",
-        "field_replaced_by": "Replaced by permit number",
-        "field_replaced_at": "Replaced on",
         "field_replaced_by": "Diganti dengan izin Nomor",
         "field_replaced_at": "Diganti pada",
         "checked_at": "Diperiksa pada",
@@ -171,6 +169,8 @@ WORDS: dict[str, dict[str, str]] = {
         "field_issuer": "Issued by",
         "field_revoked_at": "Revoked on",
         "field_revoked_reason": "Reason for revocation",
+        "field_replaced_by": "Replaced by permit number",
+        "field_replaced_at": "Replaced on",
         "checked_at": "Checked at",
         "note_signature": ("The electronic signature in this QR code was verified with the office's public "
                            "key (key {key_id}), and its status against the office's current register."),
