@@ -118,8 +118,7 @@ def _json(verdict: Verdict) -> dict:
 
 
 def headline(verdict: Verdict) -> str:
-    title = verdict.permit_type_title if verdict.kind == "permit" and verdict.permit_type_title else None
-    what = " ".join(x for x in (title or verdict.kind_title, verdict.number) if x)
+    what = " ".join(x for x in (verdict.kind_title, verdict.number) if x)
     label = HEADLINES.get(verdict.status, verdict.status.upper())
     if verdict.valid and not verdict.checked_online:
         label = "VALID SIGNATURE (current status not checked: offline)"
@@ -139,7 +138,8 @@ def headline(verdict: Verdict) -> str:
 def describe(verdict: Verdict) -> list[str]:
     lines = [headline(verdict)]
     details = (
-        ("Document", verdict.kind_title), ("Permit type", verdict.permit_type_title),
+        ("Document", verdict.kind_title),
+        ("Permit type", None if verdict.permit_type_title == verdict.kind_title else verdict.permit_type_title),
         ("Number", verdict.number), ("Holder", verdict.holder),
         *verdict.fields.items(),
         ("Issued", verdict.issued and verdict.issued.isoformat()),

@@ -41,6 +41,7 @@ KEYS_FORMAT = "sikro-verification-keys"
 # Verdict statuses (the `status` of --json); only VALID exits 0.
 VALID, REVOKED, EXPIRED, VOID = "valid", "revoked", "expired", "void"
 REPLACED = "replaced"  # DIGANTI: a renewal's or change's permit took its place
+PERMIT_KIND = "permit"
 INVALID, UNKNOWN_KEY, NOT_FOUND = "invalid", "unknown-key", "not-found"
 
 # Why a genuine signature is still TIDAK SAH (Verdict.reason_code; the web page shows these in words).
@@ -526,8 +527,10 @@ def _verdict_from_payload(payload: tk.Payload, kid: str, catalogue) -> Verdict:
     names = tuple(names) + tuple(f"data_{i + 1}" for i in range(len(names), len(payload.values)))
     named = payload.named(names)
     shown = {(by_name[n].shown_label if n in by_name else n): v for n, v in named.items() if v}
+    # A permit is named by its type ("Surat Izin Praktik Bidan"); other documents by their kind.
+    title = ptype.title if ptype and payload.kind == PERMIT_KIND else kind_title(payload.kind)
     return Verdict(
-        VALID, kind=payload.kind, kind_title=kind_title(payload.kind), number=payload.number,
+        VALID, kind=payload.kind, kind_title=title, number=payload.number,
         holder=payload.holder, permit_type=ptype.code if ptype else payload.permit_type,
         permit_type_title=ptype.title if ptype else None, fields=shown, field_names=named,
         issued=payload.issued, valid_until=payload.valid_until, key_id=kid, document_uid=payload.uid,

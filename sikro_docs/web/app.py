@@ -157,9 +157,11 @@ def verdict_rows(pages: Pages, verdict: Verdict, lang: str) -> list[tuple[str, s
     The permit type's own fields come as the type labels them (`Field.shown_label`), in its order.
     """
     t = i18n.words(lang)
+    named_by_type = bool(verdict.permit_type_title) and verdict.permit_type_title == verdict.kind_title
     rows = [
-        (t["field_kind"], i18n.kind_name(verdict.kind, verdict.kind_title, lang)),
-        (t["field_permit_type"], verdict.permit_type_title),
+        (t["field_kind"], verdict.kind_title if named_by_type else i18n.kind_name(verdict.kind, verdict.kind_title, lang)),
+        # The permit type, unless the document's name already says it (a permit is named by its type).
+        (t["field_permit_type"], None if named_by_type else verdict.permit_type_title),
         (t["field_number"], verdict.number),
         (t["field_holder"], verdict.holder),
         *verdict.fields.items(),
