@@ -15,6 +15,7 @@ import base64
 import datetime as dt
 import json
 import os
+import time
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -22,7 +23,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, String, Text, func, select
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, String, Text, bindparam, func, select
 from sqlalchemy.orm import Mapped, Session, aliased, mapped_column
 
 from .. import clock, db, permit_types
@@ -501,9 +502,22 @@ def _keys_of(ws_or_keys) -> dict[str, Ed25519PublicKey]:
     return dict(ws_or_keys)
 
 
+# The catalogue a check names fields with, by workspace, looked at again after this many seconds:
+# loading it checks every type folder's files, a tenth of a page's work when done for every request.
+CATALOGUE_SECONDS = 2.0
+_CATALOGUES: dict[str, tuple[float, permit_types.Catalogue]] = {}
+
+
 def _catalogue(ws_or_keys) -> permit_types.Catalogue:
     """The permit types a check names fields with: the workspace's, else the built-in ones."""
-    return permit_types.catalogue(ws_or_keys if isinstance(ws_or_keys, Workspace) else None)
+    ws = ws_or_keys if isinstance(ws_or_keys, Workspace) else None
+    key, now = str(ws.root) if ws else "", time.monotonic()
+    cached = _CATALOGUES.get(key)
+    if cached is not None and now - cached[0] < CATALOGUE_SECONDS:
+        return cached[1]
+    catalogue = permit_types.catalogue(ws)
+    _CATALOGUES[key] = (now, catalogue)
+    return catalogue
 
 
 def legacy_type(catalogue: permit_types.Catalogue) -> permit_types.PermitType | None:
@@ -562,17 +576,20 @@ class _Found:
 _Successor = aliased(Document)
 
 
+# Built once (its SQL is compiled once and cached): the page answers many checks a second.
+_FIND = (
+    select(Document, DocumentVerification, _Successor.number, Application.registration_number,
+           Application.application_date, select(func.max(ks.KeyStatusRecord.id)).scalar_subquery())
+    .outerjoin(DocumentVerification, DocumentVerification.document_id == Document.id)
+    .outerjoin(_Successor, _Successor.id == DocumentVerification.replaced_by_id)
+    .outerjoin(Application, Application.id == Document.application_id)
+    .where(Document.uid == bindparam("uid")).limit(1)
+)
+
+
 def _find(session: Session, uid: str) -> _Found | None:
-    """One query for everything a verdict needs (the page answers many checks a second)."""
-    mark = select(func.max(ks.KeyStatusRecord.id)).scalar_subquery()
-    row = session.execute(
-        select(Document, DocumentVerification, _Successor.number, Application.registration_number,
-               Application.application_date, mark)
-        .outerjoin(DocumentVerification, DocumentVerification.document_id == Document.id)
-        .outerjoin(_Successor, _Successor.id == DocumentVerification.replaced_by_id)
-        .outerjoin(Application, Application.id == Document.application_id)
-        .where(Document.uid == uid).limit(1)
-    ).first()
+    """One query for everything a verdict needs: document, record, successor, application, key mark."""
+    row = session.execute(_FIND, {"uid": uid}).first()
     return _Found(*row) if row is not None else None
 
 
