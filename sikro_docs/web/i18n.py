@@ -237,7 +237,7 @@ WORDS: dict[str, dict[str, str]] = {
 
 # English names of the document kinds (the Indonesian titles come from document_kinds.toml).
 KIND_NAMES_EN: dict[str, str] = {
-    "permit": "Work permit of a refractionist optician (SIKRO)",
+    "permit": "Permit",
     "rejection": "Letter of rejection",
     "recommendation-request": "Request for recommendation",
     "task-order": "Task order",
