@@ -13,7 +13,7 @@ from test_verification_support import make_document
 from sikro_docs import application_kinds, clock, db, numbering, permit_types
 from sikro_docs.cli import cli
 from sikro_docs.models import Application, Event
-from sikro_docs.verification import DocumentVerification, qr_info, verify_token
+from sikro_docs.verification import DocumentVerification, load_public_keys, qr_info, verify_token
 from sikro_docs.verification.qr import MAX_URL_CHARS, MAX_VERSION
 from sikro_docs.verification.token import SIGNATURE_SIZE
 from sikro_docs.verification.verdict import AlreadyFinal, replace
@@ -69,6 +69,9 @@ def test_each_type_signs_its_code_and_its_own_qr_fields(workspace, ptype):
         assert record.permit_type == ptype.code
         assert record.fields == dict(zip(ptype.qr_fields, expected, strict=True))
     assert qr_info(issued.token.url).version <= MAX_VERSION
+    offline = verify_token(load_public_keys(workspace), issued.token.token)  # an offline verifier: built-in types
+    assert offline.status == "valid" and not offline.checked_online
+    assert offline.permit_type_title == ptype.title and offline.fields == verdict.fields
 
 
 def test_the_longest_field_is_shortened_to_fit(workspace):
