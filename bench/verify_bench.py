@@ -39,7 +39,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from sikro_docs import clock, db, numbering
+from sikro_docs import clock, db, numbering, permit_types
 from sikro_docs.models import Application
 from sikro_docs.verification import revoke, sign_document
 from sikro_docs.workspace import init_workspace
@@ -51,6 +51,8 @@ TARGET_RATE = 1000  # requests per second the page must sustain
 THINK_MS = 50  # pause of each paced connection between an answer and its next request
 # wrk's connections all come from 127.0.0.1, one client: a limit it never reaches, yet counted.
 SHARED_LIMIT_NEVER_REACHED = "100000000/1s"
+
+DATES = ("date", "date_or_lifetime")
 
 # Rotates through the paths; `done` prints one JSON line the bench reads back.
 WRK_SCRIPT = """
@@ -74,15 +76,16 @@ end
 def make_permits(root: Path, count: int) -> tuple[Path, list[str]]:
     """A workspace with `count` signed permits, every tenth revoked; their tokens."""
     ws, _ = init_workspace(root)
+    ptype = permit_types.default(ws)  # its own fields filled from their examples (data, not code)
     tokens = []
     with db.session(ws, write=True) as session:
         for i in range(count):
             app = Application(
-                registration_number=f"REG/{i + 1:05d}/SIKRO/2026", application_date=dt.date(2026, 2, 1),
+                registration_number=f"REG/{i + 1:05d}/UJI/2026", application_date=dt.date(2026, 2, 1),
                 name=f"Pemohon Uji {i + 1}", nik=f"12110145079{i:05d}", birth_place="Sidikalang",
                 birth_date=dt.date(1990, 7, 5), sex="P", address="Jl. Uji 1", phone="081200000000",
-                education="D3 Refraksi Optisi", str_number=f"RO 00.02.1.3.22 {i:07d}", str_valid_until=None,
-                workplace_name="Optik Uji Sidikalang", workplace_address="Jl. Uji 2", checklist={},
+                education="D3", permit_type=ptype.code, place_key=f"uji-{i}", checklist={},
+                facts={f.storage_key: f"{f.example} {i}" for f in ptype.own_fields if f.kind not in DATES},
                 status="issued", current_step=21)
             session.add(app)
             session.flush()
@@ -160,6 +163,7 @@ def main() -> None:
     parser.add_argument("--tokens", type=int, default=100)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--variant", default="", help="Run only the variants whose name contains this text.")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed: apt-get install wrk")
@@ -167,10 +171,13 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="verify-bench-"))
     try:
         ws_root, tokens = make_permits(tmp / "ws", args.tokens)
+        per_verify_ms, per_verify_sql = in_process_verify_ms(ws_root, tokens)
+        print(f"in-process: {per_verify_ms:.3f} ms per online verify, {per_verify_sql:.1f} SQL statements each")
         loads = {"saturation": wrk_script(tmp, tokens, None), f"paced {THINK_MS} ms": wrk_script(tmp, tokens, THINK_MS)}
         variants = [("1 worker, inline DB", 1, False, "off"), ("2 workers, inline DB", 2, False, "off"),
                     ("2 workers, DB in threads", 2, True, "off"),
                     ("2 workers, shared limit", 2, False, SHARED_LIMIT_NEVER_REACHED)]
+        variants = [v for v in variants if args.variant in v[0]]
         rows = []
         for name, workers, threads, rate_limit in variants:
             proc, port = start_server(ws_root, workers, threads, rate_limit)
@@ -187,12 +194,38 @@ def main() -> None:
                 stop_server(proc)
         limiter_us = shared_limit_cost_us(tmp / "run")
         print(f"shared rate limit alone: {limiter_us:.1f} µs per request (table in a file, fcntl lock; in-process)")
-        report = {"when": clock.utcnow().isoformat(timespec="seconds"), "shared_limit_us": limiter_us, "cpus": os.cpu_count(),
+        report = {"when": clock.utcnow().isoformat(timespec="seconds"), "shared_limit_us": limiter_us,
+                  "in_process_verify_ms": per_verify_ms, "sql_per_verify": per_verify_sql, "cpus": os.cpu_count(),
                   "tokens": len(tokens), "connections": args.connections, "seconds": args.seconds, "rows": rows}
         (RESULTS / "verify_bench.json").write_text(json.dumps(report, indent=2))
         print(f"\nwritten {RESULTS / 'verify_bench.json'}")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def in_process_verify_ms(ws_root: Path, tokens: list[str], calls: int = 3000) -> tuple[float, float]:
+    """(ms per online verify_token, SQL statements per verify) in this process, after a warm-up."""
+    from sqlalchemy import event
+
+    from sikro_docs.verification import verify_token
+    from sikro_docs.workspace import open_workspace
+
+    ws = open_workspace(ws_root)
+    for token in tokens:
+        verify_token(ws, token)
+    statements = [0]
+
+    def count(*_args):
+        statements[0] += 1
+
+    engine = db.engine_for(ws)
+    event.listen(engine, "before_cursor_execute", count)
+    started = time.perf_counter()
+    for i in range(calls):
+        verify_token(ws, tokens[i % len(tokens)])
+    elapsed = time.perf_counter() - started
+    event.remove(engine, "before_cursor_execute", count)
+    return elapsed * 1000 / calls, statements[0] / calls
 
 
 def shared_limit_cost_us(folder: Path, calls: int = 100_000) -> float:

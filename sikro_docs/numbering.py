@@ -414,7 +414,8 @@ DOCUMENT_STREAM = "document"
 DOCUMENT_LABELS = {
     "status": "status", "reason": "reason", "revoked_at": "revocation time", "revoked_reason": "revocation reason",
     "number": "number", "kind": "kind", "date": "date issued", "holder": "holder name",
-    "str_number": "STR number", "workplace": "workplace", "valid_until": "valid until",
+    "permit_type": "permit type", "fields": "signed fields", "valid_until": "valid until",
+    "replaced_by_id": "successor", "replaced_at": "replacement time",
     "key_id": "signing key", "application_id": "application",
 }
 
@@ -435,9 +436,11 @@ def document_state(document: Document, record) -> dict[str, Any]:
         "kind": document.kind, "date": document.date, "application_id": document.application_id,
     }
     if record is not None:  # document_verification: what the signed QR code carries
-        state.update(holder=record.holder, str_number=record.str_number, workplace=record.workplace,
+        state.update(holder=record.holder, permit_type=record.permit_type, fields=record.fields,
                      valid_until=record.valid_until, key_id=record.key_id,
                      revoked_at=_utc_text(record.revoked_at), revoked_reason=record.revoked_reason)
+        if record.replaced_by_id is not None:  # DIGANTI (issue 14): by which document, when
+            state.update(replaced_by_id=record.replaced_by_id, replaced_at=_utc_text(record.replaced_at))
     return state
 
 
@@ -667,6 +670,7 @@ def _close_documents(ws, document_ids: list[int], produced: dict[int, Produced],
                 _finish(session, ws, document, entries.get(document_id), outcome, actor)
                 if on_finish is not None:
                     on_finish(session, document)
+                _application_kind_effect(session, document, actor)
                 issued.append(document)
             elif document.status == "pending":
                 reason = f"generation failed: {outcome}" if outcome is not None else INTERRUPTED
@@ -674,6 +678,13 @@ def _close_documents(ws, document_ids: list[int], produced: dict[int, Produced],
             results.append(document if isinstance(outcome, list) else outcome)
         _chain_issued(session, ws, issued, actor)
     return results
+
+
+def _application_kind_effect(session: Session, document: Document, actor: str) -> None:
+    """A renewal's permit makes the previous one DIGANTI, a revocation decree DICABUT (issue 14)."""
+    from .application_kinds import on_issued  # late: application_kinds imports this module
+
+    on_issued(session, document, actor)
 
 
 def _chain_issued(session: Session, ws: Workspace, documents: list[Document], actor: str) -> None:

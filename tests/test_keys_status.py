@@ -46,7 +46,7 @@ def forged_token(ws, kid: str, issued: dt.date) -> str:
     private = _load_private(ws.keys_dir / f"{kid}.key")
     payload = tk.Payload(kind="permit", number="500.16.7.2/0999/SIKRO/DPMPTSPK/2026", issued=issued,
                          valid_until=issued + dt.timedelta(days=1800), holder="Pemegang Palsu",
-                         str_number="RO 1", workplace="Optik Palsu", uid="A" * 16)
+                         permit_type="sikro", values=("RO 1", "Optik Palsu"), uid="A" * 16)
     return tk.make_token(private, kid, payload)
 
 

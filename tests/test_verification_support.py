@@ -16,7 +16,7 @@ from pathlib import Path
 from conftest import Result, run_sikro
 from PIL import Image, ImageDraw, ImageFilter
 
-from sikro_docs import db, numbering
+from sikro_docs import db, numbering, permit_types
 from sikro_docs.models import Application
 from sikro_docs.verification import Token, sign_document
 
@@ -38,21 +38,30 @@ class Issued:
 
 def make_document(ws, *, kind: str = "permit", on: dt.date = ISSUED, name: str = LONG_NAME,
                   nik: str = NIK, workplace: str = LONG_WORKPLACE, numbered: str = "register",
-                  valid_until=..., str_valid_until: dt.date | None = None) -> Issued:
+                  valid_until=..., str_valid_until: dt.date | None = None, permit_type: str | None = None,
+                  facts: dict | None = None, application_kind: str = "baru",
+                  previous: int | None = None) -> Issued:
     """An application and its issued, signed document.
 
     numbered: "register" (from the kind's register), "plain" (a number without
     a register entry, so the row can be deleted), "none" (receipts).
+    permit_type: a type's code (default: the workspace's default type, whose facts are
+    the STR and workplace ones unless `facts` says otherwise, by storage key).
     """
+    ptype = permit_types.get(ws, permit_type) if permit_type else permit_types.default(ws)
+    if facts is None:  # the default type's own fields (the type the old codes belong to)
+        facts = {"str_number": STR_NUMBER, "workplace_name": workplace,
+                 "str_valid_until": str_valid_until.isoformat() if str_valid_until else None,
+                 "workplace_address": "Jl. Pahlawan 2, Sidikalang"}
     with db.session(ws, write=True) as session:
         count = session.query(Application).count()
         app = Application(
-            registration_number=f"REG/{count + 1:05d}/SIKRO/{on.year}", application_date=on - dt.timedelta(days=20),
+            registration_number=f"REG/{count + 1:05d}/TEST/{on.year}", application_date=on - dt.timedelta(days=20),
             name=name, nik=str(int(nik) + count), birth_place="Sidikalang", birth_date=dt.date(1990, 7, 5),
             sex="P", address="Jl. Sisingamangaraja 10, Sidikalang", phone="081234567890",
-            education="D3 Refraksi Optisi", str_number=STR_NUMBER, str_valid_until=str_valid_until,
-            workplace_name=workplace, workplace_address="Jl. Pahlawan 2, Sidikalang", checklist={},
-            status="issued", current_step=21,
+            education="D3", permit_type=ptype.code, application_kind=application_kind,
+            previous_document_id=previous, facts=facts, checklist={}, status="issued", current_step=21,
+            place_key=f"place-{count}",
         )
         session.add(app)
         session.flush()
@@ -60,10 +69,10 @@ def make_document(ws, *, kind: str = "permit", on: dt.date = ISSUED, name: str =
                                       status="issued", files=[])
         session.add(document)
         session.flush()
-        spec = numbering.document_kind(kind)
-        if spec.register and numbered == "register":
+        spec = numbering.document_kinds().get(kind)
+        if spec is not None and spec.register and numbered == "register":
             numbering.allocate(session, ws, spec.register, on, kind=kind, application_id=app.id, document=document)
-        elif numbered == "plain":
+        elif numbered == "plain" or (spec is None and numbered == "register"):
             document.number = f"TEST/{document.id:04d}/{on.year}"  # a plain number, no register entry
         token = sign_document(ws, document, app, valid_until=valid_until, session=session)
         return Issued(document.id, document.uid, document.number, token)

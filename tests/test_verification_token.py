@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_verification_support import LONG_NAME, LONG_WORKPLACE, NIK, make_document
 
+from sikro_docs import permit_types
 from sikro_docs.verification import (
     KIND_CODES,
     load_public_keys,
@@ -50,8 +51,12 @@ def test_realistic_permit_fits_qr_version_13_in_alphanumeric_mode(permit):
 
 def test_payload_carries_the_document_and_never_the_nik(workspace, permit):
     fields = payload_of(permit.token.token)
-    assert fields[0] == 1 and fields[2] == KIND_CODES["permit"]
-    assert fields[3] == permit.number and fields[6] == LONG_NAME and fields[8] == LONG_WORKPLACE
+    ptype = permit_types.default(workspace)
+    assert fields[0] == 2 and fields[2] == KIND_CODES["permit"] and fields[3] == ptype.code
+    # The type code costs a few bytes: the longest text (this holder) loses its last characters.
+    assert fields[4] == permit.number and LONG_NAME.startswith(fields[7].rstrip("…"))
+    assert len(fields[7]) >= len(LONG_NAME) - 8
+    assert dict(zip(ptype.qr_fields, fields[8], strict=True))["nama_tempat_kerja"] == LONG_WORKPLACE
     assert base64.b32encode(fields[9]).decode() == permit.uid
     everything = repr(fields) + permit.token.url + permit.token.token
     for nik_like in (NIK, NIK[:12], NIK[-10:]):
@@ -64,7 +69,7 @@ def test_receipt_opens_the_progress_page_without_nik(workspace):
     receipt = make_document(workspace, kind="receipt", numbered="none")
     assert "/P/" in receipt.token.url and qr_info(receipt.token.url).mode == "alphanumeric"
     fields = payload_of(receipt.token.token)
-    assert fields[3].startswith("REG/") and NIK not in repr(fields)
+    assert fields[4].startswith("REG/") and fields[8] == [] and NIK not in repr(fields)
     verdict = verify_token(workspace, receipt.token.token)
     assert verdict.status == "valid" and verdict.kind == "receipt"
 

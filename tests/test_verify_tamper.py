@@ -47,8 +47,8 @@ def mismatch_events(ws) -> list[Event]:
 
 @pytest.mark.parametrize("column,value", [
     ("holder", "Orang Lain Sama Sekali"),
-    ("str_number", "RO 99.99.9.9.99 9999999"),
-    ("workplace", "Optik Palsu"),
+    ("fields", '{"no_str": "RO 99.99.9.9.99 9999999", "nama_tempat_kerja": "Optik Palsu"}'),
+    ("permit_type", "sipb"),
     ("valid_until", "2099-12-31"),
 ])
 def test_an_edited_record_is_tidak_sah_and_logged(workspace, ws_args, column, value):

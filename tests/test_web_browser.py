@@ -140,3 +140,69 @@ def test_receipt_progress_on_a_phone(site, phone, tmp_path):
     assert "Status permohonan" in text and "Receipt Holder" in text
     assert "Peninjauan lapangan" in text and "Tim Teknis" in text
     assert_no_nik(text, papers.root)
+
+
+# --------------------------------------------------------------------------- permit types (issue 14)
+
+
+@pytest.fixture(scope="module")
+def typed_site(tmp_path_factory):
+    from test_web_support import make_type_papers
+
+    papers = make_type_papers(tmp_path_factory.mktemp("browser-types"))
+    server = Server(papers.root)
+    try:
+        yield papers, server
+    finally:
+        _out, err = server.stop()
+        assert "Traceback" not in err, err
+
+
+def own_fields_shown(papers, text: str) -> None:
+    """The type's title and each of its QR fields, labelled as the type labels them."""
+    from sikro_docs import permit_types
+
+    ptype = permit_types.get(None, papers.type_code)
+    assert ptype.title in text
+    for name in ptype.qr_fields:
+        assert ptype.by_name[name].shown_label in text
+    other = permit_types.catalogue().types
+    foreign = {f.shown_label for t in other.values() if t.code != ptype.code for f in t.own_fields}
+    foreign -= {f.shown_label for f in ptype.fields}
+    assert not [label for label in foreign if f"\n{label}\n" in f"\n{text}\n"]
+
+
+def test_a_permit_of_another_type_shows_its_title_and_its_own_fields(typed_site, phone, tmp_path):
+    papers, server = typed_site
+    text = open_and_shoot(phone, f"{server.url}/V/{papers.valid.token.token}", "type-valid", tmp_path)
+    assert phone.inner_text(".verdict .headline") == "SAH"
+    assert HOLDER in text and papers.valid.number in text
+    own_fields_shown(papers, text)
+    assert verdict_colour(phone) == GREEN
+    assert_no_nik(text, papers.root)
+
+
+def test_a_replaced_permit_says_diganti_with_the_successors_number(typed_site, phone, tmp_path):
+    papers, server = typed_site
+    text = open_and_shoot(phone, f"{server.url}/V/{papers.replaced.token.token}", "type-replaced", tmp_path)
+    assert phone.inner_text(".verdict .headline") == "DIGANTI"
+    assert f"diganti dengan izin Nomor {papers.successor_number}" in text
+    assert "Replaced Holder" in text and papers.replaced.number in text
+    own_fields_shown(papers, text)
+    assert verdict_colour(phone) == "rgb(107, 63, 160)"  # --replaced in site.css
+    assert phone.is_visible(".verdict svg.icon")
+    assert_no_nik(text, papers.root)
+    phone.click("text=English")
+    phone.wait_for_load_state()
+    assert phone.inner_text(".verdict .headline") == "REPLACED"
+    assert f"replaced by permit number {papers.successor_number}" in phone.inner_text("body")
+
+
+def test_a_revoked_permit_of_another_type_says_dicabut_with_the_reason(typed_site, phone, tmp_path):
+    papers, server = typed_site
+    text = open_and_shoot(phone, f"{server.url}/V/{papers.revoked.token.token}", "type-revoked", tmp_path)
+    assert phone.inner_text(".verdict .headline") == "DICABUT"
+    assert papers.revoked_reason in text and "Revoked Holder" in text
+    own_fields_shown(papers, text)
+    assert verdict_colour(phone) == RED_REVOKED
+    assert_no_nik(text, papers.root)

@@ -35,7 +35,8 @@ HEADERS = {
     "x-content-type-options": "nosniff",
     "referrer-policy": "no-referrer",
 }
-VERDICT_FIELDS = {"status", "kind", "kind_title", "number", "holder", "str_number", "workplace", "issued",
+VERDICT_FIELDS = {"status", "kind", "kind_title", "number", "holder", "permit_type", "permit_type_title", "fields",
+                  "issued",
                   "valid_until", "reason", "revoked_at", "checked_online", "key_id", "document_uid"}
 
 

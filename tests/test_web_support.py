@@ -117,3 +117,44 @@ class Server:
             self.proc.kill()
             out, err = self.proc.communicate()
         return out, err
+
+
+@dataclass
+class TypePapers:
+    """Permits of a type other than the default one: in force, DIGANTI by a renewal, DICABUT by a decree."""
+
+    root: Path
+    type_code: str
+    valid: Issued
+    replaced: Issued
+    successor_number: str
+    revoked: Issued
+    revoked_reason: str
+
+
+def make_type_papers(root: Path, type_code: str = "sipb") -> TypePapers:
+    from test_verification_types import application_of, example_facts, issue_permit_of, renewal
+
+    from sikro_docs import application_kinds, permit_types
+
+    ws, _ = init_workspace(root / "ws")
+    # A registration-number example may hold 16 digits in a row: the page's NIK check would take it for one.
+    facts = {key: re.sub(r"(\d{4})(?=\d)", r"\1.", value) if isinstance(value, str) and SIXTEEN_DIGITS.search(value)
+             else value for key, value in example_facts(permit_types.get(ws, type_code)).items()}
+    on = dt.date(2026, 3, 7)
+    valid = make_document(ws, permit_type=type_code, facts=facts, on=on, name=HOLDER)
+    replaced = make_document(ws, permit_type=type_code, facts=facts, on=on, name="Replaced Holder")
+    successor = issue_permit_of(ws, application_of(ws, renewal(ws, replaced.document_id).document_id))
+    revoked = make_document(ws, permit_type=type_code, facts=facts, on=on, name="Revoked Holder")
+    request = renewal(ws, revoked.document_id, "pencabutan")
+    reason = "pemegang izin pindah domisili ke luar daerah"
+    with db.session(ws, write=True) as session:
+        application = session.get(Application, session.get(numbering.Document, request.document_id).application_id)
+        application.rejection_reason = reason
+        decree = numbering.Document(uid=numbering.new_uid(), application_id=application.id,
+                                    kind="revocation-decree", date=on, status="issued", files=[],
+                                    number="TEST/SK/0001/2026")
+        session.add(decree)
+        session.flush()
+        application_kinds.on_issued(session, decree)
+    return TypePapers(ws.root, type_code, valid, replaced, successor.number, revoked, reason)

@@ -64,7 +64,7 @@ __all__ = ["SCAN_SUFFIXES", "SKIPPED", "QUARANTINED", "IngestReport", "ingest", 
 DEFAULT_WORKERS = 2
 # Verdicts that prove the paper is this office's document (it may since have been revoked or
 # expired: the paper is still part of the record and is filed all the same).
-FILEABLE = {"valid", "expired", "revoked", "void"}
+FILEABLE = {"valid", "expired", "revoked", "replaced", "void"}
 LIMIT = "limit"  # state of a file beyond a scan limit
 
 

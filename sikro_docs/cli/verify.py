@@ -28,7 +28,8 @@ from ..workspace import open_workspace
 from . import print_json, workspace_option
 
 HEADLINES = {
-    "valid": "VALID", "revoked": "REVOKED", "expired": "EXPIRED", "void": "VOID",
+    "valid": "VALID", "revoked": "REVOKED (DICABUT)", "expired": "EXPIRED", "void": "VOID",
+    "replaced": "DIGANTI",
     "invalid": "INVALID", "unknown-key": "NOT GENUINE (unknown key)", "not-found": "NOT FOUND",
 }
 
@@ -127,6 +128,8 @@ def headline(verdict: Verdict) -> str:
     if verdict.status == "revoked":
         when = f" on {verdict.revoked_at.date().isoformat()}" if verdict.revoked_at else ""
         parts.append(f"revoked{when}: {verdict.reason or 'no reason recorded'}")
+    elif verdict.status == "replaced":
+        parts.append(f"diganti dengan izin Nomor {verdict.replaced_by or '-'}")
     elif verdict.valid_until:
         parts.append(f"valid until {verdict.valid_until.isoformat()}")
     return ", ".join(parts)
@@ -135,14 +138,19 @@ def headline(verdict: Verdict) -> str:
 def describe(verdict: Verdict) -> list[str]:
     lines = [headline(verdict)]
     details = (
-        ("Document", verdict.kind_title), ("Number", verdict.number), ("Holder", verdict.holder),
-        ("STR number", verdict.str_number), ("Workplace", verdict.workplace),
+        ("Document", verdict.kind_title),
+        ("Permit type", None if verdict.permit_type_title == verdict.kind_title else verdict.permit_type_title),
+        ("Number", verdict.number), ("Holder", verdict.holder),
+        *verdict.fields.items(),
         ("Issued", verdict.issued and verdict.issued.isoformat()),
         ("Valid until", verdict.valid_until and verdict.valid_until.isoformat()),
         ("Revoked", verdict.revoked_at and verdict.revoked_at.isoformat()),
+        ("Replaced by", verdict.replaced_by),
+        ("Replaced", verdict.replaced_at and verdict.replaced_at.isoformat()),
         ("Reason", verdict.reason), ("Signing key", verdict.key_id),
     )
-    lines += [f"  {label + ':':<13}{value}" for label, value in details if value]
+    width = max(13, *(len(label) + 2 for label, value in details if value))
+    lines += [f"  {label + ':':<{width}}{value}" for label, value in details if value]
     if verdict.status not in ("invalid", "unknown-key"):
         lines.append("  Status:      " + ("checked online against the office's registry" if verdict.checked_online
                                          else "NOT checked (offline: signature only; it may have been revoked)"))

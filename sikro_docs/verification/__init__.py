@@ -14,7 +14,7 @@ Public API (the web page and the batch use these):
     verify_input(ws, text_or_path, online=True) -> Verdict   (UnusableInput when unreadable)
     token_from_text(text) -> token;  read_qr_codes(path) -> [text, ...]
     load_public_keys(ws) -> {kid: Ed25519PublicKey};  load_keys_file(path) -> KeySet
-    revoke(session, number, reason)
+    revoke(session, number, reason);  replace(session, document, successor)  (DIGANTI, final)
 """
 
 from __future__ import annotations
@@ -37,7 +37,9 @@ from .verdict import (
     load_keys_file,
     load_public_keys,
     record_signing,
+    replace,
     revoke,
+    revoke_document,
     sign_document,
     verify_token,
     verify_uid,
@@ -46,7 +48,7 @@ from .verdict import (
 __all__ = [
     "KIND_CODES", "DocumentVerification", "KeySet", "Token", "TokenError", "Verdict",
     "active_key_id", "export_public_keys", "load_keys_file", "load_public_keys", "make_qr_png",
-    "qr_info", "read_qr_codes", "record_signing", "revoke", "short_code", "sign_document",
+    "qr_info", "read_qr_codes", "record_signing", "replace", "revoke", "revoke_document", "short_code", "sign_document",
     "token_from_text", "verify_input", "verify_token", "verify_uid",
 ]
 

@@ -4,11 +4,21 @@ A token is Base32 (RFC 4648 alphabet, upper case, no padding) of
 
     payload || Ed25519 signature (64 bytes over payload)
 
-where the payload is a CBOR array (format version 1):
+where the payload is a CBOR array. Format version 2 (permit types):
 
-    [1, key id (5 raw bytes), kind code, number, issued (days since
-     2000-01-01), valid until (days, or null), holder, STR number,
-     workplace, document uid (10 raw bytes)]
+    [2, key id (5 raw bytes), kind code, permit type code, number, issued
+     (days since 2000-01-01), valid until (days, or null), holder,
+     [the values of the type's `qr_fields`, in the type's order],
+     document uid (10 raw bytes)]
+
+Format version 1 (codes printed before permit types existed) is still read:
+
+    [1, key id, kind code, number, issued, valid until, holder, value,
+     value, document uid]
+
+its two values are the fields of the type whose data names them as
+`legacy_wire` (the verifier gives them their names: `Payload.version`
+says which format, `Payload.values` holds the values by position).
 
 Never the NIK: the NIK is protected personal data and a QR code is
 public. Dates are day counts and the key id and uid raw bytes because
@@ -45,15 +55,17 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # what sign_document writes
+LEGACY_VERSION = 1  # read only: codes printed before permit types
 SIGNATURE_SIZE = 64
 KEY_ID_SIZE = 5  # keys.key_id() is 8 Base32 characters = 40 bits = 5 bytes
 UID_SIZE = 10  # numbering.new_uid() is 16 Base32 characters = 80 bits
 EPOCH = dt.date(2000, 1, 1)
 FIELD_COUNT = 10
 
-# CBOR: array(10), unsigned 1 (the version), byte string of length 5 (the key id).
+# CBOR: array(10), unsigned 2 (the version), byte string of length 5 (the key id).
 HEADER = bytes([0x80 | FIELD_COUNT, FORMAT_VERSION, 0x40 | KEY_ID_SIZE])
+LEGACY_HEADER = bytes([0x80 | FIELD_COUNT, LEGACY_VERSION, 0x40 | KEY_ID_SIZE])
 KEY_ID_AT = slice(len(HEADER), len(HEADER) + KEY_ID_SIZE)
 
 # Document kind <-> the small integer in the token. A code, once printed
@@ -69,6 +81,7 @@ KIND_CODES: dict[str, int] = {
     "checklist-return": 7,
     "disposition": 8,
     "inspection-report": 9,
+    "revocation-decree": 10,  # Surat Keputusan Pencabutan (issue 14)
 }
 KINDS_BY_CODE = {code: kind for kind, code in KIND_CODES.items()}
 
@@ -105,9 +118,14 @@ class Payload:
     issued: dt.date
     valid_until: dt.date | None
     holder: str
-    str_number: str
-    workplace: str
     uid: str  # the Document.uid, 16 Base32 characters
+    permit_type: str | None = None  # the type's code (None in version 1: the type with `legacy_wire`)
+    values: tuple[str, ...] = ()  # the type's `qr_fields` (version 1: its `legacy_wire`), by position
+    version: int = FORMAT_VERSION
+
+    def named(self, names: tuple[str, ...]) -> dict[str, str]:
+        """The values by field name (`names`: the type's qr_fields or legacy_wire, in order)."""
+        return dict(zip(names, self.values, strict=False))
 
 
 # --------------------------------------------------------------------------- Base32
@@ -164,15 +182,19 @@ def from_days(days: int | None) -> dt.date | None:
 
 
 def encode_payload(kid: str, payload: Payload) -> bytes:
+    """The CBOR of `payload` in its format version (2; version 1 only to make test codes like old ones)."""
     if payload.kind not in KIND_CODES:
         raise TokenError(f"document kind {payload.kind!r} has no token code (add it to KIND_CODES)")
-    fields = [
-        FORMAT_VERSION, kid_to_bytes(kid), KIND_CODES[payload.kind], payload.number,
-        to_days(payload.issued), to_days(payload.valid_until), payload.holder,
-        payload.str_number, payload.workplace, uid_to_bytes(payload.uid),
-    ]
+    head = [payload.version, kid_to_bytes(kid), KIND_CODES[payload.kind]]
+    dates = [to_days(payload.issued), to_days(payload.valid_until), payload.holder]
+    if payload.version == LEGACY_VERSION:
+        first, second = (list(payload.values) + ["", ""])[:2]
+        fields = [*head, payload.number, *dates, first, second, uid_to_bytes(payload.uid)]
+    else:
+        fields = [*head, payload.permit_type or "", payload.number, *dates, list(payload.values),
+                  uid_to_bytes(payload.uid)]
     data = cbor2.dumps(fields)
-    assert data.startswith(HEADER), "the fixed header is what verifiers rely on"
+    assert data.startswith((HEADER, LEGACY_HEADER)), "the fixed header is what verifiers rely on"
     return data
 
 
@@ -182,18 +204,21 @@ def token_chars(kid: str, payload: Payload) -> int:
 
 
 def fit_payload(kid: str, payload: Payload, max_chars: int) -> Payload:
-    """`payload`, its workplace then holder shortened (ending in "…") until the token fits.
+    """`payload`, its longest text (holder or a field value) shortened, ending in "…", until the
+    token fits.
 
     Only exceptionally long names do not fit QR version 13; the token then
-    carries the start of the name, and the online check shows the registry's
-    full values.
+    carries the start of the name, and the record of what was signed holds
+    the same shortened text.
     """
     while token_chars(kid, payload) > max_chars:
-        field = "workplace" if len(payload.workplace) >= len(payload.holder) else "holder"
-        value = getattr(payload, field).rstrip("…")
+        texts = [payload.holder, *payload.values]
+        longest = max(range(len(texts)), key=lambda i: len(texts[i]))
+        value = texts[longest].rstrip("…")
         if len(value) <= 8:
             raise ValueError(f"the token of {payload.number} cannot fit {max_chars} characters")
-        payload = replace(payload, **{field: value[:-1].rstrip() + "…"})
+        texts[longest] = value[:-1].rstrip() + "…"
+        payload = replace(payload, holder=texts[0], values=tuple(texts[1:]))
     return payload
 
 
@@ -251,7 +276,8 @@ def open_token(text: str, keys: Mapping[str, Ed25519PublicKey],
     # length whose unused low bits are zero: one comparison instead of three early exits.
     canonical = hmac.compare_digest(b32encode(data).encode("ascii"), chars.encode("utf-8", "surrogatepass"))
     payload, signature = data[:-SIGNATURE_SIZE], data[-SIGNATURE_SIZE:]
-    header_ok = hmac.compare_digest(payload[:len(HEADER)], HEADER)
+    header_ok = (hmac.compare_digest(payload[:len(HEADER)], HEADER)
+                 | hmac.compare_digest(payload[:len(LEGACY_HEADER)], LEGACY_HEADER))
     kid = b32encode(payload[KEY_ID_AT])
     public = keys.get(kid)
     cached = (remembered or {}).get((kid, payload, signature))
@@ -295,12 +321,17 @@ def decode_payload(payload: bytes) -> Payload:
     """Decode a payload whose signature has been checked (we wrote these bytes)."""
     try:
         fields = cbor2.loads(payload)
-        (_version, _kid, code, number, issued, valid_until, holder, str_number,
-         workplace, uid) = fields
+        if fields[0] == LEGACY_VERSION:
+            (_version, _kid, code, number, issued, valid_until, holder, first, second, uid) = fields
+            permit_type, values = None, (first, second)
+        else:
+            (_version, _kid, code, permit_type, number, issued, valid_until, holder, values, uid) = fields
+            if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+                raise TypeError("field values are not texts")
         return Payload(
             kind=KINDS_BY_CODE[code], number=number, issued=from_days(issued),
-            valid_until=from_days(valid_until), holder=holder, str_number=str_number,
-            workplace=workplace, uid=b32encode(uid),
+            valid_until=from_days(valid_until), holder=holder, uid=b32encode(uid),
+            permit_type=permit_type or None, values=tuple(values), version=fields[0],
         )
     except Exception as exc:  # signed by our key yet unreadable: a format we do not know
         raise TokenError(f"signed payload cannot be read ({type(exc).__name__})") from None

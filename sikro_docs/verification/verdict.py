@@ -15,6 +15,7 @@ import base64
 import datetime as dt
 import json
 import os
+import time
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -22,12 +23,11 @@ from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, String, Text, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, String, Text, bindparam, func, select
+from sqlalchemy.orm import Mapped, Session, aliased, mapped_column
 
-from .. import clock, db
+from .. import clock, db, permit_types
 from .. import key_status as ks
-from ..documents.context import permit_validity
 from ..errors import SikroError, UnusableInput
 from ..keys import ACTIVE_FILE, key_id
 from ..models import Application, Base, Event, utcnow
@@ -41,6 +41,8 @@ KEYS_FORMAT = "sikro-verification-keys"
 
 # Verdict statuses (the `status` of --json); only VALID exits 0.
 VALID, REVOKED, EXPIRED, VOID = "valid", "revoked", "expired", "void"
+REPLACED = "replaced"  # DIGANTI: a renewal's or change's permit took its place
+PERMIT_KIND = "permit"
 INVALID, UNKNOWN_KEY, NOT_FOUND = "invalid", "unknown-key", "not-found"
 
 # Why a genuine signature is still TIDAK SAH (Verdict.reason_code; the web page shows these in words).
@@ -77,6 +79,7 @@ class Token:
     short_code: str
     kid: str
     payload: tk.Payload | None = field(default=None, repr=False)  # what was signed
+    fields: dict[str, str] = field(default_factory=dict)  # the payload's values by field name
 
 
 @dataclass
@@ -86,8 +89,9 @@ class Verdict:
     kind_title: str | None = None
     number: str | None = None
     holder: str | None = None
-    str_number: str | None = None
-    workplace: str | None = None
+    permit_type: str | None = None  # the type's code
+    permit_type_title: str | None = None  # "Surat Izin Praktik Bidan"
+    fields: dict[str, str] = field(default_factory=dict)  # shown label -> value, as signed
     issued: dt.date | None = None
     valid_until: dt.date | None = None
     reason: str | None = None
@@ -96,6 +100,9 @@ class Verdict:
     key_id: str | None = None
     document_uid: str | None = None
     reason_code: str | None = None  # REGISTRY_MISMATCH, KEY_COMPROMISED, or None
+    replaced_by: str | None = None  # REPLACED: the successor's number
+    replaced_at: dt.datetime | None = None
+    field_names: dict[str, str] = field(default_factory=dict, repr=False)  # field name -> value (compared)
 
     @property
     def valid(self) -> bool:
@@ -103,10 +110,13 @@ class Verdict:
 
     def as_json(self) -> dict:
         data = asdict(self)
-        for name in ("issued", "valid_until", "revoked_at"):
+        del data["field_names"]
+        for name in ("issued", "valid_until", "revoked_at", "replaced_at"):
             data[name] = data[name].isoformat() if data[name] else None
         if data["reason_code"] is None:  # present only when it says why a genuine code is TIDAK SAH
             del data["reason_code"]
+        if data["replaced_by"] is None and data["replaced_at"] is None:
+            del data["replaced_by"], data["replaced_at"]
         return data
 
 
@@ -222,18 +232,50 @@ def base_url(ws: Workspace) -> str:
     return url.strip()
 
 
+def _field_text(fld: permit_types.Field | None, value) -> str:
+    """A field's value as its QR code carries it (dates as the office writes them)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "Ya" if value else "Tidak"
+    if fld is not None and fld.kind in ("date", "date_or_lifetime") and isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value).strftime("%d-%m-%Y")
+        except ValueError:
+            return value
+    return str(value)
+
+
+def _qr_values(ptype: permit_types.PermitType, application: Application) -> tuple[str, ...]:
+    """The application's values of the type's `qr_fields`, in the type's order."""
+    by_name, facts = ptype.by_name, application.facts or {}
+    values = []
+    for name in ptype.qr_fields:
+        fld = by_name.get(name)
+        values.append(_field_text(fld, facts.get(fld.storage_key if fld else name)))
+    return tuple(values)
+
+
 def _payload_for(ws: Workspace, document: Document, application: Application,
                  valid_until: dt.date | None) -> tk.Payload:
-    if document.kind in tk.PROGRESS_KINDS:  # receipt: registration number, date, name; no STR/workplace
+    ptype = permit_types.get(ws, application.permit_type)
+    if document.kind in tk.PROGRESS_KINDS:  # receipt: registration number, date, name; no fields
         return tk.Payload(kind=document.kind, number=application.registration_number,
                           issued=application.application_date, valid_until=None,
-                          holder=application.name, str_number="", workplace="", uid=document.uid)
+                          holder=application.name, uid=document.uid, permit_type=ptype.code)
     if not document.number:
         raise SikroError(f"document {document.uid} ({document.kind}) has no number to sign yet")
     return tk.Payload(kind=document.kind, number=document.number, issued=document.date,
-                      valid_until=valid_until, holder=application.name,
-                      str_number=application.facts.get("str_number") or "",
-                      workplace=application.facts.get("workplace_name") or "", uid=document.uid)
+                      valid_until=valid_until, holder=application.name, uid=document.uid,
+                      permit_type=ptype.code, values=_qr_values(ptype, application))
+
+
+def permit_valid_until(ws: Workspace, application: Application, issued: dt.date) -> dt.date | None:
+    """The type's validity rule (e.g. five years, not beyond the STR) applied to this application."""
+    from .. import registry  # late: registry imports the intake, which needs nothing of this
+
+    ptype = permit_types.get(ws, application.permit_type)
+    return ptype.validity.until(issued, registry.field_values(application, ptype))
 
 
 def _url_budget(url_base: str, kind: str) -> int:
@@ -245,13 +287,13 @@ def sign_document(ws: Workspace, document: Document, application: Application, *
                   record: bool = True) -> Token:
     """The signed token and URL of `document`, made with the workspace's ACTIVE key.
 
-    A permit's `valid_until` defaults to the office's rule (`permit_validity`); pass it to use
+    A permit's `valid_until` defaults to its type's rule (`permit_valid_until`); pass it to use
     the date printed on the paper. Records key and validity in the registry
     (in `session` when given: the caller's write transaction); with
     record=False the caller does, later, with `record_signing`.
     """
     if valid_until is ...:
-        valid_until = (permit_validity(ws.profile, document.date, application.str_valid_until)
+        valid_until = (permit_valid_until(ws, application, document.date)
                        if document.kind == "permit" else None)
     kid, private = active_signing_key(ws)
     url_base = base_url(ws)
@@ -261,27 +303,31 @@ def sign_document(ws: Workspace, document: Document, application: Application, *
         token = tk.make_token(private, kid, payload)
     except (tk.TokenError, ValueError) as exc:
         raise SikroError(f"document {document.number or document.uid} cannot be signed: {exc}") from None
+    names = () if document.kind in tk.PROGRESS_KINDS else permit_types.get(ws, application.permit_type).qr_fields
+    signed = Token(token=token, url=tk.token_url(url_base, document.kind, token),
+                   short_code=tk.short_code(document.uid), kid=kid, payload=payload,
+                   fields=payload.named(names))
     if record:
-        _record_signing(ws, session, document.id, kid, payload, token)
-    return Token(token=token, url=tk.token_url(url_base, document.kind, token),
-                 short_code=tk.short_code(document.uid), kid=kid, payload=payload)
+        _record_signing(ws, session, document.id, signed)
+    return signed
 
 
 def record_signing(session: Session, document_id: int, token: Token) -> None:
     """Record, in the caller's write transaction, what `sign_document(record=False)` signed
     for a document being issued (so it has no record yet)."""
-    _record_signing(None, session, document_id, token.kid, token.payload, token.token, new=True)
+    _record_signing(None, session, document_id, token, new=True)
 
 
-def _record_signing(ws, session, document_id: int, kid: str, payload: tk.Payload, token: str,
-                    new: bool = False) -> None:
+def _record_signing(ws, session, document_id: int, signed: Token, new: bool = False) -> None:
+    """What the token says, kept to compare with every later check (an edit shows as a mismatch)."""
+    payload = signed.payload
+
     def record(sess: Session) -> None:
         row = None if new else sess.get(DocumentVerification, document_id)
         row = row or DocumentVerification(document_id=document_id)
-        row.key_id, row.valid_until, row.signed_at = kid, payload.valid_until, utcnow()
-        row.holder = payload.holder
-        row.fields = {"no_str": payload.str_number, "nama_tempat_kerja": payload.workplace}
-        row.token = token
+        row.key_id, row.valid_until, row.signed_at = signed.kid, payload.valid_until, utcnow()
+        row.holder, row.permit_type, row.fields = payload.holder, payload.permit_type, dict(signed.fields)
+        row.token = signed.token
         sess.add(row)
 
     if session is not None:
@@ -296,28 +342,71 @@ def _record_signing(ws, session, document_id: int, kid: str, payload: tk.Payload
 
 def revoke(session: Session, number: str, reason: str, *, actor: str = "sikro") -> Document:
     """Revoke the issued document numbered `number`; the reason shows in every later check."""
-    reason = (reason or "").strip()
-    if not reason:
+    if not (reason or "").strip():
         raise SikroError("a reason is required to revoke a document.")
     documents = session.scalars(select(Document).where(Document.number == number)).all()
     if not documents:
         raise SikroError(f"no document has the number {number}.")
     issued = [d for d in documents if d.status == "issued"]
-    if not issued:
-        doc = documents[0]
-        extra = f" ({doc.reason})" if doc.reason else ""
-        raise SikroError(f"document {number} is {doc.status}{extra}; only an issued document can be revoked.")
     if len(issued) > 1:
         raise SikroError(f"{number} names more than one issued document; revoke cannot choose.")
-    document, now = issued[0], utcnow()
+    return revoke_document(session, issued[0] if issued else documents[0], reason, actor=actor)
+
+
+def revoke_document(session: Session, document: Document, reason: str, *, actor: str = "sikro",
+                    **details) -> Document:
+    """DICABUT, for good: the reason and time recorded, chained and logged (`details` join the event)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise SikroError("a reason is required to revoke a document.")
+    if document.status != "issued":
+        extra = f" ({document.reason})" if document.reason else ""
+        raise SikroError(f"document {document.number} is {document.status}{extra}; "
+                         "only an issued document can be revoked.")
+    now = utcnow()
     row = session.get(DocumentVerification, document.id) or DocumentVerification(document_id=document.id)
     row.revoked_at, row.revoked_reason = now, reason
     document.status, document.reason, document.updated_at = "revoked", reason, now
     session.add(row)
     session.add(Event(application_id=document.application_id, actor=actor, action="document.revoked",
-                      details={"kind": document.kind, "uid": document.uid, "number": number,
-                               "reason": reason}))
+                      details={"kind": document.kind, "uid": document.uid, "number": document.number,
+                               "reason": reason, **details}))
     chain_document(session, None, document, actor)  # the revocation, its reason and time, chained
+    return document
+
+
+class AlreadyFinal(SikroError):
+    """A permit already replaced, revoked or voided cannot be replaced (DIGANTI and DICABUT are final)."""
+
+    code = "permit-final"
+
+    def __init__(self, number: str, status: str, successor: str | None = None):
+        self.number, self.status, self.successor = number, status, successor
+        extra = f" by {successor}" if successor else ""
+        super().__init__(f"permit {number} is already {status}{extra}; it cannot be replaced again")
+
+
+def replace(session: Session, document: Document, successor: Document, *, actor: str = "sikro") -> Document:
+    """Mark `document` DIGANTI by `successor` (a renewal's or change's permit), for good.
+
+    The record says by which document and when; the new state is chained (an
+    edit of it is found by `sikro register verify`) and an event logged.
+    """
+    if document.id == successor.id:
+        raise SikroError(f"permit {document.number} cannot replace itself")
+    row = session.get(DocumentVerification, document.id) or DocumentVerification(document_id=document.id)
+    if document.status != "issued" or row.replaced_by_id is not None:
+        taken = session.get(Document, row.replaced_by_id) if row.replaced_by_id else None
+        raise AlreadyFinal(document.number or document.uid, "replaced" if taken else document.status,
+                           taken.number if taken else None)
+    now = utcnow()
+    row.replaced_by_id, row.replaced_at = successor.id, now
+    document.status, document.reason, document.updated_at = REPLACED, f"diganti dengan {successor.number}", now
+    session.add(row)
+    session.add(Event(application_id=document.application_id, actor=actor, action="document.replaced",
+                      details={"kind": document.kind, "uid": document.uid, "number": document.number,
+                               "replaced_by": successor.number, "replaced_by_uid": successor.uid}))
+    chain_document(session, None, document, actor)
     return document
 
 
@@ -349,7 +438,7 @@ def verify_token(ws_or_keys, token: str, *, online: bool = True, session: Sessio
         return Verdict(UNKNOWN_KEY if opened.problem == tk.UNKNOWN_KEY else INVALID, key_id=opened.kid,
                        reason=opened.detail)
     payload, kid = opened.payload, opened.kid
-    verdict = _verdict_from_payload(payload, kid)
+    verdict = _verdict_from_payload(payload, kid, _catalogue(ws_or_keys))
     if ws is None or not online:
         profile = ws.profile if ws else {}
         state = _offline_key_states(ws_or_keys).get(kid)
@@ -413,12 +502,52 @@ def _keys_of(ws_or_keys) -> dict[str, Ed25519PublicKey]:
     return dict(ws_or_keys)
 
 
-def _verdict_from_payload(payload: tk.Payload, kid: str) -> Verdict:
+# The catalogue a check names fields with, by workspace, looked at again after this many seconds:
+# loading it checks every type folder's files, a tenth of a page's work when done for every request.
+CATALOGUE_SECONDS = 2.0
+_CATALOGUES: dict[str, tuple[float, permit_types.Catalogue]] = {}
+
+
+def _catalogue(ws_or_keys) -> permit_types.Catalogue:
+    """The permit types a check names fields with: the workspace's, else the built-in ones."""
+    ws = ws_or_keys if isinstance(ws_or_keys, Workspace) else None
+    key, now = str(ws.root) if ws else "", time.monotonic()
+    cached = _CATALOGUES.get(key)
+    if cached is not None and now - cached[0] < CATALOGUE_SECONDS:
+        return cached[1]
+    catalogue = permit_types.catalogue(ws)
+    _CATALOGUES[key] = (now, catalogue)
+    return catalogue
+
+
+def legacy_type(catalogue: permit_types.Catalogue) -> permit_types.PermitType | None:
+    """The type wire-v1 codes (printed before permit types existed) belong to: the one whose data
+    names its `legacy_wire` fields."""
+    return next((t for t in catalogue.types.values() if t.legacy_wire), None)
+
+
+def _type_and_names(payload: tk.Payload, catalogue) -> tuple[permit_types.PermitType | None, tuple[str, ...]]:
+    if payload.version == tk.LEGACY_VERSION:
+        ptype = legacy_type(catalogue)
+        return ptype, (ptype.legacy_wire if ptype else ())
+    ptype = catalogue.find(payload.permit_type) if payload.permit_type else None
+    return ptype, (ptype.qr_fields if ptype else ())
+
+
+def _verdict_from_payload(payload: tk.Payload, kid: str, catalogue) -> Verdict:
+    ptype, names = _type_and_names(payload, catalogue)
+    by_name = ptype.by_name if ptype else {}
+    # A code of a type this verifier does not know still shows its values, numbered.
+    names = tuple(names) + tuple(f"data_{i + 1}" for i in range(len(names), len(payload.values)))
+    named = payload.named(names)
+    shown = {(by_name[n].shown_label if n in by_name else n): v for n, v in named.items() if v}
+    # A permit is named by its type ("Surat Izin Praktik Bidan"); other documents by their kind.
+    title = ptype.title if ptype and payload.kind == PERMIT_KIND else kind_title(payload.kind)
     return Verdict(
-        VALID, kind=payload.kind, kind_title=kind_title(payload.kind), number=payload.number,
-        holder=payload.holder, str_number=payload.str_number or None,
-        workplace=payload.workplace or None, issued=payload.issued,
-        valid_until=payload.valid_until, key_id=kid, document_uid=payload.uid,
+        VALID, kind=payload.kind, kind_title=title, number=payload.number,
+        holder=payload.holder, permit_type=ptype.code if ptype else payload.permit_type,
+        permit_type_title=ptype.title if ptype else None, fields=shown, field_names=named,
+        issued=payload.issued, valid_until=payload.valid_until, key_id=kid, document_uid=payload.uid,
     )
 
 
@@ -432,44 +561,99 @@ def _offline(verdict: Verdict, profile: dict) -> Verdict:
     return verdict
 
 
+@dataclass(frozen=True)
+class _Found:
+    """What the registry holds of one document, read in one query."""
+
+    document: Document
+    record: DocumentVerification | None
+    successor_number: str | None  # REPLACED: the number of the permit that took its place
+    registration_number: str | None  # the application's (a receipt's token carries it)
+    application_date: dt.date | None
+    key_status_mark: int | None  # the key_status table's max id: when it moves, key states are re-read
+
+
+_Successor = aliased(Document)
+
+
+# Built once (its SQL is compiled once and cached): the page answers many checks a second.
+_FIND = (
+    select(Document, DocumentVerification, _Successor.number, Application.registration_number,
+           Application.application_date, select(func.max(ks.KeyStatusRecord.id)).scalar_subquery())
+    .outerjoin(DocumentVerification, DocumentVerification.document_id == Document.id)
+    .outerjoin(_Successor, _Successor.id == DocumentVerification.replaced_by_id)
+    .outerjoin(Application, Application.id == Document.application_id)
+    .where(Document.uid == bindparam("uid")).limit(1)
+)
+
+
+def _find(session: Session, uid: str) -> _Found | None:
+    """One query for everything a verdict needs: document, record, successor, application, key mark."""
+    row = session.execute(_FIND, {"uid": uid}).first()
+    return _Found(*row) if row is not None else None
+
+
+# Key states (database and mirror file merged) by workspace, kept while neither changes: the
+# mirror's (mtime, size) and the table's max id mark a change (every status change appends a row
+# and rewrites the file).
+_KEY_STATES: dict[str, tuple[tuple, dict[str, ks.KeyState]]] = {}
+
+
+def _key_states(ws: Workspace, session: Session, table_mark: int | None) -> dict[str, ks.KeyState]:
+    try:
+        info = ks.status_file(ws).stat()
+        file_mark = (info.st_mtime_ns, info.st_size)
+    except OSError:
+        file_mark = None
+    mark = (table_mark, file_mark)
+    cached = _KEY_STATES.get(str(ws.root))
+    if cached is not None and cached[0] == mark:
+        return cached[1]
+    states = ks.load_states(ws, session)
+    _KEY_STATES[str(ws.root)] = (mark, states)
+    return states
+
+
 def _check_registry(ws: Workspace, session: Session, verdict: Verdict, payload: tk.Payload) -> Verdict:
     verdict.checked_online = True
-    document = session.scalars(select(Document).where(Document.uid == verdict.document_uid)).first()
-    if document is None:
+    found = _find(session, verdict.document_uid)
+    if found is None:
         verdict.status, verdict.reason = NOT_FOUND, "genuine signature, but the document is not in the registry"
         return verdict
-    record = session.get(DocumentVerification, document.id)
-    state = ks.load_states(ws, session).get(verdict.key_id or "")
+    document, record = found.document, found.record
+    state = _key_states(ws, session, found.key_status_mark).get(verdict.key_id or "")
     problem = _key_problem(verdict, state, record.signed_at if record else None, ws.profile)
     if problem is not None:
         return problem
-    differences = _differences(session, document, record, payload, verdict.key_id)
+    differences = _differences(found, verdict, payload)
     if differences:
         _log_mismatch(ws, document, differences)
         verdict.status, verdict.reason_code = INVALID, REGISTRY_MISMATCH
         verdict.reason = f"{MISMATCH_TEXT} ({', '.join(differences)})"
         return verdict
-    return _apply_status(ws, document, record, verdict)
+    return _apply_status(ws, found, verdict)
 
 
-def _differences(session: Session, document: Document, record: DocumentVerification | None,
-                 payload: tk.Payload, kid: str | None) -> list[str]:
+def _filled(values: dict | None) -> dict:
+    """The non-empty values (a receipt recorded before permit types holds empty ones)."""
+    return {name: value for name, value in (values or {}).items() if value not in (None, "")}
+
+
+def _differences(found: _Found, verdict: Verdict, payload: tk.Payload) -> list[str]:
     """The fields of the signed payload that the registry's record of the document does not match."""
+    document, record = found.document, found.record
     if record is None:
         return ["no record of what was signed"]
-    issued = document.date
-    if document.kind in tk.PROGRESS_KINDS:
-        application = session.get(Application, document.application_id)
-        issued = application.application_date if application else None
+    progress = document.kind in tk.PROGRESS_KINDS
     pairs = {
         "kind": (document.kind, payload.kind),
-        "number": (_registry_number(session, document), payload.number),
-        "issued": (issued, payload.issued),
+        "number": (found.registration_number if progress else document.number, payload.number),
+        "issued": (found.application_date if progress else document.date, payload.issued),
         "valid_until": (record.valid_until, payload.valid_until),
         "holder": (record.holder or "", payload.holder or ""),
-        "str_number": ((record.fields or {}).get("no_str") or "", payload.str_number or ""),
-        "workplace": ((record.fields or {}).get("nama_tempat_kerja") or "", payload.workplace or ""),
-        "key_id": (record.key_id, kid),
+        "permit_type": (record.permit_type or "", verdict.permit_type or ""),
+        "fields": (_filled(record.fields), _filled(verdict.field_names)),
+        "key_id": (record.key_id, verdict.key_id),
     }
     return [name for name, (registry, signed) in pairs.items() if registry != signed]
 
@@ -488,21 +672,25 @@ def _log_mismatch(ws: Workspace, document: Document, differences: list[str]) -> 
         pass
 
 
-def _registry_number(session: Session, document: Document) -> str | None:
+def _registry_number(session: Session, document: Document) -> str | None:  # a short code's fallback
     if document.kind in tk.PROGRESS_KINDS:
         application = session.get(Application, document.application_id)
         return application.registration_number if application else None
     return document.number
 
 
-def _apply_status(ws: Workspace, document: Document, record: DocumentVerification | None,
-                  verdict: Verdict) -> Verdict:
+def _apply_status(ws: Workspace, found: _Found, verdict: Verdict) -> Verdict:
+    document, record = found.document, found.record
     if document.status == VOID:
         verdict.status, verdict.reason = VOID, f"the number was voided: {document.reason or 'no reason given'}"
     elif document.status == REVOKED:
         verdict.status = REVOKED
         verdict.revoked_at = _office_time(ws.profile, record.revoked_at) if record else None
         verdict.reason = (record.revoked_reason if record else None) or document.reason
+    elif document.status == REPLACED or (record is not None and record.replaced_by_id is not None):
+        verdict.status, verdict.replaced_by = REPLACED, found.successor_number
+        verdict.replaced_at = _office_time(ws.profile, record.replaced_at) if record else None
+        verdict.reason = f"diganti dengan izin Nomor {found.successor_number or '-'}"
     elif document.status != "issued":
         verdict.status, verdict.reason = INVALID, f"the document is not issued ({document.status})"
     elif verdict.valid_until and verdict.valid_until < today(ws.profile):

@@ -79,7 +79,7 @@ RATE_LIMIT_ENV = "SIKRO_WEB_RATE_LIMIT"  # set by `sikro serve --rate-limit` for
 # Location.box is at most 100 characters: a longer "box" is not looked up.
 MAX_BOX_CHARS = 100
 # Verdicts a genuine, registered document can have; everything else is answered as "not genuine".
-SHOWN_STATUSES = ("valid", "revoked", "expired", "void")
+SHOWN_STATUSES = ("valid", "revoked", "replaced", "expired", "void")
 # One answer for every code that is not a genuine, registered document of this office: malformed,
 # unknown key, altered, forged or unregistered all look exactly alike, so probing the page learns nothing.
 NOT_GENUINE = Verdict("invalid", reason="not a genuine code of a document registered by this office",
@@ -152,14 +152,19 @@ def public_verdict(verdict: Verdict) -> Verdict:
 
 
 def verdict_rows(pages: Pages, verdict: Verdict, lang: str) -> list[tuple[str, str]]:
-    """(label, value) of the document's details; never a NIK (a Verdict has none to give)."""
+    """(label, value) of the document's details; never a NIK (a Verdict has none to give).
+
+    The permit type's own fields come as the type labels them (`Field.shown_label`), in its order.
+    """
     t = i18n.words(lang)
+    named_by_type = bool(verdict.permit_type_title) and verdict.permit_type_title == verdict.kind_title
     rows = [
-        (t["field_kind"], i18n.kind_name(verdict.kind, verdict.kind_title, lang)),
+        (t["field_kind"], verdict.kind_title if named_by_type else i18n.kind_name(verdict.kind, verdict.kind_title, lang)),
+        # The permit type, unless the document's name already says it (a permit is named by its type).
+        (t["field_permit_type"], None if named_by_type else verdict.permit_type_title),
         (t["field_number"], verdict.number),
         (t["field_holder"], verdict.holder),
-        (t["field_str_number"], verdict.str_number),
-        (t["field_workplace"], verdict.workplace),
+        *verdict.fields.items(),
         (t["field_issued"], pages.date(verdict.issued, lang)),
         (t["field_valid_until"], pages.date(verdict.valid_until, lang)),
         (t["field_issuer"], pages.office.name),
@@ -167,6 +172,10 @@ def verdict_rows(pages: Pages, verdict: Verdict, lang: str) -> list[tuple[str, s
     if verdict.status == "revoked":
         rows.append((t["field_revoked_at"], pages.date(verdict.revoked_at.date() if verdict.revoked_at else None, lang)))
         rows.append((t["field_revoked_reason"], verdict.reason))
+    if verdict.status == "replaced":
+        rows.append((t["field_replaced_by"], verdict.replaced_by))
+        rows.append((t["field_replaced_at"],
+                     pages.date(verdict.replaced_at.date() if verdict.replaced_at else None, lang)))
     return [(label, value) for label, value in rows if value]
 
 
@@ -185,7 +194,8 @@ def render_verdict(pages: Pages, verdict: Verdict, lang: str, *, by_code: str | 
         note = t["note_registry"] if by_code else t["note_signature"].format(key_id=verdict.key_id or "")
     return pages.render(
         "verdict.html", lang, switch_query={"k": by_code} if by_code else None,
-        status=shown, headline=t[f"verdict_{shown}"], sentence=t[f"sentence_{shown}"], reason=reason,
+        status=shown, headline=t[f"verdict_{shown}"],
+        sentence=t[f"sentence_{shown}"].format(number=verdict.replaced_by or "-"), reason=reason,
         rows=rows, note=note, checked_at=pages.moment(clock.utcnow(), lang))
 
 
