@@ -414,7 +414,7 @@ DOCUMENT_STREAM = "document"
 DOCUMENT_LABELS = {
     "status": "status", "reason": "reason", "revoked_at": "revocation time", "revoked_reason": "revocation reason",
     "number": "number", "kind": "kind", "date": "date issued", "holder": "holder name",
-    "str_number": "STR number", "workplace": "workplace", "valid_until": "valid until",
+    "permit_type": "permit type", "fields": "permit facts", "valid_until": "valid until",
     "key_id": "signing key", "application_id": "application",
 }
 
@@ -435,7 +435,7 @@ def document_state(document: Document, record) -> dict[str, Any]:
         "kind": document.kind, "date": document.date, "application_id": document.application_id,
     }
     if record is not None:  # document_verification: what the signed QR code carries
-        state.update(holder=record.holder, str_number=record.str_number, workplace=record.workplace,
+        state.update(holder=record.holder, permit_type=record.permit_type, fields=record.fields or {},
                      valid_until=record.valid_until, key_id=record.key_id,
                      revoked_at=_utc_text(record.revoked_at), revoked_reason=record.revoked_reason)
     return state
@@ -471,6 +471,15 @@ def _describe_document(uid: str, state: dict) -> str:
 
 chain.track(DOCUMENT_STREAM, _documents_now, _describe_document, DOCUMENT_LABELS,
             unchained_ok=lambda state: state.get("status") == "pending")
+
+
+def _restate_documents() -> None:
+    from .migrations import legacy_states  # the states as they read before permit types (0008)
+
+    chain.restate_after(legacy_states.REVISION, DOCUMENT_STREAM, legacy_states.document_was_before)
+
+
+_restate_documents()
 
 
 # --------------------------------------------------------------------------- allocation
