@@ -532,7 +532,7 @@ def describe(app: Application, ws=None) -> dict:
         "current_step": app.current_step,
         "complete": not missing,
         "missing": missing,
-        "fields": [{"name": f.name, "label": f.shown_label, "value": jsonable(values.get(f.name))}
+        "fields": [{"name": f.name, "label": f.shown_label, "kind": f.kind, "value": jsonable(values.get(f.name))}
                    for f in ptype.own_fields],
     }
     for column in FIELD_COLUMNS.values():
