@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -349,3 +350,35 @@ def test_a_workspace_tampered_before_the_upgrade_still_fails(old_release, tmp_pa
     result = run(ws, "register", "verify")
     assert result.exit_code == 1
     assert "holder name in database 'Orang Lain'" in result.output
+
+
+# --------------------------------------------------------------------------- the case file (berkas)
+
+
+def test_berkas_title_classification_retention_and_place_come_from_the_type(workspace):
+    from sikro_docs.archive.berkas import meta_for_application
+    from sikro_docs.archive.retention import rule_for
+
+    ptype = a_type_with_rules(workspace)
+    app = register(workspace, record(workspace, ptype))
+    meta = meta_for_application(workspace, app)
+    assert meta.title == f"Permohonan {ptype.short_name} a.n. {app.name}"
+    assert meta.classification == ptype.classification
+    place = ptype.by_name[ptype.rules.place_field]
+    assert meta.workplace.startswith(place.example)
+    # an office's own type: classification and retention as its data says
+    folder = workspace.root / permit_types.WORKSPACE_FOLDER / "ujix"
+    folder.mkdir(parents=True)
+    text = (Path(ptype.source) / permit_types.TYPE_FILE).read_text("utf-8")
+    text = text.replace(f'code = "{ptype.code}"', 'code = "ujix"').replace(
+        f'short_name = "{ptype.short_name}"', 'short_name = "UJIX"').replace(
+        f'retention = "{ptype.retention}"', 'retention = "500.16.7"')
+    (folder / permit_types.TYPE_FILE).write_text(text, "utf-8")
+    own = permit_types.get(workspace, "ujix")
+    assert own.retention == "500.16.7"
+    mine = register(workspace, record(workspace, own, tanggal_permohonan=dt.date(2026, 8, 9)))
+    meta = meta_for_application(workspace, mine)
+    assert meta.title.startswith("Permohonan UJIX a.n.") and meta.classification == own.classification
+    rule = rule_for("500.16.7")
+    assert meta.active_until == dt.date(2026 + rule.active_years, 12, 31) and meta.final_fate == rule.fate
+    assert ("Sikro-Retention-Code", "500.16.7") in meta.to_info(workspace.profile, "1")
