@@ -1115,8 +1115,7 @@ def _entry_row(entry: RegisterEntry, app: Application | None) -> dict:
         "addressee": entry.addressee,
         "reason": entry.reason,
         "applicant_name": app.name if app else "",
-        "str_number": app.facts.get("str_number", "") if app else "",
-        "workplace": f"{app.facts.get('workplace_name')}, {app.facts.get('workplace_address')}" if app else "",
+        "permit_type": app.permit_type if app else "",  # the books print its short name and facts (books.py)
     }
 
 
