@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from . import chain, clock, db, holdings, numbering, permit_types
 from .errors import EXIT_UNUSABLE, SikroError
@@ -134,6 +134,10 @@ class ImportReport:
 
 
 def permit_type_of(app: Application, ws=None) -> permit_types.PermitType:
+    """The application's type; without `ws`, the workspace of its session (an office's own types)."""
+    if ws is None:
+        sess = object_session(app)
+        ws = sess.info.get("workspace") if sess is not None else None
     return permit_types.get(ws, app.permit_type)
 
 

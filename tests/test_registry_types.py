@@ -382,3 +382,16 @@ def test_berkas_title_classification_retention_and_place_come_from_the_type(work
     rule = rule_for("500.16.7")
     assert meta.active_until == dt.date(2026 + rule.active_years, 12, 31) and meta.final_fate == rule.fate
     assert ("Sikro-Retention-Code", "500.16.7") in meta.to_info(workspace.profile, "1")
+
+
+def test_an_office_s_own_type_is_found_without_passing_the_workspace(workspace):
+    """Callers that do not hand the workspace (the workflow, the batch) still reach an office's own type."""
+    ptype = a_type_with_rules(workspace)
+    folder = workspace.root / permit_types.WORKSPACE_FOLDER / "ujiy"
+    folder.mkdir(parents=True)
+    text = (Path(ptype.source) / permit_types.TYPE_FILE).read_text("utf-8")
+    (folder / permit_types.TYPE_FILE).write_text(text.replace(f'code = "{ptype.code}"', 'code = "ujiy"'), "utf-8")
+    app = register(workspace, record(workspace, permit_types.get(workspace, "ujiy")))
+    with db.session(workspace) as sess:
+        stored = sess.get(Application, app.id)
+        assert registry.is_complete(stored) and registry.describe(stored)["permit_type"] == "ujiy"
