@@ -395,3 +395,23 @@ def test_an_office_s_own_type_is_found_without_passing_the_workspace(workspace):
     with db.session(workspace) as sess:
         stored = sess.get(Application, app.id)
         assert registry.is_complete(stored) and registry.describe(stored)["permit_type"] == "ujiy"
+
+
+def test_a_workbook_renewal_with_blank_own_cells_carries_the_permit_s_data_over(workspace, tmp_path):
+    default = permit_types.default(workspace)
+    book = make_workbook(tmp_path / "p.xlsx", [valid_record(no_registrasi=None)])
+    assert run(workspace, "import", book).exit_code == 0
+    [(first_id, facts)] = sql(workspace, "select id, facts from applications")
+    permit = issue(workspace, first_id)
+    blank = {f.name: None for f in default.own_fields}
+    renewal_row = {**valid_record(no_registrasi=None, tanggal_permohonan=dt.date(2026, 8, 20)), **blank,
+                   "jenis_permohonan": "Perpanjangan", "nomor_izin_sebelumnya": permit.number}
+    unknown_row = {**renewal_row, "tanggal_permohonan": dt.date(2026, 8, 21), "nomor_izin_sebelumnya": "503/1/LAMA",
+                   "tanggal_izin_sebelumnya": dt.date(2020, 1, 6)}
+    result = run(workspace, "import", make_workbook(tmp_path / "r.xlsx", [renewal_row, unknown_row]), "--json")
+    report = json.loads(result.output)
+    assert report["imported"] == 1
+    required = next(f for f in default.own_fields if f.required and f.kind != "date_or_lifetime")
+    assert [(p["row"], p["column"]) for p in report["invalid"]][0] == (3, required.label)
+    [(facts_now,)] = sql(workspace, "select facts from applications where previous_document_id = ?", (permit.id,))
+    assert json.loads(facts_now) == json.loads(facts)
