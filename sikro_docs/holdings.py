@@ -251,10 +251,12 @@ def check_rules(sess: Session, ptype, kind_code: str, values: dict, previous: Pr
     if not effect.is_new_permit:
         return outcome
     rules, nik = ptype.rules, values.get(NIK_FIELD)
+    _check_nth(sess, ptype, values, today, outcome)
+    if not (rules.max_places or rules.place_field):
+        return outcome  # nothing to count: no query per row of a type without limits
     held = valid_permits(sess, nik, ptype.code, today, not_of=application_id)
     if effect.frees_previous and previous is not None and previous.known:
         held = [p for p in held if p.document.id != previous.held.document.id]
-    _check_nth(sess, ptype, values, today, outcome)
     if rules.max_places and len(held) + 1 > rules.max_places:
         numbers = ", ".join(p.number for p in held)
         outcome.issues.append(Issue(NIK_FIELD, f'"{nik}" already holds {len(held)} valid {ptype.short_name} '
