@@ -9,7 +9,7 @@ and run in a child process with PYTHONPATH on it, as the office's machine ran it
 
 The old release initialises the workspace, imports its sample workbook and issues `permits`
 permits as its batch does (numbered, QR token signed and recorded; no LibreOffice). Run more of the
-old code on it with `run_old_python(code, script, *args)`.
+old code on it with `run_old_python(code, script, *args)` or `run_old_sikro(code, *args)`.
 """
 
 from __future__ import annotations
@@ -50,6 +50,14 @@ def run_old_python(code: Path, script: str, *args, timeout: int = 300) -> str:
                           capture_output=True, text=True, timeout=timeout)
     assert done.returncode == 0, f"the old release failed:\n{done.stdout}\n{done.stderr}"
     return done.stdout
+
+
+def run_old_sikro(code: Path, *args, timeout: int = 300) -> subprocess.CompletedProcess:
+    """`sikro ARGS` of the old release (its exit code and output, for the test to judge)."""
+    env = {**os.environ, "PYTHONPATH": str(code)}
+    env.pop("SIKRO_DEBUG", None)
+    return subprocess.run([sys.executable, "-m", "sikro_docs", *map(str, args)], env=env, cwd=code,
+                          capture_output=True, text=True, timeout=timeout)
 
 
 BUILD = r'''
