@@ -290,5 +290,18 @@ def _check_nth(sess: Session, ptype, values: dict, today: dt.date, outcome: Rule
             outcome.unknown_earlier.append(number)
         elif held.application.permit_type != ptype.code or held.application.nik != values.get(NIK_FIELD):
             outcome.issues.append(Issue(field, f'"{number}" is not a {ptype.short_name} of this holder'))
-        elif held.state(today) != VALID:
+        elif current_successor(sess, held).state(today) != VALID:
             outcome.issues.append(Issue(field, f'"{number}" is not valid any more ({held.state(today)})'))
+
+
+def current_successor(sess: Session, held: HeldPermit, limit: int = 50) -> HeldPermit:
+    """The permit that replaced `held` (renewed, changed), and so on: a renewed earlier permit still counts."""
+    seen = {held.document.id}
+    while held.replaced and len(seen) < limit:
+        successor_id = held.record.replaced_by_id
+        found = _held(sess, _issued_permits().where(Document.id == successor_id))
+        if not found or successor_id in seen:
+            break
+        held = found[0]
+        seen.add(successor_id)
+    return held

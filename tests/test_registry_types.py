@@ -230,6 +230,8 @@ def nth(ws, ptype, n, earlier, place, day):
 
 
 def test_nth_permit_names_the_earlier_ones(workspace):
+    from sikro_docs.verification.verdict import DocumentVerification
+
     ptype = a_type_with_rules(workspace)
     rules = ptype.rules
     first = issue(workspace, register(workspace, nth(workspace, ptype, 1, None, "Tempat Satu", 1)).id)
@@ -242,6 +244,15 @@ def test_nth_permit_names_the_earlier_ones(workspace):
     stranger = issue(workspace, register(workspace, record(workspace, ptype, nik="1211014503910010")).id)
     err = refused(workspace, nth(workspace, ptype, 2, stranger.number, "Tempat Empat", 4))
     assert err.field == rules.earlier_numbers_field and "not a" in str(err)
+    # the first permit renewed: its old number still names a permit the holder holds; revoked, it does not
+    renewed = issue(workspace, register(workspace, renewal(workspace, ptype, first.number, **{
+        rules.nth_field: 1, rules.place_field: "Tempat Satu"})).id)
+    with db.session(workspace, write=True) as sess:
+        sess.add(DocumentVerification(document_id=first.id, replaced_by_id=renewed.id))
+    assert register(workspace, nth(workspace, ptype, 2, first.number, "Tempat Lima", 5)).id
+    sql(workspace, "update documents set status = 'revoked' where id = ?", (renewed.id,))
+    err = refused(workspace, nth(workspace, ptype, 2, first.number, "Tempat Enam", 6))
+    assert err.field == rules.earlier_numbers_field and "not valid" in str(err)
 
 
 def test_at_most_max_places_and_one_permit_per_place(workspace):
