@@ -135,10 +135,20 @@ class ImportReport:
 
 def permit_type_of(app: Application, ws=None) -> permit_types.PermitType:
     """The application's type; without `ws`, the workspace of its session (an office's own types)."""
-    if ws is None:
-        sess = object_session(app)
-        ws = sess.info.get("workspace") if sess is not None else None
-    return permit_types.get(ws, app.permit_type)
+    sess = object_session(app)
+    if ws is None and sess is not None:
+        ws = sess.info.get("workspace")
+    return catalogue_of(sess, ws).get(app.permit_type)
+
+
+def catalogue_of(sess: Session | None, ws) -> permit_types.Catalogue:
+    """The permit types, read once per transaction (an import asks for them on every row)."""
+    if sess is None:
+        return permit_types.catalogue(ws)
+    cached = sess.info.get("permit_types")
+    if cached is None or cached[0] is not ws:
+        cached = sess.info["permit_types"] = (ws, permit_types.catalogue(ws))
+    return cached[1]
 
 
 def field_values(app: Application, ptype: permit_types.PermitType) -> dict:
@@ -235,11 +245,11 @@ class Prepared:
         return columns
 
 
-def type_and_kind(ws, values: dict) -> tuple[permit_types.PermitType, str]:
+def type_and_kind(ws, values: dict, sess: Session | None = None) -> tuple[permit_types.PermitType, str]:
     """The record's permit type (`jenis_izin`, else the office's default) and application kind."""
     code = values.get("jenis_izin")
     try:
-        ptype = permit_types.get(ws, code) if code else permit_types.default(ws)
+        ptype = catalogue_of(sess, ws).get(code) if code else permit_types.default(ws)
     except permit_types.UnknownPermitType as err:
         raise FactInvalid("jenis_izin", "Jenis Izin", str(err)) from None
     try:
@@ -333,7 +343,7 @@ def register_record(sess: Session, ws, values: dict, actor: str = "sikro", sourc
     Returns the application and "imported" | "updated" | "unchanged"; raises FactInvalid or
     ApplicationRefused (structured: `field`, `column`, `issues`) when the record cannot be registered.
     """
-    ptype, kind = type_and_kind(ws, values)
+    ptype, kind = type_and_kind(ws, values, sess)
     existing = _find_by_identity(sess, ptype, kind, values)
     if registration_number:
         existing = sess.scalar(select(Application).where(Application.registration_number == registration_number))
@@ -354,7 +364,7 @@ def _store(sess: Session, ws, existing: Application | None, prepared: Prepared, 
 
 def _import_row(sess: Session, ws, row: Row, source: Path, actor: str, report) -> None:
     try:
-        ptype, kind = type_and_kind(ws, row.values)
+        ptype, kind = type_and_kind(ws, row.values, sess)
     except ApplicationRefused as err:
         row.problems.append(Problem(row.number, err.column, str(err), err.field))
         return
