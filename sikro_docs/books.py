@@ -17,8 +17,9 @@ from babel.dates import format_date, format_datetime
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
+from sqlalchemy import select
 
-from . import clock
+from . import clock, permit_types
 from .errors import SikroError
 from .excel_safe import write_row
 from .fsutil import atomic_write_bytes
@@ -26,6 +27,7 @@ from .numbering import list_dispatches, list_entries, office_timezone, register_
 from .workspace import Workspace
 
 DISPATCH_BOOK = "ekspedisi"
+PERMIT_KIND = "permit"  # the document kind of a permit (data/document_kinds.toml)
 DISPATCH_TITLE = "Buku Ekspedisi"
 
 
@@ -45,20 +47,27 @@ AGENDA_SURAT_KELUAR = (
     Column("Isi singkat", "subject", 48),
     Column("Keterangan", "remark", 30),
 )
-REGISTER_IZIN = (
+# A permit register: the permit's type, then its first QR fields (a book of one type: labelled by the
+# type) or, in a book of several types, one "Keterangan izin" column naming each permit's own.
+PERMIT_TYPE_KEY = "permit_type"  # a line's permit type (short name), added from its application
+PERMIT_HEAD = (
     Column("No urut", "seq", 8),
     Column("Nomor Izin", "number", 36),
     Column("Tanggal", "date", 17),
     Column("Nama pemegang izin", "applicant_name", 28),
-    Column("Nomor STR", "str_number", 24),
-    Column("Tempat kerja", "workplace", 40),
-    Column("Keterangan", "remark", 30),
+    Column("Jenis izin", PERMIT_TYPE_KEY, 12),
 )
+PERMIT_FACTS = Column("Keterangan izin", "permit_facts", 48)
+PERMIT_TAIL = (Column("Keterangan", "remark", 30),)
+BOOK_FIELDS = 2  # how many of a type's QR fields a book of that type shows
+FACT_PREFIX = "fact:"
+REGISTER_IZIN = (*PERMIT_HEAD, PERMIT_FACTS, *PERMIT_TAIL)
 REGISTER_REGISTRASI = (
     Column("No", "seq", 8),
     Column("No Registrasi", "number", 28),
     Column("Tanggal", "date", 17),
     Column("Nama pemohon", "applicant_name", 34),
+    Column("Jenis izin", PERMIT_TYPE_KEY, 12),
     Column("Keterangan", "remark", 36),
 )
 BUKU_EKSPEDISI = (
@@ -139,7 +148,72 @@ def _book_rows(session, ws: Workspace, book: str, year: int | None) -> tuple[str
     if book == DISPATCH_BOOK:
         return DISPATCH_TITLE, BUKU_EKSPEDISI, list_dispatches(session, year)
     title = register_settings(ws.profile, book).get("title", book)
-    return title, BOOK_COLUMNS.get(book, DEFAULT_COLUMNS), list_entries(session, ws, book, year)
+    rows = list_entries(session, ws, book, year)
+    types = _with_permit_types(session, ws, rows)
+    if _is_permit_register(ws, book, rows):
+        return title, _permit_columns(ws, book, types), rows
+    return title, BOOK_COLUMNS.get(book, DEFAULT_COLUMNS), rows
+
+
+def _is_permit_register(ws: Workspace, book: str, rows: list[dict]) -> bool:
+    """The register a permit type numbers its permits from, or one whose lines are permits."""
+    if any(book == t.register for t in permit_types.catalogue(ws).types.values()):
+        return True
+    return any((r.get("document") or {}).get("kind") == PERMIT_KIND for r in rows)
+
+
+def _permit_columns(ws: Workspace, book: str, types: list) -> tuple:
+    """One type: its first QR fields, labelled as it labels them; several: one "Keterangan izin"."""
+    if not types:
+        types = [t for t in permit_types.catalogue(ws).types.values() if t.register == book]
+    if len(types) != 1:
+        return REGISTER_IZIN
+    ptype = types[0]
+    shown = [ptype.by_name[name] for name in ptype.qr_fields if name in ptype.by_name][:BOOK_FIELDS]
+    return (*PERMIT_HEAD, *(Column(f.shown_label, FACT_PREFIX + f.name, 28) for f in shown), *PERMIT_TAIL)
+
+
+def _with_permit_types(session, ws: Workspace, rows: list[dict]) -> list:
+    """Add to each line its application's permit type (short name) and facts; the types, in order."""
+    from .models import Application
+
+    refs = {(r.get("document") or {}).get("application") for r in rows} - {None}
+    apps = {a.registration_number: a for a in session.scalars(
+        select(Application).where(Application.registration_number.in_(refs)))} if refs else {}
+    types: dict[str, object] = {}
+    for row in rows:
+        app = apps.get((row.get("document") or {}).get("application"))
+        if app is None:
+            continue
+        ptype = permit_types.catalogue(ws).find(app.permit_type)
+        if ptype is None:
+            row[PERMIT_TYPE_KEY] = app.permit_type
+            continue
+        types.setdefault(ptype.code, ptype)
+        row[PERMIT_TYPE_KEY] = ptype.short_name
+        texts = _fact_texts(ptype, app)
+        row.update({FACT_PREFIX + name: text for name, text in texts})
+        row["permit_facts"] = "; ".join(f"{ptype.by_name[name].shown_label}: {text}" for name, text in texts)
+    return list(types.values())
+
+
+def _fact_texts(ptype, app) -> list[tuple[str, str]]:
+    """The type's QR fields of the application as a book prints them (dates in Indonesian)."""
+    facts = app.facts or {}
+    out = []
+    for name in ptype.qr_fields:
+        fld = ptype.by_name.get(name)
+        if fld is None:
+            continue
+        value = facts.get(fld.storage_key)
+        if value is None:
+            text = "Seumur Hidup" if fld.kind == "date_or_lifetime" else ""
+        elif fld.kind in ("date", "date_or_lifetime"):
+            text = indonesian_date(str(value))
+        else:
+            text = str(value)
+        out.append((name, text))
+    return out
 
 
 def _totals_line(rows: list[dict]) -> str:
@@ -187,7 +261,7 @@ def _row_height(values: list, columns: tuple) -> float:
     def lines(value, width) -> int:
         text = "" if value is None else str(value)
         return max(1, -(-len(text) // max(1, int(width * 1.1))))
-    return LINE_HEIGHT * max(lines(v, c.width) for v, c in zip(values, columns))
+    return LINE_HEIGHT * max(lines(v, c.width) for v, c in zip(values, columns, strict=True))
 
 
 def _write_sheet(sheet, ws: Workspace, title: str, columns: tuple, rows: list[dict], year: int) -> None:

@@ -353,6 +353,53 @@ def head_problems(ws: Workspace, stream: str, links: dict[int, str], what: str) 
     return []
 
 
+# --------------------------------------------------------------------------- restating after an upgrade
+
+
+@dataclass(frozen=True)
+class Restate:
+    """After `revision`, a subject whose chained state is its current state as it read before the
+    revision (`was_before(chained, current)`) is chained again with the current state, so the new
+    shape of a stream does not read as an edit; one that does not match is left for `verify`."""
+
+    revision: str
+    stream: str
+    was_before: Callable[[dict, dict], bool]
+    actor: str
+
+
+_RESTATES: list[Restate] = []
+
+
+def restate_after(revision: str, stream: str, was_before: Callable[[dict, dict], bool]) -> None:
+    """Register a restate of `stream` run once by db.migrate when it applies `revision`."""
+    if not any((r.revision, r.stream) == (revision, stream) for r in _RESTATES):
+        _RESTATES.append(Restate(revision, stream, was_before, f"sikro (migration {revision.split('_')[0]})"))
+
+
+def restates_for(revisions) -> list[Restate]:
+    wanted = set(revisions)
+    return [r for r in _RESTATES if r.revision in wanted]
+
+
+def restate(session: Session, ws: Workspace, item: Restate) -> list[str]:
+    """Chain again every subject of the stream whose chained state is its pre-revision state."""
+    tracked = _TRACKED.get(item.stream)
+    if tracked is None:
+        return []
+    chained = latest(session, item.stream)
+    restated = []
+    for subject, state in sorted(tracked.current(session).items()):
+        then = chained.get(subject)
+        if state is None or then is None:
+            continue
+        now = plain(state)
+        if then != now and item.was_before(then, now):
+            _append(session, ws, item.stream, subject, state, item.actor)
+            restated.append(subject)
+    return restated
+
+
 # --------------------------------------------------------------------------- verifying
 
 

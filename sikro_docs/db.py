@@ -82,6 +82,7 @@ def migrate(workspace: Workspace) -> None:
     current, head = _current_and_head(workspace)
     if current != head:
         had_chain = _has_table(workspace, "chain_log")
+        applied = _revisions_between(workspace, current, head)
         command.upgrade(_alembic_config(workspace), "head")
         if not had_chain:
             # The chain is born now, and its head outside the database with it: from here on
@@ -89,6 +90,45 @@ def migrate(workspace: Workspace) -> None:
             from .chain import create_head
 
             create_head(workspace)
+        elif current is not None:
+            _restate_chains(workspace, applied)
+
+
+def _revisions_between(workspace: Workspace, current: str | None, head: str | None) -> list[str]:
+    script = ScriptDirectory.from_config(_alembic_config(workspace))
+    return [rev.revision for rev in script.iterate_revisions(head, current)]
+
+
+# Modules that register, with chain.restate_after, how their chained states read before a revision.
+RESTATING_MODULES = ("sikro_docs.registry", "sikro_docs.numbering")
+
+
+def _restate_chains(workspace: Workspace, applied: list[str]) -> None:
+    """Once, after the upgrade: chain the new shape of states a revision changed (see chain.Restate).
+
+    A subject whose chained state was already not its state before the upgrade is left alone:
+    `sikro register verify` still reports it.
+    """
+    import importlib
+
+    from . import chain
+
+    for name in RESTATING_MODULES:
+        importlib.import_module(name)
+    restates = chain.restates_for(applied)
+    if not restates:
+        return
+    engine = engine_for(workspace)
+    if engine.dialect.name == "sqlite":
+        engine = engine.execution_options(sqlite_begin="IMMEDIATE")
+    try:
+        with Session(engine, expire_on_commit=False) as sess:
+            sess.info["workspace"] = workspace
+            with sess.begin():
+                for item in restates:
+                    chain.restate(sess, workspace, item)
+    except chain.ChainTampered:
+        return  # entries or the head were removed: nothing is chained over that; verify names it
 
 
 def _has_table(workspace: Workspace, name: str) -> bool:

@@ -436,7 +436,7 @@ def document_state(document: Document, record) -> dict[str, Any]:
         "kind": document.kind, "date": document.date, "application_id": document.application_id,
     }
     if record is not None:  # document_verification: what the signed QR code carries
-        state.update(holder=record.holder, permit_type=record.permit_type, fields=record.fields,
+        state.update(holder=record.holder, permit_type=record.permit_type, fields=record.fields or {},
                      valid_until=record.valid_until, key_id=record.key_id,
                      revoked_at=_utc_text(record.revoked_at), revoked_reason=record.revoked_reason)
         if record.replaced_by_id is not None:  # DIGANTI (issue 14): by which document, when
@@ -474,6 +474,15 @@ def _describe_document(uid: str, state: dict) -> str:
 
 chain.track(DOCUMENT_STREAM, _documents_now, _describe_document, DOCUMENT_LABELS,
             unchained_ok=lambda state: state.get("status") == "pending")
+
+
+def _restate_documents() -> None:
+    from .migrations import legacy_states  # the states as they read before permit types (0008)
+
+    chain.restate_after(legacy_states.REVISION, DOCUMENT_STREAM, legacy_states.document_was_before)
+
+
+_restate_documents()
 
 
 # --------------------------------------------------------------------------- allocation
@@ -1117,8 +1126,7 @@ def _entry_row(entry: RegisterEntry, app: Application | None) -> dict:
         "addressee": entry.addressee,
         "reason": entry.reason,
         "applicant_name": app.name if app else "",
-        "str_number": app.facts.get("str_number", "") if app else "",
-        "workplace": f"{app.facts.get('workplace_name')}, {app.facts.get('workplace_address')}" if app else "",
+        "permit_type": app.permit_type if app else "",  # the books print its short name and facts (books.py)
     }
 
 

@@ -41,8 +41,9 @@ def make_permit(ws, *, name: str = "Rina Sitanggang, A.Md.RO", workplace: str = 
             registration_number=f"(pending {count})", application_date=on - dt.timedelta(days=20),
             name=name, nik=str(1211014503910002 + count), birth_place="Sidikalang",
             birth_date=dt.date(1991, 3, 5), sex="P", address="Jl. Sisingamangaraja 10, Sidikalang",
-            phone="081234567890", education="D3 Refraksi Optisi", str_number=f"RO 00.02 {count:05d}",
-            str_valid_until=None, workplace_name=workplace, workplace_address="Jl. Pahlawan 2, Sidikalang",
+            phone="081234567890", education="D3 Refraksi Optisi", permit_type="sikro",
+            facts={"str_number": f"RO 00.02 {count:05d}", "str_valid_until": None, "workplace_name": workplace,
+                   "workplace_address": "Jl. Pahlawan 2, Sidikalang"},
             checklist={}, status="issued", current_step=21,
         )
         session.add(app)

@@ -27,9 +27,8 @@ def make_applications(ws, count: int, *, name: str = "Pemohon", on: dt.date = DO
                 name=f"{name} {i + 1 - offset}" if count > 1 else name, nik=f"{1211010101900000 + i}",
                 birth_place="Sidikalang", birth_date=dt.date(1990, 1, 1), sex="L",
                 address="Jl. Sudirman 1", phone="0812", education="D3 Refraksi Optisi",
-                str_number=f"STR-{i + 1:05d}", workplace_name="Optik Terang",
-                workplace_address="Jl. Pahlawan 2, Sidikalang", checklist={}, status="open",
-                current_step=2,
+                checklist={}, status="open", current_step=2,
+                **_type_columns(i),
             )
             session.add(app)
             session.flush()
@@ -40,6 +39,16 @@ def make_applications(ws, count: int, *, name: str = "Pemohon", on: dt.date = DO
                 registry.chain_application(session, ws, app, "test")  # as the importer does
             ids.append(app.id)
     return ids
+
+
+def _type_columns(i: int) -> dict:
+    """The permit type's columns as the importer fills them (SIKRO's STR and workplace)."""
+    if not hasattr(Application, "facts"):  # (the release before permit types: its own columns)
+        return {"str_number": f"STR-{i + 1:05d}", "workplace_name": "Optik Terang",
+                "workplace_address": "Jl. Pahlawan 2, Sidikalang"}
+    return {"permit_type": "sikro", "application_kind": "baru", "place_key": "",
+            "facts": {"str_number": f"STR-{i + 1:05d}", "str_valid_until": None,
+                      "workplace_name": "Optik Terang", "workplace_address": "Jl. Pahlawan 2, Sidikalang"}}
 
 
 def start_worker(ws, first: int, last: int, kinds: str, *, slow: float = 0.0, die_at: int = 0,

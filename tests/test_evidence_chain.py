@@ -231,3 +231,20 @@ def test_deleting_the_newest_dispatch_line_is_found(permits):
     sql(ws, "delete from dispatches")
     assert any(p.startswith("ekspedisi: the chain head (keys/chain.head) records entry 1")
                for p in verify_problems(ws))
+
+
+def test_an_upgraded_workspace_chains_its_signed_documents_in_the_new_shape(tmp_path):
+    """A workspace of the release before permit types: its signed permits verify after the upgrade,
+    and from then on an edit of what their QR code carries (now the type's `fields`) is found."""
+    from old_workspace import build_old_workspace, old_code
+
+    from sikro_docs.workspace import open_workspace
+
+    root, numbers = build_old_workspace(old_code(tmp_path / "old-code"), tmp_path / "ws", permits=1)
+    ws = open_workspace(root)
+    assert run(ws, "register", "verify").exit_code == 0
+    [(fields,)] = sql(ws, "select fields from document_verification")
+    edited = {name: "diubah" for name in json.loads(fields)}
+    sql(ws, "update document_verification set fields = ?", (json.dumps(edited),))
+    problems = verify_problems(ws)
+    assert any(numbers[0] in line and "permit facts" in line for line in problems), problems

@@ -11,12 +11,15 @@ import pytest
 from registers_support import DOC_DATE, make_applications
 
 from sikro_docs import db, numbering
+from sikro_docs.models import Application
 
 EVIL = '=HYPERLINK("http://evil","x")'
 BOOKS = {
-    "registrasi": ["No", "No Registrasi", "Tanggal", "Nama pemohon", "Keterangan"],
+    "registrasi": ["No", "No Registrasi", "Tanggal", "Nama pemohon", "Jenis izin", "Keterangan"],
     "surat-keluar": ["No urut", "No surat", "Tgl surat", "Ditujukan kepada", "Isi singkat", "Keterangan"],
-    "izin": ["No urut", "Nomor Izin", "Tanggal", "Nama pemegang izin", "Nomor STR", "Tempat kerja", "Keterangan"],
+    # a book of one permit type: the type's short name and its first QR fields, labelled by the type
+    "izin": ["No urut", "Nomor Izin", "Tanggal", "Nama pemegang izin", "Jenis izin", "Nomor STR", "Tempat kerja",
+             "Keterangan"],
     "ekspedisi": ["No", "Tgl pengiriman", "No. surat", "Tgl surat", "Isi singkat", "Ditujukan kepada", "Keterangan"],
 }
 HEADER_ROW = 5
@@ -69,10 +72,34 @@ def test_books_have_title_header_lines_and_totals(exported, workspace):
     assert agenda[6][4] == "Penolakan permohonan SIKRO a.n. Sri Rahayu"
     assert agenda[-1][0] == "Jumlah: 1 terpakai, 1 batal, 2 seluruhnya"
     _, permits = rows_of(exported["izin"])
-    assert permits[5][3:6] == [EVIL, "STR-00001", "Optik Terang, Jl. Pahlawan 2, Sidikalang"]
+    assert permits[5][3:7] == [EVIL, "SIKRO", "STR-00001", "Optik Terang"]
+    _, registrations = rows_of(exported["registrasi"])
+    assert registrations[5][3:5] == [EVIL, "SIKRO"]
     _, dispatches = rows_of(exported["ekspedisi"])
     assert dispatches[5][1] == "10 Maret 2025 14.30 WIB"
     assert dispatches[5][6] == f"Diterima oleh {EVIL}"
+
+
+def test_a_book_of_several_types_shows_each_permit_s_type_and_facts(workspace, tmp_path):
+    """A shared register of permits of several types: a generic "Keterangan izin" column."""
+    from sikro_docs import books, permit_types
+
+    [first, second] = make_applications(workspace, 2)
+    other = next(t for t in permit_types.catalogue(workspace).types.values() if t.code != "sikro")
+    facts = {f.storage_key: f.example for f in other.own_fields}
+    with db.session(workspace, write=True) as session:
+        app = session.get(Application, second)
+        app.permit_type, app.facts = other.code, facts
+    for app_id in (first, second):
+        numbering.issue_document(workspace, kind="permit", application_id=app_id, on=DOC_DATE, produce=nothing)
+    with db.session(workspace) as session:
+        books.export_book(session, workspace, "izin", tmp_path / "izin.xlsx", year=2025)
+    _, rows = rows_of(tmp_path / "izin.xlsx")
+    assert rows[HEADER_ROW - 1] == ["No urut", "Nomor Izin", "Tanggal", "Nama pemegang izin", "Jenis izin",
+                                    "Keterangan izin", "Keterangan"]
+    assert rows[5][4] == "SIKRO" and rows[5][5].startswith("Nomor STR: STR-")
+    label = other.by_name[other.qr_fields[0]].shown_label
+    assert rows[6][4] == other.short_name and f"{label}: {facts[other.by_name[other.qr_fields[0]].storage_key]}" in rows[6][5]
 
 
 def test_books_are_printable(exported):

@@ -37,6 +37,7 @@ LABELS = {
     "stage": "Sikro-Stage",
 }
 DOCUMENT_LABEL = "Sikro-Document-Number"
+RETENTION_LABEL = "Sikro-Retention-Code"
 LOCATION_LABELS = {part: f"Sikro-Location-{part.capitalize()}" for part in LOCATION_PARTS}
 DATE_FIELDS = ("date_start", "date_end", "active_until", "inactive_until")
 
@@ -53,10 +54,36 @@ def berkas_number_for(registration_number: str) -> str:
     return safe_name(registration_number, fallback="berkas")
 
 
-def classification_of(ws: Workspace) -> str:
+def classification_of(ws: Workspace, ptype=None) -> str:
+    """The office's [archive] classification, else the permit type's, else the registrasi register's."""
     archive = ws.profile.get("archive", {})
     registrasi = ws.profile.get("registers", {}).get("registrasi", {})
-    return archive.get("classification") or registrasi.get("classification") or DEFAULT_CLASSIFICATION
+    own = getattr(ptype, "classification", "") if ptype is not None else ""
+    return archive.get("classification") or own or registrasi.get("classification") or DEFAULT_CLASSIFICATION
+
+
+def retention_of(ws: Workspace, ptype, classification: str) -> str:
+    """The retention schedule entry (data/retention.toml) of a type's case files; "" = its classification."""
+    if ws.profile.get("archive", {}).get("classification") or ptype is None:
+        return ""
+    code = getattr(ptype, "retention", "") or ""
+    return "" if code == classification else code
+
+
+def place_of(ptype, app: Application) -> str:
+    """Where the holder works, from the type's place fields ([archive] place, else its rules' place field)."""
+    if ptype is None:
+        return ""
+    names = list((ptype.extra.get("archive") or {}).get("place") or ([ptype.rules.place_field]
+                                                                       if ptype.rules.place_field else []))
+    facts = app.facts or {}
+    values = []
+    for name in names:
+        fld = ptype.by_name.get(name)
+        value = facts.get(fld.storage_key) if fld is not None else None
+        if value not in (None, ""):
+            values.append(str(value))
+    return ", ".join(values)
 
 
 @dataclass
@@ -77,6 +104,11 @@ class BerkasMeta:
     document_numbers: list[str] = field(default_factory=list)
     location: dict[str, str] | None = None
     application_id: int | None = None
+    retention: str = ""  # the retention schedule entry when it is not the classification itself
+
+    @property
+    def retention_code(self) -> str:
+        return self.retention or self.classification
 
     @property
     def year(self) -> int:
@@ -92,13 +124,13 @@ class BerkasMeta:
         if number and number not in numbers:
             numbers.append(number)
         end = max(self.date_end, on) if on else self.date_end
-        active, inactive, fate = retention_dates(self.classification, end)
+        active, inactive, fate = retention_dates(self.retention_code, end)
         return replace(self, document_numbers=numbers, date_end=end, active_until=active,
                        inactive_until=inactive, final_fate=fate)
 
     def to_info(self, ws_profile: dict, version: str) -> list[tuple[str, str]]:
         office = ws_profile.get("office", {})
-        rule = rule_for(self.classification)
+        rule = rule_for(self.retention_code)
         info = [
             ("Source-Organization", office.get("short_name", "")),
             ("Bagging-Date", clock.today(ws_profile).isoformat()),
@@ -107,6 +139,8 @@ class BerkasMeta:
         for attr, label in LABELS.items():
             value = getattr(self, attr)
             info.append((label, value.isoformat() if isinstance(value, dt.date) else str(value)))
+        if self.retention:  # only when it differs from the classification: older bags read the same
+            info.append((RETENTION_LABEL, self.retention))
         info += [(DOCUMENT_LABEL, number) for number in self.document_numbers]
         info.append(("Sikro-Retention-Rule", f"{rule.code or 'default'} {rule.description}: "
                      f"{rule.active_years} tahun aktif, {rule.inactive_years} tahun inaktif, {rule.fate}"))
@@ -123,7 +157,8 @@ class BerkasMeta:
             values[name] = _date(values[name])
         location = {part: content.get(LOCATION_LABELS[part]) for part in LOCATION_PARTS}
         return cls(**values, document_numbers=content.get_all(DOCUMENT_LABEL),
-                   location=location if any(location.values()) else None)
+                   location=location if any(location.values()) else None,
+                   retention=content.get(RETENTION_LABEL) or "")
 
 
 def _date(text: str) -> dt.date:
@@ -134,16 +169,25 @@ def _date(text: str) -> dt.date:
 
 
 def meta_for_application(ws: Workspace, app: Application) -> BerkasMeta:
-    """A new berkas for an application (retention counted from its date until more is filed)."""
-    code = classification_of(ws)
+    """A new berkas for an application (retention counted from its date until more is filed).
+
+    Its title, classification, retention and place come from the application's permit type.
+    """
+    from .. import permit_types
+
+    ptype = permit_types.catalogue(ws).find(app.permit_type) if app.permit_type else None
+    code = classification_of(ws, ptype)
+    retention = retention_of(ws, ptype, code)
     start = app.application_date
-    active, inactive, fate = retention_dates(code, start)
+    active, inactive, fate = retention_dates(retention or code, start)
+    what = ptype.short_name if ptype is not None else app.permit_type
     return BerkasMeta(
         berkas_number=berkas_number_for(app.registration_number),
         registration_number=app.registration_number, classification=code,
-        title=f"Permohonan SIKRO a.n. {app.name}", name=app.name, nik_masked=mask_nik(app.nik),
-        workplace=f"{app.facts.get('workplace_name')}, {app.facts.get('workplace_address')}", date_start=start, date_end=start,
+        title=f"Permohonan {what} a.n. {app.name}", name=app.name, nik_masked=mask_nik(app.nik),
+        workplace=place_of(ptype, app), date_start=start, date_end=start,
         active_until=active, inactive_until=inactive, final_fate=fate, application_id=app.id,
+        retention=retention,
     )
 
 

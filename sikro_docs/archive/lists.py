@@ -28,7 +28,7 @@ from ..fsutil import atomic_write_bytes
 from ..workspace import Workspace
 from .berkas import LOCATION_PARTS, location_line
 from .index import kurun_waktu
-from .retention import STAGE_ACTIVE, STAGE_INACTIVE, DueItem, due_action, rule_for
+from .retention import STAGE_ACTIVE, STAGE_INACTIVE, DueItem, due_action
 from .tables import ArchiveEvent, ArchiveFile, Berkas, Location
 
 ACCESS_CLASS = "Terbatas (memuat data pribadi)"
@@ -36,8 +36,10 @@ MEDIA = "Kertas dan elektronik (pindaian)"
 
 
 def _retention(b, _loc, _n) -> str:
-    rule = rule_for(b.classification)
-    return f"{rule.active_years} th aktif, {rule.inactive_years} th inaktif"
+    """As the berkas was scheduled (its permit type's retention entry need not be its classification's)."""
+    active = b.active_until.year - b.date_end.year
+    inactive = b.inactive_until.year - b.active_until.year
+    return f"{active} th aktif, {inactive} th inaktif"
 
 
 def _loc(part):

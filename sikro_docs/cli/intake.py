@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from .. import db, registry
+from .. import db, permit_types, registry
 from ..errors import EXIT_OK, EXIT_PROBLEMS
 from ..intake import json_schema, write_blank_workbook
 from . import print_json, workspace_option
@@ -103,22 +103,35 @@ def print_import_report(report) -> None:
 
 
 @click.command("list")
+@click.option("--type", "type_code", metavar="CODE", help="Only applications of this permit type (code or title).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @workspace_option
-def list_cmd(as_json, ws):
-    """List the registered applications."""
+def list_cmd(type_code, as_json, ws):
+    """List the registered applications (permit type, kind, step, completeness)."""
+    wanted = permit_types.get(ws, type_code).code if type_code else None
     with db.session(ws) as sess:
-        rows = [registry.describe(app) for app in registry.list_applications(sess)]
+        rows = [registry.describe(app, ws) for app in registry.list_applications(sess)
+                if wanted is None or app.permit_type == wanted]
     if as_json:
         print_json(rows)
         return
     if not rows:
-        click.echo("No applications yet: import a workbook with `sikro import FILE.xlsx`.")
+        click.echo("No applications yet: import a workbook with `sikro import FILE.xlsx`."
+                   if wanted is None else f"No applications of {type_code} yet.")
         return
     for r in rows:
         state = "lengkap" if r["complete"] else "tidak lengkap: " + ", ".join(r["missing"])
-        click.echo(f"{shown(r['registration_number']):<28} {shown(r['name']):<40} step {r['current_step']:>2}  "
+        click.echo(f"{shown(r['registration_number']):<28} {shown(r['permit_type_short_name']):<8} "
+                   f"{shown(r['application_kind_title']):<12} {shown(r['name']):<40} step {r['current_step']:>2}  "
                    f"{shown(r['status']):<9} {shown(state)}")
+
+
+# What `show` prints first, in order: key of describe() -> label.
+SHOWN_FIRST = {
+    "registration_number": "registration_number", "permit_type": "permit type", "application_kind": "kind",
+    "previous_number": "previous permit", "name": "name", "nik": "nik", "status": "status",
+    "current_step": "current_step", "complete": "complete", "missing": "missing",
+}
 
 
 @click.command("show")
@@ -129,18 +142,48 @@ def show_cmd(ref, as_json, ws):
     """Show one application (REF: registration number or NIK) and its history."""
     with db.session(ws) as sess:
         app = registry.find_application(sess, ref)
-        data = registry.describe(app)
+        data = registry.describe(app, ws)
         data["history"] = registry.history(sess, app)
     if as_json:
         print_json(data)
         return
-    for key, value in data.items():
-        if key != "history":
-            click.echo(f"{key:<22} {shown(value)}")
+    for line in show_lines(data):
+        click.echo(shown(line))
     click.echo("history:")
     for event in data["history"]:
         origin = f" ({Path(event['source_file']).name} row {event['source_row']})" if event["source_file"] else ""
         click.echo(shown(f"  {event['at']}  {event['actor']}: {event['action']}{origin}"))
+
+
+def show_lines(data: dict) -> list[str]:
+    """The application as `show` prints it: type (code and title), kind, previous permit, the
+    type's facts labelled as the type labels them, then the rest of the record."""
+    texts = {
+        "permit_type": f"{data['permit_type']} ({data['permit_type_title']})",
+        "application_kind": data["application_kind_title"],
+        "previous_number": _previous_text(data),
+    }
+    lines = [f"{label:<22} {texts.get(key, data.get(key))}" for key, label in SHOWN_FIRST.items()
+             if key != "previous_number" or data.get("previous_number")]
+    lines += [f"{fld['label']:<22} {_value_text(fld)}" for fld in data["fields"]]
+    lines += [f"{column:<22} {data.get(column)}" for column in registry.FIELD_COLUMNS.values()
+              if column not in SHOWN_FIRST]
+    return lines
+
+
+def _previous_text(data: dict) -> str:
+    number = data.get("previous_number")
+    if not number:
+        return ""
+    date = f" tanggal {data['previous_date']}" if data.get("previous_date") else ""
+    known = "" if data.get("previous_known") else " (tidak tercatat di registri)"
+    return f"{number}{date}{known}"
+
+
+def _value_text(fld: dict) -> str:
+    if fld["value"] is None:
+        return "Seumur Hidup" if fld.get("kind") == "date_or_lifetime" else "-"
+    return str(fld["value"])
 
 
 COMMANDS = [workbook_cmd, schema_cmd, import_cmd, list_cmd, show_cmd]

@@ -17,6 +17,15 @@ def age_on(birth: dt.date, day: dt.date) -> int:
     return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
 
+def _filled_by_registry(row: Row, fld: c.Field) -> bool:
+    """A renewal's, change's or revocation's own facts may be blank: the registry carries them over
+    from the previous permit (and refuses the row, naming the column, when it does not know it)."""
+    from ..permit_types import application_kind
+
+    kind = row.values.get("jenis_permohonan")
+    return fld.group == c.PERMIT and kind is not None and application_kind(kind).needs_previous
+
+
 class RecordValidator:
     """Validates records one at a time and remembers (NIK, date) to find duplicates.
 
@@ -57,7 +66,7 @@ class RecordValidator:
         if is_blank(value):
             if fld.kind == c.YES_NO:
                 self._problem(row, fld.name, "is empty; it must be Y or T")
-            elif fld.required:
+            elif fld.required and not _filled_by_registry(row, fld):
                 self._problem(row, fld.name, "is empty; it is required")
             return
         if isinstance(value, str):
