@@ -45,6 +45,16 @@ class RecordValidator:
         self.chooser = chooser
         self.labels_of = labels if callable(labels) else (lambda _type: labels)
         self._first_row_of: dict[tuple, int] = {}
+        self._fields: dict[str | None, list[c.Field]] = {}  # per type code: the fields a record is read by
+        self.kind_field = next((f for f in chooser.fallback.fields if f.kind == c.PERMIT_TYPE), None)
+
+    def fields_of(self, permit_type) -> list[c.Field]:
+        code = permit_type.code if permit_type is not None else None
+        if code not in self._fields:
+            source = permit_type or self.chooser.fallback
+            # A record naming no known type is checked on the columns every type shares only.
+            self._fields[code] = [f for f in c.workbook_fields(source) if permit_type is not None or not f.owner]
+        return self._fields[code]
 
     def choose(self, value) -> tuple:
         return self.chooser.choose(value)
@@ -54,7 +64,7 @@ class RecordValidator:
         """`cells`: field name -> cell value; `chosen`: (type, problem) from `choose` (default: from the
         cells' Jenis Izin); `foreign`: (header, owner types) of filled cells of other types' columns."""
         row = Row(number=number, raw=raw)
-        kind_field = self._kind_field()
+        kind_field = self.kind_field
         permit_type, type_problem = chosen or self.chooser.choose(cells.get(kind_field.name) if kind_field else None)
         check = _Check(self, row, permit_type, self.labels_of(permit_type))
         if kind_field is not None:
@@ -67,9 +77,6 @@ class RecordValidator:
                 row.problems.append(Problem(number, header, foreign_message(header, owners, permit_type)))
         self._check_duplicate(check)
         return row
-
-    def _kind_field(self) -> c.Field | None:
-        return next((f for f in self.chooser.fallback.fields if f.kind == c.PERMIT_TYPE), None)
 
     def _check_duplicate(self, check: _Check) -> None:
         row, values = check.row, check.row.values
@@ -91,9 +98,7 @@ class _Check:
 
     def __init__(self, validator: RecordValidator, row: Row, permit_type, labels: dict[str, str]):
         self.validator, self.row, self.permit_type, self.labels = validator, row, permit_type, labels
-        source = permit_type or validator.chooser.fallback
-        # A record naming no known type is checked on the columns every type shares only.
-        self.fields = [f for f in c.workbook_fields(source) if permit_type is not None or not f.owner]
+        self.fields = validator.fields_of(permit_type)
         self.kind_code: str | None = None
 
     def label(self, field_name: str) -> str:
