@@ -381,3 +381,25 @@ def test_cli_unknown_type_exits_2_with_one_line(tmp_path, sikro, ws_args):
         assert result.code == 2, result.err
         assert result.err.strip().splitlines() == [
             f'sikro: error: "SIPX" is not a permit type here; known: {", ".join(permit_types.catalogue().codes())}']
+
+
+def test_cli_import_with_type_and_a_mixed_file_record_each_rows_type(tmp_path, workspace):
+    runner = CliRunner()
+    args = ["--workspace", str(workspace.root)]
+    single = book(tmp_path, [record(SIPB), record(SIPB, nik="1211014503910003", jenis_praktik="Mandiri", npwp="T")],
+                  workbook_fields(SIPB), name="sipb.xlsx")
+    result = runner.invoke(cli, ["import", str(single), "--type", "sipb", "--json", *args])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["imported"] == 2
+    mixed = book(tmp_path, [record(SIPA, jenis_izin="SIPA", nik="1211014503910005"),
+                            {**record(SIPB, jenis_izin="SIPB", nik="1211014503910006"), "no_stra": "X/1"}],
+                 mixed_fields([SIPB, SIPA]), name="campur.xlsx")
+    result = runner.invoke(cli, ["import", str(mixed), "--json", *args])
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.output)
+    assert report["imported"] == 1
+    assert report["invalid"] == [{"row": 3, "column": "No STRA",
+                                  "message": "No STRA is a column of SIPA (Surat Izin Praktik Apoteker), not of SIPB"}]
+    listed = json.loads(runner.invoke(cli, ["list", "--json", *args]).output)
+    assert [a["permit_type"] for a in listed] == ["sipb", "sipb", "sipa"]
+    assert [a["complete"] for a in listed] == [True, False, True]
