@@ -403,3 +403,16 @@ def test_cli_import_with_type_and_a_mixed_file_record_each_rows_type(tmp_path, w
     listed = json.loads(runner.invoke(cli, ["list", "--json", *args]).output)
     assert [a["permit_type"] for a in listed] == ["sipb", "sipb", "sipa"]
     assert [a["complete"] for a in listed] == [True, False, True]
+
+
+def test_a_type_column_missing_in_a_mixed_file_saves_nothing(tmp_path, workspace):
+    runner = CliRunner()
+    args = ["--workspace", str(workspace.root)]
+    fields = [f for f in mixed_fields([SIPB, SIPA]) if f.name != "no_stra"]
+    path = book(tmp_path, [record(SIPB, jenis_izin="SIPB"), record(SIPA, jenis_izin="SIPA", nik="1211014503910003")],
+                fields, name="campur.xlsx")
+    result = runner.invoke(cli, ["import", str(path), *args])
+    assert isinstance(result.exception, UnusableInput) and result.exception.exit_code == 2  # `main` exits 2
+    assert "lacks required column(s) of SIPA (Surat Izin Praktik Apoteker) for row 3" in str(result.exception)
+    assert json.loads(runner.invoke(cli, ["list", "--json", *args]).output) == []
+    assert not (tmp_path / "campur-kesalahan.xlsx").exists()

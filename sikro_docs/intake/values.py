@@ -291,7 +291,8 @@ def parse_application_kind(value: object) -> str:
 
 def parse_permit_type(value: object, catalogue=None) -> str:
     """A permit type's code, from its code, short name or title."""
-    from ..permit_types import UnknownPermitType, catalogue as load
+    from ..permit_types import UnknownPermitType
+    from ..permit_types import catalogue as load
 
     try:
         return (catalogue or load()).get(str(value)).code
