@@ -294,6 +294,8 @@ def test_a_file_without_type_or_jenis_izin_is_of_the_default_type(tmp_path):
     with pytest.raises(UnusableInput) as err:
         read(path, profile={"permit_types": {"default": "sipa"}})
     assert 'lacks required column(s): "No STRA"' in str(err.value)
+    assert str(err.value).endswith("(the columns are those of SIPB (Surat Izin Praktik Bidan): give --type sipb, "
+                                   "or add a Jenis Izin column)")
     _, [row] = read(path, profile={"permit_types": {"default": "sipb"}})
     assert row.ok and row.values["jenis_izin"] == "sipb"
 

@@ -144,8 +144,27 @@ class ExcelIntake(Intake):
         first = sheet.of(self.chooser.fallback)
         missing = [f for f in first.absent if not f.owner] if sheet.mixed else first.absent
         if missing:
-            raise unusable(self.path, self._missing_columns_message(missing, first.columns))
+            raise unusable(self.path, self._missing_columns_message(missing, first.columns, others=first.foreign)
+                           + self._other_type_hint(sheet))
         return sheet
+
+    def _other_type_hint(self, sheet: SheetColumns) -> str:
+        """" (the columns are those of SIPB: give --type sipb)", when the file is plainly another type's."""
+        if self.chooser.fixed is not None or sheet.mixed:
+            return ""
+        fits = []
+        for permit_type in self.chooser.catalogue.types.values():
+            if permit_type.code == self.chooser.fallback.code:
+                continue
+            try:
+                if not sheet.of(permit_type).absent:
+                    fits.append(permit_type)
+            except SikroError:  # two columns clash for that type: not its file either
+                continue
+        if not fits:
+            return ""
+        return (f" (the columns are those of {' or '.join(describe(t) for t in fits)}: give --type "
+                f"{fits[0].code}, or add a Jenis Izin column)")
 
     def _clash(self, clash: ColumnClash):
         return unusable(self.path, f'columns "{clash.first}" and "{clash.second}" both mean '
