@@ -70,6 +70,8 @@ def __getattr__(name: str):
 def write_blank_workbook(dest: Path, permit_type=None, *, types=None, ws=None) -> Path:
     """Write the blank workbook of `permit_type` (default: the default type), or of several `types`."""
     dest = Path(dest)
+    if isinstance(permit_type, str):
+        permit_type = permit_types.get(ws, permit_type)
     chosen = list(types) if types else [permit_type or permit_types.default(ws)]
     fields = c.mixed_fields(chosen) if len(chosen) > 1 else c.workbook_fields(chosen[0])
     workbook = Workbook()
@@ -192,8 +194,14 @@ _FORMAT_TEXT = {
     c.NIK: "16 digit angka (teks)", c.GENDER: "L atau P", c.PHONE: "08… atau +62…, 10-13 digit",
     c.EMAIL: "Alamat email", c.YES_NO: "Y atau T", c.DECISION: "Disetujui atau Ditolak",
     c.CHOICE: "Salah satu pilihan", c.NUMBER: "Angka", c.PERMIT_TYPE: "Kode atau nama jenis izin",
-    c.APPLICATION_KIND: "Baru, Perpanjangan, Perubahan atau Pencabutan",
 }
+
+
+def _format_text(fld: c.Field) -> str:
+    if fld.kind == c.APPLICATION_KIND:  # the kinds are data (common.toml)
+        titles = [k.title for k in permit_types.common().kinds]
+        return ", ".join(titles[:-1]) + f" atau {titles[-1]}"
+    return _FORMAT_TEXT[fld.kind]
 
 
 def _intro(fields, types) -> list[str]:
@@ -260,7 +268,7 @@ def _write_instructions(sheet, fields, types) -> None:
         write_row(sheet, [line], font=Font(bold=line == intro[0]))
     write_row(sheet, _PETUNJUK_HEADER, font=HEADER_FONT, fill=HEADER_FILL, border=HEADER_BORDER)
     for fld in fields:
-        write_row(sheet, [fld.header, _need(fld, types), _FORMAT_TEXT[fld.kind], fld.example or "-",
+        write_row(sheet, [fld.header, _need(fld, types), _format_text(fld), fld.example or "-",
                           _help(fld, types)], alignment=WRAP)
     for letter, width in zip("ABCDE", (30, 30, 30, 32, 70), strict=True):
         sheet.column_dimensions[letter].width = width
