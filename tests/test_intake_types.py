@@ -418,3 +418,33 @@ def test_a_type_column_missing_in_a_mixed_file_saves_nothing(tmp_path, workspace
     assert "lacks required column(s) of SIPA (Surat Izin Praktik Apoteker) for row 3" in str(result.exception)
     assert json.loads(runner.invoke(cli, ["list", "--json", *args]).output) == []
     assert not (tmp_path / "campur-kesalahan.xlsx").exists()
+
+
+def test_an_offices_own_type_from_data_alone(tmp_path):
+    """A fourth type, made by copying a folder and editing its data: its workbook and its rows."""
+    folder = tmp_path / "ws" / permit_types.WORKSPACE_FOLDER / "sipt"
+    shutil.copytree(SIPB.source, folder)
+    toml = folder / permit_types.TYPE_FILE
+    text = toml.read_text(encoding="utf-8")
+    for old, new in (('code = "sipb"', 'code = "sipt"'), ('title = "Surat Izin Praktik Bidan"',
+                      'title = "Surat Izin Praktik Terapis Gigi dan Mulut"'), ('short_name = "SIPB"', 'short_name = "SIPTGM"'),
+                     ('header = "Jenis Praktik"', 'header = "Jenis Layanan"')):
+        assert old in text
+        text = text.replace(old, new)
+    toml.write_text(text, encoding="utf-8")
+    ws = SimpleNamespace(root=tmp_path / "ws", profile={})
+    own = permit_types.get(ws, "SIPTGM")
+    path = write_blank_workbook(tmp_path / "sipt.xlsx", "sipt", ws=ws)
+    sheet = load_workbook(path)["Permohonan"]
+    assert sheet["A1"].value == "DAFTAR PERMOHONAN SURAT IZIN PRAKTIK TERAPIS GIGI DAN MULUT (SIPTGM)"
+    assert "Jenis Layanan" in [c.value for c in sheet[HEADER_ROW]]
+    fields = (own.fields[1], *workbook_fields(own))
+    rows = [record(own, jenis_izin="SIPTGM", jenis_praktik="mandiri", npwp=None),
+            record(own, jenis_izin="Surat Izin Praktik Terapis Gigi dan Mulut", nik="1211014503910003")]
+    _, (mine, by_title) = read(book(tmp_path, rows, fields), ws=ws)
+    assert problems(mine) == ["row 2, NPWP: NPWP is empty; it must be Y or T"]
+    assert mine.values["jenis_izin"] == "sipt" and mine.values["jenis_praktik"] == "Mandiri"
+    assert by_title.ok and by_title.values["jenis_izin"] == "sipt", problems(by_title)
+    # Without the workspace the type is unknown: a row error naming the column.
+    _, (unknown, _) = read(book(tmp_path, rows, fields, name="b.xlsx"))
+    assert problems(unknown)[0].startswith('row 2, Jenis Izin: Jenis Izin "SIPTGM" is not a permit type here')
