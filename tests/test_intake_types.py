@@ -448,3 +448,24 @@ def test_an_offices_own_type_from_data_alone(tmp_path):
     # Without the workspace the type is unknown: a row error naming the column.
     _, (unknown, _) = read(book(tmp_path, rows, fields, name="b.xlsx"))
     assert problems(unknown)[0].startswith('row 2, Jenis Izin: Jenis Izin "SIPTGM" is not a permit type here')
+
+
+def test_a_long_choice_list_goes_to_a_hidden_sheet_and_the_workbook_still_reads(tmp_path):
+    import dataclasses
+
+    choices = tuple(f"Sarana nomor {i}, cabang {i}" for i in range(12))
+    fields = tuple(dataclasses.replace(f, choices=choices) if f.name == "jenis_sarana" else f for f in SIPA.fields)
+    long_type = dataclasses.replace(SIPA, fields=fields)
+    path = write_blank_workbook(tmp_path / "panjang.xlsx", long_type)
+    workbook = load_workbook(path)
+    assert workbook.sheetnames == ["Permohonan", "Petunjuk", "Pilihan"]
+    assert workbook["Pilihan"].sheet_state == "hidden"
+    formulas = {dv.formula1 for dv in workbook["Permohonan"].data_validations.dataValidation}
+    assert "'Pilihan'!$A$2:$A$13" in formulas
+    sheet = workbook["Permohonan"]
+    for index, fld in enumerate(workbook_fields(long_type), start=1):
+        sheet.cell(FIRST_DATA_ROW, index, record(long_type, jenis_sarana="sarana nomor 3, cabang 3").get(fld.name))
+    workbook.save(path)
+    intake, [row] = read(path, permit_type=long_type)
+    assert intake.sheet == "Permohonan" and row.ok, problems(row)
+    assert row.values["jenis_sarana"] == "Sarana nomor 3, cabang 3"

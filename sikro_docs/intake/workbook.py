@@ -145,7 +145,7 @@ def _list_formula(workbook, fld: c.Field, values: list[str]) -> str:
         workbook.create_sheet(LISTS_SHEET).sheet_state = "hidden"
     lists = workbook[LISTS_SHEET]
     column = lists.max_column + 1 if lists.max_row > 1 or lists["A1"].value is not None else 1
-    lists.cell(1, column, fld.header)
+    lists.cell(1, column, f"Pilihan: {fld.header}")  # not a header intake would take for a column
     for row, value in enumerate(values, start=2):
         lists.cell(row, column, value)
     letter = get_column_letter(column)
