@@ -141,7 +141,12 @@ class ExcelIntake(Intake):
         each row's type needs the shared required columns at once, and a type's own when a row is of it.
         """
         sheet = SheetColumns(self.headers, self.chooser, self._clash)
-        first = sheet.of(self.chooser.fallback)
+        try:
+            first = sheet.of(self.chooser.fallback)
+        except SikroError:
+            if not sheet.mixed:
+                raise
+            return sheet  # two columns clash for the default type only: an error when a row is of it
         missing = [f for f in first.absent if not f.owner] if sheet.mixed else first.absent
         if missing:
             raise unusable(self.path, self._missing_columns_message(missing, first.columns, others=first.foreign)
