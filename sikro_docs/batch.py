@@ -132,6 +132,7 @@ class Options:
     on: dt.date | None = None  # the documents' date; default: today in the office
     actor: str = "sikro"
     source: str | None = None  # the workbook the rows come from (recorded with the steps it records)
+    permit_type: object = None  # `--type`: the permit type of every row of the workbook (else its Jenis Izin)
 
 
 # --------------------------------------------------------------------------- entry points
@@ -140,7 +141,7 @@ class Options:
 def run_batch(ws: Workspace, source: Path, kind: str, options: Options, progress=None) -> BatchReport:
     """`sikro batch`: import SOURCE, then make a KIND document for each row it applies to."""
     numbering.document_kind(kind)  # an unknown kind fails before anything is imported
-    imported = registry.import_file(ws, source, actor=options.actor)
+    imported = registry.import_file(ws, source, actor=options.actor, permit_type=options.permit_type)
     options = dataclasses.replace(options, source=str(Path(source).resolve()))
     report = produce(ws, kind, imported.applications, options, progress, label=source.stem)
     report.import_report = imported

@@ -175,12 +175,14 @@ def jsonable(value):
     return value
 
 
-def import_file(ws: Workspace, path: Path, actor: str = "sikro", progress=None) -> ImportReport:
-    """Register the valid rows of `path`; write the invalid ones to an errors workbook."""
+def import_file(ws: Workspace, path: Path, actor: str = "sikro", progress=None, permit_type=None) -> ImportReport:
+    """Register the valid rows of `path`; write the invalid ones to an errors workbook.
+
+    `permit_type` (`--type`): every row is of it; else a Jenis Izin column, else the default type."""
     path = Path(path)
     report = ImportReport(source=path)
     bad_rows: list[Row] = []
-    with open_input(path, ws.profile) as intake:
+    with open_input(path, ws.profile, ws=ws, permit_type=permit_type) as intake:
         with db.session(ws, write=True) as sess:
             for row in intake.rows():
                 if row.ok:

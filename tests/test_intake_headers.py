@@ -51,7 +51,8 @@ def test_title_rows_variant_headers_and_extra_column(tmp_path):
         rows=[record_cells(record) + ["sudah ditelepon"]])
     with open_input(path) as intake:
         assert (intake.sheet, intake.header_row, intake.format) == ("Permohonan", 4, "xlsx")
-        assert intake.headers[1] == "Tgl. Permohonan" and intake.headers[-1] == "Catatan Petugas"
+        assert intake.headers[HEADERS.index("Tanggal Permohonan")] == "Tgl. Permohonan"
+        assert intake.headers[-1] == "Catatan Petugas"
         [row] = list(intake.rows())
     assert row.ok, row.problems
     assert row.number == 5

@@ -75,7 +75,7 @@ def test_schema_file_matches_the_column_spec():
     schema = json_schema()
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     items = schema["items"]
-    assert set(items["properties"]) == {f.name for f in FIELDS if f not in CHECKLIST} | {"berkas"}
+    assert set(items["properties"]) == {f.name for f in FIELDS if f not in CHECKLIST} | {"berkas", "jenis_izin"}
     assert set(items["properties"]["berkas"]["properties"]) == {f.name for f in CHECKLIST}
     assert "email" not in items["required"] and "nik" in items["required"]
     assert items["properties"]["nik"]["pattern"] == "^[0-9]{16}$"

@@ -5,7 +5,7 @@ import datetime as dt
 
 import pytest
 from openpyxl import Workbook, load_workbook
-from test_intake_support import messages, needs_soffice, record_cells, soffice_convert, valid_record
+from test_intake_support import HEADERS, messages, needs_soffice, record_cells, soffice_convert, valid_record
 
 from sikro_docs.errors import UnusableInput
 from sikro_docs.excel_safe import write_cell, write_row
@@ -70,7 +70,7 @@ def test_libreoffice_resaved_keeps_injection_as_text_and_errors_workbook_too(res
     with open_input(resaved["xlsx"]) as intake:
         bad = [r for r in intake.rows() if not r.ok]
         assert [r.number for r in bad] == [FIRST_DATA_ROW + 2, FIRST_DATA_ROW + 3]
-        assert bad[0].raw[2] == INJECTION
+        assert bad[0].raw[HEADERS.index("Nama")] == INJECTION
         dest = write_errors_workbook(intake, bad, tmp_path / "kesalahan.xlsx")
     [csv] = soffice_convert([dest], tmp_path / "csv", "csv:Text - txt - csv (StarCalc):44,34,76")
     text = csv.read_text(encoding="utf-8")

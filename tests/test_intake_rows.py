@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 from openpyxl import load_workbook
-from test_intake_support import make_workbook, messages, record_cells, valid_record
+from test_intake_support import HEADERS, make_workbook, messages, record_cells, valid_record
 
 from sikro_docs.intake import CHECKLIST, open_input
 
@@ -130,9 +130,9 @@ def test_formula_text_in_a_name_is_read_as_text_and_written_back_as_text(tmp_pat
     path = make_workbook(tmp_path / "in.xlsx", records=[valid_record(nama=formula, nik="bad")])
     with open_input(path) as intake:
         [row] = list(intake.rows())
-        assert row.raw[2] == formula
+        assert row.raw[HEADERS.index("Nama")] == formula
         dest = intake_errors(intake, [row], tmp_path)
-    cell = load_workbook(dest)["Kesalahan"]["E2"]  # Baris, Kesalahan, No Registrasi, Tgl, Nama
+    cell = load_workbook(dest)["Kesalahan"].cell(2, 3 + HEADERS.index("Nama"))  # after Baris, Kesalahan
     assert cell.value == formula and cell.data_type == "s"
 
 

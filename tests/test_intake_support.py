@@ -34,6 +34,9 @@ def valid_record(**changes) -> dict:
     """One valid application, keyed by field name; `changes` override fields."""
     record = {
         "no_registrasi": "REG-1",
+        "jenis_permohonan": None,
+        "nomor_izin_sebelumnya": None,
+        "tanggal_izin_sebelumnya": None,
         "tanggal_permohonan": dt.date(2026, 8, 5),
         "nama": "Rina Sitanggang, A.Md.RO",
         "nik": "1211014503910002",

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 from test_intake_support import HEADERS, make_workbook, messages, record_cells, valid_record
 
 from sikro_docs.excel_safe import safe, write_row
@@ -52,7 +53,7 @@ def test_blank_workbook_layout(tmp_path):
     assert sheet["A1"].value == TITLE
     assert [c.value for c in sheet[HEADER_ROW]] == HEADERS
     assert sheet.freeze_panes == f"A{FIRST_DATA_ROW}"
-    assert sheet.column_dimensions["C"].width == 30
+    assert sheet.column_dimensions[get_column_letter(HEADERS.index("Nama") + 1)].width == 30
     nik_column = HEADERS.index("NIK") + 1
     last = FIRST_DATA_ROW + PREPARED_ROWS - 1
     assert sheet.cell(FIRST_DATA_ROW, nik_column).number_format == "@"
@@ -64,7 +65,8 @@ def test_blank_workbook_layout(tmp_path):
     date_check = validations["DATE(1900,1,1)"]
     assert date_check.type == "date" and date_check.showInputMessage and date_check.prompt
     assert f"D{FIRST_DATA_ROW}:D{last}" not in str(validations['"L,P"'].sqref)
-    assert str(validations['"L,P"'].sqref) == f"G{FIRST_DATA_ROW}:G{last}"
+    gender = get_column_letter(HEADERS.index("Jenis Kelamin") + 1)
+    assert str(validations['"L,P"'].sqref) == f"{gender}{FIRST_DATA_ROW}:{gender}{last}"
 
 
 def test_petunjuk_explains_every_column(tmp_path):
@@ -72,7 +74,10 @@ def test_petunjuk_explains_every_column(tmp_path):
     rows = {r[0]: r for r in sheet.iter_rows(values_only=True) if r[0]}
     for fld in FIELDS:
         name, need, form, example, help_text = rows[fld.header]
-        assert need == ("Wajib" if fld.required else "Opsional")
+        if fld.group == "berkas":  # the papers: WAJIB or OPSIONAL per application kind
+            assert need.startswith("Baru: Wajib")
+        else:
+            assert need == ("Wajib" if fld.required else "Opsional")
         assert form and example and help_text
 
 

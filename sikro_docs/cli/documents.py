@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import getpass
 import sys
@@ -13,7 +14,7 @@ from .. import batch
 from ..errors import EXIT_OK, EXIT_PROBLEMS
 from ..numbering import document_kinds
 from . import print_json, workspace_option
-from .intake import print_import_report
+from .intake import chosen_type, print_import_report, type_option
 
 DOCUMENT_KINDS = [k for k in document_kinds() if k != "registration"]
 
@@ -73,9 +74,10 @@ def _os_user() -> str:
 @click.option("--merge", is_flag=True, help="Also write one PDF of the whole batch for printing.")
 @click.option("--sign", is_flag=True,
               help="PAdES-sign each PDF with the certificate of the profile's [signing] section.")
+@type_option
 @document_options
 @workspace_option
-def batch_cmd(file, kind, merge, sign, pdf, draft, reissue, on, actor, as_json, ws):
+def batch_cmd(file, kind, merge, sign, permit_type, pdf, draft, reissue, on, actor, as_json, ws):
     """Import FILE and make a KIND document for every row it applies to.
 
     Receipts go to complete files, checklist-returns to incomplete ones,
@@ -85,8 +87,10 @@ def batch_cmd(file, kind, merge, sign, pdf, draft, reissue, on, actor, as_json, 
     Exit 0 every applicable row done; 1 some rows invalid or some documents
     failed (the rest done); 2 the file is unusable.
     """
+    options = dataclasses.replace(_options(pdf, draft, reissue, on, actor, merge, sign),
+                                  permit_type=chosen_type(ws, permit_type))
     progress = Progress(f"{file.name} -> {kind}")
-    report = batch.run_batch(ws, file, kind, _options(pdf, draft, reissue, on, actor, merge, sign), progress)
+    report = batch.run_batch(ws, file, kind, options, progress)
     progress.close()
     _finish(report, as_json)
 

@@ -12,22 +12,64 @@ import click
 from .. import db, permit_types, registry
 from ..errors import EXIT_OK, EXIT_PROBLEMS
 from ..intake import json_schema, write_blank_workbook
-from . import print_json, workspace_option
+from ..workspace import PROFILE_NAME, open_workspace, resolve_root
+from . import WORKSPACE_HELP, print_json, workspace_option
+
+ALL_TYPES = "all"
+TYPE_HELP = "Permit type: code, short name or title (default: the profile's default type)."
+
+
+def type_option(func):
+    """--type CODE: the permit type of every row of the file (else a Jenis Izin column, else the default)."""
+    return click.option("--type", "permit_type", metavar="CODE", help=TYPE_HELP)(func)
+
+
+def chosen_type(ws, permit_type: str | None):
+    """The permit type --type names (UnknownPermitType, exit 2, lists the known ones), or None."""
+    if permit_type is None:
+        return None
+    return permit_types.get(ws, permit_type)
+
+
+def _workspace_if_any(explicit: str | None):
+    """The workspace if there is one (its own permit types count); these commands also work without."""
+    if explicit or (resolve_root(None) / PROFILE_NAME).is_file():
+        return open_workspace(explicit)
+    return None
 
 
 @click.command("workbook")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="Where to write the blank input workbook (.xlsx).")
-def workbook_cmd(output):
-    """Write the official input workbook (sheet Permohonan, with a Petunjuk sheet)."""
-    write_blank_workbook(output)
-    click.echo(f"Wrote {output}")
+@click.argument("dest", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the blank input workbook (.xlsx); the same as DEST.")
+@click.option("--type", "permit_type", metavar="CODE",
+              help=f"{TYPE_HELP} '{ALL_TYPES}': one workbook for every type, with a Jenis Izin column.")
+@click.option("--workspace", "workspace_dir", metavar="DIR", help=WORKSPACE_HELP)
+def workbook_cmd(dest, output, permit_type, workspace_dir):
+    """Write a permit type's official input workbook (sheet Permohonan, with a Petunjuk sheet).
+
+    DEST defaults to permohonan-CODE.xlsx in the current folder.
+    """
+    ws = _workspace_if_any(workspace_dir)
+    if permit_type and permit_type.strip().casefold() == ALL_TYPES:
+        types = list(permit_types.catalogue(ws).types.values())
+        name = ALL_TYPES
+    else:
+        types = [chosen_type(ws, permit_type) or permit_types.default(ws)]
+        name = types[0].code
+    target = output or dest or Path(f"permohonan-{name}.xlsx")
+    write_blank_workbook(target, types=types, ws=ws)
+    click.echo(f"Wrote {target}")
 
 
 @click.command("schema")
-def schema_cmd():
-    """Print the JSON Schema of the JSON input."""
-    click.echo(json.dumps(json_schema(), ensure_ascii=False, indent=2))
+@click.option("--type", "permit_type", metavar="CODE", help=TYPE_HELP)
+@click.option("--workspace", "workspace_dir", metavar="DIR", help=WORKSPACE_HELP)
+def schema_cmd(permit_type, workspace_dir):
+    """Print the JSON Schema (draft 2020-12) of a permit type's JSON input."""
+    ws = _workspace_if_any(workspace_dir)
+    chosen = chosen_type(ws, permit_type) or permit_types.default(ws)
+    click.echo(json.dumps(json_schema(chosen, ws), ensure_ascii=False, indent=2))
 
 
 # C0 and C1 controls, DEL, and the bidirectional overrides that reorder what a terminal shows.
@@ -72,16 +114,21 @@ class RowCounter:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.option("--by", "actor", default="sikro", show_default=True, help="Who imports (for the event log).")
+@type_option
 @workspace_option
-def import_cmd(file, as_json, actor, ws):
+def import_cmd(file, as_json, actor, permit_type, ws):
     """Register the applications in FILE (.xlsx workbook or .json).
 
-    Invalid rows are not imported: they go to FILE-kesalahan.xlsx beside the
-    input with a Kesalahan column. Exit 0 all rows valid, 1 some rows
-    invalid (the valid ones are saved), 2 the file is unusable (nothing saved).
+    Every row is of the --type given; without it a Jenis Izin column names
+    each row's type (blank: the profile's default type); without either, the
+    default type. Invalid rows are not imported: they go to
+    FILE-kesalahan.xlsx beside the input with a Kesalahan column. Exit 0 all
+    rows valid, 1 some rows invalid (the valid ones are saved), 2 the file is
+    unusable or the type unknown (nothing saved).
     """
+    chosen = chosen_type(ws, permit_type)
     counter = RowCounter(f"Importing {file.name}")
-    report = registry.import_file(ws, file, actor=actor, progress=counter)
+    report = registry.import_file(ws, file, actor=actor, progress=counter, permit_type=chosen)
     counter.close()
     if as_json:
         print_json(report.as_json())

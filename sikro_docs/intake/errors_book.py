@@ -63,7 +63,8 @@ def write_errors_workbook(intake: Intake, bad_rows: Iterable[Row], dest: Path | 
 
 def _write(intake: Intake, bad_rows: Iterable[Row], handle) -> None:
     headers = _output_headers(intake)
-    fields = [c.field_for_header(h) for h in headers]
+    known = tuple(getattr(intake, "fields", ()) or ())
+    fields = [c.field_for_header(h, known) if known else c.field_for_header(h) for h in headers]
     # write_only: the bad rows are streamed too, whatever their number.
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(SHEET_TITLE)
@@ -78,7 +79,7 @@ def _write(intake: Intake, bad_rows: Iterable[Row], handle) -> None:
 
 def _output_headers(intake: Intake) -> list[str]:
     if intake.format == "json":
-        return [f.header for f in c.FIELDS]  # raw JSON values are in FIELDS order
+        return [f.header for f in intake.fields]  # raw JSON values are in the order of its fields
     return list(intake.headers)
 
 

@@ -28,6 +28,7 @@ from . import columns as c
 from .bounds import SECTION, GuardedZip
 from .detect import unusable
 from .model import Intake, Row
+from .types import ColumnClash, SheetColumns, TypeChooser, describe
 from .validate import RecordValidator
 from .values import FormulaText, is_blank
 
@@ -43,9 +44,13 @@ _SCAN_CHUNK = 1 << 16
 class ExcelIntake(Intake):
     format = "xlsx"
 
-    def __init__(self, path: Path, bounds: dict[str, int] | None = None):
+    def __init__(self, path: Path, bounds: dict[str, int] | None = None, chooser: TypeChooser | None = None):
         self.path = path
         self.bounds = bounds or limits(None, SECTION)
+        self.chooser = chooser or _default_chooser()
+        # Headers are recognised as any column of the types a row may be.
+        self._header_fields = c.mixed_fields(self.chooser.types)
+        self.fields = list(self._header_fields)
         self._handles: list[Any] = []
         self._workbook = self._cached = None
         try:
@@ -94,7 +99,7 @@ class ExcelIntake(Intake):
                 continue  # a chart sheet
             # Some programs write a wrong <dimension>; without it openpyxl reads every row in full.
             sheet.reset_dimensions()
-            if _best_header_row(self._header_rows(sheet))[2] >= MIN_HEADER_MATCHES:
+            if _best_header_row(self._header_rows(sheet), self._header_fields)[2] >= MIN_HEADER_MATCHES:
                 tables.append(sheet)
         named = [s for s in tables if s.title.strip().lower() == SHEET_NAME.lower()]
         visible = [s for s in tables if s.sheet_state == "visible"]
@@ -113,14 +118,14 @@ class ExcelIntake(Intake):
     def _find_header(self) -> tuple[int, list[str], int]:
         """(header row number, header texts, first data row number)."""
         top = self._header_rows(self._worksheet)
-        number, cells, matches = _best_header_row(top)
+        number, cells, matches = _best_header_row(top, self._header_fields)
         if matches < MIN_HEADER_MATCHES:
             others = [n for n in self._workbook.sheetnames if n != self.sheet]
             where = f" (no other sheet has one either: {', '.join(others)})" if others else ""
             raise unusable(self.path, f'sheet "{self.sheet}" has no recognisable header row '
                                       f"(expected headers such as Nama, NIK, Tanggal Lahir in the first "
                                       f"{HEADER_SEARCH_ROWS} rows){where}")
-        cells, last = _merge_split_header(top, number, list(cells))
+        cells, last = _merge_split_header(top, number, list(cells), self._header_fields)
         headers = ["" if is_blank(v) else " ".join(str(v).split()) for v in cells]
         while headers and not headers[-1]:
             headers.pop()
@@ -129,31 +134,50 @@ class ExcelIntake(Intake):
             first_data += 1
         return number, headers, first_data
 
-    def _map_columns(self) -> dict[str, int]:
-        """Field name -> 0-based column index; unusable when a required column is absent."""
-        columns: dict[str, int] = {}
-        for index, header in enumerate(self.headers):
-            fld = c.field_for_header(header)
-            if fld is None:
-                continue
-            if fld.name in columns:
-                first = self.headers[columns[fld.name]]
-                raise unusable(self.path, f'columns "{first}" and "{header}" both mean "{fld.header}"; '
-                                          "keep only one")
-            columns[fld.name] = index
-        self._combined = {}  # 0-based column -> the two fields it holds ("Tempat, Tanggal Lahir")
-        for index, header in enumerate(self.headers):
-            names = c.combined_for_header(header)
-            if names and not any(name in columns for name in names):
-                self._combined[index] = names
-                columns.update(dict.fromkeys(names, index))
-        missing = [f for f in c.FIELDS if f.required and f.name not in columns]
-        if missing:
-            raise unusable(self.path, self._missing_columns_message(missing, columns))
-        return columns
+    def _map_columns(self) -> SheetColumns:
+        """The sheet's columns for each type its rows may be; unusable when a required column is absent.
 
-    def _missing_columns_message(self, missing: list[c.Field], columns: dict[str, int]) -> str:
-        known = set(columns.values())
+        A file of one type needs that type's required columns. A file whose `Jenis Izin` column names
+        each row's type needs the shared required columns at once, and a type's own when a row is of it.
+        """
+        sheet = SheetColumns(self.headers, self.chooser, self._clash)
+        try:
+            first = sheet.of(self.chooser.fallback)
+        except SikroError:
+            if not sheet.mixed:
+                raise
+            return sheet  # two columns clash for the default type only: an error when a row is of it
+        missing = [f for f in first.absent if not f.owner] if sheet.mixed else first.absent
+        if missing:
+            raise unusable(self.path, self._missing_columns_message(missing, first.columns, others=first.foreign)
+                           + self._other_type_hint(sheet))
+        return sheet
+
+    def _other_type_hint(self, sheet: SheetColumns) -> str:
+        """" (the columns are those of SIPB: give --type sipb)", when the file is plainly another type's."""
+        if self.chooser.fixed is not None or sheet.mixed:
+            return ""
+        fits = []
+        for permit_type in self.chooser.catalogue.types.values():
+            if permit_type.code == self.chooser.fallback.code:
+                continue
+            try:
+                if not sheet.of(permit_type).absent:
+                    fits.append(permit_type)
+            except SikroError:  # two columns clash for that type: not its file either
+                continue
+        if not fits:
+            return ""
+        return (f" (the columns are those of {' or '.join(describe(t) for t in fits)}: give --type "
+                f"{fits[0].code}, or add a Jenis Izin column)")
+
+    def _clash(self, clash: ColumnClash):
+        return unusable(self.path, f'columns "{clash.first}" and "{clash.second}" both mean '
+                                   f'"{clash.field.header}"; keep only one')
+
+    def _missing_columns_message(self, missing: list[c.Field], columns: dict[str, int],
+                                 permit_type=None, row: int | None = None, others=()) -> str:
+        known = set(columns.values()) | set(others)  # others: columns of other types, no typo of ours
         unknown = [h for i, h in enumerate(self.headers) if h and i not in known]
         by_key = {c.header_key(h): h for h in unknown}
         parts = []
@@ -161,16 +185,26 @@ class ExcelIntake(Intake):
             close = difflib.get_close_matches(c.header_key(fld.header), list(by_key), n=1, cutoff=0.75)
             hint = f' (did you mean "{by_key[close[0]]}"?)' if close else ""
             parts.append(f'"{fld.header}"{hint}')
-        return (f'sheet "{self.sheet}" header row {self.header_row} lacks required column(s): '
+        of_type = f" of {describe(permit_type)} for row {row}" if permit_type else ""
+        return (f'sheet "{self.sheet}" header row {self.header_row} lacks required column(s){of_type}: '
                 + ", ".join(parts))
+
+    def _type_columns(self, permit_type, row: int):
+        """A type's columns, checked when the first row of that type is read (a mixed file)."""
+        columns = self._columns.of(permit_type)
+        if columns.absent:
+            raise unusable(self.path, self._missing_columns_message(columns.absent, columns.columns,
+                                                                    permit_type, row, columns.foreign))
+        return columns
 
     # --- rows ---------------------------------------------------------------
 
     def rows(self) -> Iterator[Row]:
         if self._workbook is None:
             raise ValueError("rows() called on a closed Intake")
-        labels = {name: self.headers[index] for name, index in self._columns.items()}
-        validator = RecordValidator(labels)
+        sheet = self._columns
+        validator = RecordValidator(self.chooser, sheet.labels)
+        read = sorted(sheet.read_columns())
         width = len(self.headers)
         first = self.first_data_row
         last = first + self.bounds["rows"] - 1
@@ -178,14 +212,24 @@ class ExcelIntake(Intake):
             if number > last:
                 raise self._limit("rows", f"sheet '{self.sheet}' has more than {self.bounds['rows']:,} rows")
             raw = list(cells) + [None] * (width - len(cells))
-            by_field = {name: raw[index] for name, index in self._columns.items()}
-            for index, (place, date) in self._combined.items():
-                by_field[place], by_field[date] = _split_place_and_date(raw[index])
             # A row is blank when the columns we read are: a pre-filled "No" column, or notes in
             # columns we do not know, do not make an application.
-            if all(is_blank(v) for v in by_field.values()):
+            if all(is_blank(raw[index]) for index in read):
                 continue
-            yield validator.check(number, raw, by_field)
+            yield self._check_row(validator, number, raw)
+
+    def _check_row(self, validator: RecordValidator, number: int, raw: list[Any]) -> Row:
+        """Read the row through the columns of its permit type, and validate it against that type."""
+        sheet = self._columns
+        kind_cell = raw[sheet.kind_column] if sheet.kind_column is not None else None
+        chosen = validator.choose(kind_cell)
+        permit_type = chosen[0]
+        columns = self._type_columns(permit_type, number) if permit_type else sheet.of(self.chooser.fallback)
+        by_field = {name: raw[index] for name, index in columns.columns.items()}
+        for index, (place, date) in columns.combined.items():
+            by_field[place], by_field[date] = _split_place_and_date(raw[index])
+        foreign = [(self.headers[i], owners) for i, owners in columns.foreign.items() if not is_blank(raw[i])]
+        return validator.check(number, raw, by_field, chosen, foreign if permit_type else [])
 
     def _iter_values(self, sheet, min_row: int = 1, max_row: int | None = None) -> Iterator[tuple[Any, ...]]:
         """Cell values row by row; damage found while parsing becomes UnusableInput.
@@ -234,6 +278,12 @@ class ExcelIntake(Intake):
         return LimitReached(self.path, SECTION, key, what)
 
 
+def _default_chooser() -> TypeChooser:
+    from .. import permit_types
+
+    return TypeChooser(permit_types.catalogue(), fallback=permit_types.default())
+
+
 def _load(path: Path, handle, data_only: bool, bounds: dict[str, int]):
     """openpyxl's reader in read-only mode, reading the zip through a GuardedZip."""
     try:
@@ -279,26 +329,27 @@ def _with_saved_results(values: tuple[Any, ...], saved: tuple[Any, ...]) -> tupl
     return tuple(out)
 
 
-def _best_header_row(rows: list[tuple[Any, ...]]) -> tuple[int | None, tuple[Any, ...], int]:
+def _best_header_row(rows: list[tuple[Any, ...]], fields) -> tuple[int | None, tuple[Any, ...], int]:
     best_number, best_cells, best_matches = None, (), 0
     for number, cells in enumerate(rows[:HEADER_SEARCH_ROWS], start=1):
-        matches = len(_fields_in(cells))
+        matches = len(_fields_in(cells, fields))
         if matches > best_matches:
             best_number, best_cells, best_matches = number, cells, matches
     return best_number, best_cells, best_matches
 
 
-def _fields_in(cells) -> dict[int, str]:
-    """0-based column -> field name, for the cells that are recognised headers."""
+def _fields_in(cells, fields) -> dict[int, str]:
+    """0-based column -> field name, for the cells that are recognised headers (among `fields`)."""
     found = {}
     for index, value in enumerate(cells):
-        fld = c.field_for_header(value)
+        fld = c.field_for_header(value, fields)
         if fld is not None:
             found[index] = fld.name
     return found
 
 
-def _merge_split_header(rows: list[tuple[Any, ...]], number: int, cells: list[Any]) -> tuple[list[Any], int]:
+def _merge_split_header(rows: list[tuple[Any, ...]], number: int, cells: list[Any],
+                        fields) -> tuple[list[Any], int]:
     """Complete a header split over two rows; return the header cells and its last row number.
 
     Clerks put a group header ("Kelengkapan Berkas") over the checklist columns
@@ -312,7 +363,7 @@ def _merge_split_header(rows: list[tuple[Any, ...]], number: int, cells: list[An
         if not 1 <= neighbour <= len(rows):
             continue
         other = rows[neighbour - 1]
-        known, theirs = _fields_in(cells), _fields_in(other)
+        known, theirs = _fields_in(cells, fields), _fields_in(other, fields)
         if neighbour > number:
             # Below the header, headers merged down across both rows leave blank cells.
             clash = any(i < len(other) and not is_blank(other[i]) for i in known)

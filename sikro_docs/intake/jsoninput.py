@@ -17,7 +17,9 @@ from ..limits import LimitReached, limits
 from . import columns as c
 from .detect import unusable
 from .model import Intake, Problem, Row
+from .types import TypeChooser, kind_field
 from .validate import RecordValidator
+from .values import is_blank
 
 CHECKLIST_KEY = "berkas"
 SECTION = "json"
@@ -36,21 +38,59 @@ class JsonIntake(Intake):
     sheet = None
     header_row = None
 
-    def __init__(self, path: Path, bounds: dict[str, int] | None = None):
+    def __init__(self, path: Path, bounds: dict[str, int] | None = None, chooser: TypeChooser | None = None):
         self.path = path
+        self.chooser = chooser or _default_chooser()
         self._records = _load_records(path, bounds or limits(None, SECTION))
-        self.headers = [json_label(f) for f in c.FIELDS]
+        self._kind = kind_field(self.chooser.fallback)
+        self._all = tuple(self.chooser.catalogue.all_fields())  # every key any type knows
+        # The errors workbook's columns: the type's, or Jenis Izin and every present type's.
+        present = {t.code: t for t in (self._type_of(r) for r in self._records) if t is not None}
+        if len(present) > 1:
+            self.fields = list(c.mixed_fields(present.values()))
+        else:
+            self.fields = list(c.workbook_fields(next(iter(present.values()), self.chooser.fallback)))
+        self.headers = [json_label(f) for f in self.fields]
+
+    def _type_of(self, record: dict[str, Any]):
+        value = record.get(self._kind.name) if self._kind else None
+        return self.chooser.choose(value if isinstance(value, str) else None)[0]
 
     def rows(self) -> Iterator[Row]:
-        validator = RecordValidator({f.name: json_label(f) for f in c.FIELDS})
+        labels = {f.name: json_label(f) for f in self._all}
+        validator = RecordValidator(self.chooser, labels)
         for number, record in enumerate(self._records, start=1):
             if not record:
                 continue  # {} is the JSON form of a blank row
-            flat, shape_problems = _flatten(number, record)
-            raw = [flat.get(f.name) for f in c.FIELDS]
-            row = validator.check(number, raw, flat)
+            flat, shape_problems = _flatten(number, record, self._all)
+            raw = [flat.get(f.name) for f in self.fields]
+            chosen = validator.choose(flat.get(self._kind.name) if self._kind else None)
+            foreign = _foreign_keys(flat, chosen[0], self.chooser.catalogue)
+            row = validator.check(number, raw, flat, chosen, foreign)
             row.problems[:0] = shape_problems
             yield row
+
+
+def _default_chooser() -> TypeChooser:
+    from .. import permit_types
+
+    return TypeChooser(permit_types.catalogue(), fallback=permit_types.default())
+
+
+def _foreign_keys(flat: dict[str, Any], permit_type, catalogue) -> list[tuple[str, tuple]]:
+    """(key, owner types) of the filled keys that are fields of other types only."""
+    if permit_type is None:
+        return []
+    own = {f.name for f in permit_type.fields}
+    foreign = []
+    for name, value in flat.items():
+        if name in own or is_blank(value):
+            continue
+        owners = tuple(t for t in catalogue.types.values() if any(f.name == name for f in t.fields))
+        if owners:
+            fld = next(f for f in owners[0].fields if f.name == name)
+            foreign.append((json_label(fld), owners))
+    return foreign
 
 
 class _NumberTooLong(Exception):
@@ -140,28 +180,28 @@ def _json_type(value: Any) -> str:
     return names.get(type(value), type(value).__name__)
 
 
-def _flatten(number: int, record: dict[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
+def _flatten(number: int, record: dict[str, Any], fields) -> tuple[dict[str, Any], list[Problem]]:
     """Field name -> value, with the `berkas` object spread out; plus shape problems."""
     problems: list[Problem] = []
-    flat = {f.name: record.get(f.name) for f in c.FIELDS if f.group != c.CHECKLIST_GROUP}
+    flat = {f.name: record.get(f.name) for f in fields if f.group != c.CHECKLIST_GROUP}
     berkas = record.get(CHECKLIST_KEY)
     if berkas is None:
         berkas = {}
     elif not isinstance(berkas, dict):
         problems.append(Problem(number, CHECKLIST_KEY, f"{CHECKLIST_KEY} must be an object of booleans"))
         berkas = {}
-    flat.update({f.name: berkas.get(f.name) for f in c.CHECKLIST})
+    flat.update({f.name: berkas.get(f.name) for f in fields if f.group == c.CHECKLIST_GROUP})
     for name, value in list(flat.items()):
         if isinstance(value, (dict, list)):
             problems.append(Problem(number, name, f"{name} must be a single value, not {_json_type(value)}"))
             flat[name] = None
-    problems += _misspelt_keys(number, record)
+    problems += _misspelt_keys(number, record, fields)
     return flat, problems
 
 
-def _misspelt_keys(number: int, record: dict[str, Any]) -> list[Problem]:
+def _misspelt_keys(number: int, record: dict[str, Any], fields) -> list[Problem]:
     """Unknown keys are ignored, but one close to a known key is reported: it is a typo."""
-    known = {f.name for f in c.FIELDS if f.group != c.CHECKLIST_GROUP} | {CHECKLIST_KEY}
+    known = {f.name for f in fields if f.group != c.CHECKLIST_GROUP} | {CHECKLIST_KEY}
     problems = []
     for key in record:
         if key in known:

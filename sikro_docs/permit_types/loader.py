@@ -329,7 +329,7 @@ def _checklist_fields(r: _Reader, tables: list, owner: str) -> dict[str, m.Field
         what = r.text(table, "what", f"checklist[{i}].", str(table.get("header", "")))
         fld = r.field({"name": table.get("name", ""), "header": table.get("header", ""), "kind": m.YES_NO,
                        "required": True, "aliases": table.get("aliases", []), "width": 11, "example": "Y",
-                       "help": f"Y bila {what} ada dan sesuai, T bila tidak ada. Tidak boleh kosong."},
+                       "help": f"Y bila {what} ada dan sesuai, T bila tidak ada."},
                       f"checklist[{i}]", m.CHECKLIST_GROUP, owner)
         if fld:
             items[fld.name] = fld
