@@ -701,9 +701,12 @@ def allocate(
     by this process's lease until `issue_document` confirms it.
     """
     spec = document_kind(kind)
-    if spec.register != register and not spec.type_register:
+    expected = spec.register
+    if spec.type_register and application_id is not None:
+        expected = register_for(ws, spec, session.get(Application, application_id))
+    if expected != register:
         raise SikroError(
-            f"a {spec.title} ({kind}) takes its number from register {spec.register or '(none)'}, not {register}"
+            f"a {spec.title} ({kind}) takes its number from register {expected or '(none)'}, not {register}"
         )
     on = _as_date(on)
     recover_interrupted(session, ws)

@@ -1029,7 +1029,7 @@ def build_revocation_decree():
     para(doc, "", size=4)
     labelled_list(doc, "Mengingat", loop="dasar_hukum", label_w=Cm(2.6), align=LEFT)
     para(doc, "MEMUTUSKAN:", align=CENTER, bold=True, before=8, after=6, keep=True)
-    diktum(doc, "Menetapkan", "KEPUTUSAN TENTANG PENCABUTAN ", "{{ izin.judul }}", ".")
+    diktum(doc, "Menetapkan", "KEPUTUSAN TENTANG PENCABUTAN ", "{{ izin.judul }}", ".").alignment = LEFT
     diktum(doc, "KESATU", "Mencabut ", "{{ izin.nama }}", " Nomor ", ("{{ pencabutan.nomor_izin }}", {"bold": True}),
            " tanggal ", "{{ pencabutan.tanggal_izin }}", " yang diberikan kepada:", after=2)
     data_rows(doc, [

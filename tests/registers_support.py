@@ -27,8 +27,10 @@ def make_applications(ws, count: int, *, name: str = "Pemohon", on: dt.date = DO
                 name=f"{name} {i + 1 - offset}" if count > 1 else name, nik=f"{1211010101900000 + i}",
                 birth_place="Sidikalang", birth_date=dt.date(1990, 1, 1), sex="L",
                 address="Jl. Sudirman 1", phone="0812", education="D3 Refraksi Optisi",
-                str_number=f"STR-{i + 1:05d}", workplace_name="Optik Terang",
-                workplace_address="Jl. Pahlawan 2, Sidikalang", checklist={}, status="open",
+                permit_type="sikro", application_kind="baru", place_key="",
+                facts={"str_number": f"STR-{i + 1:05d}", "workplace_name": "Optik Terang",
+                       "workplace_address": "Jl. Pahlawan 2, Sidikalang", "str_valid_until": None},
+                checklist={}, status="open",
                 current_step=2,
             )
             session.add(app)

@@ -15,7 +15,8 @@ from sikro_docs.errors import SikroError
 
 def profile_with(workspace, register, pattern):
     profile = {**workspace.profile, "registers": {**workspace.profile["registers"]}}
-    profile["registers"][register] = {**profile["registers"][register], "pattern": pattern}
+    base = numbering.register_settings(workspace, register)  # the profile's, else the type's
+    profile["registers"][register] = {**base, "pattern": pattern}
     return profile
 
 
@@ -28,7 +29,7 @@ def write_number_file(ws):
 
 
 @pytest.mark.parametrize("register, pattern, seq, on, expected", [
-    ("registrasi", None, 7, dt.date(2025, 3, 7), "REG/00007/SIKRO/2025"),
+    ("registrasi", None, 7, dt.date(2025, 3, 7), "REG/00007/DPMPTSPK/2025"),
     ("surat-keluar", None, 12, dt.date(2025, 11, 30), "500.16.7.2/0012/DPMPTSPK/XI/2025"),
     ("izin", "500.16.7.2/{nomor:04d}/SIKRO/DPMPTSPK/{tahun}", 3, dt.date(2026, 1, 2), "500.16.7.2/0003/SIKRO/DPMPTSPK/2026"),
     ("izin", "503/{nomor:03d}/DPMPTSPK/{bulan_romawi}/{tahun}", 42, dt.date(2024, 8, 1), "503/042/DPMPTSPK/VIII/2024"),
@@ -55,12 +56,12 @@ def test_bad_pattern_is_a_clear_error(workspace, pattern, message):
 def test_every_kind_names_a_register_of_the_profile_or_none(workspace):
     kinds = numbering.document_kinds()
     assert set(kinds) == {"registration", "receipt", "checklist-return", "disposition", "recommendation-request",
-                          "task-order", "inspection-report", "rejection", "permit"}
-    registers = set(tomllib.loads(workspace.profile_path.read_text())["registers"])
+                          "task-order", "inspection-report", "rejection", "permit", "revocation-decree"}
+    registers = set(numbering.all_registers(workspace))
     for spec in kinds.values():
         assert spec.title and spec.subject and (spec.register is None or spec.register in registers)
     assert kinds["recommendation-request"].title == "Surat Permintaan Rekomendasi"
-    assert {k for k, s in kinds.items() if s.final} == {"permit", "rejection"}
+    assert {k for k, s in kinds.items() if s.final} == {"permit", "rejection", "revocation-decree"}
 
 
 def test_one_file_describes_each_kind_for_numbering_and_templates():
@@ -233,7 +234,7 @@ def test_list_json_and_table(workspace, sikro, ws_args):
     rows = listed.json()
     assert [(r["seq"], r["status"], r["reason"], r["date"]) for r in rows] == [
         (1, "void", "dobel", "2025-03-07"), (2, "used", None, "2025-03-07")]
-    assert rows[1]["document"] == {"kind": "task-order", "application": "REG/00002/SIKRO/2025"}
+    assert rows[1]["document"] == {"kind": "task-order", "application": "REG/00002/DPMPTSPK/2025"}
     assert rows[1]["number"] == "500.16.7.2/0002/DPMPTSPK/III/2025"
     assert sikro("register", "list", "surat-keluar", "--json", "--year", "2024", *ws_args).json() == []
 
@@ -251,7 +252,7 @@ def test_dispatch_record(workspace, sikro, ws_args):
                              produce=write_number_file(workspace))
     permit = numbering.issue_document(workspace, kind="permit", application_id=ids[0], on=DOC_DATE,
                                       produce=write_number_file(workspace))
-    by_registration = sikro("dispatch", "record", "REG/00001/SIKRO/2025", "--to", "Pemohon 1",
+    by_registration = sikro("dispatch", "record", "REG/00001/DPMPTSPK/2025", "--to", "Pemohon 1",
                             "--received-by", "Pemohon 1", "--at", "10-03-2025 14:30", *ws_args)
     assert by_registration.code == 0, by_registration.err
     assert permit.number in by_registration.out and "10 Maret 2025 14.30 WIB" in by_registration.out
@@ -269,7 +270,7 @@ def test_dispatch_record(workspace, sikro, ws_args):
         (2026, 1, letter, "2026-01-02T09:00:00+07:00", "Rina")]
     assert ("document.dispatched",) in sql(workspace, "select action from events where application_id = ?", (ids[0],))
 
-    for ref, text in (("REG/00002/SIKRO/2025", "has no issued"), ("NOPE/1", "no document or application")):
+    for ref, text in (("REG/00002/DPMPTSPK/2025", "has no issued"), ("NOPE/1", "no document or application")):
         failed = sikro("dispatch", "record", ref, "--to", "x", "--received-by", "y", *ws_args)
         assert failed.code == 1 and text in failed.err
         assert_no_traceback(failed)
