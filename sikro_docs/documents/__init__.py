@@ -18,9 +18,7 @@ worded from the application's permit type (typed.py: `izin`, `data`, `rincian`).
 from __future__ import annotations
 
 from .check import check_template
-from .context import (
-    KindSpec, build_context, get_kind, load_kinds, permit_valid_until, permit_validity, variables_for,
-)
+from .context import KindSpec, build_context, get_kind, load_kinds, permit_valid_until, permit_validity, variables_for
 from .render import builtin_templates_dir, render_document, template_path
 
 KINDS: dict[str, KindSpec] = load_kinds()
