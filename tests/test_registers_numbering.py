@@ -277,3 +277,90 @@ def test_dispatch_record(workspace, sikro, ws_args):
     bad_time = sikro("dispatch", "record", letter, "--to", "x", "--received-by", "y", "--at", "besok", *ws_args)
     assert bad_time.code == 1 and "cannot read the time 'besok'" in bad_time.err
     assert sikro("register", "verify", *ws_args).code == 0
+
+
+# --------------------------------------------------------------------------- registers of the permit types
+
+
+def _as_type(ws, app_id: int, code: str) -> None:
+    from sikro_docs.models import Application
+
+    with db.session(ws, write=True) as session:
+        session.get(Application, app_id).permit_type = code
+
+
+def _set_profile(ws, old: str, new: str):
+    from sikro_docs.workspace import open_workspace
+
+    text = ws.profile_path.read_text(encoding="utf-8")
+    assert old in text
+    ws.profile_path.write_text(text.replace(old, new), encoding="utf-8")
+    return open_workspace(ws.root)
+
+
+def test_the_registration_pattern_no_longer_names_a_permit_type(workspace):
+    pattern = numbering.register_settings(workspace, "registrasi")["pattern"]
+    assert pattern == "REG/{nomor:05d}/{unit}/{tahun}"
+    assert "izin" not in tomllib.loads(workspace.profile_path.read_text())["registers"]
+
+
+def test_each_type_numbers_its_permits_from_its_own_register(workspace):
+    sipb, sikro_app = make_applications(workspace, 2)
+    _as_type(workspace, sipb, "sipb")
+    first = numbering.issue_document(workspace, kind="permit", application_id=sipb, on=DOC_DATE,
+                                     produce=write_number_file(workspace))
+    other = numbering.issue_document(workspace, kind="permit", application_id=sikro_app, on=DOC_DATE,
+                                     produce=write_number_file(workspace))
+    assert (first.register, first.number) == ("izin-sipb", "503/0001/SIPB/DPMPTSPK/2025")
+    assert (other.register, other.number) == ("izin", "500.16.7.2/0001/SIKRO/DPMPTSPK/2025")  # the type's pattern
+    settings = numbering.register_settings(workspace, "izin-sipb")
+    assert settings["title"] == "Buku Agenda Penomoran Surat Izin Praktik Bidan"
+    assert settings["classification"] == "503"
+    with pytest.raises(SikroError, match="takes its number from register izin-sipb, not izin"):
+        with db.session(workspace, write=True) as session:
+            numbering.allocate(session, workspace, "izin", DOC_DATE, kind="permit", application_id=sipb)
+
+
+def test_an_existing_profile_keeps_its_own_permit_pattern(workspace):
+    ws = _set_profile(workspace, "[working_time]", '[registers.izin]\ntitle = "Buku Agenda Penomoran Izin"\n'
+                      'classification = "500.16.7.2"\npattern = "{klasifikasi}/{nomor:04d}/IZIN-LAMA/{tahun}"\n\n'
+                      '[working_time]')
+    [app_id] = make_applications(ws, 1)
+    permit = numbering.issue_document(ws, kind="permit", application_id=app_id, on=DOC_DATE,
+                                      produce=write_number_file(ws))
+    assert permit.number == "500.16.7.2/0001/IZIN-LAMA/2025"
+
+
+def test_shared_registers_need_the_profiles_izin_register(workspace):
+    ws = _set_profile(workspace, 'registers = "per-type"', 'registers = "shared"')
+    [app_id] = make_applications(ws, 1)
+    _as_type(ws, app_id, "sipa")
+    with pytest.raises(SikroError, match=r"unknown register 'izin'.*registers = \"shared\""):
+        numbering.issue_document(ws, kind="permit", application_id=app_id, on=DOC_DATE,
+                                 produce=write_number_file(ws))
+    ws = _set_profile(ws, "[working_time]", '[registers.izin]\ntitle = "Buku Agenda Penomoran Izin"\n'
+                      'classification = "503"\npattern = "{klasifikasi}/{nomor:04d}/IZIN/{unit}/{tahun}"\n\n'
+                      '[working_time]')
+    permit = numbering.issue_document(ws, kind="permit", application_id=app_id, on=DOC_DATE,
+                                      produce=write_number_file(ws))
+    assert (permit.register, permit.number) == ("izin", "503/0001/IZIN/DPMPTSPK/2025")  # the refusal took none
+    assert "izin-sipa" not in numbering.all_registers(ws)
+
+
+def test_a_register_the_tool_added_later_is_there_for_an_old_profile(workspace):
+    text = workspace.profile_path.read_text(encoding="utf-8")
+    start = text.index("[registers.keputusan]")
+    ws = _set_profile(workspace, text[start:text.index("\n\n", start) + 2], "")
+    assert "keputusan" not in tomllib.loads(ws.profile_path.read_text())["registers"]
+    assert numbering.register_settings(ws, "keputusan")["pattern"] == "{klasifikasi}/{nomor:04d}/KEP/{unit}/{tahun}"
+
+
+def test_register_list_names_every_register(workspace, sikro, ws_args):
+    listed = sikro("register", "list", "--json", *ws_args)
+    assert listed.code == 0, listed.err
+    rows = {r["register"]: r for r in listed.json()}
+    assert {"registrasi", "surat-keluar", "keputusan", "izin", "izin-sipb", "izin-sipa"} <= set(rows)
+    assert rows["izin-sipa"]["pattern"] == "503/{nomor:04d}/SIPA/DPMPTSPK/{tahun}"
+    assert rows["izin-sipa"]["permit_type"] == "sipa"
+    table = sikro("register", "list", *ws_args)
+    assert "Buku Agenda Penomoran Surat Izin Praktik Bidan" in table.out
