@@ -1,9 +1,11 @@
 """Registers: numbers for documents, bound once, never reused, tamper-evident.
 
-The office keeps three numbering registers (profile `[registers.NAME]`):
+The office keeps numbering registers (profile `[registers.NAME]`):
 `registrasi` (application numbers), `surat-keluar` (Buku Agenda of outgoing
-letters) and `izin` (Buku Agenda Penomoran Izin). Which register a document
-kind draws from is data (`data/document_kinds.toml`).
+letters), `keputusan` (decrees), and each permit type's register of permits
+(its `[numbering]`, unless the profile defines one of that name; or the one
+`izin` of the profile with `[permit_types] registers = "shared"`). Which
+register a document kind draws from is data (`data/document_kinds.toml`).
 
 How a number stays honest:
 
