@@ -148,6 +148,14 @@ def test_a_pencabutan_gets_a_revocation_decree_not_a_permit(workspace):
     assert ("revocation-decree", False) in documents_plan(step, False, "pencabutan")
     assert ("permit", False) in documents_plan(step, False, "perpanjangan")
     assert all(kind != "permit" for kind, _ in documents_plan(step, False, "pencabutan"))
+    # the decree is gated and made where the permit would be
+    from sikro_docs.workflow.gates import issue_gate
+
+    gate, permit_gate = issue_gate(sop, "revocation-decree"), issue_gate(sop, "permit")
+    assert gate is not None and (gate.kind, gate.requires, gate.path) == (
+        "revocation-decree", permit_gate.requires, permit_gate.path)
+    assert sop.step_for_kind("revocation-decree") == sop.step_for_kind("permit")
+    assert sop.step_for_kind("revocation-decree", draft=True) == sop.step_for_kind("permit", draft=True)
 
 
 def test_the_revocation_decree_names_the_permit_and_the_reason(workspace):
