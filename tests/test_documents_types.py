@@ -219,6 +219,8 @@ def test_a_type_brings_its_own_template_and_the_workspace_still_wins(workspace):
 # --------------------------------------------------------------------------- the PDFs
 
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
+LETTERS = ("receipt", "checklist-return", "disposition", "recommendation-request", "task-order",
+           "inspection-report", "rejection")
 
 
 @pytest.fixture(scope="module")
@@ -230,6 +232,8 @@ def pdfs(tmp_path_factory):
     jobs = {code: ("permit", application(ws, code)) for code in TYPES}
     jobs["renewal"] = ("permit", renewal(ws))
     jobs["revocation"] = ("revocation-decree", revocation(ws))
+    for kind in LETTERS:  # the SOP's other papers, for a SIPB application
+        jobs[f"sipb-{kind}"] = (kind, application(ws, "sipb", rejection_reason="STR tidak berlaku"))
     files = []
     for name, (kind, app) in jobs.items():
         ctx = build_context(ws, kind, app, document(reason="pindah domisili"))
@@ -280,3 +284,15 @@ def test_the_revocation_decree_reads_as_a_decree(pdfs):
                  "pindah domisili", "tidak berlaku", "Kode verifikasi", "Ditetapkan di"):
         assert part in text, part
     assert "Surat Izin Praktik Bidan" not in text and "Refraksionis" not in text
+
+
+@needs_soffice
+@pytest.mark.parametrize("kind", LETTERS)
+def test_the_sop_letters_of_a_type_carry_its_words_and_no_other_types(pdfs, kind):
+    text = pdfs[f"sipb-{kind}"]
+    if kind == "disposition":  # its perihal names the short name
+        assert "Permohonan SIPB a.n. Rosina Br. Sitorus" in text
+    else:
+        assert "Surat Izin Praktik Bidan" in text
+    for word in ("SIKRO", "Refraksionis", "Optik", "optik", "tempat kerja", "SIPA", "Apoteker"):
+        assert word not in text, (kind, word)
