@@ -356,7 +356,7 @@ def _empty_list(ctx, path) -> bool:
 
 
 def test_context_provides_exactly_the_declared_variables(workspace):
-    for kind, spec in KINDS.items():
+    for kind in KINDS:
         ctx = build_context(workspace, kind, application(kind), document(kind))
         provided = closure(declared_paths(ctx))
         declared = closure(variables_for(kind, permit_types.get(workspace, "sikro")))

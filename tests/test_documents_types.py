@@ -16,7 +16,13 @@ from pypdf import PdfReader
 
 from sikro_docs import numbering, permit_types
 from sikro_docs.documents import (
-    KINDS, build_context, permit_valid_until, permit_validity, render_document, template_path, variables_for,
+    KINDS,
+    build_context,
+    permit_valid_until,
+    permit_validity,
+    render_document,
+    template_path,
+    variables_for,
 )
 from sikro_docs.documents import context as context_module
 from sikro_docs.documents.check import closure
