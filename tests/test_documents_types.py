@@ -302,3 +302,21 @@ def test_the_sop_letters_of_a_type_carry_its_words_and_no_other_types(pdfs, kind
         assert "Surat Izin Praktik Bidan" in text
     for word in ("SIKRO", "Refraksionis", "Optik", "optik", "tempat kerja", "SIPA", "Apoteker"):
         assert word not in text, (kind, word)
+
+
+def test_a_type_made_from_data_alone_words_its_documents(workspace):
+    """A fourth type, its folder only: title, one field, no [documents] tables at all."""
+    source = Path(permit_types.get(None, "sipb").source) / "permit-type.toml"
+    text = source.read_text(encoding="utf-8")
+    text = text[:text.index("[documents.")] + text[text.index("[wording]"):]
+    text = text.replace('code = "sipb"', 'code = "sipp"').replace(
+        'title = "Surat Izin Praktik Bidan"', 'title = "Surat Izin Praktik Perawat"').replace(
+        'short_name = "SIPB"', 'short_name = "SIPP"').replace('profession = "Bidan"', 'profession = "Perawat"')
+    assert "[documents" not in text
+    folder = workspace.root / "permit-types" / "sipp"
+    folder.mkdir(parents=True)
+    (folder / "permit-type.toml").write_text(text, encoding="utf-8")
+    ctx = build_context(workspace, "permit", application(workspace, "sipp"), document())
+    assert ctx["judul"] == "SURAT IZIN PRAKTIK PERAWAT" and ctx["izin"]["profesi"] == "Perawat"
+    assert ctx["tempat"]["nama"] == "Puskesmas Sidikalang"  # its rule's place field
+    assert ctx["hal"] == "SIPP a.n. Rosina Br. Sitorus"
