@@ -50,8 +50,9 @@ REGISTER_IZIN = (
     Column("Nomor Izin", "number", 36),
     Column("Tanggal", "date", 17),
     Column("Nama pemegang izin", "applicant_name", 28),
-    Column("Nomor STR", "str_number", 24),
-    Column("Tempat kerja", "workplace", 40),
+    Column("Jenis izin", "permit_type", 12),
+    Column("Rincian", "rincian", 34),
+    Column("Tempat", "tempat", 40),
     Column("Keterangan", "remark", 30),
 )
 REGISTER_REGISTRASI = (
@@ -138,8 +139,9 @@ def paper_setup(profile: dict) -> dict:
 def _book_rows(session, ws: Workspace, book: str, year: int | None) -> tuple[str, tuple, list[dict]]:
     if book == DISPATCH_BOOK:
         return DISPATCH_TITLE, BUKU_EKSPEDISI, list_dispatches(session, year)
-    title = register_settings(ws.profile, book).get("title", book)
-    return title, BOOK_COLUMNS.get(book, DEFAULT_COLUMNS), list_entries(session, ws, book, year)
+    settings = register_settings(ws, book)  # the profile's, or a permit type's register
+    columns = BOOK_COLUMNS.get(book) or (REGISTER_IZIN if settings.get("permit_type") else DEFAULT_COLUMNS)
+    return settings.get("title", book), columns, list_entries(session, ws, book, year)
 
 
 def _totals_line(rows: list[dict]) -> str:

@@ -16,7 +16,8 @@ EVIL = '=HYPERLINK("http://evil","x")'
 BOOKS = {
     "registrasi": ["No", "No Registrasi", "Tanggal", "Nama pemohon", "Keterangan"],
     "surat-keluar": ["No urut", "No surat", "Tgl surat", "Ditujukan kepada", "Isi singkat", "Keterangan"],
-    "izin": ["No urut", "Nomor Izin", "Tanggal", "Nama pemegang izin", "Nomor STR", "Tempat kerja", "Keterangan"],
+    "izin": ["No urut", "Nomor Izin", "Tanggal", "Nama pemegang izin", "Jenis izin", "Rincian", "Tempat",
+             "Keterangan"],
     "ekspedisi": ["No", "Tgl pengiriman", "No. surat", "Tgl surat", "Isi singkat", "Ditujukan kepada", "Keterangan"],
 }
 HEADER_ROW = 5
@@ -69,7 +70,8 @@ def test_books_have_title_header_lines_and_totals(exported, workspace):
     assert agenda[6][4] == "Penolakan permohonan SIKRO a.n. Sri Rahayu"
     assert agenda[-1][0] == "Jumlah: 1 terpakai, 1 batal, 2 seluruhnya"
     _, permits = rows_of(exported["izin"])
-    assert permits[5][3:6] == [EVIL, "STR-00001", "Optik Terang, Jl. Pahlawan 2, Sidikalang"]
+    assert permits[5][3:6] == [EVIL, "SIKRO", "Nomor STR: STR-00001"]
+    assert permits[5][6] == "Optik Terang, Jl. Pahlawan 2, Sidikalang"
     _, dispatches = rows_of(exported["ekspedisi"])
     assert dispatches[5][1] == "10 Maret 2025 14.30 WIB"
     assert dispatches[5][6] == f"Diterima oleh {EVIL}"

@@ -364,3 +364,19 @@ def test_register_list_names_every_register(workspace, sikro, ws_args):
     assert rows["izin-sipa"]["permit_type"] == "sipa"
     table = sikro("register", "list", *ws_args)
     assert "Buku Agenda Penomoran Surat Izin Praktik Bidan" in table.out
+
+
+def test_a_types_register_prints_as_a_book(workspace, sikro, ws_args, tmp_path):
+    import openpyxl
+
+    [app_id] = make_applications(workspace, 1, name="Sri Rahayu")
+    _as_type(workspace, app_id, "sipb")
+    numbering.issue_document(workspace, kind="permit", application_id=app_id, on=DOC_DATE,
+                             produce=write_number_file(workspace))
+    out = tmp_path / "buku-sipb.xlsx"
+    result = sikro("register", "export", "izin-sipb", "-o", out, *ws_args)
+    assert result.code == 0, result.err
+    rows = [[c.value for c in row] for row in openpyxl.load_workbook(out)["2025"].iter_rows()]
+    assert rows[0][0] == "BUKU AGENDA PENOMORAN SURAT IZIN PRAKTIK BIDAN"
+    assert rows[4][:7] == ["No urut", "Nomor Izin", "Tanggal", "Nama pemegang izin", "Jenis izin", "Rincian", "Tempat"]
+    assert rows[5][:5] == [1, "503/0001/SIPB/DPMPTSPK/2025", "7 Maret 2025", "Sri Rahayu", "SIPB"]
