@@ -389,7 +389,8 @@ def _issue(ws, kind, items: list[tuple[DocResult, Application, dict]], on, facts
         if document.id in tokens:
             verification.record_signing(session, document.id, tokens[document.id])
 
-    requests = [numbering.IssueRequest(app.id, _fill(spec.subject, application), _fill(spec.addressee, application))
+    requests = [numbering.IssueRequest(app.id, _fill(spec.subject, application, ws),
+                                       _fill(spec.addressee, application, ws))
                 for _result, app, application in items]
     try:
         outcomes = numbering.issue_documents(ws, kind=kind, requests=requests, on=on, produce=make_files,
@@ -404,10 +405,8 @@ def _issue(ws, kind, items: list[tuple[DocResult, Application, dict]], on, facts
             result.docx = ws.root / outcome.files[0]
 
 
-def _fill(template: str, application: dict) -> str:
-    words = {"nama": application["name"], "registrasi": application["registration_number"],
-             "tempat_kerja": application["workplace_name"], "str": application["str_number"]}
-    return template.format_map(words) if template else ""
+def _fill(template: str, application: dict, ws=None) -> str:
+    return numbering.fill_placeholders(template, application, ws)  # the one filler
 
 
 def _render_final(ws, kind, app, application, document, facts) -> tuple[Path, verification.Token | None]:

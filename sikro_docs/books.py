@@ -147,7 +147,7 @@ def paper_setup(profile: dict) -> dict:
 def _book_rows(session, ws: Workspace, book: str, year: int | None) -> tuple[str, tuple, list[dict]]:
     if book == DISPATCH_BOOK:
         return DISPATCH_TITLE, BUKU_EKSPEDISI, list_dispatches(session, year)
-    title = register_settings(ws.profile, book).get("title", book)
+    title = register_settings(ws, book).get("title", book)
     rows = list_entries(session, ws, book, year)
     types = _with_permit_types(session, ws, rows)
     if _is_permit_register(ws, book, rows):

@@ -1,9 +1,11 @@
 """Registers: numbers for documents, bound once, never reused, tamper-evident.
 
-The office keeps three numbering registers (profile `[registers.NAME]`):
+The office keeps numbering registers (profile `[registers.NAME]`):
 `registrasi` (application numbers), `surat-keluar` (Buku Agenda of outgoing
-letters) and `izin` (Buku Agenda Penomoran Izin). Which register a document
-kind draws from is data (`data/document_kinds.toml`).
+letters), `keputusan` (decrees), and each permit type's register of permits
+(its `[numbering]`, unless the profile defines one of that name; or the one
+`izin` of the profile with `[permit_types] registers = "shared"`). Which
+register a document kind draws from is data (`data/document_kinds.toml`).
 
 How a number stays honest:
 
@@ -185,6 +187,25 @@ class DocumentKind:
     addressee: str
     final: bool
     applies: str = "any"
+    # the application kinds (baru, perpanjangan ...) it is made for; empty: every kind
+    application_kinds: tuple[str, ...] = ()
+    # its number comes from the permit type's register (profile [permit_types] registers)
+    type_register: bool = False
+    in_place_of: str | None = None  # the kind it stands in for, for its application kinds
+
+    def applies_to_kind(self, application_kind: str | None) -> bool:
+        return not self.application_kinds or (application_kind or "baru") in self.application_kinds
+
+
+KINDS_FILE = "document_kinds.toml"
+
+
+@lru_cache(maxsize=1)
+def document_kinds_data() -> dict:
+    """`data/document_kinds.toml` as read: the ONE reading of the document kinds, for the
+    numbering side (`document_kinds`) and the template side (`documents.get_kind`) alike."""
+    text = resources.files("sikro_docs.data").joinpath(KINDS_FILE).read_text("utf-8")
+    return tomllib.loads(text)
 
 
 @lru_cache(maxsize=1)
@@ -194,7 +215,6 @@ def document_kinds() -> dict[str, DocumentKind]:
     The same table of a kind also holds its template facts (template, step, signer,
     variables ...), which `documents.get_kind` reads; this side ignores them.
     """
-    text = resources.files("sikro_docs.data").joinpath("document_kinds.toml").read_text("utf-8")
     return {
         key: DocumentKind(
             key=key,
@@ -204,8 +224,11 @@ def document_kinds() -> dict[str, DocumentKind]:
             addressee=spec.get("addressee", ""),
             final=bool(spec.get("final", False)),
             applies=spec.get("applies", "any"),
+            application_kinds=tuple(spec.get("application_kinds", ())),
+            type_register=bool(spec.get("type_register", False)),
+            in_place_of=spec.get("in_place_of"),
         )
-        for key, spec in tomllib.loads(text)["kinds"].items()
+        for key, spec in document_kinds_data()["kinds"].items()
     }
 
 
@@ -216,12 +239,150 @@ def document_kind(kind: str) -> DocumentKind:
     return kinds[kind]
 
 
-def register_settings(profile: dict, register: str) -> dict:
-    registers = profile.get("registers", {})
+def kind_for_application(kind: str, application_kind: str | None) -> str | None:
+    """The kind made for an application of `application_kind` where the SOP says `kind`: itself
+    when it is made for that kind, else the kind standing in for it (a pencabutan's revocation
+    decree for its permit), else None (nothing is made)."""
+    spec = document_kind(kind)
+    if spec.applies_to_kind(application_kind):
+        return kind
+    for other in document_kinds().values():
+        if other.in_place_of == kind and other.applies_to_kind(application_kind):
+            return other.key
+    return None
+
+
+class KindNotForApplication(SikroError):
+    """A document kind is not made for this kind of application (no new permit for a pencabutan)."""
+
+    code = "kind_not_for_application"
+
+    def __init__(self, kind: str, application_kind: str, kinds: tuple[str, ...]):
+        self.kind, self.application_kind, self.kinds = kind, application_kind, kinds
+        super().__init__(f"a {kind} is not made for a {application_kind} application "
+                         f"(only for: {', '.join(kinds)})")
+
+
+# --------------------------------------------------------------------------- placeholders
+
+
+class _Keep(dict):
+    def __missing__(self, key):  # an unknown placeholder stays as written
+        return "{" + key + "}"
+
+
+def placeholder_values(application, ws=None) -> dict[str, str]:
+    """{nama} {registrasi} {izin} {tempat} {alamat} {kota} of an application (an Application row or
+    the dict registry.describe gives): what subjects, addressees, hal and kepada may say."""
+    from . import permit_types
+
+    def get(name):
+        if application is None:
+            return None
+        if isinstance(application, dict):
+            return application.get(name)
+        return getattr(application, name, None)
+
+    facts = (application.facts or {}) if isinstance(application, Application) else (application or {})
+    code = get("permit_type")
+    ptype = permit_types.get(ws, code) if code else permit_types.default(ws)
+    place = place_fields(ptype)
+    profile = getattr(ws, "profile", None) or {}
+    return {
+        "nama": get("name") or "",
+        "registrasi": get("registration_number") or "",
+        "izin": ptype.short_name,
+        "tempat": str(facts.get(place[0]) or "") if place[0] else "",
+        "alamat": get("address") or "",
+        "kota": profile.get("office", {}).get("city", ""),
+    }
+
+
+def place_fields(ptype) -> tuple[str | None, str | None]:
+    """Storage keys of the type's place (its name, its address): `[documents.tempat]` of its data,
+    else its rule's place field."""
+    said = ptype.documents.get("tempat", {}) if isinstance(ptype.documents.get("tempat"), dict) else {}
+    by_name = ptype.by_name
+
+    def key(name):
+        return by_name[name].storage_key if name in by_name else None
+
+    return key(said.get("nama") or ptype.rules.place_field), key(said.get("alamat"))
+
+
+def fill_placeholders(template: str, application=None, ws=None, values: dict | None = None) -> str:
+    """The ONE filler of subject, addressee, hal and kepada (numbering, batch and documents)."""
+    if not template:
+        return ""
+    if values is None:
+        if application is None:
+            return template
+        values = placeholder_values(application, ws)
+    return template.format_map(_Keep(values))
+
+
+# --------------------------------------------------------------------------- registers
+
+
+def _builtin_registers() -> dict:
+    from .workspace import default_profile_text
+
+    return tomllib.loads(default_profile_text()).get("registers", {})
+
+
+def registers_mode(profile: dict) -> str:
+    mode = (profile or {}).get("permit_types", {}).get("registers", "per-type")
+    if mode not in ("per-type", "shared"):
+        raise SikroError(f'profile [permit_types] registers must be "per-type" or "shared", not {mode!r}')
+    return mode
+
+
+def permit_register(ws, ptype) -> str:
+    """The register a permit of `ptype` is numbered from: its own ("per-type"), or `izin` ("shared")."""
+    return ptype.register if registers_mode(getattr(ws, "profile", {}) or {}) == "per-type" else SHARED_REGISTER
+
+
+SHARED_REGISTER = "izin"
+
+
+def type_registers(ws) -> dict[str, dict]:
+    """The registers the permit types define (title, pattern, classification), per-type mode only."""
+    from . import permit_types
+
+    profile = getattr(ws, "profile", None) or {}
+    if registers_mode(profile) != "per-type":
+        return {}
+    out: dict[str, dict] = {}
+    for ptype in permit_types.catalogue(ws).types.values():
+        out.setdefault(ptype.register, {"title": ptype.register_title, "pattern": ptype.pattern,
+                                        "classification": ptype.classification, "permit_type": ptype.code})
+    return out
+
+
+def all_registers(ws) -> dict[str, dict]:
+    """Every register of the workspace: its profile's, then those the types define, then the built-in
+    profile's (a register added to the tool after the workspace was made: `keputusan`)."""
+    profile = getattr(ws, "profile", None) if not isinstance(ws, dict) else ws
+    profile = profile or {}
+    registers = dict(profile.get("registers", {}))
+    if not isinstance(ws, dict):
+        for name, settings in type_registers(ws).items():
+            registers.setdefault(name, settings)
+    for name, settings in _builtin_registers().items():
+        registers.setdefault(name, settings)
+    return registers
+
+
+def register_settings(profile_or_ws, register: str) -> dict:
+    """A register's settings. Given a Workspace, the permit types' registers count too."""
+    registers = all_registers(profile_or_ws)
     if register not in registers:
-        raise SikroError(
-            f"unknown register {register!r}; the office profile defines: {', '.join(registers)}"
-        )
+        if isinstance(profile_or_ws, dict) or registers_mode(profile_or_ws.profile) == "shared":
+            where = "the office profile" if register != SHARED_REGISTER else \
+                'the office profile (needed by [permit_types] registers = "shared")'
+        else:
+            where = "the office profile and the permit types"
+        raise SikroError(f"unknown register {register!r}; {where} define: {', '.join(registers)}")
     return registers[register]
 
 
@@ -252,9 +413,11 @@ def _parse_pattern(register: str, pattern: str) -> list[tuple[str, str | None, s
     return [(literal, field, spec or "") for literal, field, spec, _ in parts]
 
 
-def format_number(ws_profile: dict, register: str, seq: int, on: dt.date) -> str:
-    """The number `seq` of `register` for a document dated `on`, per the office's pattern."""
-    settings = register_settings(ws_profile, register)
+def format_number(ws_or_profile, register: str, seq: int, on: dt.date) -> str:
+    """The number `seq` of `register` for a document dated `on`, per the office's pattern
+    (a Workspace: the permit types' registers count too)."""
+    settings = register_settings(ws_or_profile, register)
+    ws_profile = ws_or_profile if isinstance(ws_or_profile, dict) else ws_or_profile.profile
     pattern = settings.get("pattern") or ""
     values = {
         "nomor": seq,
@@ -552,14 +715,17 @@ def allocate(
     by this process's lease until `issue_document` confirms it.
     """
     spec = document_kind(kind)
-    if spec.register != register:
+    expected = spec.register
+    if spec.type_register and application_id is not None:
+        expected = register_for(ws, spec, session.get(Application, application_id))
+    if expected != register:
         raise SikroError(
-            f"a {spec.title} ({kind}) takes its number from register {spec.register or '(none)'}, not {register}"
+            f"a {spec.title} ({kind}) takes its number from register {expected or '(none)'}, not {register}"
         )
     on = _as_date(on)
     recover_interrupted(session, ws)
     seq = _next_seq(session, ws, register, on.year)
-    number = format_number(ws.profile, register, seq, on)
+    number = format_number(ws, register, seq, on)
     clash = session.scalar(
         select(RegisterEntry.id).where(RegisterEntry.register == register, RegisterEntry.number == number)
     )
@@ -589,15 +755,13 @@ def new_uid() -> str:
     return base64.b32encode(secrets.token_bytes(10)).decode("ascii")
 
 
-def _fill(template: str, application: Application | None) -> str:
-    if application is None:
-        return template
-    return template.format(
-        nama=application.name,
-        registrasi=application.registration_number,
-        tempat_kerja=application.facts.get("workplace_name") or "",
-        str=application.facts.get("str_number") or "",
-    )
+def register_for(ws, spec: DocumentKind, application: Application) -> str | None:
+    """The register `spec` numbers this application's document from (a permit: its type's)."""
+    if not spec.type_register:
+        return spec.register
+    from . import permit_types
+
+    return permit_register(ws, permit_types.get(ws, application.permit_type))
 
 
 @dataclass(frozen=True)
@@ -632,11 +796,14 @@ def _open_documents(ws, spec: DocumentKind, requests: list[IssueRequest], on, ac
             )
             session.add(document)
             session.flush()
-            if spec.register:
+            if not spec.applies_to_kind(application.application_kind):
+                raise KindNotForApplication(spec.key, application.application_kind, spec.application_kinds)
+            register = register_for(ws, spec, application)
+            if register:
                 allocate(
-                    session, ws, spec.register, on, kind=spec.key, application_id=application.id,
-                    subject=request.subject or _fill(spec.subject, application),
-                    addressee=request.addressee or _fill(spec.addressee, application),
+                    session, ws, register, on, kind=spec.key, application_id=application.id,
+                    subject=request.subject or fill_placeholders(spec.subject, application, ws),
+                    addressee=request.addressee or fill_placeholders(spec.addressee, application, ws),
                     actor=actor, pending=True, document=document,
                 )
             _record_event(session, application.id, "document.started", actor,
@@ -907,7 +1074,7 @@ def void(session: Session, ws: Workspace, register: str, number: str, reason: st
     reason = (reason or "").strip()
     if not reason:
         raise SikroError("a reason is required to void a number.")
-    register_settings(ws.profile, register)
+    register_settings(ws, register)
     recover_interrupted(session, ws)
     entry = session.scalars(
         select(RegisterEntry).where(RegisterEntry.register == register, RegisterEntry.number == number)
@@ -1105,16 +1272,16 @@ def _applications(session: Session, ids) -> dict[int, Application]:
 
 def list_entries(session: Session, ws: Workspace, register: str, year: int | None = None) -> list[dict]:
     """The register's entries as plain dicts (what `register list` and the books show)."""
-    register_settings(ws.profile, register)
+    register_settings(ws, register)
     query = select(RegisterEntry).where(RegisterEntry.register == register)
     if year is not None:
         query = query.where(RegisterEntry.year == year)
     entries = session.scalars(query.order_by(RegisterEntry.year, RegisterEntry.seq)).all()
     apps = _applications(session, (e.application_id for e in entries))
-    return [_entry_row(e, apps.get(e.application_id)) for e in entries]
+    return [_entry_row(e, apps.get(e.application_id), ws) for e in entries]
 
 
-def _entry_row(entry: RegisterEntry, app: Application | None) -> dict:
+def _entry_row(entry: RegisterEntry, app: Application | None, ws=None) -> dict:
     return {
         "year": entry.year,
         "seq": entry.seq,
@@ -1126,8 +1293,27 @@ def _entry_row(entry: RegisterEntry, app: Application | None) -> dict:
         "addressee": entry.addressee,
         "reason": entry.reason,
         "applicant_name": app.name if app else "",
-        "permit_type": app.permit_type if app else "",  # the books print its short name and facts (books.py)
+        **_permit_facts(app, ws),
     }
+
+
+def _permit_facts(app: Application | None, ws) -> dict:
+    """What a register line says of the permit: its type, its place, and the type's permit rows."""
+    from . import permit_types
+
+    if app is None:
+        return {"permit_type": "", "tempat": "", "rincian": ""}
+    try:
+        ptype = permit_types.get(ws, app.permit_type)
+    except SikroError:  # a type the workspace no longer has: the line still lists
+        return {"permit_type": app.permit_type or "", "tempat": "", "rincian": ""}
+    facts = app.facts or {}
+    name, address = place_fields(ptype)
+    place = ", ".join(str(facts[k]) for k in (name, address) if k and facts.get(k))
+    by_name = ptype.by_name
+    rows = [f"{label}: {facts.get(by_name[field].storage_key)}" for label, field in ptype.permit_rows
+            if by_name[field].storage_key not in (name, address) and facts.get(by_name[field].storage_key)]
+    return {"permit_type": ptype.short_name, "tempat": place, "rincian": "; ".join(rows)}
 
 
 # --------------------------------------------------------------------------- Buku Ekspedisi

@@ -425,13 +425,32 @@ def body(doc, *parts, indent=True, after=6, keep=False):
     return p
 
 
+RINCIAN = "rincian"  # in data_rows: the permit type's rows ({%tr for r in rincian %} label : nilai)
+
+
+def _expand_rows(rows):
+    out = []
+    for row in rows:
+        if row == RINCIAN:
+            out += [("{%tr for r in rincian %}", None), ("{{ r.label }}", "{{ r.nilai }}"),
+                    ("{%tr endfor %}", None)]
+        else:
+            out.append(row)
+    return out
+
+
 def data_rows(doc, rows, *, indent=Cm(1.25), label_width=Cm(5.0), size=None):
-    """Label : value rows (no borders); a row is never split over two pages."""
+    """Label : value rows (no borders); a row is never split over two pages. A row RINCIAN stands
+    for the permit type's own rows (a row loop)."""
+    rows = _expand_rows(rows)
     widths = [label_width, Cm(0.4), CONTENT_WIDTH - (indent or 0) - label_width - Cm(0.4)]
     spacer = [indent] if indent else []
     t = table(doc, spacer + widths, rows=len(rows))
     for row, (label, value) in zip(t.rows, rows):
         no_split(row)
+        if value is None:  # a {%tr %} row: the tag alone, in the row's first cell
+            cell_para(row.cells[0], label, size=size)
+            continue
         cells = row.cells[1:] if indent else row.cells
         cell_para(cells[0], label, size=size)
         cell_para(cells[1], ":", size=size)
@@ -614,14 +633,15 @@ def build_receipt():
     doc = new_document(page_numbers=True)
     kop(doc)
     title_block(doc, number_label="Nomor Registrasi")
-    body(doc, "Telah diterima berkas permohonan Surat Izin Kerja Refraksionis Optisien (SIKRO) dari:",
+    body(doc, "Telah diterima berkas permohonan ", "{{ izin.nama }}", " (", "{{ izin.singkatan }}", ") dari:",
          indent=False)
     data_rows(doc, [
         ("Nama", ("{{ pemohon.nama }}", {"bold": True})),
         ("NIK", "{{ pemohon.nik_tersamar }}"),
         ("Alamat", "{{ pemohon.alamat }}"),
         ("Nomor Telepon/HP", "{{ pemohon.telepon }}"),
-        ("Tempat Kerja", ["{{ tempat_kerja.nama }}", ", ", "{{ tempat_kerja.alamat }}"]),
+        ("Jenis Permohonan", "{{ izin.jenis_permohonan }}"),
+        ("{{ tempat.label }}", "{{ tempat.lengkap }}"),
         ("Diterima pada", "{{ waktu_terima }}"),
     ], indent=None, label_width=Cm(4.5))
     para(doc, "dengan kelengkapan berkas sebagai berikut:", after=4, keep=True)
@@ -665,11 +685,13 @@ def build_checklist_return():
     doc = new_document(page_numbers=True)
     kop(doc)
     title_block(doc, number_label="Nomor Registrasi")
-    body(doc, "Berkas permohonan Surat Izin Kerja Refraksionis Optisien (SIKRO) atas nama:", indent=False)
+    body(doc, "Berkas permohonan ", "{{ izin.nama }}", " (", "{{ izin.singkatan }}", ") atas nama:",
+         indent=False)
     data_rows(doc, [
         ("Nama", ("{{ pemohon.nama }}", {"bold": True})),
         ("Alamat", "{{ pemohon.alamat }}"),
-        ("Tempat Kerja", ["{{ tempat_kerja.nama }}", ", ", "{{ tempat_kerja.alamat }}"]),
+        ("Jenis Permohonan", "{{ izin.jenis_permohonan }}"),
+        ("{{ tempat.label }}", "{{ tempat.lengkap }}"),
         ("Tanggal Permohonan", "{{ pemohon.tanggal_permohonan }}"),
     ], indent=None, label_width=Cm(4.5))
     body(doc, "telah diperiksa kelengkapannya pada tanggal ", "{{ tanggal }}",
@@ -756,20 +778,18 @@ def build_recommendation_request():
     doc = new_document(page_numbers=True)
     kop(doc)
     letter_head(doc)
-    body(doc, "Sehubungan dengan permohonan Surat Izin Kerja Refraksionis Optisien (SIKRO) yang "
+    body(doc, "Sehubungan dengan permohonan ", "{{ izin.nama }}", " (", "{{ izin.singkatan }}", ") yang "
          "diterima oleh ", "{{ kantor.nama_singkat }}", " pada tanggal ", "{{ pemohon.tanggal_permohonan }}",
          " dengan Nomor Registrasi ", "{{ pemohon.nomor_registrasi }}", ", atas nama:")
     data_rows(doc, [
         ("Nama", ("{{ pemohon.nama }}", {"bold": True})),
         ("Tempat/Tanggal Lahir", "{{ pemohon.tempat_tanggal_lahir }}"),
         ("Alamat", "{{ pemohon.alamat }}"),
-        ("Nomor STR", "{{ pemohon.nomor_str }}"),
-        ("STR berlaku sampai dengan", "{{ pemohon.str_berlaku }}"),
-        ("Tempat Kerja", "{{ tempat_kerja.nama }}"),
-        ("Alamat Tempat Kerja", "{{ tempat_kerja.alamat }}"),
+        ("Jenis Permohonan", "{{ izin.jenis_permohonan }}"),
+        RINCIAN,
     ])
     body(doc, "bersama ini kami mohon kesediaan Saudara untuk menugaskan Tim Teknis melakukan "
-         "verifikasi dan peninjauan lapangan ke tempat kerja yang bersangkutan serta memberikan "
+         "verifikasi dan peninjauan lapangan ke tempat praktik yang bersangkutan serta memberikan "
          "rekomendasi teknis sebagai dasar penerbitan izin dimaksud. Salinan berkas permohonan "
          "kami lampirkan.", indent=False)
     block = keep_block(doc)
@@ -812,8 +832,7 @@ def build_task_order():
     para(doc, "", size=6)
     block = keep_block(doc)
     labelled_list(block, "Untuk", label_w=Cm(2.5), bold=True, items=[
-        ["Melaksanakan peninjauan lapangan ke tempat kerja pemohon Surat Izin Kerja Refraksionis "
-         "Optisien atas nama ", ("{{ pemohon.nama }}", {"bold": True}), " (Nomor Registrasi ",
+        ["Melaksanakan peninjauan lapangan ke tempat praktik pemohon ", "{{ izin.nama }}", " atas nama ", ("{{ pemohon.nama }}", {"bold": True}), " (Nomor Registrasi ",
          "{{ pemohon.nomor_registrasi }}", ") di ", "{{ peninjauan.tempat }}", " pada hari ",
          "{{ peninjauan.hari_tanggal }}", ";"],
         ["Menuangkan hasil peninjauan dalam Berita Acara Peninjauan Lapangan dan menyampaikannya "
@@ -835,13 +854,11 @@ def build_inspection_report():
          "{{ peninjauan.tempat }}", ", kami yang bertanda tangan di bawah ini, Tim Teknis yang "
          "ditugaskan dengan Surat Perintah Tugas Nomor ", "{{ peninjauan.nomor_surat_tugas }}",
          " tanggal ", "{{ peninjauan.tanggal_surat_tugas }}", ", telah melakukan peninjauan lapangan "
-         "ke tempat kerja pemohon Surat Izin Kerja Refraksionis Optisien:")
+         "ke tempat praktik pemohon ", "{{ izin.nama }}", ":")
     data_rows(doc, [
         ("Nama Pemohon", ("{{ pemohon.nama }}", {"bold": True})),
         ("Nomor Registrasi", "{{ pemohon.nomor_registrasi }}"),
-        ("Nomor STR", "{{ pemohon.nomor_str }}"),
-        ("Nama Tempat Kerja", "{{ tempat_kerja.nama }}"),
-        ("Alamat Tempat Kerja", "{{ tempat_kerja.alamat }}"),
+        RINCIAN,
     ])
     body(doc, "dengan hasil peninjauan sebagai berikut:", indent=False, after=4, keep=True)
     widths = [Cm(1.0), Cm(9.0), Cm(2.5), Cm(4.0)]
@@ -893,7 +910,7 @@ def build_rejection():
     doc = new_document(page_numbers=True)
     kop(doc)
     letter_head(doc)
-    body(doc, "Sehubungan dengan permohonan Surat Izin Kerja Refraksionis Optisien (SIKRO) Saudara "
+    body(doc, "Sehubungan dengan permohonan ", "{{ izin.nama }}", " (", "{{ izin.singkatan }}", ") Saudara "
          "tanggal ", "{{ pemohon.tanggal_permohonan }}", " dengan Nomor Registrasi ",
          "{{ pemohon.nomor_registrasi }}", ", dan berdasarkan hasil verifikasi berkas, peninjauan "
          "lapangan, serta rekomendasi Tim Teknis, dengan ini kami sampaikan bahwa permohonan Saudara ",
@@ -909,33 +926,44 @@ def build_rejection():
     signature(right, place_date=None)
     para(block, "", after=6)
     paraf_table(block)
-    tembusan(doc, [["Kepala Dinas Kesehatan Kabupaten Dairi;"], ["Arsip."]])
+    tembusan(doc, [["Kepala Dinas Kesehatan;"], ["Arsip."]])
     return doc
+
+
+def permit_title(doc, title_tag="{{ izin.judul }}"):
+    """The permit's title, the application kind under it when it is not a new one, its number."""
+    para(doc, title_tag, align=CENTER, bold=True, underline=True, size=13, before=6, keep=True)
+    para(doc, "{%p if izin.keterangan %}")
+    para(doc, "{{ izin.keterangan }}", align=CENTER, bold=True, size=11, keep=True)
+    para(doc, "{%p endif %}")
+    p = para(doc, "", align=CENTER, after=8, keep=True)
+    runs(p, "NOMOR : ", "{{ nomor }}")
 
 
 def build_permit():
     doc = new_document(page_numbers=True)
     kop(doc)
-    title_block(doc, title_tag="{{ izin.judul }}", number_label="NOMOR")
+    permit_title(doc)
     labelled_list(doc, "Dasar", loop="dasar_hukum", label_w=Cm(2.0), align=LEFT)
     para(doc, "", size=6)
-    body(doc, "Berdasarkan Surat Rekomendasi Dinas Kesehatan Kabupaten Dairi Nomor ",
-         "{{ rekomendasi.nomor }}", " tanggal ", "{{ rekomendasi.tanggal }}", ", ",
-         "{{ pejabat.jabatan }}", " memberikan izin kepada:", indent=False, after=4)
+    body(doc, "Berdasarkan Surat Rekomendasi Nomor ", "{{ rekomendasi.nomor }}", " tanggal ",
+         "{{ rekomendasi.tanggal }}", ", ", "{{ pejabat.jabatan }}", " memberikan ", "{{ izin.nama }}",
+         " kepada:", indent=False, after=4)
     data_rows(doc, [
         ("Nama", ("{{ pemohon.nama }}", {"bold": True})),
         ("Tempat/Tanggal Lahir", "{{ pemohon.tempat_tanggal_lahir }}"),
+        ("Jenis Kelamin", "{{ pemohon.jenis_kelamin }}"),
         ("Alamat Rumah", "{{ pemohon.alamat }}"),
-        ("Nomor STR", "{{ pemohon.nomor_str }}"),
-        ("STR berlaku sampai dengan", "{{ pemohon.str_berlaku }}"),
-        ("Nama dan Alamat Tempat Kerja", ["{{ tempat_kerja.nama }}", ", ", "{{ tempat_kerja.alamat }}"]),
-        ("Nomor Rekomendasi", "{{ rekomendasi.nomor }}"),
+        ("Profesi", "{{ izin.profesi }}"),
+        RINCIAN,
     ], indent=None, label_width=Cm(5.8))
-    body(doc, "untuk melakukan pekerjaan sebagai Refraksionis Optisien pada tempat kerja tersebut di atas.",
-         indent=False)
+    body(doc, "untuk ", "{{ izin.untuk }}", " pada tempat sebagaimana tersebut di atas.", indent=False)
+    para(doc, "{%p if izin.menggantikan %}")
+    body(doc, "{{ izin.menggantikan }}", indent=False)
+    para(doc, "{%p endif %}")
     block = keep_block(doc)
     body(block, "Surat Izin ini berlaku sampai dengan ", ("{{ izin.berlaku_sampai }}", {"bold": True}),
-         " sepanjang Surat Tanda Registrasi (STR) yang bersangkutan masih berlaku dan tempat kerja "
+         " sepanjang surat tanda registrasi yang bersangkutan masih berlaku dan tempat praktik "
          "masih sesuai dengan yang tercantum di atas.", indent=False, after=10)
     # left: the QR area with the paraf boxes under it; then the pas foto 3x4; right: the
     # signature block (one row: never split; the permit is one page)
@@ -954,6 +982,12 @@ def build_permit():
     cell_para(pc, "Pas Foto", align=CENTER, size=9)
     para(pc, "3 x 4", align=CENTER, size=9)
     para(photo_cell, "", size=2)
+    _decided_signature(right)
+    return doc
+
+
+def _decided_signature(right):
+    """"Ditetapkan di / Pada tanggal" over the signature block (a permit, a decree)."""
     signature(right, place_date=None, prefix_lines=[
         ["Ditetapkan di\t: ", "{{ kota }}"],
         ["Pada tanggal\t: ", "{{ tanggal }}"],
@@ -962,6 +996,62 @@ def build_permit():
         p.paragraph_format.tab_stops.add_tab_stop(Cm(3.4))
         p.paragraph_format.left_indent = Cm(0.6)
     bottom_rule(right.paragraphs[1], style="single", size=6)
+
+
+def diktum(doc, label, *parts, label_w=Cm(2.6), after=4):
+    """One article of a decree: "KESATU  :  text" with the text hanging after the colon."""
+    p = para(doc, "", after=after, align=JUSTIFY)
+    runs(p, (label, {"bold": True}), "\t:\t", *parts)
+    f = p.paragraph_format
+    text_at = label_w + Cm(0.5)
+    f.left_indent, f.first_line_indent = text_at, -text_at
+    f.tab_stops.add_tab_stop(label_w)
+    f.tab_stops.add_tab_stop(text_at)
+    return p
+
+
+def build_revocation_decree():
+    doc = new_document(page_numbers=True)
+    kop(doc)
+    title_block(doc, number_label="NOMOR")
+    para(doc, "TENTANG", align=CENTER, bold=True, after=2, keep=True)
+    p = para(doc, "", align=CENTER, bold=True, after=8, keep=True)
+    runs(p, ("PENCABUTAN ", {"bold": True}), ("{{ izin.judul }}", {"bold": True}))
+    para(doc, "{{ pejabat.jabatan }},", align=CENTER, bold=True, after=8, keep=True)
+    labelled_list(doc, "Menimbang", label_w=Cm(2.6), items=[
+        ["bahwa Saudara ", ("{{ pemohon.nama }}", {"bold": True}), " pemegang ", "{{ izin.nama }}",
+         " Nomor ", "{{ pencabutan.nomor_izin }}", " tanggal ", "{{ pencabutan.tanggal_izin }}",
+         " telah mengajukan permohonan pencabutan izin tersebut dengan Nomor Registrasi ",
+         "{{ pemohon.nomor_registrasi }}", " tanggal ", "{{ pemohon.tanggal_permohonan }}", ";"],
+        ["bahwa berdasarkan pertimbangan sebagaimana dimaksud pada angka 1, perlu menetapkan Keputusan "
+         "tentang Pencabutan ", "{{ izin.nama }}", ";"],
+    ])
+    para(doc, "", size=4)
+    labelled_list(doc, "Mengingat", loop="dasar_hukum", label_w=Cm(2.6), align=LEFT)
+    para(doc, "MEMUTUSKAN:", align=CENTER, bold=True, before=8, after=6, keep=True)
+    diktum(doc, "Menetapkan", "KEPUTUSAN TENTANG PENCABUTAN ", "{{ izin.judul }}", ".").alignment = LEFT
+    diktum(doc, "KESATU", "Mencabut ", "{{ izin.nama }}", " Nomor ", ("{{ pencabutan.nomor_izin }}", {"bold": True}),
+           " tanggal ", "{{ pencabutan.tanggal_izin }}", " yang diberikan kepada:", after=2)
+    data_rows(doc, [
+        ("Nama", ("{{ pemohon.nama }}", {"bold": True})),
+        ("NIK", "{{ pemohon.nik_tersamar }}"),
+        ("Alamat Rumah", "{{ pemohon.alamat }}"),
+        ("Profesi", "{{ izin.profesi }}"),
+        RINCIAN,
+    ], indent=Cm(3.1), label_width=Cm(4.6))
+    diktum(doc, "KEDUA", "Pencabutan sebagaimana dimaksud pada Diktum KESATU dilakukan ",
+           "{{ pencabutan.atas }}", " dengan alasan: ", ("{{ pencabutan.alasan }}", {"bold": True}), ".")
+    diktum(doc, "KETIGA", "Dengan berlakunya Keputusan ini, ", "{{ izin.nama }}",
+           " sebagaimana dimaksud pada Diktum KESATU dinyatakan tidak berlaku, dan yang bersangkutan tidak "
+           "lagi berhak ", "{{ izin.untuk }}", " berdasarkan izin tersebut.")
+    diktum(doc, "KEEMPAT", "Keputusan ini mulai berlaku pada tanggal ditetapkan.", after=10)
+    block = keep_block(doc)
+    left, right = closing_table(block)
+    qr_area(left)
+    para(left, "", size=6)
+    paraf_table(left, width=QR_COLUMN - Cm(0.1), narrow=True)
+    _decided_signature(right)
+    tembusan(doc, [["Sdr. ", "{{ pemohon.nama }}", ";"], ["Kepala Dinas Kesehatan;"], ["Arsip."]])
     return doc
 
 
@@ -974,6 +1064,7 @@ BUILDERS = {
     "inspection-report": build_inspection_report,
     "rejection": build_rejection,
     "permit": build_permit,
+    "revocation-decree": build_revocation_decree,
 }
 
 

@@ -19,7 +19,8 @@ from conftest import needs_soffice
 from docx_support import assert_docx_consistent
 from pypdf import PdfReader
 
-from sikro_docs.documents import KINDS, build_context, template_path
+from sikro_docs import permit_types
+from sikro_docs.documents import KINDS, build_context, template_path, variables_for
 from sikro_docs.documents import formatting as fmt
 from sikro_docs.documents import render_document as _render_document
 from sikro_docs.documents.check import closure, parse_path_text
@@ -39,7 +40,12 @@ NUMBERS = {
     "inspection-report": "BA-07/TIMTEK/2026",
     "rejection": "500.16.7.2/0043/DPMPTSPK/VIII/2026",
     "permit": "500.16.7.2/0007/SIKRO/DPMPTSPK/2026",
+    "revocation-decree": "500.16.7.2/0003/KEP/DPMPTSPK/2026",
 }
+# what each kind is made for: a revocation decree only for a pencabutan of a permit
+KIND_OF_APPLICATION = {"revocation-decree": {"application_kind": "pencabutan",
+                                             "previous_number": "500.16.7.2/0001/SIKRO/DPMPTSPK/2021",
+                                             "previous_date": "2021-06-14"}}
 REGISTRATION = "REG/00012/SIKRO/2026"
 # 60+ characters of name, address and workplace, with the characters that break XML and quotes
 LONG = {
@@ -63,9 +69,10 @@ def render_document(ws, kind: str, ctx: dict, out: Path) -> Path:
     return path
 
 
-def application(**overrides) -> dict:
-    """The shape of sikro_docs.registry.describe(app), by hand."""
+def application(kind: str | None = None, **overrides) -> dict:
+    """The shape of sikro_docs.registry.describe(app), by hand (of the application kind `kind` is for)."""
     app = {
+        "permit_type": "sikro", "application_kind": "baru", "previous_number": None, "previous_date": None,
         "registration_number": REGISTRATION, "name": NAME, "nik": "1211014507900002",
         "status": "diproses", "current_step": 7, "complete": False, "missing": ["Pas Foto", "NPWP"],
         "application_date": "2026-08-03", "birth_place": "Sidikalang", "birth_date": "1990-07-05",
@@ -79,6 +86,7 @@ def application(**overrides) -> dict:
         "recommendation_number": "440/123/DINKES/2026", "recommendation_date": "2026-08-20",
         "decision": "Ditolak", "rejection_reason": "STR tidak berlaku & alamat <tidak sesuai>",
     }
+    app.update(KIND_OF_APPLICATION.get(kind, {}))
     app.update(overrides)
     return app
 
@@ -146,16 +154,16 @@ def rendered(tmp_path_factory):
     ws_f4 = open_workspace(f4_root)
     files = []
     for kind in KINDS:
-        ctx = build_context(ws, kind, application(), document(kind))
+        ctx = build_context(ws, kind, application(kind), document(kind))
         files.append(render_document(ws, kind, ctx, base / "docx" / f"{kind}.docx"))
-        ctx = build_context(ws, kind, application(), document(kind, draft=True, number=None))
+        ctx = build_context(ws, kind, application(kind), document(kind, draft=True, number=None))
         files.append(render_document(ws, kind, ctx, base / "docx" / f"draft-{kind}.docx"))
     ctx = build_context(ws_f4, "permit", application(), document("permit"))
     files.append(render_document(ws_f4, "permit", ctx, base / "docx" / "f4-permit.docx"))
     for kind in KINDS:  # long names and addresses, A4 and F4
-        ctx = build_context(ws, kind, application(**LONG), document(kind))
+        ctx = build_context(ws, kind, application(kind, **LONG), document(kind))
         files.append(render_document(ws, kind, ctx, base / "docx" / f"long-{kind}.docx"))
-        ctx = build_context(ws_f4, kind, application(**LONG), document(kind))
+        ctx = build_context(ws_f4, kind, application(kind, **LONG), document(kind))
         files.append(render_document(ws_f4, kind, ctx, base / "docx" / f"f4-long-{kind}.docx"))
     findings = [{"aspect": f"Aspek pemeriksaan nomor {i} yang cukup panjang untuk dua baris pada tabel",
                  "result": "Sesuai", "note": "Baik"} for i in range(1, 16)]
@@ -186,9 +194,9 @@ def test_every_kind_renders_number_name_and_special_characters(rendered, kind):
 @needs_soffice
 def test_letters_have_their_parts(rendered):
     permit = " ".join(pdf_text(rendered["pdf"]["permit"]).split())
-    for words in ("SURAT IZIN KERJA REFRAKSIONIS OPTISIEN", "memberikan izin kepada",
-                  "Tempat/Tanggal Lahir", "Nomor STR", "STR berlaku sampai dengan", "Seumur hidup",
-                  "Nama dan Alamat Tempat", "440/123/DINKES/2026", "20 Agustus 2026",
+    for words in ("SURAT IZIN KERJA REFRAKSIONIS OPTISIEN", "memberikan Surat Izin Kerja Refraksionis Optisien kepada",
+                  "Tempat/Tanggal Lahir", "Nomor STR", "STR berlaku sampai", "Seumur Hidup",
+                  "Alamat tempat kerja", "Profesi", "440/123/DINKES/2026", "20 Agustus 2026",
                   "berlaku sampai dengan 27 Agustus 2031", "Peraturan Menteri Kesehatan Nomor 19 Tahun 2013",
                   "Pas Foto", "Kepala Bidang Pelayanan", "Sekretaris", "NIP. 19750831 200312 1 003",
                   "K7QX-2M4P", "verifikasi.dpmptsp.dairikab.go.id",
@@ -227,7 +235,7 @@ def test_letters_have_their_parts(rendered):
     # the team's minutes carry no verification area (the kind has no QR)
     assert "Kode verifikasi" not in report
     assert "Dasar" in order and "DASAR" not in order
-    assert "Tembusan: 1. Kepala Dinas Kesehatan Kabupaten Dairi; 2. Arsip." in rejection
+    assert "Tembusan: 1. Kepala Dinas Kesehatan; 2. Arsip." in rejection
 
 
 def page_texts(pdf: Path) -> list[str]:
@@ -244,7 +252,7 @@ def test_long_names_fit_and_nothing_is_orphaned(rendered, kind):
         flat = " ".join(pages)
         assert "Ma'ruf" in flat or "Ma’ruf" in flat, variant
         assert "Simanjuntak &" in flat and "<Optik>" in flat, variant
-        if kind == "permit" or variant.startswith("f4"):
+        if kind == "permit" or (variant.startswith("f4") and kind != "revocation-decree"):
             assert len(pages) == 1, (variant, len(pages))  # the permit is one page, A4 and F4
         if len(pages) == 1:
             assert "- 1 -" not in pages[0] and "Halaman" not in pages[0]
@@ -256,7 +264,8 @@ def test_long_names_fit_and_nothing_is_orphaned(rendered, kind):
     closing = {"receipt": "Petugas Penerima Berkas,", "checklist-return": "Setelah dilengkapi",
                "disposition": "Catatan", "recommendation-request": "Demikian kami sampaikan",
                "task-order": "Untuk", "inspection-report": "Demikian Berita Acara",
-               "rejection": "Demikian kami sampaikan", "permit": "Surat Izin ini berlaku"}[kind]
+               "rejection": "Demikian kami sampaikan", "permit": "Surat Izin ini berlaku",
+               "revocation-decree": "Ditetapkan di"}[kind]
     assert closing in last, (kind, last[:300])
     if kind in ("recommendation-request", "rejection"):
         assert "Tembusan:" in last and "Arsip." in last
@@ -347,10 +356,10 @@ def _empty_list(ctx, path) -> bool:
 
 
 def test_context_provides_exactly_the_declared_variables(workspace):
-    for kind, spec in KINDS.items():
-        ctx = build_context(workspace, kind, application(), document(kind))
+    for kind in KINDS:
+        ctx = build_context(workspace, kind, application(kind), document(kind))
         provided = closure(declared_paths(ctx))
-        declared = closure(spec.variables)
+        declared = closure(variables_for(kind, permit_types.get(workspace, "sikro")))
         missing = {p for p in declared if p not in provided and not _empty_list(ctx, p)}
         assert not missing, (kind, missing)
         extra = {p for p in provided if p not in declared and p[0] not in ("verifikasi",)}

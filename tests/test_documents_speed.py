@@ -87,7 +87,7 @@ def docxtpl_reference(ws, kind: str, context: dict) -> bytes:
 
 @pytest.mark.parametrize("kind", list(KINDS))
 def test_compiled_output_reads_as_docxtpl_output(workspace, tmp_path, kind):
-    ctx = build_context(workspace, kind, application(), document(kind))
+    ctx = build_context(workspace, kind, application(kind), document(kind))
     out = render_document(workspace, kind, ctx, tmp_path / f"{kind}.docx")
     assert_sound_docx(out)
     assert texts(out.read_bytes()) == texts(docxtpl_reference(workspace, kind, ctx))
@@ -149,7 +149,7 @@ def test_kinds_rendered_alternately_keep_their_own_images(workspace, tmp_path):
     assert red != blue
     for round_ in range(3):
         for kind, qr in (("permit", red), ("receipt", blue), ("checklist-return", None), ("rejection", None)):
-            ctx = build_context(workspace, kind, application(), document(kind, qr_png=qr))
+            ctx = build_context(workspace, kind, application(kind), document(kind, qr_png=qr))
             out = render_document(workspace, kind, ctx, tmp_path / f"{round_}-{kind}.docx")
             assert_sound_docx(out)
             with zipfile.ZipFile(out) as zf:

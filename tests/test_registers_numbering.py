@@ -15,7 +15,8 @@ from sikro_docs.errors import SikroError
 
 def profile_with(workspace, register, pattern):
     profile = {**workspace.profile, "registers": {**workspace.profile["registers"]}}
-    profile["registers"][register] = {**profile["registers"][register], "pattern": pattern}
+    base = numbering.register_settings(workspace, register)  # the profile's, else the type's
+    profile["registers"][register] = {**base, "pattern": pattern}
     return profile
 
 
@@ -28,7 +29,7 @@ def write_number_file(ws):
 
 
 @pytest.mark.parametrize("register, pattern, seq, on, expected", [
-    ("registrasi", None, 7, dt.date(2025, 3, 7), "REG/00007/SIKRO/2025"),
+    ("registrasi", None, 7, dt.date(2025, 3, 7), "REG/00007/DPMPTSPK/2025"),
     ("surat-keluar", None, 12, dt.date(2025, 11, 30), "500.16.7.2/0012/DPMPTSPK/XI/2025"),
     ("izin", "500.16.7.2/{nomor:04d}/SIKRO/DPMPTSPK/{tahun}", 3, dt.date(2026, 1, 2), "500.16.7.2/0003/SIKRO/DPMPTSPK/2026"),
     ("izin", "503/{nomor:03d}/DPMPTSPK/{bulan_romawi}/{tahun}", 42, dt.date(2024, 8, 1), "503/042/DPMPTSPK/VIII/2024"),
@@ -55,12 +56,12 @@ def test_bad_pattern_is_a_clear_error(workspace, pattern, message):
 def test_every_kind_names_a_register_of_the_profile_or_none(workspace):
     kinds = numbering.document_kinds()
     assert set(kinds) == {"registration", "receipt", "checklist-return", "disposition", "recommendation-request",
-                          "task-order", "inspection-report", "rejection", "permit"}
-    registers = set(tomllib.loads(workspace.profile_path.read_text())["registers"])
+                          "task-order", "inspection-report", "rejection", "permit", "revocation-decree"}
+    registers = set(numbering.all_registers(workspace))
     for spec in kinds.values():
         assert spec.title and spec.subject and (spec.register is None or spec.register in registers)
     assert kinds["recommendation-request"].title == "Surat Permintaan Rekomendasi"
-    assert {k for k, s in kinds.items() if s.final} == {"permit", "rejection"}
+    assert {k for k, s in kinds.items() if s.final} == {"permit", "rejection", "revocation-decree"}
 
 
 def test_one_file_describes_each_kind_for_numbering_and_templates():
@@ -233,7 +234,7 @@ def test_list_json_and_table(workspace, sikro, ws_args):
     rows = listed.json()
     assert [(r["seq"], r["status"], r["reason"], r["date"]) for r in rows] == [
         (1, "void", "dobel", "2025-03-07"), (2, "used", None, "2025-03-07")]
-    assert rows[1]["document"] == {"kind": "task-order", "application": "REG/00002/SIKRO/2025"}
+    assert rows[1]["document"] == {"kind": "task-order", "application": "REG/00002/DPMPTSPK/2025"}
     assert rows[1]["number"] == "500.16.7.2/0002/DPMPTSPK/III/2025"
     assert sikro("register", "list", "surat-keluar", "--json", "--year", "2024", *ws_args).json() == []
 
@@ -251,7 +252,7 @@ def test_dispatch_record(workspace, sikro, ws_args):
                              produce=write_number_file(workspace))
     permit = numbering.issue_document(workspace, kind="permit", application_id=ids[0], on=DOC_DATE,
                                       produce=write_number_file(workspace))
-    by_registration = sikro("dispatch", "record", "REG/00001/SIKRO/2025", "--to", "Pemohon 1",
+    by_registration = sikro("dispatch", "record", "REG/00001/DPMPTSPK/2025", "--to", "Pemohon 1",
                             "--received-by", "Pemohon 1", "--at", "10-03-2025 14:30", *ws_args)
     assert by_registration.code == 0, by_registration.err
     assert permit.number in by_registration.out and "10 Maret 2025 14.30 WIB" in by_registration.out
@@ -269,10 +270,113 @@ def test_dispatch_record(workspace, sikro, ws_args):
         (2026, 1, letter, "2026-01-02T09:00:00+07:00", "Rina")]
     assert ("document.dispatched",) in sql(workspace, "select action from events where application_id = ?", (ids[0],))
 
-    for ref, text in (("REG/00002/SIKRO/2025", "has no issued"), ("NOPE/1", "no document or application")):
+    for ref, text in (("REG/00002/DPMPTSPK/2025", "has no issued"), ("NOPE/1", "no document or application")):
         failed = sikro("dispatch", "record", ref, "--to", "x", "--received-by", "y", *ws_args)
         assert failed.code == 1 and text in failed.err
         assert_no_traceback(failed)
     bad_time = sikro("dispatch", "record", letter, "--to", "x", "--received-by", "y", "--at", "besok", *ws_args)
     assert bad_time.code == 1 and "cannot read the time 'besok'" in bad_time.err
     assert sikro("register", "verify", *ws_args).code == 0
+
+
+# --------------------------------------------------------------------------- registers of the permit types
+
+
+def _as_type(ws, app_id: int, code: str) -> None:
+    from sikro_docs.models import Application
+
+    with db.session(ws, write=True) as session:
+        session.get(Application, app_id).permit_type = code
+
+
+def _set_profile(ws, old: str, new: str):
+    from sikro_docs.workspace import open_workspace
+
+    text = ws.profile_path.read_text(encoding="utf-8")
+    assert old in text
+    ws.profile_path.write_text(text.replace(old, new), encoding="utf-8")
+    return open_workspace(ws.root)
+
+
+def test_the_registration_pattern_no_longer_names_a_permit_type(workspace):
+    pattern = numbering.register_settings(workspace, "registrasi")["pattern"]
+    assert pattern == "REG/{nomor:05d}/{unit}/{tahun}"
+    assert "izin" not in tomllib.loads(workspace.profile_path.read_text())["registers"]
+
+
+def test_each_type_numbers_its_permits_from_its_own_register(workspace):
+    sipb, sikro_app = make_applications(workspace, 2)
+    _as_type(workspace, sipb, "sipb")
+    first = numbering.issue_document(workspace, kind="permit", application_id=sipb, on=DOC_DATE,
+                                     produce=write_number_file(workspace))
+    other = numbering.issue_document(workspace, kind="permit", application_id=sikro_app, on=DOC_DATE,
+                                     produce=write_number_file(workspace))
+    assert (first.register, first.number) == ("izin-sipb", "503/0001/SIPB/DPMPTSPK/2025")
+    assert (other.register, other.number) == ("izin", "500.16.7.2/0001/SIKRO/DPMPTSPK/2025")  # the type's pattern
+    settings = numbering.register_settings(workspace, "izin-sipb")
+    assert settings["title"] == "Buku Agenda Penomoran Surat Izin Praktik Bidan"
+    assert settings["classification"] == "503"
+    with pytest.raises(SikroError, match="takes its number from register izin-sipb, not izin"):
+        with db.session(workspace, write=True) as session:
+            numbering.allocate(session, workspace, "izin", DOC_DATE, kind="permit", application_id=sipb)
+
+
+def test_an_existing_profile_keeps_its_own_permit_pattern(workspace):
+    ws = _set_profile(workspace, "[working_time]", '[registers.izin]\ntitle = "Buku Agenda Penomoran Izin"\n'
+                      'classification = "500.16.7.2"\npattern = "{klasifikasi}/{nomor:04d}/IZIN-LAMA/{tahun}"\n\n'
+                      '[working_time]')
+    [app_id] = make_applications(ws, 1)
+    permit = numbering.issue_document(ws, kind="permit", application_id=app_id, on=DOC_DATE,
+                                      produce=write_number_file(ws))
+    assert permit.number == "500.16.7.2/0001/IZIN-LAMA/2025"
+
+
+def test_shared_registers_need_the_profiles_izin_register(workspace):
+    ws = _set_profile(workspace, 'registers = "per-type"', 'registers = "shared"')
+    [app_id] = make_applications(ws, 1)
+    _as_type(ws, app_id, "sipa")
+    with pytest.raises(SikroError, match=r"unknown register 'izin'.*registers = \"shared\""):
+        numbering.issue_document(ws, kind="permit", application_id=app_id, on=DOC_DATE,
+                                 produce=write_number_file(ws))
+    ws = _set_profile(ws, "[working_time]", '[registers.izin]\ntitle = "Buku Agenda Penomoran Izin"\n'
+                      'classification = "503"\npattern = "{klasifikasi}/{nomor:04d}/IZIN/{unit}/{tahun}"\n\n'
+                      '[working_time]')
+    permit = numbering.issue_document(ws, kind="permit", application_id=app_id, on=DOC_DATE,
+                                      produce=write_number_file(ws))
+    assert (permit.register, permit.number) == ("izin", "503/0001/IZIN/DPMPTSPK/2025")  # the refusal took none
+    assert "izin-sipa" not in numbering.all_registers(ws)
+
+
+def test_a_register_the_tool_added_later_is_there_for_an_old_profile(workspace):
+    text = workspace.profile_path.read_text(encoding="utf-8")
+    start = text.index("[registers.keputusan]")
+    ws = _set_profile(workspace, text[start:text.index("\n\n", start) + 2], "")
+    assert "keputusan" not in tomllib.loads(ws.profile_path.read_text())["registers"]
+    assert numbering.register_settings(ws, "keputusan")["pattern"] == "{klasifikasi}/{nomor:04d}/KEP/{unit}/{tahun}"
+
+
+def test_register_list_names_every_register(workspace, sikro, ws_args):
+    listed = sikro("register", "list", "--json", *ws_args)
+    assert listed.code == 0, listed.err
+    rows = {r["register"]: r for r in listed.json()}
+    assert {"registrasi", "surat-keluar", "keputusan", "izin", "izin-sipb", "izin-sipa"} <= set(rows)
+    assert rows["izin-sipa"]["pattern"] == "503/{nomor:04d}/SIPA/DPMPTSPK/{tahun}"
+    assert rows["izin-sipa"]["permit_type"] == "sipa"
+    table = sikro("register", "list", *ws_args)
+    assert "Buku Agenda Penomoran Surat Izin Praktik Bidan" in table.out
+
+
+def test_a_types_register_prints_as_a_book(workspace, sikro, ws_args, tmp_path):
+    import openpyxl
+
+    [app_id] = make_applications(workspace, 1, name="Sri Rahayu")
+    _as_type(workspace, app_id, "sipb")
+    numbering.issue_document(workspace, kind="permit", application_id=app_id, on=DOC_DATE,
+                             produce=write_number_file(workspace))
+    out = tmp_path / "buku-sipb.xlsx"
+    result = sikro("register", "export", "izin-sipb", "-o", out, *ws_args)
+    assert result.code == 0, result.err
+    rows = [[c.value for c in row] for row in openpyxl.load_workbook(out)["2025"].iter_rows()]
+    assert rows[0][0] == "BUKU AGENDA PENOMORAN SURAT IZIN PRAKTIK BIDAN"
+    assert rows[4][:7] == ["No urut", "Nomor Izin", "Tanggal", "Nama pemegang izin", "Jenis izin", "Rincian", "Tempat"]
+    assert rows[5][:5] == [1, "503/0001/SIPB/DPMPTSPK/2025", "7 Maret 2025", "Sri Rahayu", "SIPB"]

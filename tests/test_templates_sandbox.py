@@ -213,7 +213,7 @@ def test_an_ordinary_office_template_is_sound_and_renders(workspace, tmp_path, c
 @pytest.mark.parametrize("kind", list(KINDS))
 def test_builtins_render_the_same_in_the_sandbox(workspace, tmp_path, kind):
     """The built-ins give the same document as an unrestricted environment gave."""
-    ctx = build_context(workspace, kind, application(), document(kind))
+    ctx = build_context(workspace, kind, application(kind), document(kind))
     data = render_document(workspace, kind, ctx, tmp_path / f"{kind}.docx").read_bytes()
     path = builtin_templates_dir() / KINDS[kind].template
     assert output_text(data) == output_text(unrestricted_render(workspace, path, ctx))

@@ -5,8 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from sikro_docs import db, numbering
-from sikro_docs.intake import CHECKLIST
+from sikro_docs import db, numbering, permit_types
 from sikro_docs.models import Application
 from sikro_docs.workflow import record_step
 
@@ -17,18 +16,25 @@ def wib(year, month, day, hour=0, minute=0) -> dt.datetime:
     return dt.datetime(year, month, day, hour, minute, tzinfo=WIB)
 
 
-def make_application(ws, *, complete: bool = True, name: str = "Rina Sitanggang", nik_seq: int = 1) -> str:
-    """An application as the importer leaves it (steps 1-2 done); returns its registration number."""
-    checklist = {item.name: True for item in CHECKLIST}
+def make_application(ws, *, complete: bool = True, name: str = "Rina Sitanggang", nik_seq: int = 1,
+                     permit_type: str = "sikro", application_kind: str = "baru",
+                     previous_number: str | None = None, previous_date: dt.date | None = None) -> str:
+    """An application as the importer leaves it (steps 1-2 done); returns its registration number.
+    Its type's own facts are each field's example (a date or lifetime field: Seumur Hidup)."""
+    ptype = permit_types.get(ws, permit_type)
+    items = ptype.checklist(application_kind)
+    checklist = {item.name: True for item in ptype.checklist_fields}
     if not complete:
-        checklist[CHECKLIST[0].name] = False
+        checklist[items[0].name] = False
+    facts = {f.storage_key: None if f.kind == "date_or_lifetime" else (1 if f.kind == "number" else f.example)
+             for f in ptype.own_fields}
     with db.session(ws, write=True) as session:
         app = Application(
             registration_number=f"(pending {nik_seq})", application_date=dt.date(2027, 8, 2), name=name,
             nik=f"{1211014503910000 + nik_seq}", birth_place="Sidikalang", birth_date=dt.date(1991, 3, 5),
-            sex="P", address="Jl. Pahlawan 1, Sidikalang", phone="081234567890", education="D3 Refraksi Optisi",
-            str_number=f"RO{nik_seq:012d}", workplace_name="Optik Sidikalang Jaya",
-            workplace_address="Jl. Sudirman 2, Sidikalang", checklist=checklist,
+            sex="P", address="Jl. Pahlawan 1, Sidikalang", phone="081234567890", education="D3",
+            permit_type=permit_type, application_kind=application_kind, previous_number=previous_number,
+            previous_date=previous_date, place_key=f"place {nik_seq}", facts=facts, checklist=checklist,
             status="open" if complete else "returned", current_step=2,
         )
         session.add(app)
@@ -42,7 +48,7 @@ def make_application(ws, *, complete: bool = True, name: str = "Rina Sitanggang"
 def complete_file(ws, ref: str) -> None:
     with db.session(ws, write=True) as session:
         app = session.query(Application).filter_by(registration_number=ref).one()
-        app.checklist = {item.name: True for item in CHECKLIST}
+        app.checklist = {item.name: True for item in permit_types.get(ws, app.permit_type).checklist_fields}
 
 
 def walk(ws, ref: str, steps, start: dt.datetime, *, decision="approve", reason="STR tidak berlaku",

@@ -62,8 +62,19 @@ def cli(ctx, workspace_dir):
 
 
 def _register_commands() -> None:
-    from . import archive, documents, intake, registers, serve, sign, templates, verify, workflow, workspace_cmds
-    from . import permit_types
+    from . import (
+        archive,
+        documents,
+        intake,
+        permit_types,
+        registers,
+        serve,
+        sign,
+        templates,
+        verify,
+        workflow,
+        workspace_cmds,
+    )
 
     for module in (workspace_cmds, intake, registers, workflow, documents, templates, verify, sign,
                    serve, archive, permit_types):

@@ -24,7 +24,7 @@ DISPATCH_LIST_COLUMNS = (("No", "seq"), ("Dikirim", "delivered_at"), ("Nomor", "
 
 @click.group("register")
 def register_group():
-    """Numbering registers: registrasi, surat-keluar (Buku Agenda), izin; and the ekspedisi book."""
+    """Numbering registers: registrasi, surat-keluar (Buku Agenda), keputusan, each permit type's; and the ekspedisi book."""
 
 
 def _recovered(session, ws) -> None:
@@ -45,12 +45,23 @@ def _flat(row: dict) -> dict:
 
 
 @register_group.command("list")
-@click.argument("register")
+@click.argument("register", required=False)
 @click.option("--year", type=int, help="Only this year's series.")
 @click.option("--json", "as_json", is_flag=True, help="Print the entries as JSON.")
 @workspace_option
 def list_cmd(register, year, as_json, ws):
-    """List the numbers of REGISTER (or the ekspedisi book)."""
+    """List the numbers of REGISTER (or the ekspedisi book); without REGISTER, the registers
+    (the profile's and those the permit types define)."""
+    if register is None:
+        rows = [{"register": name, "title": r.get("title", name), "pattern": r.get("pattern", ""),
+                 "permit_type": r.get("permit_type", "")} for name, r in numbering.all_registers(ws).items()]
+        if as_json:
+            print_json(rows)
+            return
+        for line in _table(rows, (("Register", "register"), ("Judul", "title"), ("Pola nomor", "pattern"),
+                                  ("Jenis izin", "permit_type"))):
+            click.echo(line)
+        return
     with db.session(ws, write=True) as session:
         _recovered(session, ws)
         if register == DISPATCH_BOOK:

@@ -305,10 +305,11 @@ def unknown_paths(used: set[Path_], declared: set[Path_]) -> list[str]:
     return sorted({form for form in (unknown_form(p, declared) for p in used) if form is not None})
 
 
-def check_template(path: Path, kind: str | None) -> list[str]:
+def check_template(path: Path, kind: str | None, ptype=None) -> list[str]:
     """Problems of a template: each Jinja syntax error, each construct the sandbox refuses, each
-    variable `kind` does not provide — one line each, naming the template, part and paragraph."""
-    return _problems(Path(path), kind, variables=True)
+    variable `kind` does not provide for permit type `ptype` (None: for any type of the built-in
+    catalogue) — one line each, naming the template, part and paragraph."""
+    return _problems(Path(path), kind, variables=True, ptype=ptype)
 
 
 def sandbox_problems(path: Path, kind: str | None) -> list[str]:
@@ -317,11 +318,22 @@ def sandbox_problems(path: Path, kind: str | None) -> list[str]:
     return _problems(Path(path), kind, variables=False)
 
 
-def _problems(path: Path, kind: str | None, variables: bool) -> list[str]:
-    from .context import get_kind
+def declared_variables(kind: str, ptype=None) -> tuple[str, ...]:
+    """What a template of `kind` may use: for `ptype`, or for any built-in type when None."""
+    from .. import permit_types
+    from .context import variables_for
 
+    if ptype is not None:
+        return variables_for(kind, ptype)
+    seen: dict[str, None] = {}
+    for each in permit_types.catalogue(None).types.values():
+        seen.update(dict.fromkeys(variables_for(kind, each)))
+    return tuple(seen)
+
+
+def _problems(path: Path, kind: str | None, variables: bool, ptype=None) -> list[str]:
     env = jinja_env()
-    declared = closure(get_kind(kind).variables) if kind else None
+    declared = closure(declared_variables(kind, ptype)) if kind else None
     known = frozenset(p[0] for p in declared) if declared is not None else None
     problems: list[str] = []
     raws = dict(template_parts(path, raw=True))
@@ -340,8 +352,9 @@ def _problems(path: Path, kind: str | None, variables: bool) -> list[str]:
             if form is None or form in reported or used[0] not in known:
                 continue  # an unknown name itself is the guard's problem
             reported.add(form)
+            whose = f"kind {kind} of {ptype.code}" if ptype is not None else f"kind {kind}"
             problems.append(f"{path.name}: {source.where(lineno)}: unknown variable {form} "
-                            f"(kind {kind} does not provide it) in {source.tag(lineno, form.split('.')[-1])}")
+                            f"({whose} does not provide it) in {source.tag(lineno, form.split('.')[-1])}")
     return problems
 
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -22,6 +22,7 @@ from .. import clock
 from ..errors import SikroError
 from ..workspace import Workspace, default_profile_text
 from . import formatting as fmt
+from . import typed
 
 DOTS = "…………………………"
 SIFAT_CHOICES = ("sangat segera", "segera", "rahasia", "biasa")
@@ -60,12 +61,10 @@ class KindSpec:
         }
 
 
-KINDS_FILE = "document_kinds.toml"  # one table per kind: numbering facts and template facts
-
-
 def _kinds_data() -> dict:
-    text = resources.files("sikro_docs.data").joinpath(KINDS_FILE).read_text("utf-8")
-    return tomllib.loads(text)
+    from ..numbering import document_kinds_data  # the ONE reading of data/document_kinds.toml
+
+    return document_kinds_data()
 
 
 @lru_cache(maxsize=1)
@@ -153,10 +152,9 @@ def _text(value) -> str:
 
 
 def _fill(template: str, values: dict) -> str:
-    class _Keep(dict):
-        def __missing__(self, key):
-            return "{" + key + "}"
-    return template.format_map(_Keep(values))
+    from ..numbering import fill_placeholders
+
+    return fill_placeholders(template, values=values)
 
 
 def _boxes(labels, chosen) -> list[dict]:
@@ -165,14 +163,15 @@ def _boxes(labels, chosen) -> list[dict]:
             for label in labels]
 
 
-def _checklist(application: dict) -> list[dict]:
-    from ..intake import CHECKLIST
-
+def _checklist(ptype, application: dict) -> list[dict]:
+    """The papers of the type's checklist for the application's kind, handed in or not."""
     given = application.get("checklist") or {}
+    values = typed.typed_values(ptype, application)
     rows = []
-    for no, item in enumerate(CHECKLIST, 1):
+    for no, item in enumerate(ptype.checklist(application.get("application_kind") or "baru"), 1):
         ada = bool(given.get(item.name, False))
-        rows.append({"no": no, "nama": item.header, "ada": ada, "tanda": "Ada" if ada else "Tidak ada"})
+        rows.append({"no": no, "nama": item.field.header, "ada": ada, "tanda": "Ada" if ada else "Tidak ada",
+                     "wajib": "Wajib" if item.required_for(values) else "Opsional"})
     return rows
 
 
@@ -202,27 +201,27 @@ def _emblem(ws: Workspace) -> str:
     return str(builtin_templates_dir() / "lambang-placeholder.png")
 
 
-def permit_valid_until(ws: Workspace, issued: dt.date, application: dict) -> dt.date:
-    """The office's rule for a permit issued on `issued` to `application` (a describe() dict)."""
-    return permit_validity(ws.profile, issued, fmt.as_date(application.get("str_valid_until")))
+def permit_valid_until(ws: Workspace, issued: dt.date, application) -> dt.date | None:
+    """The permit type's rule for a permit issued on `issued` to `application` (a describe() dict
+    or an Application row): `ptype.validity.until`; None: valid for life."""
+    if not isinstance(application, dict):
+        from ..registry import describe
+
+        application = describe(application, ws)
+    ptype = typed.type_of(ws, application)
+    return typed.valid_until(ptype, issued, application)
 
 
-def permit_validity(profile: dict, issued: dt.date, str_valid_until: dt.date | None) -> dt.date:
-    """`[permit] validity_years` from the issue date (its last day: the day before the
-    anniversary), never past the STR's validity when `limit_to_str` is set.
+def permit_validity(profile: dict, issued: dt.date, limit: dt.date | None, ptype=None) -> dt.date | None:
+    """Compatible form of the rule: `ptype` (default: the profile's default type) with `limit` as the
+    value of the field its rule does not go beyond (the STR's expiry). Prefer permit_valid_until."""
+    from .. import permit_types
 
-    The one rule for paper and QR token alike (verification signs this date).
-    """
-    settings = profile.get("permit", {})
-    years = int(settings.get("validity_years", 5))
-    try:
-        until = issued.replace(year=issued.year + years)
-    except ValueError:  # 29 February
-        until = issued.replace(year=issued.year + years, day=28)
-    until -= dt.timedelta(days=1)
-    if settings.get("limit_to_str", True) and str_valid_until is not None:
-        until = min(until, str_valid_until)
-    return until
+    if ptype is None:
+        code = (profile or {}).get("permit_types", {}).get("default")
+        ptype = permit_types.get(None, code) if code else permit_types.default(None)
+    values = {ptype.validity.not_beyond: limit} if ptype.validity.not_beyond else {}
+    return ptype.validity.until(issued, values)
 
 
 def _check_required(spec: KindSpec, application: dict, draft: bool) -> None:
@@ -230,6 +229,19 @@ def _check_required(spec: KindSpec, application: dict, draft: bool) -> None:
     if missing and not draft:
         raise SikroError(f"{spec.kind}: {application.get('registration_number')} has no "
                          f"{' and no '.join(missing)}; fill it in the workbook and import it again")
+
+
+def _check_application_kind(kind: str, application: dict) -> None:
+    from ..numbering import KindNotForApplication, document_kind
+
+    spec = document_kind(kind)
+    if not spec.applies_to_kind(application.get("application_kind")):
+        raise KindNotForApplication(kind, application.get("application_kind"), spec.application_kinds)
+
+
+def variables_for(kind: str, ptype) -> tuple[str, ...]:
+    """Every variable a document of `kind` for an application of `ptype` provides."""
+    return (*get_kind(kind).variables, *typed.declared_for_type(ptype))
 
 
 def build_context(ws: Workspace, kind: str, application: dict, document: dict) -> dict:
@@ -240,6 +252,7 @@ def build_context(ws: Workspace, kind: str, application: dict, document: dict) -
     facts of the kind (reason, team, findings, inspection_date, clerk, time ...).
     """
     spec = get_kind(kind)
+    ptype = typed.type_of(ws, application)
     office = profile_section(ws, "office")
     settings = profile_section(ws, "documents")
     day = fmt.as_date(document.get("date")) or clock.today(ws.profile)
@@ -248,6 +261,7 @@ def build_context(ws: Workspace, kind: str, application: dict, document: dict) -
     app = application
     registration = _text(app.get("registration_number"))
 
+    _check_application_kind(kind, app)
     _check_required(spec, app, draft)
     number = document.get("number")
     if draft:
@@ -261,11 +275,11 @@ def build_context(ws: Workspace, kind: str, application: dict, document: dict) -
     else:
         nomor = DOTS
 
-    words = {"nama": _text(app.get("name")), "registrasi": registration,
-             "tempat_kerja": _text(app.get("workplace_name")), "alamat": _text(app.get("address")),
-             "kota": city}
+    data = typed.data_context(ws, ptype, app)
+    tempat = typed.place_context(ptype, data)
+    words = {"nama": _text(app.get("name")), "registrasi": registration, "izin": ptype.short_name,
+             "tempat": tempat["nama"], "alamat": _text(app.get("address")), "kota": city}
     birth = fmt.tanggal(app.get("birth_date"))
-    str_until = app.get("str_valid_until")
     pemohon = {
         "nama": words["nama"],
         "nik": _text(app.get("nik")),
@@ -273,13 +287,11 @@ def build_context(ws: Workspace, kind: str, application: dict, document: dict) -
         "tempat_lahir": _text(app.get("birth_place")),
         "tanggal_lahir": birth,
         "tempat_tanggal_lahir": ", ".join(p for p in (_text(app.get("birth_place")), birth) if p),
-        "jenis_kelamin": {"L": "Laki-laki", "P": "Perempuan"}.get(_text(app.get("sex")), _text(app.get("sex"))),
+        "jenis_kelamin": typed.GENDER.get(_text(app.get("sex")), _text(app.get("sex"))),
         "alamat": words["alamat"],
         "telepon": _text(app.get("phone")),
         "email": _text(app.get("email")),
         "pendidikan": _text(app.get("education")),
-        "nomor_str": _text(app.get("str_number")),
-        "str_berlaku": fmt.tanggal(str_until) if str_until else "Seumur hidup",
         "nomor_registrasi": registration,
         "tanggal_permohonan": fmt.tanggal(app.get("application_date")),
     }
@@ -298,8 +310,9 @@ def build_context(ws: Workspace, kind: str, application: dict, document: dict) -
 
     qr_png = document.get("qr_png") if spec.qr else None
     verification = profile_section(ws, "verification")
+    judul = ptype.documents.get(kind, {}).get("judul") if isinstance(ptype.documents.get(kind), dict) else None
     context = {
-        "judul": spec.title,
+        "judul": judul or spec.title,
         "nomor": nomor,
         "tanggal": fmt.tanggal(day),
         "tempat_tanggal": f"{city}, {fmt.tanggal(day)}" if city else fmt.tanggal(day),
@@ -325,7 +338,10 @@ def build_context(ws: Workspace, kind: str, application: dict, document: dict) -
             "laman": _site(verification.get("base_url", "")),
         },
         "pemohon": pemohon,
-        "tempat_kerja": {"nama": words["tempat_kerja"], "alamat": _text(app.get("workplace_address"))},
+        "izin": typed.permit_context(ptype, app, _permit_title(ptype)),
+        "data": data,
+        "rincian": typed.rincian(ptype, data),
+        "tempat": tempat,
         "rekomendasi": {
             "nomor": _text(document.get("recommendation_number") or app.get("recommendation_number")) or DOTS,
             "tanggal": fmt.tanggal(document.get("recommendation_date") or app.get("recommendation_date")) or DOTS,
@@ -339,8 +355,16 @@ def build_context(ws: Workspace, kind: str, application: dict, document: dict) -
         "kepada": document.get("kepada") or _fill(spec.kepada, words),
         "di": document.get("di") or _fill(spec.di, words),
     }
-    context.update(_kind_facts(ws, spec, app, document, day, words))
+    typed.apply_variables(context, ptype, data)
+    provider = PROVIDERS.get(kind)
+    if provider is not None:
+        context.update(provider(Facts(ws, spec, ptype, app, document, day, words, context)))
     return context
+
+
+def _permit_title(ptype) -> str:
+    said = ptype.documents.get("permit")
+    return (said.get("judul") if isinstance(said, dict) else None) or ptype.title.upper()
 
 
 def _site(url: str) -> str:
@@ -359,91 +383,156 @@ def _paper(ws: Workspace) -> str:
     return paper
 
 
-def _kind_facts(ws, spec: KindSpec, app: dict, document: dict, day: dt.date, words: dict) -> dict:
-    kind = spec.kind
-    if kind in ("receipt", "checklist-return"):
-        facts = {"berkas": _checklist(app), "catatan": _text(document.get("note"))}
-        if kind == "receipt":
-            moment = document.get("time")
-            if isinstance(moment, str):
-                moment = dt.datetime.fromisoformat(moment)
-            facts["waktu_terima"] = fmt.tanggal_jam(moment, _tz(ws)) if moment else fmt.tanggal(day)
-        else:
-            missing = document.get("missing") or app.get("missing")
-            if missing is None:
-                missing = [row["nama"] for row in facts["berkas"] if not row["ada"]]
-            facts["kekurangan"] = list(missing)
-        return facts
-    if kind == "disposition":
-        f = spec.facts
-        sifat = (document.get("sifat") or f.get("sifat", "biasa")).strip().lower()
-        if sifat not in SIFAT_CHOICES:
-            raise SikroError(f"disposition: sifat must be one of {', '.join(SIFAT_CHOICES)}, not {sifat!r}")
-        received = fmt.tanggal(document.get("received_date") or app.get("application_date") or day)
-        return {"disposisi": {
-            "surat_dari": words["nama"],
-            "nomor_surat": _text(document.get("letter_number")) or "-",
-            "tanggal_surat": fmt.tanggal(app.get("application_date")) or "-",
-            "diterima_tanggal": received,
-            "nomor_agenda": words["registrasi"],
-            "perihal": _fill(spec.hal, words),
-            "sifat": _boxes([s.title() for s in SIFAT_CHOICES], [sifat]),
-            "diteruskan": _boxes(f.get("diteruskan", []),
-                                 document.get("forward_to") or f.get("diteruskan_pilih", [])),
-            "instruksi": _boxes(f.get("instruksi", []),
-                                document.get("instructions") or f.get("instruksi_pilih", [])),
-            "catatan": _text(document.get("note")),
-        }}
-    if kind == "task-order":
-        legal = list(profile_section(ws, "permit").get("legal_basis", []))
-        dasar = legal + [
-            f"Surat Permohonan Surat Izin Kerja Refraksionis Optisien a.n. {words['nama']} "
-            f"tanggal {fmt.tanggal(app.get('application_date')) or DOTS} "
-            f"Nomor Registrasi {words['registrasi']}"
-        ]
-        return {"dasar": list(document.get("basis") or dasar), "tim": _team(ws, document),
-                "peninjauan": _inspection(app, document, day)}
-    if kind == "inspection-report":
-        aspects = document.get("findings")
-        if aspects is None:
-            aspects = [{"aspek": a} for a in spec.facts.get("aspek", [])]
-        temuan = [{"no": i, "aspek": _text(a.get("aspect") or a.get("aspek")),
-                   "hasil": _text(a.get("result") or a.get("hasil")),
-                   "keterangan": _text(a.get("note") or a.get("keterangan"))}
-                  for i, a in enumerate(aspects, 1)]
-        conclusion = document.get("conclusion")
-        if conclusion is None:
-            decision = app.get("decision")
-            conclusion = {"Disetujui": "Memenuhi persyaratan; direkomendasikan untuk diberikan izin.",
-                          "Ditolak": "Tidak memenuhi persyaratan; tidak direkomendasikan."}.get(decision, DOTS)
-        peninjauan = _inspection(app, document, day)
-        peninjauan["tanggal_kata"] = fmt.tanggal_kata(fmt.as_date(document.get("inspection_date")) or day)
-        peninjauan["nomor_surat_tugas"] = _text(document.get("task_order_number")) or DOTS
-        peninjauan["tanggal_surat_tugas"] = fmt.tanggal(document.get("task_order_date")) or DOTS
-        return {"tim": _team(ws, document), "peninjauan": peninjauan, "temuan": temuan,
-                "kesimpulan": conclusion}
-    if kind == "rejection":
-        reason = document.get("reason") or app.get("rejection_reason")
-        if not reason:
-            raise SikroError("rejection: no reason (alasan penolakan) given for "
-                             f"{words['registrasi'] or words['nama']}")
-        return {"alasan": str(reason)}
-    if kind == "permit":
-        permit = profile_section(ws, "permit")
-        until = fmt.as_date(document.get("valid_until")) or permit_valid_until(ws, day, app)
-        return {"judul": permit.get("title", spec.title),
-                "izin": {"judul": permit.get("title", spec.title),
-                         "singkatan": permit.get("short_title", "SIKRO"),
-                         "berlaku_sampai": fmt.tanggal(until),
-                         "masa_berlaku": fmt.masa_berlaku(int(permit.get("validity_years", 5)))},
-                "dasar_hukum": list(permit.get("legal_basis", []))}
-    return {}
+# --- per-kind facts: one provider per kind, registered by name ---------------------------------
 
 
-def _inspection(app: dict, document: dict, day: dt.date) -> dict:
+@dataclass
+class Facts:
+    """What a provider of a kind's own variables gets."""
+
+    ws: Workspace
+    spec: KindSpec
+    ptype: object  # the application's PermitType
+    app: dict  # registry.describe
+    document: dict
+    day: dt.date
+    words: dict  # the placeholder values
+    context: dict  # the common context built so far
+
+
+PROVIDERS: dict[str, Callable[[Facts], dict]] = {}
+
+
+def provider(*kinds: str):
+    """Register the function making the own variables of `kinds` (data/document_kinds.toml)."""
+    def register(fn):
+        for kind in kinds:
+            PROVIDERS[kind] = fn
+        return fn
+    return register
+
+
+@provider("receipt")
+def _receipt(f: Facts) -> dict:
+    moment = f.document.get("time")
+    if isinstance(moment, str):
+        moment = dt.datetime.fromisoformat(moment)
+    return {"berkas": _checklist(f.ptype, f.app), "catatan": _text(f.document.get("note")),
+            "waktu_terima": fmt.tanggal_jam(moment, _tz(f.ws)) if moment else fmt.tanggal(f.day)}
+
+
+@provider("checklist-return")
+def _checklist_return(f: Facts) -> dict:
+    berkas = _checklist(f.ptype, f.app)
+    missing = f.document.get("missing") or f.app.get("missing")
+    if missing is None:
+        missing = [row["nama"] for row in berkas if not row["ada"]]
+    return {"berkas": berkas, "catatan": _text(f.document.get("note")), "kekurangan": list(missing)}
+
+
+@provider("disposition")
+def _disposition(f: Facts) -> dict:
+    said = f.spec.facts
+    sifat = (f.document.get("sifat") or said.get("sifat", "biasa")).strip().lower()
+    if sifat not in SIFAT_CHOICES:
+        raise SikroError(f"disposition: sifat must be one of {', '.join(SIFAT_CHOICES)}, not {sifat!r}")
+    app, document = f.app, f.document
+    received = fmt.tanggal(document.get("received_date") or app.get("application_date") or f.day)
+    return {"disposisi": {
+        "surat_dari": f.words["nama"],
+        "nomor_surat": _text(document.get("letter_number")) or "-",
+        "tanggal_surat": fmt.tanggal(app.get("application_date")) or "-",
+        "diterima_tanggal": received,
+        "nomor_agenda": f.words["registrasi"],
+        "perihal": _fill(f.spec.hal, f.words),
+        "sifat": _boxes([s.title() for s in SIFAT_CHOICES], [sifat]),
+        "diteruskan": _boxes(said.get("diteruskan", []),
+                             document.get("forward_to") or said.get("diteruskan_pilih", [])),
+        "instruksi": _boxes(said.get("instruksi", []),
+                            document.get("instructions") or said.get("instruksi_pilih", [])),
+        "catatan": _text(document.get("note")),
+    }}
+
+
+@provider("task-order")
+def _task_order(f: Facts) -> dict:
+    dasar = list(f.ptype.legal_basis) + [
+        f"Surat Permohonan {f.ptype.title} a.n. {f.words['nama']} "
+        f"tanggal {fmt.tanggal(f.app.get('application_date')) or DOTS} "
+        f"Nomor Registrasi {f.words['registrasi']}"
+    ]
+    return {"dasar": list(f.document.get("basis") or dasar), "tim": _team(f.ws, f.document),
+            "peninjauan": _inspection(f.context, f.document, f.day)}
+
+
+@provider("inspection-report")
+def _inspection_report(f: Facts) -> dict:
+    document = f.document
+    aspects = document.get("findings")
+    if aspects is None:
+        own = f.ptype.documents.get("inspection-report")
+        said = own.get("aspek") if isinstance(own, dict) else None
+        aspects = [{"aspek": a} for a in (said or f.spec.facts.get("aspek", []))]
+    temuan = [{"no": i, "aspek": _text(a.get("aspect") or a.get("aspek")),
+               "hasil": _text(a.get("result") or a.get("hasil")),
+               "keterangan": _text(a.get("note") or a.get("keterangan"))}
+              for i, a in enumerate(aspects, 1)]
+    conclusion = document.get("conclusion")
+    if conclusion is None:
+        conclusion = {"Disetujui": "Memenuhi persyaratan; direkomendasikan untuk diberikan izin.",
+                      "Ditolak": "Tidak memenuhi persyaratan; tidak direkomendasikan."}.get(f.app.get("decision"), DOTS)
+    peninjauan = _inspection(f.context, document, f.day)
+    peninjauan["tanggal_kata"] = fmt.tanggal_kata(fmt.as_date(document.get("inspection_date")) or f.day)
+    peninjauan["nomor_surat_tugas"] = _text(document.get("task_order_number")) or DOTS
+    peninjauan["tanggal_surat_tugas"] = fmt.tanggal(document.get("task_order_date")) or DOTS
+    return {"tim": _team(f.ws, document), "peninjauan": peninjauan, "temuan": temuan, "kesimpulan": conclusion}
+
+
+@provider("rejection")
+def _rejection(f: Facts) -> dict:
+    reason = f.document.get("reason") or f.app.get("rejection_reason")
+    if not reason:
+        raise SikroError("rejection: no reason (alasan penolakan) given for "
+                         f"{f.words['registrasi'] or f.words['nama']}")
+    return {"alasan": str(reason)}
+
+
+@provider("permit")
+def _permit(f: Facts) -> dict:
+    given = fmt.as_date(f.document.get("valid_until"))
+    until = given or permit_valid_until(f.ws, f.day, f.app)
+    izin = dict(f.context["izin"])
+    izin["berlaku_sampai"] = fmt.tanggal(until) if until else typed.LIFETIME
+    years = f.ptype.validity.years
+    izin["masa_berlaku"] = fmt.masa_berlaku(years) if years else typed.LIFETIME.lower()
+    return {"judul": izin["judul"], "izin": izin, "dasar_hukum": list(f.ptype.legal_basis)}
+
+
+REVOKED_BY = {"holder": "atas permohonan pemegang izin", "decision": "berdasarkan keputusan"}
+
+
+@provider("revocation-decree")
+def _revocation_decree(f: Facts) -> dict:
+    app = f.app
+    previous = _text(app.get("previous_number"))
+    if not previous and not f.document.get("draft"):
+        raise SikroError(f"revocation-decree: {f.words['registrasi']} names no permit to revoke "
+                         "(Nomor Izin Sebelumnya); fill it in the workbook and import it again")
+    reason = f.document.get("reason") or app.get("revocation_reason") or app.get("rejection_reason") \
+        or "permohonan pencabutan dari pemegang izin"
+    return {"dasar_hukum": list(f.ptype.legal_basis), "pencabutan": {
+        "nomor_izin": previous or DOTS,
+        "tanggal_izin": fmt.tanggal(app.get("previous_date")) or DOTS,
+        "alasan": str(reason),
+        "atas": REVOKED_BY.get(f.document.get("revoked_by") or "holder", REVOKED_BY["holder"]),
+        "berlaku": fmt.tanggal(f.day),
+    }}
+
+
+def _inspection(context: dict, document: dict, day: dt.date) -> dict:
     when = fmt.as_date(document.get("inspection_date")) or day
-    place = ", ".join(p for p in (_text(app.get("workplace_name")), _text(app.get("workplace_address"))) if p)
-    return {"tanggal": fmt.tanggal(when), "hari_tanggal": fmt.hari_tanggal(when), "tempat": place}
+    return {"tanggal": fmt.tanggal(when), "hari_tanggal": fmt.hari_tanggal(when),
+            "tempat": context["tempat"]["lengkap"]}
 
 
 def declared_paths(context: dict) -> set[str]:

@@ -73,16 +73,42 @@ def builtin_templates_dir() -> Path:
     return Path(override) if override else _builtin_dir()
 
 
-def template_path(ws: Workspace, kind: str) -> Path:
-    """The office's own <workspace>/templates/<file> if present, else the built-in one."""
-    spec = get_kind(kind)
-    own = ws.templates_dir / spec.template
+def template_file(kind: str, ptype=None) -> str:
+    """The file name of `kind`'s template: the permit type's `[documents.KIND] template`, else the kind's."""
+    said = ptype.documents.get(kind) if ptype is not None else None
+    return (said.get("template") if isinstance(said, dict) else None) or get_kind(kind).template
+
+
+def type_template(kind: str, ptype) -> Path | None:
+    """<type folder>/templates/<file> when the permit type brings its own template of `kind`."""
+    if ptype is None or not ptype.source:
+        return None
+    path = Path(ptype.source) / "templates" / template_file(kind, ptype)
+    return path if path.is_file() else None
+
+
+def template_path(ws: Workspace, kind: str, ptype=None) -> Path:
+    """The office's own <workspace>/templates/<file> if present, else the permit type's
+    <type folder>/templates/<file>, else the built-in one."""
+    name = template_file(kind, ptype)
+    own = ws.templates_dir / name
     if own.is_file():
         return own
-    builtin = builtin_templates_dir() / spec.template
+    of_type = type_template(kind, ptype)
+    if of_type is not None:
+        return of_type
+    builtin = builtin_templates_dir() / get_kind(kind).template
     if not builtin.is_file():
         raise SikroError(f"no template for {kind}: neither {own} nor the built-in {builtin} exists")
     return builtin
+
+
+def _context_type(ws: Workspace, context: dict):
+    """The permit type a context was built for (its `izin.kode`)."""
+    from .. import permit_types
+
+    code = (context.get("izin") or {}).get("kode") if isinstance(context.get("izin"), dict) else None
+    return permit_types.get(ws, code) if code else None
 
 
 def _undefined_message(path: Path, context: dict, exc: Exception) -> str:
@@ -266,7 +292,7 @@ def render_template(path: Path, context: dict, *, settings: dict | None = None, 
 
 def render_document(ws: Workspace, kind: str, context: dict, out_path: Path) -> Path:
     """Render `kind` with `context` (from build_context) into the DOCX `out_path`."""
-    path = template_path(ws, kind)
+    path = template_path(ws, kind, _context_type(ws, context))
     out_path = Path(out_path)
     paper = str(context.get("kertas") or ws.profile.get("office", {}).get("paper", "A4")).upper()
     data = render_template(path, context, settings=profile_section(ws, "documents"), paper=paper,

@@ -18,6 +18,7 @@ step gets nothing and is told "menunggu langkah N (activity)".
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 
@@ -48,7 +49,14 @@ def _about(kind: str, step) -> bool:
 
 
 def issue_gate(sop: Sop, kind: str) -> Gate | None:
-    """The gate of `kind`, or None when it does not follow a decision (a receipt, a disposition)."""
+    """The gate of `kind`, or None when it does not follow a decision (a receipt, a disposition).
+    A kind standing in for another (a revocation decree for a permit) has that kind's gate."""
+    from ..numbering import document_kind
+
+    stands_for = document_kind(kind).in_place_of
+    if stands_for:
+        gate = issue_gate(sop, stands_for)
+        return None if gate is None else dataclasses.replace(gate, kind=kind)
     for decision in DECISIONS:
         path = sop.path(decision)
         numbered = next((i for i, s in enumerate(path) if s.numbers == kind), None)

@@ -133,6 +133,11 @@ class Sop:
             [s for s in self.steps.values() if s.numbers == kind]
             or [s for s in self.steps.values() if kind in s.makes or kind in s.returns_with])
         if not wanted:
+            from ..numbering import document_kind  # a kind standing in for another is made at its steps
+
+            stands_for = document_kind(kind).in_place_of if kind in _kinds() else None
+            if stands_for:
+                return self.step_for_kind(stands_for, draft=draft)
             made = "drafted" if draft else "made"
             raise SikroError(f"no SOP step makes a {kind!r} document ({made}); see `sikro sop show`")
         return wanted[0].number
@@ -218,3 +223,9 @@ def _load_sop(override_path: Path | None, _stamp: tuple | None) -> Sop:
 
 def sop_for(ws) -> Sop:
     return load_sop(ws.root if ws is not None else None)
+
+
+def _kinds():
+    from ..numbering import document_kinds
+
+    return document_kinds()

@@ -242,14 +242,18 @@ def _save(session: Session, step: Step, app: Application, at: dt.datetime, by: s
 # --------------------------------------------------------------------------- documents at a step
 
 
-def documents_plan(step: Step, returning: bool) -> list[tuple[str, bool]]:
-    """(kind, draft) of the documents the step makes."""
+def documents_plan(step: Step, returning: bool, application_kind: str | None = None) -> list[tuple[str, bool]]:
+    """(kind, draft) of the documents the step makes for an application of `application_kind`: a
+    kind not made for it gives way to the kind standing in for it (a pencabutan's revocation
+    decree for the permit), or to nothing."""
     if returning:
-        return [(kind, False) for kind in step.returns_with]
-    plan = [(kind, False) for kind in step.makes] + [(kind, True) for kind in step.drafts]
-    if step.numbers:
-        plan.append((step.numbers, False))
-    return plan
+        plan = [(kind, False) for kind in step.returns_with]
+    else:
+        plan = [(kind, False) for kind in step.makes] + [(kind, True) for kind in step.drafts]
+        if step.numbers:
+            plan.append((step.numbers, False))
+    chosen = [(numbering.kind_for_application(kind, application_kind), draft) for kind, draft in plan]
+    return [(kind, draft) for kind, draft in chosen if kind is not None]
 
 
 # A document that cites another made before it: kind -> (cited kind, fact of its number, fact of its date).
@@ -271,7 +275,9 @@ def document_facts(ws, kind: str, app_id: int, at: dt.datetime, reason: str | No
 
 
 def _make_documents(ws, step: Step, app_id: int, at: dt.datetime, reason, returning: bool) -> list[DocumentMade]:
-    plan = documents_plan(step, returning)
+    with db.session(ws) as session:
+        application_kind = session.get(Application, app_id).application_kind
+    plan = documents_plan(step, returning, application_kind)
     if not plan:
         return []
     from ..batch import generate_documents  # late: the documents machinery is heavy to import
@@ -289,11 +295,12 @@ def _make_documents(ws, step: Step, app_id: int, at: dt.datetime, reason, return
 
 def _dispatch(session: Session, ws, step: Step, app: Application, at: dt.datetime, by: str) -> str | None:
     """A line of the Buku Ekspedisi for the document the step delivers."""
-    if not step.dispatch:
+    kind = numbering.kind_for_application(step.dispatch, app.application_kind) if step.dispatch else None
+    if not kind:
         return None
-    document = numbering.find_issued(session, app.id, step.dispatch)
+    document = numbering.find_issued(session, app.id, kind)
     if document is None or not document.number:
-        title = numbering.document_kind(step.dispatch).title
+        title = numbering.document_kind(kind).title
         raise SikroError(f"step {step.number} was not recorded: {app.registration_number} has no numbered "
                          f"{title} to deliver yet.")
     row = numbering.record_dispatch(session, ws, document.number, to=app.name, received_by=app.name,
