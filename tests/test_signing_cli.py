@@ -140,7 +140,7 @@ def test_demo_certificate_files(permit_pdf):
     for name in ("kepala-dinas.p12", "kepala-dinas.passphrase"):
         assert stat.S_IMODE(os.stat(folder / name).st_mode) == 0o600
     ca = x509.load_pem_x509_certificate((folder / "ca.pem").read_bytes())
-    assert "SIKRO DEMO CA — TIDAK UNTUK PRODUKSI" in ca.subject.rfc4514_string()
+    assert "sikro-docs DEMO CA — TIDAK UNTUK PRODUKSI" in ca.subject.rfc4514_string()
     assert make_demo_certificate(ws) == folder / "kepala-dinas.p12"  # a second call keeps it
     for key in ("p12", "passphrase_file"):
         assert (ws.root / demo_signing_settings()[key]).is_file()

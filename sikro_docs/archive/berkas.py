@@ -71,19 +71,13 @@ def retention_of(ws: Workspace, ptype, classification: str) -> str:
 
 
 def place_of(ptype, app: Application) -> str:
-    """Where the holder works, from the type's place fields ([archive] place, else its rules' place field)."""
+    """Where the holder works: the type's place fields (`[documents.tempat]`, else its rules' place field)."""
     if ptype is None:
         return ""
-    names = list((ptype.extra.get("archive") or {}).get("place") or ([ptype.rules.place_field]
-                                                                       if ptype.rules.place_field else []))
+    from ..numbering import place_fields
+
     facts = app.facts or {}
-    values = []
-    for name in names:
-        fld = ptype.by_name.get(name)
-        value = facts.get(fld.storage_key) if fld is not None else None
-        if value not in (None, ""):
-            values.append(str(value))
-    return ", ".join(values)
+    return ", ".join(str(facts[key]) for key in place_fields(ptype) if key and facts.get(key) not in (None, ""))
 
 
 @dataclass

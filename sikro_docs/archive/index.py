@@ -158,7 +158,7 @@ def fts_query(query: str) -> str:
     """A person's words as a safe FTS5 query: every word quoted (no operators), prefix-matched.
 
     Splitting on non-word characters the way the unicode61 tokenizer does
-    keeps "REG/00001/SIKRO/2026" a phrase of its parts; quoting means
+    keeps "REG/00001/DPMPTSP/2026" a phrase of its parts; quoting means
     AND, OR, NEAR, "*", "(" or ":" typed by a person are just text.
     """
     groups = []

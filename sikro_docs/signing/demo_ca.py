@@ -23,7 +23,7 @@ from cryptography.x509.oid import NameOID
 from .. import clock
 from ..fsutil import create_private_file, fsync_dir
 
-DEMO_CA_NAME = "SIKRO DEMO CA — TIDAK UNTUK PRODUKSI"
+DEMO_CA_NAME = "sikro-docs DEMO CA — TIDAK UNTUK PRODUKSI"
 DEMO_DIR = "demo-ca"
 P12_NAME = "kepala-dinas.p12"
 PASSPHRASE_NAME = "kepala-dinas.passphrase"
@@ -69,7 +69,7 @@ def _write_demo_files(folder: Path, signer_name: str) -> None:
     ca_cert = make_ca_certificate(ca_key, DEMO_CA_NAME)
     key = new_key("ec")
     cert = make_signing_certificate(key, signer_name, ca_key, ca_cert,
-                                    organization="SIKRO DEMO — TIDAK UNTUK PRODUKSI")
+                                    organization="sikro-docs DEMO — TIDAK UNTUK PRODUKSI")
     passphrase = secrets.token_urlsafe(24)
     (folder / CA_NAME).write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
     create_private_file(folder / PASSPHRASE_NAME, passphrase.encode("ascii") + b"\n")
