@@ -55,6 +55,7 @@ from .errors import SikroError
 from .excel_safe import write_row
 from .fsutil import atomic_write_bytes
 from .models import Application, Event
+from .workflow.records import histories
 from .workspace import Workspace
 
 # Which applications a kind applies to (document_kinds.toml `applies`), and
@@ -396,16 +397,20 @@ def _gate(ws, kind, chunk, options: Options, revoked: dict, existing: dict) -> d
     if gate is None:
         return {}
     applies = APPLIES[numbering.document_kind(kind).applies][0]
-    waiting: dict[int, str | None] = {}
-    for row, app_id in chunk:
-        if app_id in revoked or (app_id in existing and not options.reissue):
-            continue
-        with db.session(ws) as sess:
-            app = sess.get(Application, app_id)
+    gated = [(row, app_id) for row, app_id in chunk
+             if app_id not in revoked and (app_id not in existing or options.reissue)]
+    to_check: dict[int, workflow.gates.RowFacts | None] = {}
+    with db.session(ws) as sess:  # the chunk's applications in one read
+        apps = {a.id: a for a in sess.scalars(select(Application).where(
+            Application.id.in_([app_id for _row, app_id in gated])))}
+        for row, app_id in gated:
+            app = apps[app_id]
             if not applies(registry.describe(app)):
                 continue  # reported as not applying (e.g. "Keputusan is Ditolak")
             use_row = row is not None and options.record_steps
-            facts = workflow.row_facts(app, options.source, row) if use_row else None
+            to_check[app_id] = workflow.row_facts(app, options.source, row) if use_row else None
+    waiting: dict[int, str | None] = {}
+    for app_id, facts in to_check.items():
         try:
             waiting[app_id] = workflow.ready_to_issue(ws, app_id, gate, facts, by=options.actor)
         except SikroError as err:
@@ -673,8 +678,13 @@ def _record_steps(ws: Workspace, report: BatchReport, options: Options) -> None:
     """
     step = workflow.step_for_kind(report.kind, ws=ws)
     made = {d.application for d in report.documents if d.status == "issued"}
-    skipped = 0
-    for registration in sorted(made):
+    sop = workflow.sop_for(ws)
+    with db.session(ws) as sess:  # who is at the step before it, in one read (record_step checks again)
+        apps = list(sess.scalars(select(Application).where(Application.registration_number.in_(made))))
+        records = histories(sess, [a.id for a in apps])
+        ready = {a.registration_number for a in apps if step in workflow.allowed_steps(sop, a, records.get(a.id, []))}
+    skipped = len(made) - len(ready)
+    for registration in sorted(ready):
         try:
             workflow.record_step(ws, registration, step, by=options.actor, make_documents=False)
         except SikroError:
