@@ -65,7 +65,10 @@ INSTALL_HINT = ("LibreOffice is not installed; install it with: sudo apt-get ins
 UNO_HINT = "install python3-uno (Debian) or set SIKRO_UNO_PYTHON to a Python that can `import uno`"
 KNOWN_LOCATIONS = ("/usr/bin/soffice", "/usr/bin/libreoffice",
                    "/usr/lib/libreoffice/program/soffice", "/opt/libreoffice*/program/soffice")
-_EXPORT = '"UseLosslessCompression":{"type":"boolean","value":"true"}'  # as lo_bridge.COMMON_FILTER
+# As lo_bridge.COMMON_FILTER: both engines make the same PDF (LibreOffice's default would
+# bring every image down to 300 DPI).
+_EXPORT = ('"UseLosslessCompression":{"type":"boolean","value":"true"},'
+           '"ReduceImageResolution":{"type":"boolean","value":"false"}')
 PDFA_FILTER = 'pdf:writer_pdf_Export:{"SelectPdfVersion":{"type":"long","value":"2"},' + _EXPORT + '}'
 PLAIN_PDF_FILTER = 'pdf:writer_pdf_Export:{' + _EXPORT + '}'
 PDFA_NS = "http://www.aiim.org/pdfa/ns/id/"
