@@ -280,6 +280,12 @@ def report(n: int, args, batches, strongest, chunked, leans) -> None:
               f"{b['maxrss'] / 2**20:.0f} MB (wait4 through a probe), its Python process "
               f"{b['python_peak'] / 2**20:.0f} MB, largest process {b['peak_rss'] / 2**20:.0f} MB "
               f"({b['peak_process']})")
+    for i, st in enumerate(strongest):
+        if st["ok"] < n:  # soffice silently drops files past a few hundred arguments
+            scaled = st["seconds"] * n / max(st["ok"], 1)
+            print(f"{n:>5} round {i + 1}: the strongest pool made only {st['ok']}/{n} PDFs (soffice drops files "
+                  f"past ~250 arguments); scaled to {n}: {scaled:.1f} s, batch / scaled = "
+                  f"{batches[i]['seconds'] / scaled:.2f}x")
     print(f"{n:>5} strongest pool: {strongest[0]['workers']} soffice, {strongest[0]['ok']}/{n} PDFs, "
           f"PDF/A {strongest[0]['pdfa']}; batch made {batches[0]['ok']} PDFs", flush=True)
     if args.sample:
