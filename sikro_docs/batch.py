@@ -55,6 +55,7 @@ from .errors import SikroError
 from .excel_safe import write_row
 from .fsutil import atomic_write_bytes
 from .models import Application, Event
+from .workflow.records import histories
 from .workspace import Workspace
 
 # Which applications a kind applies to (document_kinds.toml `applies`), and
@@ -141,9 +142,12 @@ class Options:
 def run_batch(ws: Workspace, source: Path, kind: str, options: Options, progress=None) -> BatchReport:
     """`sikro batch`: import SOURCE, then make a KIND document for each row it applies to."""
     numbering.document_kind(kind)  # an unknown kind fails before anything is imported
-    imported = registry.import_file(ws, source, actor=options.actor, permit_type=options.permit_type)
     options = dataclasses.replace(options, source=str(Path(source).resolve()))
-    report = produce(ws, kind, imported.applications, options, progress, label=source.stem)
+    # LibreOffice starts while the workbook is read: its start costs as much as a dozen documents.
+    with BackgroundConverter(enabled=options.pdf, finish=_finisher(ws, options)) as converter:
+        imported = registry.import_file(ws, source, actor=options.actor, permit_type=options.permit_type)
+        report = produce(ws, kind, imported.applications, options, progress, label=source.stem,
+                         converter=converter)
     report.import_report = imported
     return report
 
@@ -172,11 +176,27 @@ def generate_documents(ws: Workspace, kind: str, application_ids: list[int], *, 
 
 
 def produce(ws: Workspace, kind: str, targets: list[tuple[int | None, int]], options: Options,
-            progress=None, *, label: str, facts: dict[int, dict] | None = None) -> BatchReport:
-    on = options.on or office_today(ws)
-    report = BatchReport(kind=kind)
-    template_problem = _template_problem(ws, kind)
+            progress=None, *, label: str, facts: dict[int, dict] | None = None,
+            converter: BackgroundConverter | None = None) -> BatchReport:
+    """Make the documents; with `converter`, PDFs go to that (already running) converter, which
+    the caller closes; `converter.notes` are then the caller's to read."""
+    if converter is None:
+        with BackgroundConverter(enabled=options.pdf, finish=_finisher(ws, options)) as own:
+            report = _make_all(ws, kind, targets, options, progress, facts or {}, own)
+        report.notes += own.notes
+    else:
+        report = _make_all(ws, kind, targets, options, progress, facts or {}, converter)
+        converter.close()
+        report.notes += converter.notes
+    if options.record_steps and not options.draft:  # a draft changes nothing
+        _record_steps(ws, report, options)
+    report.results_file = write_results(ws, report, label)
+    if options.merge:
+        report.merged_pdf = merge_pdfs(ws, report, label)
+    return report
 
+
+def _finisher(ws: Workspace, options: Options) -> Callable[[list[DocResult]], list[str]]:
     def finish(docs: list[DocResult]) -> list[str]:
         """What follows a PDF: the signature (last of all), the registry, the archive."""
         if options.sign and not options.draft:
@@ -184,19 +204,21 @@ def produce(ws: Workspace, kind: str, targets: list[tuple[int | None, int]], opt
         _record_pdfs(ws, docs)
         return _file_into_archive(ws, docs)
 
-    with BackgroundConverter(enabled=options.pdf, finish=finish) as converter:
-        for chunk in _chunks(targets):
-            for result in _documents(ws, kind, chunk, on, options, facts or {}, template_problem):
+    return finish
+
+
+def _make_all(ws, kind, targets, options: Options, progress, facts: dict,
+              converter: BackgroundConverter) -> BatchReport:
+    on = options.on or office_today(ws)
+    report = BatchReport(kind=kind)
+    template_problem = _template_problem(ws, kind)
+    with GateAhead(ws, kind, _chunks(targets), options, template_problem) as chunks:
+        for chunk, looked_up in chunks:
+            for result in _documents(ws, kind, chunk, looked_up, on, options, facts, template_problem):
                 report.documents.append(result)
                 converter.add(result)
                 if progress:
                     progress(result)
-    report.notes += converter.notes
-    if options.record_steps and not options.draft:  # a draft changes nothing
-        _record_steps(ws, report, options)
-    report.results_file = write_results(ws, report, label)
-    if options.merge:
-        report.merged_pdf = merge_pdfs(ws, report, label)
     return report
 
 
@@ -233,8 +255,15 @@ def _chunks(targets: list[tuple[int | None, int]]):
         yield chunk
 
 
-def _documents(ws, kind, chunk, on, options: Options, facts: dict, template_problem: str) -> list[DocResult]:
-    """The chunk's documents, in its order: reused, drafted, or issued all together."""
+@dataclass
+class LookedUp:
+    """What a chunk's documents depend on, read (and its rows' SOP steps recorded) before they are made."""
+    revoked: dict[int, dict]
+    existing: dict[int, numbering.Document]
+    waiting: dict[int, str | None]
+
+
+def _look_up(ws, kind, chunk, options: Options, template_problem: str) -> LookedUp:
     ids = [app_id for _row, app_id in chunk]
     with db.session(ws) as sess:
         revoked = {app_id: _revocation(ws, sess, document)
@@ -242,6 +271,87 @@ def _documents(ws, kind, chunk, on, options: Options, facts: dict, template_prob
         existing = numbering.find_issued_for(sess, ids, kind)
     # a broken template fails every row first: no step is recorded for a document that cannot be made
     waiting = {} if template_problem else _gate(ws, kind, chunk, options, revoked, existing)
+    return LookedUp(revoked, existing, waiting)
+
+
+class GateAhead:
+    """Looks up (and gates) the next chunk in a thread while the current one is numbered and rendered.
+
+    Gating records each row's SOP steps, a few durable commits per row: done
+    one chunk ahead, those waits overlap the rendering instead of adding to
+    it, and LibreOffice gets its documents sooner. A chunk naming an
+    application an earlier chunk named waits until that one is made (it must
+    see the document it issued), so the outcome is that of doing it in order.
+    """
+
+    def __init__(self, ws, kind, chunks, options: Options, template_problem: str):
+        self._args = (ws, kind, options, template_problem)
+        self._chunks = chunks
+        self._ready: queue.Queue = queue.Queue(maxsize=1)
+        self._made = threading.Condition()
+        self._made_count = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="sikro-batch-gate", daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self._consume()
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        with self._made:
+            self._made.notify_all()
+        self._thread.join()
+
+    def _run(self) -> None:
+        seen: set[int] = set()
+        try:
+            for index, chunk in enumerate(self._chunks):
+                ids = {app_id for _row, app_id in chunk}
+                if ids & seen and not self._wait_until_made(index):
+                    return
+                seen |= ids
+                if self._stop.is_set() or not self._put((chunk, self._look_up(chunk))):
+                    return
+        except BaseException as err:  # the consumer re-raises it, as if it had happened there
+            self._put(err)
+            return
+        self._put(None)
+
+    def _look_up(self, chunk) -> LookedUp:
+        ws, kind, options, template_problem = self._args
+        return _look_up(ws, kind, chunk, options, template_problem)
+
+    def _wait_until_made(self, count: int) -> bool:
+        with self._made:
+            while self._made_count < count and not self._stop.is_set():
+                self._made.wait()
+        return not self._stop.is_set()
+
+    def _put(self, item) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._ready.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _consume(self):
+        while (item := self._ready.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+            with self._made:  # the consumer asks for the next chunk: this one is made
+                self._made_count += 1
+                self._made.notify_all()
+
+
+def _documents(ws, kind, chunk, looked_up: LookedUp, on, options: Options, facts: dict,
+               template_problem: str) -> list[DocResult]:
+    """The chunk's documents, in its order: reused, drafted, or issued all together."""
+    ids = [app_id for _row, app_id in chunk]
+    revoked, existing, waiting = looked_up.revoked, looked_up.existing, looked_up.waiting
     with db.session(ws) as sess:  # read after the gate: it may have recorded steps
         apps = {a.id: a for a in sess.scalars(select(Application).where(Application.id.in_(ids)))}
         described = {app_id: registry.describe(app) for app_id, app in apps.items()}
@@ -288,16 +398,20 @@ def _gate(ws, kind, chunk, options: Options, revoked: dict, existing: dict) -> d
     if gate is None:
         return {}
     applies = APPLIES[numbering.document_kind(kind).applies][0]
-    waiting: dict[int, str | None] = {}
-    for row, app_id in chunk:
-        if app_id in revoked or (app_id in existing and not options.reissue):
-            continue
-        with db.session(ws) as sess:
-            app = sess.get(Application, app_id)
+    gated = [(row, app_id) for row, app_id in chunk
+             if app_id not in revoked and (app_id not in existing or options.reissue)]
+    to_check: dict[int, workflow.gates.RowFacts | None] = {}
+    with db.session(ws) as sess:  # the chunk's applications in one read
+        apps = {a.id: a for a in sess.scalars(select(Application).where(
+            Application.id.in_([app_id for _row, app_id in gated])))}
+        for row, app_id in gated:
+            app = apps[app_id]
             if not applies(registry.describe(app)):
                 continue  # reported as not applying (e.g. "Keputusan is Ditolak")
             use_row = row is not None and options.record_steps
-            facts = workflow.row_facts(app, options.source, row) if use_row else None
+            to_check[app_id] = workflow.row_facts(app, options.source, row) if use_row else None
+    waiting: dict[int, str | None] = {}
+    for app_id, facts in to_check.items():
         try:
             waiting[app_id] = workflow.ready_to_issue(ws, app_id, gate, facts, by=options.actor)
         except SikroError as err:
@@ -456,6 +570,7 @@ class BackgroundConverter:
     def __init__(self, enabled: bool, finish: Callable[[list[DocResult]], list[str]]):
         self.enabled, self.finish = enabled, finish
         self.notes: list[str] = []
+        self._closed = False
         self._to_convert: queue.Queue = queue.Queue()
         self._to_finish: queue.Queue = queue.Queue()
         self._by_docx: dict[Path, DocResult] = {}
@@ -477,8 +592,13 @@ class BackgroundConverter:
             self._to_convert.put(result)
 
     def __exit__(self, *exc) -> None:
-        if self.enabled:
-            self._to_convert.put(None)  # no more documents; the converter then stops the finisher
+        self.close()
+
+    def close(self) -> None:
+        """No more documents: wait until every PDF is made and finished (once; again does nothing)."""
+        if self.enabled and not self._closed:
+            self._closed = True
+            self._to_convert.put(None)  # the converter then stops the finisher
             for thread in self._threads:
                 thread.join()
 
@@ -558,8 +678,13 @@ def _record_steps(ws: Workspace, report: BatchReport, options: Options) -> None:
     """
     step = workflow.step_for_kind(report.kind, ws=ws)
     made = {d.application for d in report.documents if d.status == "issued"}
-    skipped = 0
-    for registration in sorted(made):
+    sop = workflow.sop_for(ws)
+    with db.session(ws) as sess:  # who is at the step before it, in one read (record_step checks again)
+        apps = list(sess.scalars(select(Application).where(Application.registration_number.in_(made))))
+        records = histories(sess, [a.id for a in apps])
+        ready = {a.registration_number for a in apps if step in workflow.allowed_steps(sop, a, records.get(a.id, []))}
+    skipped = len(made) - len(ready)
+    for registration in sorted(ready):
         try:
             workflow.record_step(ws, registration, step, by=options.actor, make_documents=False)
         except SikroError:

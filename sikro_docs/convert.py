@@ -65,7 +65,10 @@ INSTALL_HINT = ("LibreOffice is not installed; install it with: sudo apt-get ins
 UNO_HINT = "install python3-uno (Debian) or set SIKRO_UNO_PYTHON to a Python that can `import uno`"
 KNOWN_LOCATIONS = ("/usr/bin/soffice", "/usr/bin/libreoffice",
                    "/usr/lib/libreoffice/program/soffice", "/opt/libreoffice*/program/soffice")
-_EXPORT = '"UseLosslessCompression":{"type":"boolean","value":"true"}'  # as lo_bridge.COMMON_FILTER
+# As lo_bridge.COMMON_FILTER: both engines make the same PDF (LibreOffice's default would
+# bring every image down to 300 DPI).
+_EXPORT = ('"UseLosslessCompression":{"type":"boolean","value":"true"},'
+           '"ReduceImageResolution":{"type":"boolean","value":"false"}')
 PDFA_FILTER = 'pdf:writer_pdf_Export:{"SelectPdfVersion":{"type":"long","value":"2"},' + _EXPORT + '}'
 PLAIN_PDF_FILTER = 'pdf:writer_pdf_Export:{' + _EXPORT + '}'
 PDFA_NS = "http://www.aiim.org/pdfa/ns/id/"
@@ -254,6 +257,55 @@ def _one_line(value) -> str:
 
 # --------------------------------------------------------------------------- workers
 
+class BuiltProfile:
+    """A LibreOffice profile built once by a start that converted nothing, kept to be copied.
+
+    Building a profile is a whole LibreOffice start (a second one for the uno
+    engine), at the moment a batch needs LibreOffice most. A copy takes a few
+    milliseconds and is as fresh: it is kept right after that start, never
+    after a conversion, and each worker still owns its own copy. Kept per
+    user in ~/.cache/sikro (never in TMPDIR, which a worker must leave empty),
+    one per LibreOffice binary and version (its path, size and mtime), owner-only.
+    Anything that goes wrong here only means the profile is built as before.
+    """
+
+    def __init__(self, soffice: str):
+        real = os.path.realpath(soffice)
+        try:
+            info = os.stat(real)
+            key = hashlib.sha256(f"{real}:{info.st_size}:{info.st_mtime_ns}".encode()).hexdigest()[:16]
+        except OSError:
+            key = None
+        cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "sikro"
+        self.path = cache / f"libreoffice-profile-{key}" if key else None
+
+    def copy_to(self, profile: Path) -> bool:
+        if self.path is None or not (self.path / "user" / "registrymodifications.xcu").is_file():
+            return False
+        try:
+            shutil.copytree(self.path, profile, symlinks=True)
+        except OSError:
+            shutil.rmtree(profile, ignore_errors=True)
+            return False
+        return True
+
+    def keep(self, profile: Path) -> None:
+        if self.path is None or self.path.exists():
+            return
+        try:
+            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            partial = Path(tempfile.mkdtemp(prefix=".libreoffice-profile-", dir=self.path.parent))
+        except OSError:
+            return
+        try:
+            shutil.copytree(profile, partial / "p", symlinks=True)
+            os.rename(partial / "p", self.path)  # whole or not at all; a second worker's copy loses
+        except OSError:
+            pass
+        finally:
+            shutil.rmtree(partial, ignore_errors=True)
+
+
 @dataclass
 class _Job:
     index: int          # position in the caller's input; also the temporary file name
@@ -290,19 +342,27 @@ class _Worker:
         # A clean environment (never $SIKRO_P12_PASSPHRASE), HOME in here too.
         self.env = child_env(home=home_for(self.root), TMPDIR=str(self.root / "tmp"))
         self.restarts = 0
+        self.from_built = False  # its profile is a copy of a built one (no start of its own to build it)
         self._proc: subprocess.Popen | None = None
         self._proc_lock = threading.Lock()
 
     # ---- lifecycle
 
     def start(self) -> None:
-        """A fresh profile, built by a start that converts nothing."""
+        """A fresh profile: a copy of one built before (see BuiltProfile), else built by a start
+        that converts nothing."""
         if self.stop.is_set():  # the pool is closing: its directory is about to go
             return
         shutil.rmtree(self.profile, ignore_errors=True)
+        built = BuiltProfile(self.soffice)
+        self.from_built = built.copy_to(self.profile)
+        if self.from_built:
+            return
         status, output = self._run(["--terminate_after_init"], WARM_TIMEOUT)
         if status != "done" and not self.stop.is_set():
             raise LibreOfficeBroken(f"LibreOffice did not start ({status}): {_one_line(output)}")
+        if status == "done":
+            built.keep(self.profile)
 
     def restart(self) -> None:
         """Kill whatever this worker runs and start over on a new profile."""

@@ -8,6 +8,7 @@ is opened, so an older workspace is upgraded in place.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -149,10 +150,21 @@ def session(workspace: Workspace, *, write: bool = False) -> Iterator[Session]:
     engine = engine_for(workspace)
     if write and engine.dialect.name == "sqlite":
         engine = engine.execution_options(sqlite_begin="IMMEDIATE")
-    with Session(engine, expire_on_commit=False) as sess:
-        sess.info["workspace"] = workspace  # chained changes need the workspace's chain secret and head
-        with sess.begin():
-            yield sess
+    # Writing threads of one process take turns here first: a waiter wakes the moment the
+    # writer before it commits, where SQLite's busy handler sleeps 1 to 100 ms between tries.
+    # Bounded, so that no lock order can hang: after the timeout SQLite decides, as without it.
+    turn = write and _WRITERS.acquire(timeout=BUSY_TIMEOUT_MS / 1000)
+    try:
+        with Session(engine, expire_on_commit=False) as sess:
+            sess.info["workspace"] = workspace  # chained changes need the workspace's chain secret and head
+            with sess.begin():
+                yield sess
+    finally:
+        if turn:
+            _WRITERS.release()
+
+
+_WRITERS = threading.RLock()
 
 
 _migrated: set[str] = set()

@@ -34,7 +34,7 @@ def active_content(path: Path) -> list[str]:
     if b"%PDF-" not in data[:1024]:
         return []
     names = {_ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), raw).decode("latin-1")
-             for raw in _NAME.findall(data)}
+             for raw in set(_NAME.findall(data))}  # each name decoded once
     if b"/ObjStm" in data or b"/Encrypt" in data:
         names |= _parsed_names(data)
     return sorted({FINDINGS[name] for name in names if name in FINDINGS})
