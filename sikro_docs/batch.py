@@ -354,7 +354,7 @@ def _documents(ws, kind, chunk, looked_up: LookedUp, on, options: Options, facts
     revoked, existing, waiting = looked_up.revoked, looked_up.existing, looked_up.waiting
     with db.session(ws) as sess:  # read after the gate: it may have recorded steps
         apps = {a.id: a for a in sess.scalars(select(Application).where(Application.id.in_(ids)))}
-        described = {app_id: registry.describe(app) for app_id, app in apps.items()}
+        described = {app_id: registry.describe(app, ws) for app_id, app in apps.items()}
     results, to_issue = [], []
     for row, app_id in chunk:
         application = described[app_id]
@@ -406,7 +406,7 @@ def _gate(ws, kind, chunk, options: Options, revoked: dict, existing: dict) -> d
             Application.id.in_([app_id for _row, app_id in gated])))}
         for row, app_id in gated:
             app = apps[app_id]
-            if not applies(registry.describe(app)):
+            if not applies(registry.describe(app, ws)):
                 continue  # reported as not applying (e.g. "Keputusan is Ditolak")
             use_row = row is not None and options.record_steps
             to_check[app_id] = workflow.row_facts(app, options.source, row) if use_row else None

@@ -72,12 +72,29 @@ def _kinds() -> dict:
     return load_kinds()
 
 
+# Tables of [documents] that are not a document kind: what every document of the type draws on.
+#   variables  old template variable -> the field it reads (an office's templates keep working)
+#   tempat     nama, alamat (and label): the fields naming where the holder works
+DOCUMENT_SETTINGS = {"variables", "tempat"}
+
+
+def _setting_problems(permit_type: m.PermitType, file: str, key: str, table) -> list[Problem]:
+    if not isinstance(table, dict):
+        return [Problem(file, f"documents.{key}", "must be a table")]
+    names = {k: v for k, v in table.items() if key == "variables" or k in ("nama", "alamat")}
+    return [Problem(file, f"documents.{key}.{k}", f'"{v}" is not a field of this type')
+            for k, v in names.items() if v not in permit_type.by_name]
+
+
 def document_problems(permit_type: m.PermitType, folder: Path) -> list[Problem]:
     """The [documents.KIND] tables: a known kind, and a template the folder has."""
     file = str(folder / TYPE_FILE)
     kinds = _kinds()
     problems = []
     for kind, table in permit_type.documents.items():
+        if kind in DOCUMENT_SETTINGS:
+            problems.extend(_setting_problems(permit_type, file, kind, table))
+            continue
         if kind not in kinds:
             problems.append(Problem(file, f"documents.{kind}",
                                     f'"{kind}" is not a document kind (known: {", ".join(kinds)})'))
