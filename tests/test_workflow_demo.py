@@ -8,11 +8,7 @@ from collections import Counter
 import openpyxl
 from workflow_support import sikro_wf
 
-from sikro_docs.demo import PARTS, PLAN
-
-# Parts of the toolkit the demo must find (PARTS); a part not listed may be missing, and then the
-# steps needing it must say so. The lead adds each part once it is merged: intake, documents, verification.
-REQUIRED_PARTS: set[str] = set()
+from sikro_docs.demo import PLAN, REVOCATION_REASON
 
 
 def test_demo_builds_a_month_whose_permits_verify(tmp_path):
@@ -43,9 +39,9 @@ def test_demo_builds_a_month_whose_permits_verify(tmp_path):
     done = json.loads((root / "demo-selesai.json").read_text("utf-8"))
     counts = Counter((a["permit_type"], a["application_kind"], a["status"])
                      for a in sikro_wf("list", "--json", "--workspace", root).json())
-    _assert_parts_or_notes(r.out, done)
-    _assert_the_default_type(counts, done["parts"])
-    _assert_the_other_types(counts, done["parts"])
+    _assert_every_step_done(r.out, done)
+    _assert_the_default_type(counts)
+    _assert_the_other_types(counts)
     _assert_replaced_and_revoked(root, done)
     verified = sikro_wf("register", "verify", "--workspace", root)  # every document and register chained
     assert verified.code == 0, verified.out + verified.err
@@ -53,19 +49,15 @@ def test_demo_builds_a_month_whose_permits_verify(tmp_path):
     assert again.code == 0 and "already built" in again.out
 
 
-def _assert_parts_or_notes(out: str, done: dict) -> None:
-    """A part the installation lacks skips exactly the steps needing it, each with a note naming it."""
-    parts = done["parts"]
-    assert set(parts) == set(PARTS)
-    assert REQUIRED_PARTS <= {key for key, present in parts.items() if present}, parts
-    for key, _title, needs in PLAN:
-        missing = [PARTS[n].name for n in needs if not parts[n]]
-        assert (key in done["skipped"]) == bool(missing), (key, done["skipped"])
-        for name in missing:
-            assert name in done["skipped"][key] and f"skipped: needs {name}" in out
+def _assert_every_step_done(out: str, done: dict) -> None:
+    """No step is skipped: each is announced, and the marker keeps no parts or skips."""
+    for number, (_key, title) in enumerate(PLAN, start=1):
+        assert f"[{number}/{len(PLAN)}] {title}" in out
+    assert "skipped" not in out and "note:" not in out
+    assert not {"parts", "skipped"} & set(done)
 
 
-def _assert_the_default_type(counts: Counter, parts: dict) -> None:
+def _assert_the_default_type(counts: Counter) -> None:
     assert counts["sikro", "baru", "issued"] >= 8
     assert counts["sikro", "baru", "rejected"] >= 1
     assert counts["sikro", "baru", "returned"] >= 1
@@ -73,18 +65,11 @@ def _assert_the_default_type(counts: Counter, parts: dict) -> None:
     assert counts["sikro", "perpanjangan", "issued"] >= 2
     assert counts["sikro", "perubahan", "issued"] >= 2  # this month's, and one from before
     revocations = sum(n for (code, kind, _status), n in counts.items() if (code, kind) == ("sikro", "pencabutan"))
-    assert revocations >= 2
-    if parts["documents"]:  # SK Pencabutan issued
-        assert counts["sikro", "pencabutan", "issued"] == revocations
-    else:  # stopped before the document this installation cannot make
-        assert counts["sikro", "pencabutan", "issued"] == 0
+    assert revocations >= 2 and counts["sikro", "pencabutan", "issued"] == revocations  # SK Pencabutan issued
 
 
-def _assert_the_other_types(counts: Counter, parts: dict) -> None:
+def _assert_the_other_types(counts: Counter) -> None:
     for code in ("sipb", "sipa"):
-        if not parts["intake"]:
-            assert not any(c == code for c, _kind, _status in counts)
-            continue
         assert counts[code, "baru", "issued"] >= 1
         assert counts[code, "baru", "rejected"] >= 1
         assert counts[code, "baru", "returned"] + counts[code, "baru", "open"] >= 1
@@ -92,17 +77,14 @@ def _assert_the_other_types(counts: Counter, parts: dict) -> None:
 
 
 def _assert_replaced_and_revoked(root, done: dict) -> None:
-    parts, checks = done["parts"], done["checks"]
-    assert "replaced" in checks  # the renewal of this month's permit
+    """The effects of application_kinds.py (not the demo) made them DIGANTI and DICABUT."""
+    checks = done["checks"]
     replaced = sikro_wf("verify", checks["replaced"]["pdf"], "--workspace", root)
-    if parts["verification"]:
-        assert "DIGANTI" in replaced.out.upper() or "REPLACED" in replaced.out.upper(), replaced.out
-        assert checks["replaced"]["status"] != "valid"
-    else:
-        assert checks["replaced"]["status"] == "valid"
-    if parts["documents"]:
-        revoked = sikro_wf("verify", checks["revoked"]["pdf"], "--workspace", root)
-        assert revoked.code == 1 and ("REVOKED" in revoked.out or "DICABUT" in revoked.out), revoked.out
-        assert list((root / "out" / "revocation-decree").glob("*.pdf"))
-    else:
-        assert "revoked" not in checks
+    assert replaced.code == 1 and "DIGANTI" in replaced.out, replaced.out
+    assert checks["replaced"]["status"] == "replaced" and checks["replaced"]["successor"]
+    assert checks["replaced"]["successor"] in replaced.out, replaced.out
+    revoked = sikro_wf("verify", checks["revoked"]["pdf"], "--workspace", root)
+    assert revoked.code == 1 and "DICABUT" in revoked.out, revoked.out
+    assert checks["revoked"]["status"] == "revoked"
+    assert REVOCATION_REASON in revoked.out, revoked.out  # the reason the SK Pencabutan recorded
+    assert checks["revoked"]["successor"] and list((root / "out" / "revocation-decree").glob("*.pdf"))
