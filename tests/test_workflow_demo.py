@@ -6,9 +6,13 @@ import time
 from collections import Counter
 
 import openpyxl
+import pytest
 from workflow_support import sikro_wf
 
-from sikro_docs.demo import PLAN, REVOCATION_REASON
+from sikro_docs import permit_types, samples
+from sikro_docs.cli import main
+from sikro_docs.demo import DONE_MARKER, MIXED_NAME, PLAN, REVOCATION_REASON
+from sikro_docs.workspace import init_workspace
 
 
 def test_demo_builds_a_month_whose_permits_verify(tmp_path):
@@ -88,3 +92,24 @@ def _assert_replaced_and_revoked(root, done: dict) -> None:
     assert checks["revoked"]["status"] == "revoked"
     assert REVOCATION_REASON in revoked.out, revoked.out  # the reason the SK Pencabutan recorded
     assert checks["revoked"]["successor"] and list((root / "out" / "revocation-decree").glob("*.pdf"))
+
+
+def test_a_failing_step_stops_the_demo_with_one_line(tmp_path, capsys):
+    """A step that goes wrong is an error naming the step, never a skip: here the other types'
+    workbook (left from an earlier run, then spoiled by hand) has a row with a wrong NIK."""
+    root = tmp_path / "demo"
+    ws, _ = init_workspace(root)
+    others = [code for code in permit_types.catalogue(ws).codes() if code != permit_types.default(ws).code]
+    mixed = samples.write_mixed_workbook(root / MIXED_NAME, ws, others)
+    book = openpyxl.load_workbook(mixed)
+    sheet = book["Permohonan"]
+    headers = [c.value for c in sheet[samples.HEADER_ROW]]
+    sheet.cell(samples.FIRST_DATA_ROW, headers.index("NIK") + 1).value = "123"
+    book.save(mixed)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["demo", str(root)])
+    assert exit_info.value.code == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    assert f"demo step 3/{len(PLAN)} (New applications of the other types) failed: {MIXED_NAME}" in err, err
+    assert not (root / DONE_MARKER).exists()
