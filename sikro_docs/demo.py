@@ -653,6 +653,7 @@ class LaterArrivals:
             raise DemoProblem(f"by {day:%d-%m-%Y} too few permits were issued to be renewed, changed and "
                               f"revoked ({len(permits.get(permit_types.default(self.ws).code, []))} of the "
                               f"default type, {LATER_NEEDS_PERMITS} needed)")
+        _pdf_before_replaced(self.ws, later, self.plan.progress)
         apps = self._import(later, day)
         self.plan.start("revocation")
         return _skip_recorded(plan_later(self.ws, apps, day, self.now), _already_done(self.ws))
@@ -675,6 +676,16 @@ class LaterArrivals:
         if unlinked:
             raise DemoProblem("the registry did not link the earlier permit of " + ", ".join(unlinked))
         return apps
+
+
+def _pdf_before_replaced(ws: Workspace, later: list[LaterApplication], progress) -> None:
+    """The permits the later applications name get their PDF now, as their holders have it: once
+    DIGANTI or DICABUT the batch makes no PDF of them, and the end of the demo verifies those PDFs."""
+    from .numbering import Document
+
+    with db.session(ws) as session:
+        ids = {session.get(Document, item.document_id).application_id for item in later}
+    convert_all(ws, {permit_kind(sop_for(ws)): ids}, progress)
 
 
 def _import_new(ws: Workspace, plan: Plan) -> tuple[registry.ImportReport, list[str]]:
