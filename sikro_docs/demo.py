@@ -41,7 +41,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from . import db, numbering, permit_types, registry, samples
+from . import clock, db, numbering, permit_types, registry, samples
 from .errors import SikroError
 from .models import Application, Event
 from .signing import enable_demo_signing
@@ -329,8 +329,9 @@ def _documents_of_day(ws: Workspace, sop: Sop, day_events: list[Planned]) -> dic
     for (_step, _order, kind, draft), events in sorted(groups.items()):
         facts = {e.app_id: document_facts(ws, kind, e.app_id, e.at, e.reason or _revocation_reason(apps[e.app_id]))
                  for e in events}
-        report = generate_documents(ws, kind, [e.app_id for e in events], pdf=False, draft=draft,
-                                    on=events[0].at.date(), facts=facts, actor=ACTOR)
+        with clock.frozen(events[0].at):  # what issuing records (a DIGANTI, a DICABUT) happens that day
+            report = generate_documents(ws, kind, [e.app_id for e in events], pdf=False, draft=draft,
+                                        on=events[0].at.date(), facts=facts, actor=ACTOR)
         failed = [d for d in report.documents if d.status == "failed"]
         if failed:
             raise DemoProblem(f"{kind} for {failed[0].application} failed: {failed[0].message}")

@@ -1,6 +1,7 @@
 """The demo: a month of the office with every permit type in under five minutes, whose permits verify
 (one test, it is slow)."""
 
+import datetime as dt
 import json
 import time
 from collections import Counter
@@ -90,6 +91,8 @@ def _assert_replaced_and_revoked(root, done: dict) -> None:
     revoked = sikro_wf("verify", checks["revoked"]["pdf"], "--workspace", root)
     assert revoked.code == 1 and "DICABUT" in revoked.out, revoked.out
     assert checks["revoked"]["status"] == "revoked"
+    on = dt.date.fromisoformat(revoked.out.split("revoked on ")[1][:10])
+    assert on <= dt.datetime.fromisoformat(done["now"]).date(), revoked.out  # in the demo's month, not today
     assert REVOCATION_REASON in revoked.out, revoked.out  # the reason the SK Pencabutan recorded
     assert checks["revoked"]["successor"] and list((root / "out" / "revocation-decree").glob("*.pdf"))
 
