@@ -19,8 +19,8 @@ The plan (printed as it goes, `PLAN`):
 5. the verification of the replaced permit (DIGANTI) and the revoked one
    (DICABUT); the registers, SLA report and SOP diagram written into the folder.
 
-A step that needs a part of the toolkit this installation lacks is skipped
-with a note naming the part (`PARTS`), the rest goes on.
+Every step is done; a step that fails stops the demo with one line naming it
+(`DemoStepFailed`, exit code 1).
 
 Speed: documents are made per (day, kind) across applications as DOCX, then
 converted to PDF in one converter pool per kind at the end, because starting
@@ -32,10 +32,8 @@ only reports "already built".
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import json
 import random
-import tempfile
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -43,7 +41,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from . import db, numbering, permit_types, registry, samples
+from . import clock, db, numbering, permit_types, registry, samples
 from .errors import SikroError
 from .models import Application, Event
 from .signing import enable_demo_signing
@@ -77,79 +75,20 @@ STAFF = {"pemohon": "pemohon", "front_office": "Petugas Loket", "ksb_umum": "Ksb
          "sekretaris": "Sekretaris", "kadis": "Kepala Dinas"}
 
 
-# --------------------------------------------------------------------------- parts of the toolkit
-
-
-@dataclass(frozen=True)
-class Part:
-    name: str  # how the note names it
-    what: str  # what of it the demo uses
-    probe: Callable[[Workspace], bool]
-
-
-PARTS: dict[str, Part] = {}
-
-
-def part(key: str, name: str, what: str):
-    """Register the probe telling whether this installation has a part the demo uses."""
-    def register(probe: Callable[[Workspace], bool]) -> Callable[[Workspace], bool]:
-        PARTS[key] = Part(name, what, probe)
-        return probe
-    return register
-
-
-@part("intake", "intake per type", "reading a workbook whose Jenis Izin column names each row's type")
-def _intake_reads_every_type(ws: Workspace) -> bool:
-    from .intake import open_input
-
-    others = [t for t in permit_types.catalogue(ws).types.values() if t.code != permit_types.default(ws).code]
-    if not others:
-        return True
-    with tempfile.TemporaryDirectory() as folder:
-        path = samples.write_records(Path(folder) / "probe.xlsx", samples.mixed_fields(others),
-                                     samples.mixed_records(others, per_type=1), "probe")
-        try:
-            with open_input(path, ws.profile) as intake:
-                rows = list(intake.rows())
-        except SikroError:
-            return False
-    own = {t.own_fields[0].name for t in others if t.own_fields}
-    return all(row.ok for row in rows) and all(any(row.values.get(n) for n in own) for row in rows)
-
-
-@part("documents", "documents per application kind", 'the "revocation-decree" document kind (SK Pencabutan)')
-def _documents_know_revocation(ws: Workspace) -> bool:
-    try:
-        numbering.document_kind(FINAL_DOCUMENT_BY_EFFECT["revoke"])
-    except SikroError:
-        return False
-    return True
-
-
-@part("verification", "verification of application kinds",
-      "sikro_docs/application_kinds.py: the previous permit DIGANTI when its successor is issued")
-def _verification_knows_kinds(ws: Workspace) -> bool:
-    return importlib.util.find_spec("sikro_docs.application_kinds") is not None
-
-
-def available(ws: Workspace) -> dict[str, bool]:
-    return {key: p.probe(ws) for key, p in PARTS.items()}
-
-
 # --------------------------------------------------------------------------- the plan
 
 
 PLAN = [
     ("samples", "Sample workbooks: the default type's (with the usual mistakes), every other type's "
-                "in one workbook with a Jenis Izin column", ()),
-    ("import", "Import of the new applications", ()),
-    ("others", "New applications of the other types", ("intake",)),
-    ("month", "The month at the office: files checked and returned, decisions, permits issued", ()),
-    ("later", "Renewals of this month's permits, a change of workplace, a revocation", ()),
-    ("revocation", "The revocation's SK Pencabutan", ("documents",)),
-    ("pdf", "PDF/A, QR-signed, filed in the archive", ()),
-    ("verify", "Verification: the replaced permit (DIGANTI) and the revoked one (DICABUT)", ("verification",)),
-    ("outputs", "Registers, SLA report, SOP diagram, archive", ()),
+                "in one workbook with a Jenis Izin column"),
+    ("import", "Import of the new applications"),
+    ("others", "New applications of the other types"),
+    ("month", "The month at the office: files checked and returned, decisions, permits issued"),
+    ("later", "Renewals of this month's permits, a change of workplace, a revocation"),
+    ("revocation", "The revocation's SK Pencabutan"),
+    ("pdf", "PDF/A, QR-signed, filed in the archive"),
+    ("verify", "Verification: the replaced permit (DIGANTI) and the revoked one (DICABUT)"),
+    ("outputs", "Registers, SLA report, SOP diagram, archive"),
 ]
 
 # What an application of an effect (common.toml's application kinds) gets where the SOP
@@ -157,41 +96,37 @@ PLAN = [
 FINAL_DOCUMENT_BY_EFFECT = {"revoke": "revocation-decree"}
 
 
+class DemoProblem(SikroError):
+    """What went wrong inside a step; `run_demo` names the step it happened in (`DemoStepFailed`)."""
+
+
+class DemoStepFailed(SikroError):
+    """A step of the demo did not come out as the demo needs (one line, exit code 1)."""
+
+    code = "demo-step-failed"
+
+    def __init__(self, number: int, title: str, why: str):
+        self.number, self.title, self.why = number, title, why
+        super().__init__(f"demo step {number}/{len(PLAN)} ({title}) failed: {why}")
+
+
 class Plan:
-    """Prints the plan and each step as it starts; keeps the notes of steps skipped."""
+    """Prints the plan and each step as it starts; a step that fails raises `DemoStepFailed`."""
 
-    def __init__(self, ws: Workspace, progress):
+    def __init__(self, progress):
         self.progress = progress
-        self.parts = available(ws)
-        self.skipped: dict[str, str] = {}
-        self.notes: list[str] = []
-        self.number = {key: i for i, (key, _title, _needs) in enumerate(PLAN, start=1)}
+        self.current = PLAN[0][0]
+        self.number = {key: i for i, (key, _title) in enumerate(PLAN, start=1)}
         progress("The plan:")
-        for key, title, needs in PLAN:
-            missing = self.missing(needs)
-            progress(f"  {self.number[key]}. {title}" + (f"  (skipped: {missing})" if missing else ""))
+        for key, title in PLAN:
+            progress(f"  {self.number[key]}. {title}")
 
-    def missing(self, needs) -> str:
-        parts = [PARTS[k] for k in needs if not self.parts.get(k)]
-        return "; ".join(f"needs {p.name} ({p.what}), not in this installation" for p in parts)
+    def start(self, key: str) -> None:
+        self.current = key
+        self.progress(f"[{self.number[key]}/{len(PLAN)}] {dict(PLAN)[key]}")
 
-    def start(self, key: str) -> bool:
-        """Announce step `key`; False (and a note) when a part it needs is missing."""
-        title, needs = next((t, n) for k, t, n in PLAN if k == key)
-        missing = self.missing(needs)
-        self.progress(f"[{self.number[key]}/{len(PLAN)}] {title}")
-        if missing:
-            self.skip(key, missing)
-            return False
-        return True
-
-    def skip(self, key: str, why: str) -> None:
-        self.skipped[key] = why
-        self.progress(f"  skipped: {why}")
-
-    def note(self, text: str) -> None:
-        self.notes.append(text)
-        self.progress(f"  note: {text}")
+    def fail(self, why: str) -> DemoStepFailed:
+        return DemoStepFailed(self.number[self.current], dict(PLAN)[self.current], why)
 
 
 # --------------------------------------------------------------------------- the result
@@ -209,7 +144,6 @@ class DemoResult:
     by_type: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
     permit_pdf: Path | None = None
     checks: dict[str, dict] = field(default_factory=dict)  # "replaced" / "revoked" -> number, pdf, verdict
-    skipped: dict[str, str] = field(default_factory=dict)
 
     def summary_lines(self) -> list[str]:
         root = self.workspace.root
@@ -220,8 +154,6 @@ class DemoResult:
             lines.append(f"  {code}: " + "; ".join(
                 f"{kind} " + ", ".join(f"{n} {status}" for status, n in statuses.items())
                 for kind, statuses in kinds.items()))
-        for step, why in self.skipped.items():
-            lines.append(f"Skipped {step}: {why}")
         lines.append("Where to look:")
         for label, path in self.files.items():
             lines.append(f"  {label:<22} {path}")
@@ -296,8 +228,7 @@ def _decision_of(app: Application) -> tuple[str, str]:
     return decision, app.rejection_reason or "Tidak memenuhi persyaratan teknis"
 
 
-def plan_month(ws: Workspace, apps: list[Application],
-               steps_allowed: Callable[[Application], list[int]] | None = None) -> tuple[list[Planned], dt.datetime]:
+def plan_month(ws: Workspace, apps: list[Application]) -> tuple[list[Planned], dt.datetime]:
     sop, wt, rng = sop_for(ws), WorkingTime.from_profile(ws.profile), random.Random(SEED)
     events: list[Planned] = []
     complete = [a for a in apps if registry.is_complete(a, ws)]
@@ -312,21 +243,19 @@ def plan_month(ws: Workspace, apps: list[Application],
         else:
             walk = _walk(sop, wt, rng, app.id, starts[app.id], _path_steps(sop, decision),
                          app.id in slow_ids, decision, reason)
-        allowed = set(steps_allowed(app)) if steps_allowed else None
-        events += [e for e in walk if allowed is None or e.step is None or e.step in allowed]
+        events += walk
     now = wt.add(max(starts.values()), NOW_AFTER_LAST_START)
     return sorted((e for e in events if e.at <= now), key=lambda e: (e.at, e.app_id)), now
 
 
-def plan_later(ws: Workspace, apps: list[Application], day: dt.date, now: dt.datetime,
-               steps_allowed: Callable[[Application], list[int]]) -> list[Planned]:
-    """The later applications, handed in on `day`, each through the SOP (as far as `steps_allowed`)."""
+def plan_later(ws: Workspace, apps: list[Application], day: dt.date, now: dt.datetime) -> list[Planned]:
+    """The later applications, handed in on `day`, each through the SOP."""
     sop, wt, rng = sop_for(ws), WorkingTime.from_profile(ws.profile), random.Random(SEED + 1)
     events: list[Planned] = []
     for index, app in enumerate(apps):
         decision, reason = _decision_of(app)
-        steps = [n for n in _path_steps(sop, decision) if n in steps_allowed(app)]
-        events += _walk(sop, wt, rng, app.id, _arrival(wt, day, index), steps, False, decision, reason)
+        events += _walk(sop, wt, rng, app.id, _arrival(wt, day, index), _path_steps(sop, decision), False,
+                        decision, reason)
     return [e for e in events if e.at <= now]
 
 
@@ -400,11 +329,12 @@ def _documents_of_day(ws: Workspace, sop: Sop, day_events: list[Planned]) -> dic
     for (_step, _order, kind, draft), events in sorted(groups.items()):
         facts = {e.app_id: document_facts(ws, kind, e.app_id, e.at, e.reason or _revocation_reason(apps[e.app_id]))
                  for e in events}
-        report = generate_documents(ws, kind, [e.app_id for e in events], pdf=False, draft=draft,
-                                    on=events[0].at.date(), facts=facts, actor=ACTOR)
+        with clock.frozen(events[0].at):  # what issuing records (a DIGANTI, a DICABUT) happens that day
+            report = generate_documents(ws, kind, [e.app_id for e in events], pdf=False, draft=draft,
+                                        on=events[0].at.date(), facts=facts, actor=ACTOR)
         failed = [d for d in report.documents if d.status == "failed"]
         if failed:
-            raise RuntimeError(f"demo: {kind} for {failed[0].application} failed: {failed[0].message}")
+            raise DemoProblem(f"{kind} for {failed[0].application} failed: {failed[0].message}")
         if not draft:
             made[kind] |= {e.app_id for e in events}
     return made
@@ -498,7 +428,7 @@ def _deliver(ws: Workspace, sop: Sop, event: Planned, kind: str, by: str) -> Non
             kind = final_kind(ws, sop, app)
         document = numbering.find_issued(session, app.id, kind)
         if document is None or not document.number:
-            raise RuntimeError(f"demo: {app.registration_number} has no numbered {kind} to deliver")
+            raise DemoProblem(f"{app.registration_number} has no numbered {kind} to deliver")
         numbering.record_dispatch(session, ws, document.number, to=app.name, received_by=app.name,
                                   at=event.at, actor=by)
 
@@ -512,7 +442,7 @@ def convert_all(ws: Workspace, made: dict[str, set], progress) -> None:
         report = generate_documents(ws, kind, sorted(ids), pdf=True, sign=final, actor=ACTOR)
         failed = [d for d in report.documents if d.status == "failed"]
         if failed:
-            raise RuntimeError(f"demo: PDF of {kind} for {failed[0].application} failed: {failed[0].message}")
+            raise DemoProblem(f"PDF of {kind} for {failed[0].application} failed: {failed[0].message}")
         progress(f"  {kind}: {len(ids)} PDF")
 
 
@@ -604,7 +534,8 @@ def _pdf_of(ws: Workspace, document) -> Path | None:
 
 
 def check_kinds(ws: Workspace, plan: Plan | None) -> dict[str, dict]:
-    """Verify the permits this month's later applications replaced and revoked."""
+    """Verify the permits this month's later applications replaced and revoked (the effects of
+    sikro_docs/application_kinds.py made them DIGANTI and DICABUT when the successor was issued)."""
     from .cli.verify import headline
     from .numbering import Document
     from .verification import verify_uid
@@ -625,39 +556,27 @@ def check_kinds(ws: Workspace, plan: Plan | None) -> dict[str, dict]:
             verdict = verify_uid(ws, previous.uid, session=session)
             pdf = _pdf_of(ws, previous)
             checks[label] = {"number": previous.number, "status": verdict.status, "verdict": headline(verdict),
-                             "pdf": str(pdf) if pdf else None, "by": app.registration_number}
+                             "pdf": str(pdf) if pdf else None, "by": app.registration_number,
+                             "successor": _final_number(session, ws, app)}
+    missing = [label for label in wanted.values() if label not in checks]
+    if missing:
+        raise DemoProblem(f"no {' and no '.join(missing)} permit of this month to verify")
     if plan is not None:
         for label, check in checks.items():
             plan.progress(f"  {check['number']} ({label} by {check['by']}): {check['verdict']}")
-        for label in wanted.values():
-            if label not in checks:
-                plan.note(f"no {label} permit of this month to verify")
     return checks
 
 
-def revoke_previous(ws: Workspace, sop: Sop, plan: Plan) -> None:
-    """A revocation's SK Pencabutan, once issued, revokes the permit it names (when the toolkit's
-    application-kind effects have not already done so)."""
-    from .numbering import Document
-    from .verification import revoke
-
-    with db.session(ws, write=True) as session:
-        for app in session.scalars(select(Application).where(Application.application_kind.is_not(None))):
-            if effect_of(app) != "revoke" or app.status != "issued":
-                continue
-            decree = numbering.find_issued(session, app.id, final_kind(ws, sop, app))
-            previous = session.scalar(select(Document).where(Document.number == app.previous_number,
-                                                             Document.kind == permit_kind(sop)))
-            if decree is None or previous is None or previous.status != "issued":
-                continue
-            revoke(session, previous.number, f"Dicabut dengan {decree.number}: {app.rejection_reason}", actor=ACTOR)
-            plan.progress(f"  {previous.number} revoked by {decree.number}")
+def _final_number(session, ws: Workspace, app: Application) -> str | None:
+    """The number of what the application ended with: the new permit, or the SK Pencabutan."""
+    document = numbering.find_issued(session, app.id, final_kind(ws, sop_for(ws), app))
+    return document.number if document is not None else None
 
 
 # --------------------------------------------------------------------------- outputs
 
 
-def write_outputs(ws: Workspace, now: dt.datetime, plan: Plan | None = None) -> dict[str, Path]:
+def write_outputs(ws: Workspace, now: dt.datetime) -> dict[str, Path]:
     from .books import export_book
     from .workflow.diagram import write_diagram
     from .workflow.sla import write_sla_report
@@ -668,11 +587,7 @@ def write_outputs(ws: Workspace, now: dt.datetime, plan: Plan | None = None) -> 
     books += sorted({t.register for t in permit_types.catalogue(ws).types.values()} - set(books))
     with db.session(ws) as session:
         for book in books:
-            try:
-                export_book(session, ws, book, folder / "buku" / f"{book}.xlsx")
-            except SikroError as err:  # a type's own register the profile does not (yet) have
-                if plan is not None:
-                    plan.note(f"book {book} not written: {err}")
+            export_book(session, ws, book, folder / "buku" / f"{book}.xlsx")
     files["SLA report"] = write_sla_report(ws, folder / "laporan-sla.xlsx")["path"]
     files["SOP diagram"] = write_diagram(sop_for(ws), folder / "sop-diagram.svg")
     files["documents (PDF)"] = ws.out_dir
@@ -719,10 +634,8 @@ def counts_by_type(ws: Workspace) -> dict[str, dict[str, dict[str, int]]]:
 class LaterArrivals:
     """Brings the later applications on the first day enough permits are out (see LATER_NEEDS_PERMITS)."""
 
-    def __init__(self, ws: Workspace, plan: Plan, types: list[str], latest: dt.date, now: dt.datetime,
-                 steps_allowed: Callable[[Application], list[int]]):
+    def __init__(self, ws: Workspace, plan: Plan, types: list[str], latest: dt.date, now: dt.datetime):
         self.ws, self.plan, self.types, self.latest, self.now = ws, plan, types, latest, now
-        self.steps_allowed = steps_allowed
         self.done = False
 
     def __call__(self, day: dt.date) -> list[Planned]:
@@ -734,25 +647,25 @@ class LaterArrivals:
         if not enough and day < self.latest:
             return []
         self.done = True
-        if not self.plan.start("later"):
-            return []
+        self.plan.start("later")
         later = later_applications(self.ws, permits, self.types)
-        if not later:
-            self.plan.skip("later", "no permit was issued in time to be renewed, changed or revoked")
-            return []
+        kinds = {item.kind for item in later}
+        if not {"perpanjangan", "perubahan", "pencabutan"} <= kinds:
+            raise DemoProblem(f"by {day:%d-%m-%Y} too few permits were issued to be renewed, changed and "
+                              f"revoked ({len(permits.get(permit_types.default(self.ws).code, []))} of the "
+                              f"default type, {LATER_NEEDS_PERMITS} needed)")
+        _pdf_before_replaced(self.ws, later, self.plan.progress)
         apps = self._import(later, day)
-        if any(effect_of(app) in FINAL_DOCUMENT_BY_EFFECT for app in apps):
-            self.plan.start("revocation")
-        return _skip_recorded(plan_later(self.ws, apps, day, self.now, self.steps_allowed),
-                              _already_done(self.ws))
+        self.plan.start("revocation")
+        return _skip_recorded(plan_later(self.ws, apps, day, self.now), _already_done(self.ws))
 
     def _import(self, later: list[LaterApplication], day: dt.date) -> list[Application]:
         path = self.ws.root / LATER_NAME
         if not path.exists():
             write_later_workbook(self.ws, path, later, day)
         report = registry.import_file(self.ws, path, actor=ACTOR)
-        for problem in report.invalid:
-            self.plan.note(f"{path.name}: {problem}")
+        if report.invalid:
+            raise DemoProblem(f"{path.name}: {report.invalid[0]}")
         ids = [app_id for _row, app_id in report.applications]
         apps = list(_applications(self.ws, ids).values())
         kinds = defaultdict(int)
@@ -762,35 +675,22 @@ class LaterArrivals:
                            + ", ".join(f"{n} {kind}" for kind, n in kinds.items()))
         unlinked = [a.registration_number for a in apps if a.previous_document_id is None]
         if unlinked:
-            self.plan.note("the registry did not link the earlier permit of " + ", ".join(unlinked)
-                           + " (needs registry: previous permits)")
+            raise DemoProblem("the registry did not link the earlier permit of " + ", ".join(unlinked))
         return apps
 
 
-class StepsAllowed:
-    """The SOP steps an application goes through: every one, except that an application whose kind
-    ends in another document than the permit stops before it when the toolkit lacks that kind."""
+def _pdf_before_replaced(ws: Workspace, later: list[LaterApplication], progress) -> None:
+    """The permits the later applications name get their PDF now, as their holders have it: once
+    DIGANTI or DICABUT the batch makes no PDF of them, and the end of the demo verifies those PDFs."""
+    from .numbering import Document
 
-    def __init__(self, ws: Workspace, plan: Plan):
-        self.ws, self.plan = ws, plan
-        self.sop = sop_for(ws)
-        self.steps = [s.number for s in self.sop.steps.values()]
-        permit = permit_kind(self.sop)
-        self.first_final = min(s.number for s in self.sop.path("approve")
-                               if permit in (*s.drafts, s.numbers, s.dispatch))
-
-    def __call__(self, app: Application) -> list[int]:
-        if effect_of(app) in FINAL_DOCUMENT_BY_EFFECT and self.plan.missing(_needs("revocation")):
-            return [n for n in self.steps if n < self.first_final]
-        return self.steps
-
-
-def _needs(key: str) -> tuple[str, ...]:
-    return next(needs for k, _title, needs in PLAN if k == key)
+    with db.session(ws) as session:
+        ids = {session.get(Document, item.document_id).application_id for item in later}
+    convert_all(ws, {permit_kind(sop_for(ws)): ids}, progress)
 
 
 def _import_new(ws: Workspace, plan: Plan) -> tuple[registry.ImportReport, list[str]]:
-    """The default type's sample, and (when intake reads a Jenis Izin column) the other types'."""
+    """The default type's sample, and the other types' (a workbook with a Jenis Izin column)."""
     default = permit_types.default(ws)
     workbook = ws.root / SAMPLE_NAME
     plan.start("samples")
@@ -801,15 +701,14 @@ def _import_new(ws: Workspace, plan: Plan) -> tuple[registry.ImportReport, list[
     plan.start("import")
     plan.progress(f"  imported {report.imported} applications from {workbook.name} "
                   f"({len({p.row for p in report.invalid})} rows with mistakes, on purpose)")
-    if not plan.start("others"):
-        return report, [default.code]
+    plan.start("others")
     mixed = ws.root / MIXED_NAME
     if not mixed.exists():
         samples.write_mixed_workbook(mixed, ws, others, seed=SEED)
     extra = registry.import_file(ws, mixed, actor=ACTOR)
+    if extra.invalid:
+        raise DemoProblem(f"{mixed.name}: {extra.invalid[0]}")
     plan.progress(f"  imported {extra.imported} applications from {mixed.name} ({', '.join(others)})")
-    for problem in extra.invalid:
-        plan.note(f"{mixed.name}: {problem}")
     return report, [default.code, *others]
 
 
@@ -821,16 +720,23 @@ def run_demo(root: Path, progress=lambda line: None) -> DemoResult:
     marker = ws.root / DONE_MARKER
     if marker.is_file():
         return _described(ws, workbook, json.loads(marker.read_text("utf-8")))
-    plan = Plan(ws, progress)
+    plan = Plan(progress)
+    try:
+        return _build(ws, workbook, marker, plan)
+    except DemoProblem as err:
+        raise plan.fail(str(err)) from None
+
+
+def _build(ws: Workspace, workbook: Path, marker: Path, plan: Plan) -> DemoResult:
+    progress = plan.progress
     report, types = _import_new(ws, plan)
     later_ids = _later_ids(ws)
     with db.session(ws) as session:
         apps = [a for a in registry.list_applications(session) if a.id not in later_ids]
-    allowed = StepsAllowed(ws, plan)
-    events, now = plan_month(ws, apps, allowed)
+    events, now = plan_month(ws, apps)
     plan.start("month")
     latest = max(a.application_date for a in apps) - LATER_AT_LATEST
-    arrivals = LaterArrivals(ws, plan, types, latest, now, allowed)
+    arrivals = LaterArrivals(ws, plan, types, latest, now)
     made = run_month(ws, _skip_recorded(events, _already_done(ws)), progress, arrivals)
     if not arrivals.done:
         arrivals(now.date() + dt.timedelta(days=1))
@@ -838,16 +744,14 @@ def run_demo(root: Path, progress=lambda line: None) -> DemoResult:
     for kind, ids in _issued_kinds(ws).items():
         made[kind] |= ids
     convert_all(ws, made, progress)
-    revoke_previous(ws, sop_for(ws), plan)
     plan.start("verify")
     checks = check_kinds(ws, plan)
     plan.start("outputs")
-    files = write_outputs(ws, now, plan)
+    files = write_outputs(ws, now)
     result = DemoResult(ws, workbook, report, now=now, files=files, counts=_counts(ws), by_type=counts_by_type(ws),
-                        permit_pdf=_first_permit_pdf(ws), checks=checks, skipped=plan.skipped)
+                        permit_pdf=_first_permit_pdf(ws), checks=checks)
     marker.write_text(json.dumps({"now": now.isoformat(), "files": {k: str(v) for k, v in files.items()},
-                                  "checks": checks, "skipped": plan.skipped, "notes": plan.notes,
-                                  "parts": plan.parts}, ensure_ascii=False, indent=2), "utf-8")
+                                  "checks": checks}, ensure_ascii=False, indent=2), "utf-8")
     return result
 
 
@@ -874,5 +778,4 @@ def _described(ws: Workspace, workbook: Path, saved: dict) -> DemoResult:
     now = dt.datetime.fromisoformat(saved["now"]) if saved.get("now") else None
     files = {k: Path(v) for k, v in saved.get("files", {}).items()}
     return DemoResult(ws, workbook, None, already_built=True, now=now, files=files, counts=_counts(ws),
-                      by_type=counts_by_type(ws), permit_pdf=_first_permit_pdf(ws), checks=saved.get("checks", {}),
-                      skipped=saved.get("skipped", {}))
+                      by_type=counts_by_type(ws), permit_pdf=_first_permit_pdf(ws), checks=saved.get("checks", {}))

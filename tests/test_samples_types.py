@@ -13,8 +13,8 @@ from openpyxl import load_workbook
 
 from sikro_docs import permit_types, samples
 from sikro_docs.cli import cli, main
-from sikro_docs.demo import PARTS
 from sikro_docs.intake.nik import parse_nik
+from sikro_docs.intake.types import TypeChooser
 from sikro_docs.intake.validate import RecordValidator
 from sikro_docs.permit_types import model as m
 from sikro_docs.workspace import init_workspace
@@ -55,9 +55,10 @@ def copied_type(ws, keep_hints: bool = True) -> m.PermitType:
 
 def validated(ptype: m.PermitType, records: list[dict]):
     """Each record as intake's validator judges it against the type's fields (sheet row numbers)."""
-    # `Jenis Izin` is left to the import tests below: the validator alone knows no workspace's own types.
-    validator = RecordValidator({}, [f for f in ptype.fields if f.kind != m.PERMIT_TYPE])
-    return [validator.check(samples.FIRST_DATA_ROW + i, [], values) for i, values in enumerate(records)]
+    # The type is given (as `--type` would): the Jenis Izin cell is left to the import tests below.
+    validator = RecordValidator(TypeChooser(permit_types.catalogue(), fixed=ptype), {})
+    return [validator.check(samples.FIRST_DATA_ROW + i, [], values, chosen=(ptype, None))
+            for i, values in enumerate(records)]
 
 
 def assert_exactly_promised(rows, made: samples.Sample) -> None:
@@ -166,11 +167,7 @@ def test_mixed_sample_names_each_row_type(tmp_path):
         assert all(f.header in headers for f in permit_types.get(None, code).own_fields)
 
 
-# --- through `sikro import`: needs intake to read each type's columns (`Jenis Izin`) -------------
-
-
-def intake_per_type(ws) -> bool:
-    return PARTS["intake"].probe(ws)
+# --- through `sikro import`: intake reads each type's columns (`Jenis Izin`) ----------------------
 
 
 def _import(ws, path) -> dict:
@@ -181,8 +178,6 @@ def _import(ws, path) -> dict:
 
 @pytest.mark.parametrize("code", BUILTIN)
 def test_each_type_sample_imports_with_exactly_the_promised_mistakes(ws, tmp_path, code):
-    if code != permit_types.default(ws).code and not intake_per_type(ws):
-        pytest.xfail("needs intake per type (Jenis Izin column): not on this branch yet")
     ptype = permit_types.get(ws, code)
     made = samples.sample(ptype, profile=ws.profile)
     path = samples.write_sample_workbook(tmp_path / f"contoh-{code}.xlsx", code, ws)
@@ -203,8 +198,6 @@ def test_each_type_sample_imports_with_exactly_the_promised_mistakes(ws, tmp_pat
 
 def test_a_copied_type_sample_imports_with_exactly_the_promised_mistakes(ws, tmp_path):
     ptype = copied_type(ws)
-    if not intake_per_type(ws):
-        pytest.xfail("needs intake per type (Jenis Izin column): not on this branch yet")
     made = samples.sample(ptype, profile=ws.profile)
     report = _import(ws, samples.write_sample_workbook(tmp_path / "contoh.xlsx", COPY, ws))
     assert sorted({p["row"] for p in report["invalid"]}) == sorted(made.promised_rows())

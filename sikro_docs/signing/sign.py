@@ -25,6 +25,7 @@ from .stampfont import stamp_font_factory
 
 STAMP_TEXT = "Ditandatangani secara elektronik oleh\n%(signer)s\n%(signed_at)s"
 DEFAULT_TIMEZONE = "Asia/Jakarta"
+MAX_SIGNATURE_PAGE = 4  # the signer's name is looked for on the first pages only
 STAMP_FONT_SIZE = 10  # pyHanko scales the whole stamp down to fit the box
 
 
@@ -45,8 +46,8 @@ def sign_pdf(pdf_in: Path, pdf_out: Path, credentials: Credentials, request: Sig
     pdf_in, pdf_out = Path(pdf_in), Path(pdf_out)
     _refuse_in_place(pdf_in, pdf_out)
     data = _read_pdf(pdf_in)
-    box = _choose_box(data, request, credentials)
-    signed = _sign_bytes(data, credentials, request, box)
+    page, box = _choose_box(data, request, credentials)
+    signed = _sign_bytes(data, credentials, request, box, page)
     return atomic_write_bytes(pdf_out, signed)
 
 
@@ -113,22 +114,26 @@ def _read_pdf(path: Path) -> bytes:
     return data
 
 
-def _choose_box(data: bytes, request: SignRequest, credentials: Credentials) -> Box:
-    """Above the printed name of the signer, else the profile's fixed box."""
-    try:
-        found = find_signature_box(data, [*request.names, credentials.common_name])
-    except Exception:  # pdfium cannot read it: pyHanko will say why in its own words
-        found = None
-    if found is not None:
-        return found
+def _choose_box(data: bytes, request: SignRequest, credentials: Credentials) -> tuple[int, Box]:
+    """(page, box): above the printed name of the signer on page 1 or, for a document whose
+    signature block ran over (an SK of two pages), on the first later page printing it; else the
+    profile's fixed box on page 1."""
+    names = [*request.names, credentials.common_name]
+    for page in range(MAX_SIGNATURE_PAGE):
+        try:
+            found = find_signature_box(data, names, page_index=page)
+        except Exception:  # pdfium cannot read it: pyHanko will say why in its own words
+            break
+        if found is not None:
+            return page, found
     if request.box is not None:
-        return request.box
+        return 0, request.box
     wanted = request.names[0] if request.names else credentials.common_name
     raise SikroError(f'cannot place the visible signature: "{wanted}" is not printed on page 1; '
                      "set [signing] box = [x1, y1, x2, y2] (PDF points) in sikro.toml")
 
 
-def _sign_bytes(data: bytes, credentials: Credentials, request: SignRequest, box: Box) -> bytes:
+def _sign_bytes(data: bytes, credentials: Credentials, request: SignRequest, box: Box, page: int = 0) -> bytes:
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.pdf_utils.misc import PdfError
     from pyhanko.sign import signers
@@ -144,7 +149,7 @@ def _sign_bytes(data: bytes, credentials: Credentials, request: SignRequest, box
         pdf_signer = signers.PdfSigner(
             _metadata(field_name, request), signer=credentials.pyhanko_signer(),
             timestamper=_timestamper(request.timestamp_url), stamp_style=_stamp_style(),
-            new_field_spec=SigFieldSpec(sig_field_name=field_name, on_page=0, box=box),
+            new_field_spec=SigFieldSpec(sig_field_name=field_name, on_page=page, box=box),
         )
         output = pdf_signer.sign_pdf(writer, output=io.BytesIO(),
                                      appearance_text_params=_stamp_params(credentials, request))
