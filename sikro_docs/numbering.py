@@ -74,7 +74,7 @@ GENESIS_HASH = "0" * 64
 LOCKS_DIR = "locks"
 
 # Placeholders a register's number pattern may use (documented in profile.toml).
-PLACEHOLDERS = ("nomor", "klasifikasi", "unit", "bulan_romawi", "bulan", "tahun")
+PLACEHOLDERS = ("nomor", "klasifikasi", "unit", "bulan_romawi", "bulan", "tahun", "izin")
 # Running numbers restart every year, so a number without its year would repeat.
 REQUIRED_PLACEHOLDERS = ("nomor", "tahun")
 ROMAN_MONTHS = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII")
@@ -413,9 +413,19 @@ def _parse_pattern(register: str, pattern: str) -> list[tuple[str, str | None, s
     return [(literal, field, spec or "") for literal, field, spec, _ in parts]
 
 
-def format_number(ws_or_profile, register: str, seq: int, on: dt.date) -> str:
+def _short_name(ws, session: Session, application_id: int | None) -> str:
+    """The short name of an application's permit type ("" without one, or for a type gone)."""
+    from . import permit_types
+
+    app = session.get(Application, application_id) if application_id is not None else None
+    ptype = permit_types.catalogue(ws).find(app.permit_type) if app is not None else None
+    return ptype.short_name if ptype else ""
+
+
+def format_number(ws_or_profile, register: str, seq: int, on: dt.date, izin: str = "") -> str:
     """The number `seq` of `register` for a document dated `on`, per the office's pattern
-    (a Workspace: the permit types' registers count too)."""
+    (a Workspace: the permit types' registers count too); `izin`: the short name of the
+    application's permit type, for a register shared by every type (the registration numbers)."""
     settings = register_settings(ws_or_profile, register)
     ws_profile = ws_or_profile if isinstance(ws_or_profile, dict) else ws_or_profile.profile
     pattern = settings.get("pattern") or ""
@@ -426,6 +436,7 @@ def format_number(ws_or_profile, register: str, seq: int, on: dt.date) -> str:
         "bulan_romawi": ROMAN_MONTHS[on.month - 1],
         "bulan": on.month,
         "tahun": on.year,
+        "izin": izin,
     }
     out = []
     for literal, field, spec in _parse_pattern(register, pattern):
@@ -725,7 +736,7 @@ def allocate(
     on = _as_date(on)
     recover_interrupted(session, ws)
     seq = _next_seq(session, ws, register, on.year)
-    number = format_number(ws, register, seq, on)
+    number = format_number(ws, register, seq, on, _short_name(ws, session, application_id))
     clash = session.scalar(
         select(RegisterEntry.id).where(RegisterEntry.register == register, RegisterEntry.number == number)
     )

@@ -29,7 +29,7 @@ def write_number_file(ws):
 
 
 @pytest.mark.parametrize("register, pattern, seq, on, expected", [
-    ("registrasi", None, 7, dt.date(2025, 3, 7), "REG/00007/DPMPTSPK/2025"),
+    ("registrasi", None, 7, dt.date(2025, 3, 7), "REG/00007/SIPB/2025"),
     ("surat-keluar", None, 12, dt.date(2025, 11, 30), "500.16.7.2/0012/DPMPTSPK/XI/2025"),
     ("izin", "500.16.7.2/{nomor:04d}/SIKRO/DPMPTSPK/{tahun}", 3, dt.date(2026, 1, 2), "500.16.7.2/0003/SIKRO/DPMPTSPK/2026"),
     ("izin", "503/{nomor:03d}/DPMPTSPK/{bulan_romawi}/{tahun}", 42, dt.date(2024, 8, 1), "503/042/DPMPTSPK/VIII/2024"),
@@ -37,7 +37,7 @@ def write_number_file(ws):
 ])
 def test_format_number_follows_the_office_pattern(workspace, register, pattern, seq, on, expected):
     profile = profile_with(workspace, register, pattern) if pattern else workspace.profile
-    assert numbering.format_number(profile, register, seq, on) == expected
+    assert numbering.format_number(profile, register, seq, on, izin="SIPB") == expected
 
 
 @pytest.mark.parametrize("pattern, message", [
@@ -234,7 +234,7 @@ def test_list_json_and_table(workspace, sikro, ws_args):
     rows = listed.json()
     assert [(r["seq"], r["status"], r["reason"], r["date"]) for r in rows] == [
         (1, "void", "dobel", "2025-03-07"), (2, "used", None, "2025-03-07")]
-    assert rows[1]["document"] == {"kind": "task-order", "application": "REG/00002/DPMPTSPK/2025"}
+    assert rows[1]["document"] == {"kind": "task-order", "application": "REG/00002/SIKRO/2025"}
     assert rows[1]["number"] == "500.16.7.2/0002/DPMPTSPK/III/2025"
     assert sikro("register", "list", "surat-keluar", "--json", "--year", "2024", *ws_args).json() == []
 
@@ -252,7 +252,7 @@ def test_dispatch_record(workspace, sikro, ws_args):
                              produce=write_number_file(workspace))
     permit = numbering.issue_document(workspace, kind="permit", application_id=ids[0], on=DOC_DATE,
                                       produce=write_number_file(workspace))
-    by_registration = sikro("dispatch", "record", "REG/00001/DPMPTSPK/2025", "--to", "Pemohon 1",
+    by_registration = sikro("dispatch", "record", "REG/00001/SIKRO/2025", "--to", "Pemohon 1",
                             "--received-by", "Pemohon 1", "--at", "10-03-2025 14:30", *ws_args)
     assert by_registration.code == 0, by_registration.err
     assert permit.number in by_registration.out and "10 Maret 2025 14.30 WIB" in by_registration.out
@@ -270,7 +270,7 @@ def test_dispatch_record(workspace, sikro, ws_args):
         (2026, 1, letter, "2026-01-02T09:00:00+07:00", "Rina")]
     assert ("document.dispatched",) in sql(workspace, "select action from events where application_id = ?", (ids[0],))
 
-    for ref, text in (("REG/00002/DPMPTSPK/2025", "has no issued"), ("NOPE/1", "no document or application")):
+    for ref, text in (("REG/00002/SIKRO/2025", "has no issued"), ("NOPE/1", "no document or application")):
         failed = sikro("dispatch", "record", ref, "--to", "x", "--received-by", "y", *ws_args)
         assert failed.code == 1 and text in failed.err
         assert_no_traceback(failed)
@@ -298,9 +298,10 @@ def _set_profile(ws, old: str, new: str):
     return open_workspace(ws.root)
 
 
-def test_the_registration_pattern_no_longer_names_a_permit_type(workspace):
+def test_the_registration_pattern_names_each_applications_own_type(workspace):
+    """One registration register for every type: {izin} is the application's type, never a fixed one."""
     pattern = numbering.register_settings(workspace, "registrasi")["pattern"]
-    assert pattern == "REG/{nomor:05d}/{unit}/{tahun}"
+    assert pattern == "REG/{nomor:05d}/{izin}/{tahun}"
     assert "izin" not in tomllib.loads(workspace.profile_path.read_text())["registers"]
 
 
@@ -378,5 +379,6 @@ def test_a_types_register_prints_as_a_book(workspace, sikro, ws_args, tmp_path):
     assert result.code == 0, result.err
     rows = [[c.value for c in row] for row in openpyxl.load_workbook(out)["2025"].iter_rows()]
     assert rows[0][0] == "BUKU AGENDA PENOMORAN SURAT IZIN PRAKTIK BIDAN"
-    assert rows[4][:7] == ["No urut", "Nomor Izin", "Tanggal", "Nama pemegang izin", "Jenis izin", "Rincian", "Tempat"]
+    assert rows[4][:7] == ["No urut", "Nomor Izin", "Tanggal", "Nama pemegang izin", "Jenis izin", "Nomor STR",
+                           "Tempat praktik"]  # the type's first QR fields, labelled by the type
     assert rows[5][:5] == [1, "503/0001/SIPB/DPMPTSPK/2025", "7 Maret 2025", "Sri Rahayu", "SIPB"]
