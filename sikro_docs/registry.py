@@ -9,10 +9,11 @@ to an errors workbook for the clerk to fix and import again.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import or_, select
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from . import chain, clock, db, numbering
@@ -106,17 +107,30 @@ class ImportReport:
 
 
 def is_complete(app: Application) -> bool:
-    return all(app.checklist.get(item.name, False) for item in CHECKLIST)
+    return _complete(app.checklist)
 
 
 def missing_items(app: Application) -> list[str]:
-    return [item.header for item in CHECKLIST if not app.checklist.get(item.name, False)]
+    return _missing(app.checklist)
+
+
+def _complete(checklist: dict) -> bool:
+    return all(checklist.get(item.name, False) for item in CHECKLIST)
+
+
+def _missing(checklist: dict) -> list[str]:
+    return [item.header for item in CHECKLIST if not checklist.get(item.name, False)]
 
 
 def jsonable(value):
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
     return value
+
+
+# Rows are registered in chunks: one query per chunk finds the applications they update, and
+# the new ones are written with one INSERT per table. Still one transaction per file.
+IMPORT_CHUNK = 500
 
 
 def import_file(ws: Workspace, path: Path, actor: str = "sikro", progress=None) -> ImportReport:
@@ -126,18 +140,30 @@ def import_file(ws: Workspace, path: Path, actor: str = "sikro", progress=None) 
     bad_rows: list[Row] = []
     with open_input(path, ws.profile) as intake:
         with db.session(ws, write=True) as sess:
-            for row in intake.rows():
-                if row.ok:
-                    _import_row(sess, ws, row, path, actor, report)
-                if not row.ok:  # a database check may have added a problem
-                    bad_rows.append(row)
-                    report.invalid.extend(row.problems)
-                if progress:
-                    progress(row)
+            importer = _Importer(sess, ws, path, actor, report)
+            for chunk in _chunks(intake.rows(), IMPORT_CHUNK):
+                importer.register(chunk)
+                for row in chunk:
+                    if not row.ok:  # invalid, or a database check added a problem
+                        bad_rows.append(row)
+                        report.invalid.extend(row.problems)
+                    if progress:
+                        progress(row)
             # Still inside the transaction: when the errors list cannot be written,
             # nothing is saved, rather than rows saved and the clerk told nothing about the rest.
             report.errors_file = _write_errors(intake, bad_rows)
     return report
+
+
+def _chunks(rows, size: int):
+    chunk: list[Row] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def _write_errors(intake, bad_rows: list[Row]) -> Path | None:
@@ -154,50 +180,116 @@ def _write_errors(intake, bad_rows: list[Row]) -> Path | None:
     return None
 
 
-def _import_row(sess: Session, ws, row: Row, source: Path, actor: str, report) -> None:
-    values = row.values
-    existing = _find_existing(sess, row)
-    if not row.ok:
-        return
-    if existing is None:
-        existing = _create(sess, ws, values, _event_source(source, row), actor)
-        report.imported += 1
-    elif _update(sess, ws, existing, values, _event_source(source, row), actor):
-        report.updated += 1
-    else:
-        report.unchanged += 1
-    report.applications.append((row.number, existing.id))
+class _Importer:
+    """Registers the valid rows of one file, a chunk at a time, in the caller's transaction."""
+
+    def __init__(self, sess: Session, ws, source: Path, actor: str, report: ImportReport):
+        self.sess, self.ws, self.actor, self.report = sess, ws, actor, report
+        self.source_file = str(source.resolve())
+        self._pending: list[tuple[Row, int]] = []  # new applications not written yet, and their report slot
+
+    def register(self, rows: list[Row]) -> None:
+        valid = [row for row in rows if row.ok]
+        by_key, by_number = self._existing_for(valid)
+        for row in valid:
+            existing = self._find_existing(row, by_key, by_number)
+            if not row.ok:
+                continue
+            if existing is None:
+                self._pending.append((row, len(self.report.applications)))
+                self.report.applications.append((row.number, None))
+                continue
+            if _update(self.sess, self.ws, existing, row.values, self._source(row), self.actor):
+                self.report.updated += 1
+            else:
+                self.report.unchanged += 1
+            self.report.applications.append((row.number, existing.id))
+        self._create_pending()
+
+    def _source(self, row: Row) -> dict:
+        return {"source_file": self.source_file, "source_row": row.number}
+
+    def _existing_for(self, rows: list[Row]) -> tuple[dict, dict]:
+        """The registered applications the rows may describe: by (NIK, date) and by No Registrasi."""
+        niks = {row.values["nik"] for row in rows}
+        given = {row.values["no_registrasi"] for row in rows if row.values.get("no_registrasi")}
+        by_key = {(a.nik, a.application_date): a
+                  for a in self.sess.scalars(select(Application).where(Application.nik.in_(niks)))} if niks else {}
+        by_number = {a.registration_number: a for a in self.sess.scalars(
+            select(Application).where(Application.registration_number.in_(given)))} if given else {}
+        return by_key, by_number
+
+    def _find_existing(self, row: Row, by_key: dict, by_number: dict) -> Application | None:
+        """The application this row describes, by No Registrasi or by NIK and date."""
+        values = row.values
+        key = (values["nik"], values["tanggal_permohonan"])
+        found = by_key.get(key)
+        if found is not None and (found.nik, found.application_date) != key:
+            found = None  # an earlier row of this chunk changed its NIK or date
+        given = values.get("no_registrasi")
+        if not given:
+            return found
+        by_given = by_number.get(given)
+        if by_given is None and self._pending:
+            # Perhaps a number this import is giving: write the pending ones, then look again.
+            self._create_pending()
+            by_given = self.sess.scalar(select(Application).where(Application.registration_number == given))
+        if by_given is None:
+            row.problems.append(
+                Problem(row.number, "No Registrasi",
+                        f'No Registrasi "{given}" is not in the registry; leave it blank to assign a new number')
+            )
+        elif found is not None and found.id != by_given.id:
+            row.problems.append(
+                Problem(row.number, "No Registrasi",
+                        f'No Registrasi "{given}" belongs to another application than this NIK and date '
+                        f"({found.registration_number})")
+            )
+        return by_given
+
+    def _create_pending(self) -> None:
+        """Write the pending new applications: numbered, chained and logged as one by one."""
+        if not self._pending:
+            return
+        pending, self._pending = self._pending, []
+        records = _new_records([row.values for row, _ in pending])
+        ids = list(self.sess.scalars(
+            insert(Application).returning(Application.id, sort_by_parameter_order=True), records))
+        # Numbered on the office's day of registration, not the application's date: the register
+        # is a day book, and a December application registered on 2 January is of the new year.
+        numbers = numbering.allocate_many(
+            self.sess, self.ws, "registrasi", clock.today(self.ws.profile), kind="registration",
+            application_ids=ids, subjects=[f"Permohonan SIKRO a.n. {r['name']}" for r in records],
+            actor=self.actor)
+        self.sess.execute(update(Application), [
+            {"id": app_id, "registration_number": number} for app_id, number in zip(ids, numbers, strict=True)])
+        events = []
+        for (row, slot), record, app_id, number in zip(pending, records, ids, numbers, strict=True):
+            record["registration_number"] = number
+            chain.append(self.sess, self.ws, APPLICATION_STREAM, number,
+                         {name: record[name] for name in HOLDER_FIELDS}, self.actor)
+            events.append({
+                "application_id": app_id, "actor": self.actor, "action": "registered", "at": utcnow(),
+                "details": {"registration_number": number, "status": record["status"],
+                            "missing": _missing(record["checklist"])},
+                **self._source(row),
+            })
+            self.report.applications[slot] = (row.number, app_id)
+        self.sess.execute(insert(Event), events)
+        self.report.imported += len(pending)
 
 
-def _event_source(source: Path, row: Row) -> dict:
-    return {"source_file": str(source.resolve()), "source_row": row.number}
-
-
-def _find_existing(sess: Session, row: Row) -> Application | None:
-    """The application this row describes, by No Registrasi or by NIK and date."""
-    values = row.values
-    by_key = sess.scalar(
-        select(Application).where(
-            Application.nik == values["nik"],
-            Application.application_date == values["tanggal_permohonan"],
-        )
-    )
-    given = values.get("no_registrasi")
-    if not given:
-        return by_key
-    by_number = sess.scalar(select(Application).where(Application.registration_number == given))
-    if by_number is None:
-        row.problems.append(
-            Problem(row.number, "No Registrasi",
-                    f'No Registrasi "{given}" is not in the registry; leave it blank to assign a new number')
-        )
-    elif by_key is not None and by_key.id != by_number.id:
-        row.problems.append(
-            Problem(row.number, "No Registrasi",
-                    f'No Registrasi "{given}" belongs to another application than this NIK and date '
-                    f"({by_key.registration_number})")
-        )
-    return by_number
+def _new_records(rows_values: list[dict]) -> list[dict]:
+    """Application rows for new applications; each registration number a placeholder until numbered."""
+    now, token = utcnow(), uuid.uuid4().hex
+    records = []
+    for index, values in enumerate(rows_values):
+        record = _columns_from(values)
+        # Until numbered in this same transaction: a placeholder no other transaction can ever see.
+        record.update(registration_number=f"(pending {token}-{index})", current_step=INTAKE_STEP,
+                      status=_status_of(record["checklist"]), created_at=now, updated_at=now)
+        records.append(record)
+    return records
 
 
 def _columns_from(values: dict) -> dict:
@@ -205,37 +297,11 @@ def _columns_from(values: dict) -> dict:
 
 
 def _status_for(app: Application) -> str:
-    return "open" if is_complete(app) else "returned"
+    return _status_of(app.checklist)
 
 
-def _create(sess: Session, ws, values: dict, source: dict, actor: str) -> Application:
-    # The registration number is drawn in this same transaction; until then
-    # the row carries a placeholder no other transaction can ever see.
-    app = Application(
-        registration_number=f"(pending {id(values)})",
-        current_step=INTAKE_STEP,
-        status="open",
-        **_columns_from(values),
-    )
-    app.status = _status_for(app)
-    sess.add(app)
-    sess.flush()
-    # Numbered on the office's day of registration, not the application's date: the register
-    # is a day book, and a December application registered on 2 January is of the new year.
-    entry = numbering.allocate(
-        sess, ws, "registrasi", clock.today(ws.profile),
-        kind="registration", application_id=app.id,
-        subject=f"Permohonan SIKRO a.n. {app.name}", actor=actor,
-    )
-    app.registration_number = entry.number
-    chain_application(sess, ws, app, actor)
-    sess.add(Event(
-        application_id=app.id, actor=actor, action="registered",
-        details={"registration_number": app.registration_number, "status": app.status,
-                 "missing": missing_items(app)},
-        **source,
-    ))
-    return app
+def _status_of(checklist: dict) -> str:
+    return "open" if _complete(checklist) else "returned"
 
 
 def _update(sess: Session, ws, app: Application, values: dict, source: dict, actor: str) -> bool:
