@@ -162,6 +162,29 @@ def _append(session: Session, ws: Workspace, stream: str, subject: str, content:
     return row
 
 
+def append_many(session: Session, ws: Workspace | None, stream: str, items: list[tuple[str, dict]],
+                actor: str = "sikro") -> None:
+    """`append` for many (subject, content) pairs, in order, written with one INSERT (an import chains thousands)."""
+    ws = workspace_of(session, ws)
+    _adopt_if_new(session, ws, stream)
+    if not items:
+        return
+    session.flush()  # links appended one by one before these come first
+    last = _last_row(session, ws, stream)
+    seq, prev = (last.seq, last.hash) if last else (0, GENESIS_HASH)
+    key, at, rows = _session_key(session, ws), utcnow().isoformat(), []
+    for subject, content in items:
+        seq += 1
+        text = canonical_json({"stream": stream, "seq": seq, "subject": subject, "data": plain(content),
+                               "actor": actor, "at": at})
+        rows.append({"stream": stream, "seq": seq, "subject": subject, "content": text, "prev_hash": prev,
+                     "hash": link_hash(key, prev, text)})
+        prev = rows[-1]["hash"]
+    session.execute(ChainRow.__table__.insert(), rows)
+    session.info.setdefault("chain_last", {})[stream] = ChainRow(**rows[-1])  # what `_last_row` reads next
+    note_head(session, ws, f"chain:{stream}", seq, prev)
+
+
 def _session_key(session: Session, ws: Workspace) -> bytes:
     """The chain secret, read once per transaction (an import chains every row it writes)."""
     key = session.info.get("chain_key")

@@ -57,7 +57,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, func, insert, select
+from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from . import chain, clock
@@ -610,9 +610,10 @@ def allocate_many(
          "reason": None, "lease": None, "created_at": now, "updated_at": now}
         for seq, number, app_id, subject in zip(seqs, numbers, application_ids, subjects, strict=True)
     ]
-    session.execute(insert(RegisterEntry), entries)
+    session.flush()  # entries allocated one by one before these are written first
+    session.execute(RegisterEntry.__table__.insert(), entries)
     _append_log_many(session, ws, register, entries, "allocate", actor)
-    session.execute(insert(Event), [
+    session.execute(Event.__table__.insert(), [
         {"application_id": e["application_id"], "actor": actor, "action": "number.allocated", "at": now,
          "details": {"register": register, "number": e["number"], "kind": kind, "status": "used", "reason": None},
          "source_file": None, "source_row": None}
@@ -643,7 +644,7 @@ def _append_log_many(session: Session, ws: Workspace, register: str, entries: li
                      "seq": entry["seq"], "number": entry["number"], "content": content,
                      "prev_hash": prev_hash, "hash": digest})
         prev_hash = digest
-    session.execute(insert(RegisterLogRow), rows)
+    session.execute(RegisterLogRow.__table__.insert(), rows)
     newest = rows[-1]
     # What `_append_log` remembers: the register's newest row, for the next append in this transaction.
     remembered[register] = RegisterLogRow(**newest)

@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from . import chain, clock, db, numbering
@@ -253,21 +253,22 @@ class _Importer:
             return
         pending, self._pending = self._pending, []
         records = _new_records([row.values for row, _ in pending])
-        ids = list(self.sess.scalars(
-            insert(Application).returning(Application.id, sort_by_parameter_order=True), records))
+        table = Application.__table__
+        ids = [app_id for (app_id,) in self.sess.execute(
+            table.insert().returning(table.c.id, sort_by_parameter_order=True), records)]
         # Numbered on the office's day of registration, not the application's date: the register
         # is a day book, and a December application registered on 2 January is of the new year.
         numbers = numbering.allocate_many(
             self.sess, self.ws, "registrasi", clock.today(self.ws.profile), kind="registration",
             application_ids=ids, subjects=[f"Permohonan SIKRO a.n. {r['name']}" for r in records],
             actor=self.actor)
-        self.sess.execute(update(Application), [
-            {"id": app_id, "registration_number": number} for app_id, number in zip(ids, numbers, strict=True)])
-        events = []
+        self.sess.execute(
+            table.update().where(table.c.id == bindparam("app_id")).values(registration_number=bindparam("number")),
+            [{"app_id": app_id, "number": number} for app_id, number in zip(ids, numbers, strict=True)])
+        links, events = [], []
         for (row, slot), record, app_id, number in zip(pending, records, ids, numbers, strict=True):
             record["registration_number"] = number
-            chain.append(self.sess, self.ws, APPLICATION_STREAM, number,
-                         {name: record[name] for name in HOLDER_FIELDS}, self.actor)
+            links.append((number, {name: record[name] for name in HOLDER_FIELDS}))
             events.append({
                 "application_id": app_id, "actor": self.actor, "action": "registered", "at": utcnow(),
                 "details": {"registration_number": number, "status": record["status"],
@@ -275,7 +276,8 @@ class _Importer:
                 **self._source(row),
             })
             self.report.applications[slot] = (row.number, app_id)
-        self.sess.execute(insert(Event), events)
+        chain.append_many(self.sess, self.ws, APPLICATION_STREAM, links, self.actor)
+        self.sess.execute(Event.__table__.insert(), events)
         self.report.imported += len(pending)
 
 

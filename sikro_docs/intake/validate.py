@@ -8,9 +8,12 @@ from typing import Any
 from . import columns as c
 from .model import Problem, Row
 from .nik import InvalidNik, parse_nik
-from .values import EXCEL_ERRORS, FormulaText, InvalidValue, clean_text, is_blank, parse_value, shown
+from .values import EXCEL_ERRORS, FormulaText, InvalidValue, clean_text, parse_value, shown
 
 MINIMUM_AGE = 17
+# Kinds whose values repeat from row to row, and how many distinct values a file may remember.
+_REPEATED_KINDS = {c.YES_NO, c.GENDER, c.DECISION, c.DATE, c.DATE_OR_LIFETIME}
+_PARSED_MEMORY = 10_000
 
 
 def age_on(birth: dt.date, day: dt.date) -> int:
@@ -27,6 +30,7 @@ class RecordValidator:
     def __init__(self, labels: dict[str, str]):
         self.labels = labels
         self._first_row_of: dict[tuple[str, dt.date], int] = {}
+        self._parsed: dict[tuple, tuple[Any, str | None]] = {}
 
     def check(self, number: int, raw: list[Any], cells: dict[str, Any]) -> Row:
         row = Row(number=number, raw=raw)
@@ -52,28 +56,41 @@ class RecordValidator:
             self._problem(row, fld.name, f"{shown(value)} is a formula saved without its result; open the "
                                          "file in Excel or LibreOffice, save it, and import it again")
             return
-        if is_blank(value):
+        if isinstance(value, str):
+            value = clean_text(value)
+            if value and value[0] == "#" and value.upper() in EXCEL_ERRORS:
+                self._problem(row, fld.name, f'shows the Excel error "{value}"; correct the formula or '
+                                             "type the value")
+                return
+        if value is None or value == "":
             if fld.kind == c.YES_NO:
                 self._problem(row, fld.name, "is empty; it must be Y or T")
             elif fld.required:
                 self._problem(row, fld.name, "is empty; it is required")
             return
-        if isinstance(value, str):
-            value = clean_text(value)
-            if value.upper() in EXCEL_ERRORS:
-                self._problem(row, fld.name, f'shows the Excel error "{value}"; correct the formula or '
-                                             "type the value")
-                return
-        try:
-            parsed = parse_value(fld, value)
-        except InvalidValue as err:
-            self._problem(row, fld.name, str(err))
+        parsed, error = self._parse(fld, value)
+        if error is not None:
+            self._problem(row, fld.name, error)
             return
         if fld.max_length and isinstance(parsed, str) and len(parsed) > fld.max_length:
             self._problem(row, fld.name, f"{shown(parsed)} is {len(parsed)} characters long; "
                                          f"at most {fld.max_length} fit")
             return
         row.values[fld.name] = parsed
+
+    def _parse(self, fld: c.Field, value: Any) -> tuple[Any, str | None]:
+        """(parsed value, None) or (None, the problem); values of few kinds (Y/T, L/P, dates) are
+        parsed once per file: a 10,000-row list holds the same "Y" ninety thousand times."""
+        key = (fld.kind, value.__class__, value) if fld.kind in _REPEATED_KINDS else None
+        if key is not None and key in self._parsed:
+            return self._parsed[key]
+        try:
+            outcome = (parse_value(fld, value), None)
+        except InvalidValue as err:
+            outcome = (None, str(err))
+        if key is not None and len(self._parsed) < _PARSED_MEMORY:
+            self._parsed[key] = outcome
+        return outcome
 
     def _check_nik_agreement(self, row: Row) -> None:
         nik, birth, gender = (row.values.get(k) for k in ("nik", "tanggal_lahir", "jenis_kelamin"))
