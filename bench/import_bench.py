@@ -36,6 +36,7 @@ from pathlib import Path
 from openpyxl import Workbook
 
 RESULTS = Path(__file__).resolve().parent / "results"
+ROWS_LIMIT = 100_000  # [limits.workbook] rows of the bench workspaces
 HEADERS = [
     "No Registrasi", "Tanggal Permohonan", "Nama", "NIK", "Tempat Lahir", "Tanggal Lahir",
     "Jenis Kelamin", "Alamat", "No HP", "Email", "Pendidikan", "No STR", "STR Berlaku Sampai",
@@ -143,6 +144,12 @@ def fresh_workspace(name: str) -> Path:
     path = RESULTS / name
     shutil.rmtree(path, ignore_errors=True)
     subprocess.run([sys.executable, "-m", "sikro_docs", "init", path], check=True, stdout=subprocess.DEVNULL)
+    # The largest size is beyond the default limit of 20,000 rows: raised as an office would.
+    profile = path / "sikro.toml"
+    text = profile.read_text("utf-8")
+    if "\nrows = 20_000" not in text:
+        sys.exit(f"{profile}: no [limits.workbook] rows = 20_000 to raise")
+    profile.write_text(text.replace("\nrows = 20_000", f"\nrows = {ROWS_LIMIT:_}"), "utf-8")
     return path
 
 

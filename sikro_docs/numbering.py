@@ -576,26 +576,27 @@ def allocate_many(
     on: dt.date,
     *,
     kind: str,
-    application_ids: list[int],
     subjects: list[str],
+    bind: Callable[[list[str]], list[int]],
     actor: str = "sikro",
 ) -> list[str]:
-    """`allocate` (bound at once, pending=False) for many applications: their numbers, in order.
+    """`allocate` (bound at once, pending=False) for len(subjects) applications: their numbers, in order.
 
-    The same entries, chained log rows and "number.allocated" events as one `allocate`
-    per application, written with one INSERT per table (an import numbers thousands).
+    `bind(numbers)` writes the applications with their numbers and returns their ids, in the
+    same order; then come the same entries, chained log rows and "number.allocated" events as
+    one `allocate` per application, written with one INSERT per table (an import numbers thousands).
     """
     spec = document_kind(kind)
     if spec.register != register:
         raise SikroError(
             f"a {spec.title} ({kind}) takes its number from register {spec.register or '(none)'}, not {register}"
         )
-    if not application_ids:
+    if not subjects:
         return []
     on = _as_date(on)
     recover_interrupted(session, ws)
     first = _next_seq(session, ws, register, on.year)
-    seqs = range(first, first + len(application_ids))
+    seqs = range(first, first + len(subjects))
     numbers = [format_number(ws.profile, register, seq, on) for seq in seqs]
     if len(set(numbers)) < len(numbers):
         raise SikroError(f"register {register}: pattern gives the same number twice; make it unique per year")
@@ -603,6 +604,7 @@ def allocate_many(
         RegisterEntry.register == register, RegisterEntry.number.in_(numbers)).limit(1))
     if clash is not None:
         raise SikroError(f"register {register}: pattern gives {clash} again; make the pattern unique per year")
+    application_ids = bind(numbers)
     now = utcnow()
     entries = [
         {"register": register, "year": on.year, "seq": seq, "number": number, "status": "used", "kind": kind,

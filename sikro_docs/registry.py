@@ -9,11 +9,10 @@ to an errors workbook for the clerk to fix and import again.
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import bindparam, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from . import chain, clock, db, numbering
@@ -253,21 +252,15 @@ class _Importer:
             return
         pending, self._pending = self._pending, []
         records = _new_records([row.values for row, _ in pending])
-        table = Application.__table__
-        ids = [app_id for (app_id,) in self.sess.execute(
-            table.insert().returning(table.c.id, sort_by_parameter_order=True), records)]
         # Numbered on the office's day of registration, not the application's date: the register
         # is a day book, and a December application registered on 2 January is of the new year.
         numbers = numbering.allocate_many(
             self.sess, self.ws, "registrasi", clock.today(self.ws.profile), kind="registration",
-            application_ids=ids, subjects=[f"Permohonan SIKRO a.n. {r['name']}" for r in records],
-            actor=self.actor)
-        self.sess.execute(
-            table.update().where(table.c.id == bindparam("app_id")).values(registration_number=bindparam("number")),
-            [{"app_id": app_id, "number": number} for app_id, number in zip(ids, numbers, strict=True)])
+            subjects=[f"Permohonan SIKRO a.n. {r['name']}" for r in records],
+            bind=lambda numbers: self._insert(records, numbers), actor=self.actor)
+        ids = [record["id"] for record in records]
         links, events = [], []
         for (row, slot), record, app_id, number in zip(pending, records, ids, numbers, strict=True):
-            record["registration_number"] = number
             links.append((number, {name: record[name] for name in HOLDER_FIELDS}))
             events.append({
                 "application_id": app_id, "actor": self.actor, "action": "registered", "at": utcnow(),
@@ -280,16 +273,26 @@ class _Importer:
         self.sess.execute(Event.__table__.insert(), events)
         self.report.imported += len(pending)
 
+    def _insert(self, records: list[dict], numbers: list[str]) -> list[int]:
+        """Write the new applications with their registration numbers; their ids, in order."""
+        for record, number in zip(records, numbers, strict=True):
+            record["registration_number"] = number
+        self.sess.execute(Application.__table__.insert(), records)
+        ids = dict(self.sess.execute(select(Application.registration_number, Application.id)
+                                     .where(Application.registration_number.in_(numbers))).all())
+        for record in records:
+            record["id"] = ids[record["registration_number"]]
+        return [record["id"] for record in records]
+
 
 def _new_records(rows_values: list[dict]) -> list[dict]:
-    """Application rows for new applications; each registration number a placeholder until numbered."""
-    now, token = utcnow(), uuid.uuid4().hex
+    """Application rows for new applications, not numbered yet."""
+    now = utcnow()
     records = []
-    for index, values in enumerate(rows_values):
+    for values in rows_values:
         record = _columns_from(values)
-        # Until numbered in this same transaction: a placeholder no other transaction can ever see.
-        record.update(registration_number=f"(pending {token}-{index})", current_step=INTAKE_STEP,
-                      status=_status_of(record["checklist"]), created_at=now, updated_at=now)
+        record.update(current_step=INTAKE_STEP, status=_status_of(record["checklist"]),
+                      created_at=now, updated_at=now)
         records.append(record)
     return records
 

@@ -50,13 +50,13 @@ class RecordValidator:
 
     def _parse_field(self, row: Row, fld: c.Field, value: Any) -> None:
         row.values[fld.name] = None
-        if isinstance(value, FormulaText):
+        if value.__class__ is not str and isinstance(value, FormulaText):
             if fld.kind in (c.TEXT, c.NAME, c.CODE):
                 row.values[fld.name] = str(value)  # what the cell holds, though the row is refused
             self._problem(row, fld.name, f"{shown(value)} is a formula saved without its result; open the "
                                          "file in Excel or LibreOffice, save it, and import it again")
             return
-        if isinstance(value, str):
+        if value.__class__ is str or isinstance(value, str):
             value = clean_text(value)
             if value and value[0] == "#" and value.upper() in EXCEL_ERRORS:
                 self._problem(row, fld.name, f'shows the Excel error "{value}"; correct the formula or '

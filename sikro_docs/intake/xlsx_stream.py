@@ -205,6 +205,8 @@ def _stream(source, tag: str) -> Iterator[Any]:
 
 def _text_of(element) -> str:
     """A string item's text: its <t>, or its rich-text runs' <t> joined (phonetic runs left out)."""
+    if len(element) == 1 and element[0].tag == _TEXT:  # the usual <si><t>text</t></si>
+        return element[0].text or ""
     parts = []
     for child in element:
         if child.tag == _TEXT:
@@ -217,11 +219,18 @@ def _text_of(element) -> str:
 
 
 _DIGITS = "0123456789"
+_COLUMNS: dict[str, int] = {}  # column letters -> 1-based column, filled as met
 
 
 def _column_of(reference: str) -> int:
     """1-based column of a cell reference such as "AB12"."""
-    return column_index_from_string(reference.rstrip(_DIGITS))
+    letters = reference.rstrip(_DIGITS)
+    column = _COLUMNS.get(letters)
+    if column is None:
+        column = column_index_from_string(letters)  # ValueError for anything not a column
+        if len(_COLUMNS) < 20_000:
+            _COLUMNS[letters] = column
+    return column
 
 
 class _CellReader:
@@ -253,16 +262,21 @@ class _CellReader:
 
     def value(self, cell, reference: str | None) -> Any:
         kind = cell.get("t", "n")
+        value = formula = None
+        for child in cell:  # <v>, <f>, <is> in any order; one pass
+            tag = child.tag
+            if tag == _VALUE:
+                value = child.text
+            elif tag == _FORMULA:
+                formula = child
+            elif tag == _INLINE and kind == "inlineStr":
+                value = _text_of(child)
         if kind == "inlineStr":
-            inline = cell.find(_INLINE)
-            value = _text_of(inline) if inline is not None else None
-        else:
-            value = cell.findtext(_VALUE) or None
-        formula = cell.find(_FORMULA)
-        if formula is not None and value is None:
-            return FormulaText(self._formula_text(formula, reference))
-        if value is None or kind == "inlineStr":
+            if value is None and formula is not None:
+                return FormulaText(self._formula_text(formula, reference))
             return value
+        if not value:
+            return FormulaText(self._formula_text(formula, reference)) if formula is not None else None
         if kind == "n":
             return self._number(value, cell.get("s"))
         if kind == "s":
