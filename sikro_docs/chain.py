@@ -175,7 +175,8 @@ def append_many(session: Session, ws: Workspace | None, stream: str, items: list
     key, at, rows = _session_key(session, ws), utcnow().isoformat(), []
     for subject, content in items:
         seq += 1
-        text = canonical_json({"stream": stream, "seq": seq, "subject": subject, "data": plain(content),
+        # canonical_json writes dates as `plain` would: the same text as `_append`'s.
+        text = canonical_json({"stream": stream, "seq": seq, "subject": subject, "data": content,
                                "actor": actor, "at": at})
         rows.append({"stream": stream, "seq": seq, "subject": subject, "content": text, "prev_hash": prev,
                      "hash": link_hash(key, prev, text)})

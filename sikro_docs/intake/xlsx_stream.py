@@ -193,14 +193,30 @@ def _stream(source, tag: str) -> Iterator[Any]:
     with source:
         while data := source.read(_READ_SIZE):
             parser.feed(data)
-            for _event, element in parser.read_events():
-                if element.tag == tag:
-                    yield element
-                    element.clear()
+            yield from _ended(parser, tag)
         parser.close()  # a truncated part ends with an unclosed element: an error here
+        yield from _ended(parser, tag)
+
+
+def _ended(parser: XMLPullParser, tag: str) -> Iterator[Any]:
+    """The `tag` elements ended so far. Drains the parser's event queue directly when it has one:
+    read_events() is a generator, and a sheet makes two or three events a cell."""
+    queue = getattr(parser, "_events_queue", None)
+    if queue is None:
         for _event, element in parser.read_events():
             if element.tag == tag:
                 yield element
+                element.clear()
+        return
+    popleft = queue.popleft
+    while queue:
+        event = popleft()
+        if isinstance(event, Exception):  # as read_events(): an error of the parser's target
+            raise event
+        element = event[1]
+        if element.tag == tag:
+            yield element
+            element.clear()
 
 
 def _text_of(element) -> str:
@@ -243,21 +259,23 @@ class _CellReader:
         self.shared_formulas: dict[str, Translator] = {}
 
     def row(self, row) -> tuple[Any, ...]:
-        placed: list[tuple[int, Any]] = []
+        values: list[Any] = []
         column = 0
         for cell in row:
             if cell.tag != _CELL:
                 continue
             reference = cell.get("r")
             column = _column_of(reference) if reference else column + 1
-            placed.append((column, self.value(cell, reference)))
-        if not placed:
-            return ()
-        width = placed[-1][0]  # as openpyxl: a row is as long as its last cell
-        values: list[Any] = [None] * width
-        for column, value in placed:
-            if column <= width:
+            value = self.value(cell, reference)
+            width = len(values)
+            if column == width + 1:
+                values.append(value)
+            elif column > width:  # cells left out are empty
+                values.extend([None] * (column - width - 1))
+                values.append(value)
+            else:
                 values[column - 1] = value
+        del values[column:]  # as openpyxl: a row is as long as its last cell
         return tuple(values)
 
     def value(self, cell, reference: str | None) -> Any:
