@@ -13,7 +13,7 @@ from .values import EXCEL_ERRORS, FormulaText, InvalidValue, clean_text, parse_v
 MINIMUM_AGE = 17
 # Kinds whose values repeat from row to row, and how many distinct values a file may remember.
 _REPEATED_KINDS = {c.YES_NO, c.GENDER, c.DECISION, c.DATE, c.DATE_OR_LIFETIME}
-_PARSED_MEMORY = 10_000
+_PARSED_MEMORY = 2_000
 
 
 def age_on(birth: dt.date, day: dt.date) -> int:
@@ -29,7 +29,7 @@ class RecordValidator:
 
     def __init__(self, labels: dict[str, str]):
         self.labels = labels
-        self._first_row_of: dict[tuple[str, dt.date], int] = {}
+        self._first_row_of: dict[str, int] = {}  # NIK and date -> the first row with them
         self._parsed: dict[tuple, tuple[Any, str | None]] = {}
 
     def check(self, number: int, raw: list[Any], cells: dict[str, Any]) -> Row:
@@ -134,7 +134,8 @@ class RecordValidator:
         nik, applied = row.values.get("nik"), row.values.get("tanggal_permohonan")
         if nik is None or applied is None:
             return
-        first = self._first_row_of.setdefault((nik, applied), row.number)
+        # One short text per row, not a tuple of a text and a date: 30,000 rows stay a few MB.
+        first = self._first_row_of.setdefault(nik + applied.isoformat(), row.number)
         if first != row.number:
             tp = self.labels.get("tanggal_permohonan", "Tanggal Permohonan")
             self._problem(row, "nik", f'"{nik}" with {tp} {shown(applied)} is a duplicate of row {first}')

@@ -149,7 +149,7 @@ class XlsxBook:
 
     def _shared_strings(self, part: str) -> list[str]:
         strings = []
-        for element in _stream(self.archive.open(part), _SI):
+        for element in _stream(self.archive.open(part), _SI, MAIN + "sst"):
             strings.append(_text_of(element).replace("x005F_", ""))
         return strings
 
@@ -162,7 +162,7 @@ class XlsxBook:
         expected = min_row
         number = 0
         with self.archive.open(sheet.path) as source:
-            for row in _stream(source, _ROW):
+            for row in _stream(source, _ROW, MAIN + "sheetData"):
                 given = row.get("r")
                 number = _row_number(given) if given else number + 1
                 if max_row is not None and number > max_row:
@@ -187,36 +187,46 @@ def _row_number(text: str) -> int:
         return int(value)
 
 
-def _stream(source, tag: str) -> Iterator[Any]:
-    """Every complete `tag` element of the XML in `source`, cleared once the caller is done with it."""
-    parser = XMLPullParser(events=("end",))
+def _stream(source, tag: str, parent: str) -> Iterator[Any]:
+    """Every complete `tag` element (a child of a `parent` element) of the XML in `source`.
+
+    Once the caller is done with one, the parent lets go of it (and of those before it):
+    memory stays flat however many rows or strings the part holds.
+    """
+    parser = XMLPullParser(events=("start", "end"))
+    holder: list[Any] = []  # the parent element, once it started
     with source:
         while data := source.read(_READ_SIZE):
             parser.feed(data)
-            yield from _ended(parser, tag)
+            yield from _ended(parser, tag, parent, holder)
         parser.close()  # a truncated part ends with an unclosed element: an error here
-        yield from _ended(parser, tag)
+        yield from _ended(parser, tag, parent, holder)
 
 
-def _ended(parser: XMLPullParser, tag: str) -> Iterator[Any]:
+def _ended(parser: XMLPullParser, tag: str, parent: str, holder: list[Any]) -> Iterator[Any]:
     """The `tag` elements ended so far. Drains the parser's event queue directly when it has one:
-    read_events() is a generator, and a sheet makes two or three events a cell."""
+    read_events() is a generator, and a sheet makes four to six events a cell."""
     queue = getattr(parser, "_events_queue", None)
-    if queue is None:
-        for _event, element in parser.read_events():
+    events = parser.read_events() if queue is None else _drain(queue)
+    for event, element in events:
+        if event == "end":
             if element.tag == tag:
                 yield element
-                element.clear()
-        return
+                if holder:
+                    holder[0].clear()
+                else:
+                    element.clear()
+        elif element.tag == parent:
+            holder[:] = [element]
+
+
+def _drain(queue) -> Iterator[Any]:
     popleft = queue.popleft
     while queue:
         event = popleft()
         if isinstance(event, Exception):  # as read_events(): an error of the parser's target
             raise event
-        element = event[1]
-        if element.tag == tag:
-            yield element
-            element.clear()
+        yield event
 
 
 def _text_of(element) -> str:
