@@ -9,6 +9,8 @@ to an errors workbook for the clerk to fix and import again.
 from __future__ import annotations
 
 import datetime as dt
+import gc
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -137,7 +139,7 @@ def import_file(ws: Workspace, path: Path, actor: str = "sikro", progress=None) 
     path = Path(path)
     report = ImportReport(source=path)
     bad_rows: list[Row] = []
-    with open_input(path, ws.profile) as intake:
+    with _fewer_collections(), open_input(path, ws.profile) as intake:
         with db.session(ws, write=True) as sess:
             importer = _Importer(sess, ws, path, actor, report)
             for chunk in _chunks(intake.rows(), IMPORT_CHUNK):
@@ -152,6 +154,25 @@ def import_file(ws: Workspace, path: Path, actor: str = "sikro", progress=None) 
             # nothing is saved, rather than rows saved and the clerk told nothing about the rest.
             report.errors_file = _write_errors(intake, bad_rows)
     return report
+
+
+# An import makes millions of short-lived objects, nearly all freed by reference counting; the cycle
+# collector's default (a pass every 700 allocations) took a third of the import's time.
+IMPORT_GC_THRESHOLD = 50_000
+
+
+@contextmanager
+def _fewer_collections():
+    """Collect cycles less often while importing; the process's own setting is restored after."""
+    before = gc.get_threshold()
+    ours = (IMPORT_GC_THRESHOLD, *before[1:])
+    if before[0] < IMPORT_GC_THRESHOLD:
+        gc.set_threshold(*ours)
+    try:
+        yield
+    finally:
+        if gc.get_threshold() == ours and before != ours:  # not changed meanwhile by someone else
+            gc.set_threshold(*before)
 
 
 def _chunks(rows, size: int):

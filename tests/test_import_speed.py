@@ -4,13 +4,16 @@ while rows are registered a chunk at a time (bench/import_bench.py has the figur
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import sqlite3
 import time
 
+import pytest
 from openpyxl import Workbook, load_workbook
 from test_intake_support import HEADERS, make_workbook, record_cells, run_child, valid_record
 
 from sikro_docs import chain, clock, db, numbering, registry
+from sikro_docs.errors import UnusableInput
 
 START = dt.date(2026, 1, 5)
 # CPU time, not wall time: the machine running the tests is shared, and both sides are timed alike.
@@ -120,3 +123,17 @@ def test_a_number_given_earlier_in_the_same_import_is_found(tmp_path, workspace)
         assert app.registration_number == first_number and app.phone == "+6281311112222"
         assert app.application_date == dt.date(2026, 8, 6)
         assert numbering.verify_registers(sess, workspace) == [] and chain.verify(sess, workspace) == []
+
+
+def test_the_process_collector_setting_is_restored_after_an_import(tmp_path, workspace):
+    before = gc.get_threshold()
+    try:
+        gc.set_threshold(700, 10, 10)
+        broken = tmp_path / "rusak.xlsx"
+        broken.write_bytes(b"PK\x03\x04 bukan workbook")
+        with pytest.raises(UnusableInput):
+            registry.import_file(workspace, broken)
+        registry.import_file(workspace, make_workbook(tmp_path / "p.xlsx", [valid_record(no_registrasi=None)]))
+        assert gc.get_threshold() == (700, 10, 10)
+    finally:
+        gc.set_threshold(*before)
