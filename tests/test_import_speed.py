@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import json
 import sqlite3
 import time
 
@@ -137,3 +138,15 @@ def test_the_process_collector_setting_is_restored_after_an_import(tmp_path, wor
         assert gc.get_threshold() == (700, 10, 10)
     finally:
         gc.set_threshold(*before)
+
+
+def test_a_json_list_in_a_remembered_field_is_a_row_problem(tmp_path):
+    """Values parsed once per file are remembered by value: a JSON list cannot be, and is refused as before."""
+    from sikro_docs.intake import open_input
+
+    record = {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in valid_record().items()}
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps([{**record, "tanggal_lahir": [5, 3, 1991], "jenis_kelamin": {"L": 1}}]), "utf-8")
+    with open_input(path) as intake:
+        [row] = list(intake.rows())
+    assert {p.field for p in row.problems} >= {"tanggal_lahir", "jenis_kelamin"}, row.problems

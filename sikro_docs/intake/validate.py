@@ -82,8 +82,13 @@ class RecordValidator:
         """(parsed value, None) or (None, the problem); values of few kinds (Y/T, L/P, dates) are
         parsed once per file: a 10,000-row list holds the same "Y" ninety thousand times."""
         key = (fld.kind, value.__class__, value) if fld.kind in _REPEATED_KINDS else None
-        if key is not None and key in self._parsed:
-            return self._parsed[key]
+        if key is not None:
+            try:
+                known = self._parsed.get(key)
+            except TypeError:  # a JSON list or object: not remembered, refused by the parser
+                key = known = None
+            if known is not None:
+                return known
         try:
             outcome = (parse_value(fld, value), None)
         except InvalidValue as err:
