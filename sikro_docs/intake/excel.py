@@ -1,8 +1,8 @@
 """Reading an application list from an .xlsx workbook, streamed.
 
-openpyxl's read-only mode parses the sheet XML while we iterate, so a
-10,000-row list never sits in memory; the price is that damage deep inside
-the file only shows while iterating, hence the guarded iterator.
+The sheet XML is parsed while we iterate (xlsx_stream.py), so a 10,000-row
+list never sits in memory; the price is that damage deep inside the file
+only shows while iterating, hence the guarded iterator.
 
 Workbooks come from clerks, not only from `sikro workbook`: the list may sit
 on any sheet, under title rows, under a header split over two rows (a group
@@ -19,9 +19,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from openpyxl.reader.excel import ExcelReader
-from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
-
 from ..errors import SikroError
 from ..limits import LimitReached, limits
 from . import columns as c
@@ -30,15 +27,13 @@ from .detect import unusable
 from .model import Intake, Row
 from .types import ColumnClash, SheetColumns, TypeChooser, describe
 from .validate import RecordValidator
-from .values import FormulaText, is_blank
+from .values import is_blank
+from .xlsx_stream import SheetPart, XlsxBook
 
 SHEET_NAME = "Permohonan"
 HEADER_SEARCH_ROWS = 20
 MIN_HEADER_MATCHES = 3  # fewer recognised headers than this is a title row, not the header
 MIN_NUMBERING_CELLS = 3  # a row "1 2 3 ..." under the header has at least this many numbers
-# A formula element in sheet XML (<f>, <f t="shared" .../>, or with a namespace prefix).
-_FORMULA_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s/>]")
-_SCAN_CHUNK = 1 << 16
 
 
 class ExcelIntake(Intake):
@@ -52,14 +47,11 @@ class ExcelIntake(Intake):
         self._header_fields = c.mixed_fields(self.chooser.types)
         self.fields = list(self._header_fields)
         self._handles: list[Any] = []
-        self._workbook = self._cached = None
+        self._book: XlsxBook | None = None
         try:
-            self._workbook = self._open(data_only=False)
+            self._book = self._open()
             self._worksheet = self._choose_sheet()
             self.sheet = self._worksheet.title
-            if _has_formulas(self._workbook, self._worksheet):
-                # Formulas: read the saved results from a twin opened with data_only.
-                self._cached = self._open(data_only=True)
             self.header_row, self.headers, self.first_data_row = self._find_header()
             self._columns = self._map_columns()
         except BaseException:
@@ -67,52 +59,47 @@ class ExcelIntake(Intake):
             raise
 
     def close(self) -> None:
-        for workbook in (self._workbook, self._cached):
-            if workbook is not None:
-                workbook.close()
-        self._workbook = self._cached = None
+        self._book = None
         while self._handles:
             self._handles.pop().close()
 
     # --- opening ------------------------------------------------------------
 
-    def _open(self, data_only: bool):
+    def _open(self) -> XlsxBook:
         try:
-            # A file object, not the name: openpyxl refuses names that do not end in .xlsx/.xlsm,
-            # and clerks hand in "daftar.xlsx.bak" or files without an extension.
+            # A file object, not the name: clerks hand in "daftar.xlsx.bak" or files without an extension.
             handle = self.path.open("rb")
         except OSError as err:
             raise unusable(self.path, f"cannot be read ({err.strerror or err})") from None
         self._handles.append(handle)
-        return _load(self.path, handle, data_only, self.bounds)
+        return _load(self.path, handle, self.bounds, self._handles)
 
-    def _choose_sheet(self):
+    def _choose_sheet(self) -> SheetPart:
         """Sheet "Permohonan" if it holds the list, else the first (visible) sheet that has a header row.
 
         A title page or the instructions may come first; a hidden sheet is usually an old copy.
         """
-        names = self._workbook.sheetnames
+        sheets = self._book.sheets
+        if not sheets:
+            raise unusable(self.path, "the workbook has no sheets")
         tables = []
-        for name in names:
-            sheet = self._workbook[name]
-            if not hasattr(sheet, "iter_rows"):
-                continue  # a chart sheet
-            # Some programs write a wrong <dimension>; without it openpyxl reads every row in full.
-            sheet.reset_dimensions()
+        for sheet in sheets:
+            if sheet.chart:
+                continue
             if _best_header_row(self._header_rows(sheet), self._header_fields)[2] >= MIN_HEADER_MATCHES:
                 tables.append(sheet)
         named = [s for s in tables if s.title.strip().lower() == SHEET_NAME.lower()]
-        visible = [s for s in tables if s.sheet_state == "visible"]
+        visible = [s for s in tables if s.state == "visible"]
         if named or visible or tables:
             return (named or visible or tables)[0]
         # No header anywhere: report on the sheet a clerk would expect us to read.
-        wanted = [n for n in names if n.strip().lower() == SHEET_NAME.lower()]
-        sheet = self._workbook[wanted[0] if wanted else names[0]]
-        if not hasattr(sheet, "iter_rows"):
+        wanted = [s for s in sheets if s.title.strip().lower() == SHEET_NAME.lower()]
+        sheet = (wanted or sheets)[0]
+        if sheet.chart:
             raise unusable(self.path, f'sheet "{sheet.title}" is a chart, not a table')
         return sheet
 
-    def _header_rows(self, sheet) -> list[tuple[Any, ...]]:
+    def _header_rows(self, sheet: SheetPart) -> list[tuple[Any, ...]]:
         return list(self._iter_values(sheet, max_row=HEADER_SEARCH_ROWS + 2))
 
     def _find_header(self) -> tuple[int, list[str], int]:
@@ -120,7 +107,7 @@ class ExcelIntake(Intake):
         top = self._header_rows(self._worksheet)
         number, cells, matches = _best_header_row(top, self._header_fields)
         if matches < MIN_HEADER_MATCHES:
-            others = [n for n in self._workbook.sheetnames if n != self.sheet]
+            others = [n for n in self._book.sheetnames if n != self.sheet]
             where = f" (no other sheet has one either: {', '.join(others)})" if others else ""
             raise unusable(self.path, f'sheet "{self.sheet}" has no recognisable header row '
                                       f"(expected headers such as Nama, NIK, Tanggal Lahir in the first "
@@ -200,7 +187,7 @@ class ExcelIntake(Intake):
     # --- rows ---------------------------------------------------------------
 
     def rows(self) -> Iterator[Row]:
-        if self._workbook is None:
+        if self._book is None:
             raise ValueError("rows() called on a closed Intake")
         sheet = self._columns
         validator = RecordValidator(self.chooser, sheet.labels)
@@ -231,23 +218,15 @@ class ExcelIntake(Intake):
         foreign = [(self.headers[i], owners) for i, owners in columns.foreign.items() if not is_blank(raw[i])]
         return validator.check(number, raw, by_field, chosen, foreign if permit_type else [])
 
-    def _iter_values(self, sheet, min_row: int = 1, max_row: int | None = None) -> Iterator[tuple[Any, ...]]:
-        """Cell values row by row; damage found while parsing becomes UnusableInput.
-
-        A formula cell gives the result saved with it; one saved without a
-        result (files written by scripts) gives its formula text as `FormulaText`.
-        """
-        source = sheet.iter_rows(min_row=min_row, max_row=max_row, values_only=True)
-        cached = None
-        if self._cached is not None and sheet is self._worksheet:
-            twin = self._cached[sheet.title]
-            twin.reset_dimensions()
-            cached = twin.iter_rows(min_row=min_row, max_row=max_row, values_only=True)
+    def _iter_values(self, sheet: SheetPart, min_row: int = 1, max_row: int | None = None
+                     ) -> Iterator[tuple[Any, ...]]:
+        """Cell values row by row (see xlsx_stream); damage found while parsing becomes UnusableInput."""
+        source = self._book.rows(sheet, min_row=min_row, max_row=max_row)
         number = min_row - 1
+        columns, longest = self.bounds["columns"], self.bounds["cell_length"]
         while True:
             try:
-                cells = next(source)
-                saved = next(cached, ()) if cached is not None else None
+                number, cells = next(source)
             except StopIteration:
                 return
             except SikroError:
@@ -255,24 +234,14 @@ class ExcelIntake(Intake):
             except Exception as err:  # any parser/zip/zlib failure means a damaged file
                 raise unusable(self.path, f"the workbook is damaged near row {number + 1} "
                                           f"({type(err).__name__}); save it again from Excel") from None
-            number += 1
-            self._check_cells(sheet, number, cells)
-            values = tuple(map(_plain, cells))
-            if saved is not None:
-                values = _with_saved_results(values, saved)
-            yield values
-
-
-    def _check_cells(self, sheet, number: int, cells: tuple[Any, ...]) -> None:
-        """A row no wider than `columns`, no cell longer than `cell_length`."""
-        if len(cells) > self.bounds["columns"]:
-            raise self._limit("columns", f"sheet '{sheet.title}' row {number} has more than "
-                                         f"{self.bounds['columns']:,} columns")
-        longest = self.bounds["cell_length"]
-        for index, value in enumerate(cells):
-            if isinstance(value, str) and len(value) > longest:
-                raise self._limit("cell_length", f"sheet '{sheet.title}' row {number}, column {index + 1} "
-                                                 f"holds more than {longest:,} characters")
+            if len(cells) > columns:
+                raise self._limit("columns", f"sheet '{sheet.title}' row {number} has more than "
+                                             f"{columns:,} columns")
+            for index, value in enumerate(cells):
+                if isinstance(value, str) and len(value) > longest:
+                    raise self._limit("cell_length", f"sheet '{sheet.title}' row {number}, column {index + 1} "
+                                                     f"holds more than {longest:,} characters")
+            yield cells
 
     def _limit(self, key: str, what: str) -> LimitReached:
         return LimitReached(self.path, SECTION, key, what)
@@ -284,49 +253,22 @@ def _default_chooser() -> TypeChooser:
     return TypeChooser(permit_types.catalogue(), fallback=permit_types.default())
 
 
-def _load(path: Path, handle, data_only: bool, bounds: dict[str, int]):
-    """openpyxl's reader in read-only mode, reading the zip through a GuardedZip."""
+def _load(path: Path, handle, bounds: dict[str, int], handles: list[Any]) -> XlsxBook:
+    """The workbook's sheets, shared strings and date styles, read through a GuardedZip."""
     try:
         archive = GuardedZip(handle, path, bounds)
     except SikroError:
         raise
     except Exception as err:  # a zip that cannot even be listed
         raise unusable(path, f"the workbook cannot be read ({type(err).__name__}: {_first_line(err)})") from None
+    handles.append(archive)
     try:
-        # keep_links=False: links to other workbooks are never followed, so never read.
-        reader = ExcelReader(handle, read_only=True, data_only=data_only, keep_links=False)
-        reader.archive, reader.valid_files = archive, archive.namelist()
-        reader.read()
-        return reader.wb
+        # Links to other workbooks are never followed, so never read.
+        return XlsxBook(archive)
     except SikroError:
         raise
-    except Exception as err:  # openpyxl raises many kinds on bad zips/XML; all mean "unreadable"
+    except Exception as err:  # bad zips/XML raise many kinds; all mean "unreadable"
         raise unusable(path, f"the workbook cannot be read ({type(err).__name__}: {_first_line(err)})") from None
-
-
-def _has_formulas(workbook, sheet) -> bool:
-    """Whether the sheet XML holds a formula: a cheap scan of the decompressed bytes."""
-    try:
-        with workbook._archive.open(sheet._worksheet_path) as source:
-            tail = b""
-            while chunk := source.read(_SCAN_CHUNK):
-                if _FORMULA_TAG.search(tail + chunk):
-                    return True
-                tail = chunk[-32:]
-    except Exception:  # damage (a bad CRC, a truncated part) or a limit: reported when the rows are read
-        return False
-    return False
-
-
-def _with_saved_results(values: tuple[Any, ...], saved: tuple[Any, ...]) -> tuple[Any, ...]:
-    out = []
-    for index, value in enumerate(values):
-        result = saved[index] if index < len(saved) else None
-        if isinstance(value, str) and value.startswith("=") and result != value:
-            # A formula cell: take what the spreadsheet showed; without a saved result keep the formula.
-            value = FormulaText(value) if result is None else result
-        out.append(value)
-    return tuple(out)
 
 
 def _best_header_row(rows: list[tuple[Any, ...]], fields) -> tuple[int | None, tuple[Any, ...], int]:
@@ -397,7 +339,7 @@ def _is_numbering_row(cells: tuple[Any, ...]) -> bool:
             numbers.append(int(match.group(1)))
         else:
             return False
-    return len(numbers) >= MIN_NUMBERING_CELLS and all(b == a + 1 for a, b in zip(numbers, numbers[1:]))
+    return len(numbers) >= MIN_NUMBERING_CELLS and all(b == a + 1 for a, b in zip(numbers, numbers[1:], strict=False))
 
 
 _PLACE_THEN_DATE = re.compile(r"^(.*?)[\s,/]+(\d{1,2}\s*[-/.]\s*\d{1,2}\s*[-/.]\s*\d{4}"
@@ -417,13 +359,6 @@ def _split_place_and_date(value: Any) -> tuple[Any, Any]:
         place, date = text.rsplit(",", 1)
         return place.strip() or None, date.strip() or None
     return text, None
-
-
-def _plain(value: Any) -> Any:
-    """Array/data-table formulas come back as objects; keep their formula text."""
-    if isinstance(value, (ArrayFormula, DataTableFormula)):
-        return getattr(value, "text", None) or "="
-    return value
 
 
 def _first_line(err: Exception) -> str:

@@ -49,8 +49,9 @@ EXCEL_ERRORS = {"#N/A", "#NAME?", "#REF!", "#VALUE!", "#DIV/0!", "#NUM!", "#NULL
 def clean_text(value: str) -> str:
     """Trimmed text without invisible characters and without the leading apostrophe
     that Excel uses to mark text ("'0812...") and web exports leave in the value."""
-    text = value.translate(_INVISIBLE).strip()
-    if text.startswith(("'", "\u2019")):
+    # The invisible characters are not ASCII: most cells need no translation.
+    text = (value if value.isascii() else value.translate(_INVISIBLE)).strip()
+    if text[:1] in ("'", "\u2019"):
         text = text[1:].strip()
     return text
 
