@@ -11,7 +11,7 @@ import time
 from openpyxl import Workbook, load_workbook
 from test_intake_support import HEADERS, make_workbook, record_cells, run_child, valid_record
 
-from sikro_docs import chain, clock, db, numbering, registry
+from sikro_docs import chain, clock, db, numbering, permit_types, registry
 
 START = dt.date(2026, 1, 5)
 # CPU time, not wall time: the machine running the tests is shared, and both sides are timed alike.
@@ -93,7 +93,8 @@ def test_rows_across_chunks_are_numbered_chained_and_logged_as_one_by_one(tmp_pa
 def test_a_number_given_earlier_in_the_same_import_is_found(tmp_path, workspace):
     """Row 3 names the number row 2 is given by this very import: it updates that application."""
     with clock.frozen("2026-03-02T10:00:00+07:00"):
-        first_number = numbering.format_number(workspace.profile, "registrasi", 1, clock.today(workspace.profile))
+        first_number = numbering.format_number(workspace.profile, "registrasi", 1, clock.today(workspace.profile),
+                                               izin=permit_types.default(workspace).short_name)
         book = make_workbook(tmp_path / "p.xlsx", [
             valid_record(no_registrasi=None),
             valid_record(no_registrasi=first_number, tanggal_permohonan=dt.date(2026, 8, 6),
