@@ -81,8 +81,8 @@ class HeldPermit:
         return getattr(self.record, "valid_until", None)
 
     @property
-    def replaced(self) -> bool:
-        return getattr(self.record, "replaced_by_id", None) is not None
+    def replaced(self) -> bool:  # DIGANTI: marked by the successor's issue (application_kinds)
+        return self.document.status == "replaced" or getattr(self.record, "replaced_by_id", None) is not None
 
     def state(self, today: dt.date) -> str:
         if self.document.status == "revoked":
@@ -112,7 +112,7 @@ def _held(sess: Session, query) -> list[HeldPermit]:
 
 def _issued_permits():
     return (select(Document, Application).join(Application, Document.application_id == Application.id)
-            .where(Document.kind == PERMIT_KIND, Document.status.in_(("issued", "revoked"))))
+            .where(Document.kind == PERMIT_KIND, Document.status.in_(("issued", "revoked", "replaced"))))
 
 
 def find_permit(sess: Session, number: str) -> HeldPermit | None:

@@ -206,7 +206,9 @@ def test_revoked_or_replaced_permit_cannot_be_renewed(workspace):
     second = issue(workspace, register(workspace, record(workspace, ptype, tanggal_permohonan=dt.date(2026, 8, 6))).id)
     successor = issue(workspace, register(workspace, renewal(workspace, ptype, second.number)).id)
     with db.session(workspace, write=True) as sess:  # as issuing the renewal's permit marks it
-        sess.add(DocumentVerification(document_id=second.id, replaced_by_id=successor.id))
+        row = sess.get(DocumentVerification, second.id) or DocumentVerification(document_id=second.id)
+        row.replaced_by_id = successor.id  # the effect of issuing it (application_kinds) did so already
+        sess.add(row)
     err = refused(workspace, renewal(workspace, ptype, second.number, tanggal_permohonan=dt.date(2026, 8, 25)))
     assert err.field == "nomor_izin_sebelumnya" and "DIGANTI" in str(err)
 
@@ -248,7 +250,9 @@ def test_nth_permit_names_the_earlier_ones(workspace):
     renewed = issue(workspace, register(workspace, renewal(workspace, ptype, first.number, **{
         rules.nth_field: 1, rules.place_field: "Tempat Satu"})).id)
     with db.session(workspace, write=True) as sess:
-        sess.add(DocumentVerification(document_id=first.id, replaced_by_id=renewed.id))
+        row = sess.get(DocumentVerification, first.id) or DocumentVerification(document_id=first.id)
+        row.replaced_by_id = renewed.id
+        sess.add(row)
     assert register(workspace, nth(workspace, ptype, 2, first.number, "Tempat Lima", 5)).id
     sql(workspace, "update documents set status = 'revoked' where id = ?", (renewed.id,))
     err = refused(workspace, nth(workspace, ptype, 2, first.number, "Tempat Enam", 6))
@@ -383,6 +387,7 @@ def test_berkas_title_classification_retention_and_place_come_from_the_type(work
     text = (Path(ptype.source) / permit_types.TYPE_FILE).read_text("utf-8")
     text = text.replace(f'code = "{ptype.code}"', 'code = "ujix"').replace(
         f'short_name = "{ptype.short_name}"', 'short_name = "UJIX"').replace(
+        f'title = "{ptype.title}"', 'title = "Surat Izin Uji X"').replace(
         f'retention = "{ptype.retention}"', 'retention = "500.16.7"')
     (folder / permit_types.TYPE_FILE).write_text(text, "utf-8")
     own = permit_types.get(workspace, "ujix")
@@ -401,7 +406,10 @@ def test_an_office_s_own_type_is_found_without_passing_the_workspace(workspace):
     folder = workspace.root / permit_types.WORKSPACE_FOLDER / "ujiy"
     folder.mkdir(parents=True)
     text = (Path(ptype.source) / permit_types.TYPE_FILE).read_text("utf-8")
-    (folder / permit_types.TYPE_FILE).write_text(text.replace(f'code = "{ptype.code}"', 'code = "ujiy"'), "utf-8")
+    text = text.replace(f'code = "{ptype.code}"', 'code = "ujiy"').replace(
+        f'short_name = "{ptype.short_name}"', 'short_name = "UJIY"').replace(
+        f'title = "{ptype.title}"', 'title = "Surat Izin Uji Y"')  # one name never means two types
+    (folder / permit_types.TYPE_FILE).write_text(text, "utf-8")
     app = register(workspace, record(workspace, permit_types.get(workspace, "ujiy")))
     with db.session(workspace) as sess:
         stored = sess.get(Application, app.id)
