@@ -247,4 +247,4 @@ def test_an_upgraded_workspace_chains_its_signed_documents_in_the_new_shape(tmp_
     edited = {name: "diubah" for name in json.loads(fields)}
     sql(ws, "update document_verification set fields = ?", (json.dumps(edited),))
     problems = verify_problems(ws)
-    assert any(numbers[0] in line and "permit facts" in line for line in problems), problems
+    assert any(numbers[0] in line and "signed fields" in line for line in problems), problems

@@ -83,7 +83,12 @@ def test_books_have_title_header_lines_and_totals(exported, workspace):
 def test_a_book_of_several_types_shows_each_permit_s_type_and_facts(workspace, tmp_path):
     """A shared register of permits of several types: a generic "Keterangan izin" column."""
     from sikro_docs import books, permit_types
+    from sikro_docs.workspace import open_workspace
 
+    text = workspace.profile_path.read_text("utf-8").replace('registers = "per-type"', 'registers = "shared"')
+    workspace.profile_path.write_text(text + '\n[registers.izin]\ntitle = "Buku Agenda Penomoran Izin"\n'
+                                      'classification = "503"\npattern = "503/{nomor:04d}/{unit}/{tahun}"\n', "utf-8")
+    workspace = open_workspace(workspace.root)  # every type's permits from the one register
     [first, second] = make_applications(workspace, 2)
     other = next(t for t in permit_types.catalogue(workspace).types.values() if t.code != "sikro")
     facts = {f.storage_key: f.example for f in other.own_fields}

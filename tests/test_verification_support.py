@@ -71,7 +71,8 @@ def make_document(ws, *, kind: str = "permit", on: dt.date = ISSUED, name: str =
         session.flush()
         spec = numbering.document_kinds().get(kind)
         if spec is not None and spec.register and numbered == "register":
-            numbering.allocate(session, ws, spec.register, on, kind=kind, application_id=app.id, document=document)
+            register = numbering.register_for(ws, spec, app)  # a permit: its type's own register
+            numbering.allocate(session, ws, register, on, kind=kind, application_id=app.id, document=document)
         elif numbered == "plain" or (spec is None and numbered == "register"):
             document.number = f"TEST/{document.id:04d}/{on.year}"  # a plain number, no register entry
         token = sign_document(ws, document, app, valid_until=valid_until, session=session)

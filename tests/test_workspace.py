@@ -23,10 +23,10 @@ def test_init_creates_profile_db_keys_archive_templates(tmp_path, sikro):
         assert profile["office"][key]
     for official in ("kepala_dinas", "sekretaris", "kabid_pelayanan"):
         assert {"name", "rank", "nip"} <= profile["officials"][official].keys()
-    assert {"registrasi", "surat-keluar", "izin"} <= profile["registers"].keys()
+    assert {"registrasi", "surat-keluar", "keputusan"} <= profile["registers"].keys()
     assert profile["working_time"]["start"] == "08:00"
     assert profile["verification"]["base_url"].startswith("https://")
-    assert profile["permit"]["validity_years"] == 5
+    assert profile["permit_types"]["default"] == "sikro"  # validity is each permit type's
     assert (root / "archive").is_dir() and (root / "templates").is_dir()
     assert list((root / "templates").iterdir()) == []
     tables = {r[0] for r in sqlite3.connect(root / "sikro.db").execute(

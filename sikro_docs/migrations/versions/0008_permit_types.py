@@ -70,4 +70,33 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    raise NotImplementedError("permit types cannot be taken out of a registry that has them")
+    """Back to one SIKRO-shaped table (only a registry of the first type can go back whole)."""
+    bind = op.get_bind()
+    with op.batch_alter_table("document_verification") as batch:
+        batch.add_column(sa.Column("str_number", sa.String(100)))
+        batch.add_column(sa.Column("workplace", sa.String(200)))
+    for document_id, fields in bind.execute(sa.text("SELECT document_id, fields FROM document_verification")):
+        fields = json.loads(fields) if isinstance(fields, str) else (fields or {})
+        bind.execute(sa.text("UPDATE document_verification SET str_number = :s, workplace = :w WHERE document_id = :id"),
+                     {"s": fields.get("no_str"), "w": fields.get("nama_tempat_kerja"), "id": document_id})
+    with op.batch_alter_table("document_verification") as batch:
+        for name in ("permit_type", "fields", "replaced_by_id", "replaced_at"):
+            batch.drop_column(name)
+    with op.batch_alter_table("applications") as batch:
+        for name in MOVED[:1] + MOVED[2:]:
+            batch.add_column(sa.Column(name, sa.Text, nullable=False, server_default=""))
+        batch.add_column(sa.Column("str_valid_until", sa.Date))
+    for app_id, facts in bind.execute(sa.text("SELECT id, facts FROM applications")).fetchall():
+        facts = json.loads(facts) if isinstance(facts, str) else (facts or {})
+        bind.execute(sa.text("UPDATE applications SET str_number = :a, str_valid_until = :b, workplace_name = :c, "
+                             "workplace_address = :d WHERE id = :id"),
+                     {"a": facts.get("str_number") or "", "b": facts.get("str_valid_until"),
+                      "c": facts.get("workplace_name") or "", "d": facts.get("workplace_address") or "", "id": app_id})
+    with op.batch_alter_table("applications") as batch:
+        batch.drop_constraint("uq_application_identity", type_="unique")
+        batch.drop_index("ix_applications_permit_type")
+        batch.drop_index("ix_applications_previous_number")
+        for name in ("permit_type", "application_kind", "previous_number", "previous_date", "previous_document_id",
+                     "place_key", "facts"):
+            batch.drop_column(name)
+        batch.create_unique_constraint("uq_application_nik_date", ["nik", "application_date"])
