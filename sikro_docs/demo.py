@@ -42,6 +42,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from . import clock, db, numbering, permit_types, registry, samples
+from .accounts.demo import DemoUser, create_demo_users
 from .errors import SikroError
 from .models import Application, Event
 from .signing import enable_demo_signing
@@ -144,6 +145,7 @@ class DemoResult:
     by_type: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
     permit_pdf: Path | None = None
     checks: dict[str, dict] = field(default_factory=dict)  # "replaced" / "revoked" -> number, pdf, verdict
+    users: list[DemoUser] = field(default_factory=list)  # the staff console's accounts, one per role
 
     def summary_lines(self) -> list[str]:
         root = self.workspace.root
@@ -168,6 +170,19 @@ class DemoResult:
         lines.append(f"  sikro status{as_of} --workspace {root}")
         lines.append(f"  sikro status --overdue{as_of} --workspace {root}")
         lines.append("  sikro sop show")
+        lines += self.console_lines()
+        return lines
+
+    def console_lines(self) -> list[str]:
+        """How to open the staff console, and the demo's accounts (one-time passwords printed once)."""
+        root = self.workspace.root
+        lines = ["The staff console (office network):", f"  sikro console --workspace {root}   "
+                 "then open http://127.0.0.1:8080 and sign in as:"]
+        for user in self.users:
+            password = user.password or "(made before: sikro users passwd NAME --generate)"
+            lines.append(f"  {user.username:<14} {user.display_name:<44} {password}")
+        if any(u.password for u in self.users):
+            lines.append("  (one-time passwords, shown only now: each is changed at its first sign-in)")
         return lines
 
 
@@ -749,7 +764,7 @@ def _build(ws: Workspace, workbook: Path, marker: Path, plan: Plan) -> DemoResul
     plan.start("outputs")
     files = write_outputs(ws, now)
     result = DemoResult(ws, workbook, report, now=now, files=files, counts=_counts(ws), by_type=counts_by_type(ws),
-                        permit_pdf=_first_permit_pdf(ws), checks=checks)
+                        permit_pdf=_first_permit_pdf(ws), checks=checks, users=create_demo_users(ws))
     marker.write_text(json.dumps({"now": now.isoformat(), "files": {k: str(v) for k, v in files.items()},
                                   "checks": checks}, ensure_ascii=False, indent=2), "utf-8")
     return result
@@ -778,4 +793,5 @@ def _described(ws: Workspace, workbook: Path, saved: dict) -> DemoResult:
     now = dt.datetime.fromisoformat(saved["now"]) if saved.get("now") else None
     files = {k: Path(v) for k, v in saved.get("files", {}).items()}
     return DemoResult(ws, workbook, None, already_built=True, now=now, files=files, counts=_counts(ws),
-                      by_type=counts_by_type(ws), permit_pdf=_first_permit_pdf(ws), checks=saved.get("checks", {}))
+                      by_type=counts_by_type(ws), permit_pdf=_first_permit_pdf(ws), checks=saved.get("checks", {}),
+                      users=create_demo_users(ws))

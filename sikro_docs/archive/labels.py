@@ -1,10 +1,10 @@
 """Box and folder labels (PDF) with a QR code for a phone held up to the shelf.
 
 With `[archive] internal_url` set in the profile (the address of
-`sikro serve --internal` on the office network, e.g.
+`sikro console`, the staff console on the office network, e.g.
 "http://arsip.dpmptsp.lan:8080"), the QR holds `<internal_url>/A/BOX/<box>`:
-the staff page listing the box's contents. That page never exists on the
-public verification site (box numbers are guessable and the contents name
+the console's page of the box's contents, behind its sign-in (Arsiparis,
+Admin). That page never exists on the public verification site (box numbers are guessable and the contents name
 applicants), so the public `[verification] base_url` is never used here.
 
 Without it the QR holds plain text that a phone shows as it is, e.g.
@@ -43,7 +43,7 @@ QR_MM = 30
 BOX_PATH = "/A/BOX/"
 NO_URL_NOTE = ("note: the QR codes hold the box's place as plain text; to make them open the box's contents "
                "page, set [archive] internal_url in sikro.toml to the office-network address of "
-               "`sikro serve --internal` (e.g. \"http://arsip.dpmptsp.lan:8080\")")
+               "the staff console, `sikro console` (e.g. \"http://arsip.dpmptsp.lan:8080\")")
 
 
 def internal_url(ws: Workspace) -> str | None:
@@ -61,12 +61,12 @@ def internal_url(ws: Workspace) -> str | None:
     public = urlsplit(str(ws.profile.get("verification", {}).get("base_url") or "").strip())
     if public.netloc and parts.netloc.lower() == public.netloc.lower():
         raise SikroError("[archive] internal_url is the public verification address; the box contents page "
-                         "runs only on the office network (sikro serve --internal): give its address there")
+                         "runs only on the office network (sikro console): give its address there")
     return base
 
 
 def box_url(ws: Workspace, box: str) -> str | None:
-    """The staff page of `box` (`sikro serve --internal`), or None without `[archive] internal_url`."""
+    """The staff console's page of `box` (`sikro console`), or None without `[archive] internal_url`."""
     base = internal_url(ws)
     return f"{base}{BOX_PATH}{quote(box, safe='')}" if base else None
 

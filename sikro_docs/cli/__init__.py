@@ -64,6 +64,7 @@ def cli(ctx, workspace_dir):
 def _register_commands() -> None:
     from . import (
         archive,
+        console,
         documents,
         intake,
         permit_types,
@@ -71,13 +72,14 @@ def _register_commands() -> None:
         serve,
         sign,
         templates,
+        users,
         verify,
         workflow,
         workspace_cmds,
     )
 
     for module in (workspace_cmds, intake, registers, workflow, documents, templates, verify, sign,
-                   serve, archive, permit_types):
+                   serve, console, users, archive, permit_types):
         for command in module.COMMANDS:
             cli.add_command(command)
 

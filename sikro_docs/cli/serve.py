@@ -3,11 +3,10 @@
 Run it behind the office's HTTPS reverse proxy on the verification host
 (`[verification] base_url` of the profile).
 
-`sikro serve --internal` is a second, separate server for the office
-network only: the same pages plus the staff pages (/A/BOX/<box>, what the
-QR of a box label opens: it names applicants). Its address on the office
-network goes in `[archive] internal_url`. Like the public one it listens on
-127.0.0.1 unless told otherwise (--host).
+The staff pages (/A/BOX/<box>, what the QR of a box label opens: it names
+applicants) are the staff console's, behind its sign-in: `sikro console`
+(cli/console.py), a separate server for the office network whose address
+goes in `[archive] internal_url`. The public site never serves them.
 
 The rate limit holds for the whole server: the workers share one table of
 buckets (web/rate_table.py) that this process creates in the workspace's
@@ -34,7 +33,6 @@ from . import workspace_option
 APP_FACTORY = "sikro_docs.web.app:app_from_environment"
 # httptools with a bound on the request line and headers (imported by uvicorn, only when serving).
 BOUNDED_HTTPTOOLS = "sikro_docs.web.http_limits:LimitedHttpToolsProtocol"
-INTERNAL_APP_FACTORY = "sikro_docs.web.app:internal_app_from_environment"
 EVERY_INTERFACE = ("0.0.0.0", "::", "")
 
 
@@ -59,36 +57,31 @@ def _check_rate_limit(ctx, param, value):
                    "X-Forwarded-For is believed only from [web] trusted_proxies.")
 @click.option("--access-log/--no-access-log", default=False, show_default=True,
               help="Log every request (its path holds the document's code: personal data).")
-@click.option("--internal", is_flag=True, default=False,
-              help="Also serve the staff pages (/A/BOX/<box>: the contents of an archive box, with "
-                   "applicants' names; the QR of `sikro archive labels`). Run it ONLY on the office "
-                   "network, as a server of its own, never on the public verification host: give its "
-                   "office-network address (--host, default 127.0.0.1 as always) and put that address in "
-                   "[archive] internal_url.")
+@click.option("--internal", is_flag=True, default=False, hidden=True)  # moved: `sikro console` (refused below)
 @workspace_option
 def serve_cmd(ws, host, port, workers, rate_limit, access_log, internal):
     """Serve the verification page: /V/<code> (documents), /P/<code> (receipts), /kode (short codes).
 
-    With --internal, also the staff pages for the office network only (/A/BOX/<box>);
-    without it they do not exist (404).
+    The staff pages (archive boxes, /A/BOX/<box>) are the staff console's, behind its
+    sign-in: `sikro console` on the office network. This site never has them (404).
     """
     import uvicorn
+
+    if internal:
+        raise click.UsageError("the staff pages (/A/BOX/<box>) moved to the staff console, behind its sign-in: "
+                               "run `sikro console --host <office-network address>` (and `sikro users add` "
+                               "for its accounts)")
 
     limit = rate_limit_setting(ws, rate_limit) if rate_limit else rate_limit_setting(ws)
     limits = web_limits(ws.profile)
     proxies = trusted_proxies(ws.profile)  # checked here: a bad entry is one line before any worker starts
     click.echo(f"sikro: serving {ws.root} on http://{host}:{port} "
                f"({workers} worker{'s' if workers > 1 else ''}, rate limit {limit or 'off'}"
-               f"{'; X-Forwarded-For from [web] trusted_proxies' if proxies.networks else ''}"
-               f"{'; INTERNAL: staff pages /A/BOX/<box>, for the office network only' if internal else ''})",
+               f"{'; X-Forwarded-For from [web] trusted_proxies' if proxies.networks else ''})",
                err=True)
-    if internal and host.strip("[]") in EVERY_INTERFACE:
-        click.echo(f"sikro: warning: --internal on {host} listens on every interface; the staff pages name "
-                   "applicants: give --host the office-network address, and never expose this port "
-                   "to the internet", err=True)
     table = _prepare_workers(ws, limit, limits)
     try:
-        uvicorn.run(INTERNAL_APP_FACTORY if internal else APP_FACTORY, factory=True, host=host, port=port,
+        uvicorn.run(APP_FACTORY, factory=True, host=host, port=port,
                     workers=workers, proxy_headers=False, access_log=access_log, server_header=False,
                     http=_http_protocol(), h11_max_incomplete_event_size=limits["header_bytes"],
                     log_level="warning" if not access_log else "info")

@@ -13,12 +13,9 @@ Routes (paths of the QR codes accepted in any case: the QR holds `HTTPS://HOST/V
     GET  /.well-known/sikro-keys.json   the office's public keys (offline verifiers)
     GET  /healthz                JSON {"status": "ok"} when the database answers
 
-Staff only, with `create_app(ws, internal=True)` (`sikro serve --internal`, run on the office
-network only; the public site answers 404 there, so it can never list a box):
-
-    GET  /A/BOX/{box}  /a/box/{box}   what box BOX holds (the QR of its label): per folder the
-                                      berkas number, applicant, workplace, kurun waktu, stage;
-                                      where the box sits. 404 page for a box that holds nothing.
+The staff pages (what an archive box holds, /A/BOX/{box}) are the staff
+console's, behind its sign-in (sikro_docs/console, `sikro console`): this
+site has no route of the console, so it answers 404 for every one of them.
 
 Every page takes `?lang=en` (default Bahasa Indonesia). Nothing lists or
 counts documents: a document is reached only by its signed code or its
@@ -37,7 +34,7 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import urlencode
 
 import jinja2
 from babel import Locale
@@ -53,8 +50,6 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from .. import clock, db
-from ..archive.index import kurun_waktu
-from ..archive.locations import box_contents
 from ..errors import SikroError
 from ..numbering import office_timezone
 from ..verification import (
@@ -68,6 +63,7 @@ from ..verification import (
 from ..verification.token import PROGRESS_KINDS
 from ..workspace import Workspace, open_workspace
 from . import i18n
+from .forms import form_fields
 from .progress import SopGuide, progress_of
 from .rate_table import RateTable
 from .security import Answers, Guard, RateLimit, log
@@ -76,8 +72,6 @@ from .settings import WebSettingError, trusted_proxies, web_limits
 HERE = Path(__file__).parent
 DEFAULT_RATE_LIMIT = "30/10s"
 RATE_LIMIT_ENV = "SIKRO_WEB_RATE_LIMIT"  # set by `sikro serve --rate-limit` for its worker processes
-# Location.box is at most 100 characters: a longer "box" is not looked up.
-MAX_BOX_CHARS = 100
 # Verdicts a genuine, registered document can have; everything else is answered as "not genuine".
 SHOWN_STATUSES = ("valid", "revoked", "replaced", "expired", "void")
 # One answer for every code that is not a genuine, registered document of this office: malformed,
@@ -240,61 +234,14 @@ def render_progress(pages: Pages, progress, lang: str) -> str:
                         checked_at=pages.moment(clock.utcnow(), lang))
 
 
-# --------------------------------------------------------------------------- boxes (staff only)
-
-
-def staff_words(lang: str) -> dict[str, str]:
-    """The words of the staff pages: the header and the footer say they are the office's own."""
-    t = i18n.words(lang)
-    return {**t, "site_title": t["box_site_title"], "privacy_note": t["box_privacy_note"]}
-
-
-def _place(folder: dict) -> tuple[str, str, str]:
-    return folder["room"], folder["cabinet"], folder["shelf"]
-
-
-def render_box(pages: Pages, box: str, folders: list[dict], lang: str) -> str:
-    """The contents of `box` (folders as read by VerificationSite._box_folders, in folder order)."""
-    t = staff_words(lang)
-    places = list(dict.fromkeys(_place(f) for f in folders))
-    where = [[(t["field_room"], room), (t["field_cabinet"], cabinet), (t["field_shelf"], shelf)]
-             for room, cabinet, shelf in places]
-    shown = []
-    for folder in folders:
-        rows = [
-            (t["field_berkas_number"], folder["berkas_number"]),
-            (t["field_applicant"], folder["name"]),
-            (t["field_workplace"], folder["workplace"]),
-            (t["field_kurun_waktu"], folder["kurun"]),
-            (t["field_stage"], t.get(f"stage_{folder['stage']}", folder["stage"])),
-        ]
-        if len(places) > 1:  # a box whose folders are recorded in different places: say where each one is
-            rows.append((t["field_place"], ", ".join(_place(folder))))
-        shown.append((t["folder_heading"].format(folder=folder["folder"]), [(k, v) for k, v in rows if v]))
-    switch = urlencode({"lang": t["switch_lang"]})
-    return pages.env.get_template("box.html").render(
-        t=t, lang=lang, switch_href=f"?{switch}", office=pages.office,
-        heading=t["box_heading"].format(box=box), summary=t["box_summary"].format(count=len(folders)),
-        where=where, folders=shown, checked_at=pages.moment(clock.utcnow(), lang))
-
-
-def render_box_not_found(pages: Pages, box: str, lang: str) -> str:
-    t = staff_words(lang)
-    switch = urlencode({"lang": t["switch_lang"]})
-    return pages.env.get_template("error.html").render(
-        t=t, lang=lang, switch_href=f"?{switch}", office=pages.office,
-        messages=[t["box_not_found"].format(box=box[:MAX_BOX_CHARS])])
-
-
 # --------------------------------------------------------------------------- the application
 
 
 class VerificationSite:
-    """The routes' handlers around one workspace, loaded once; `internal` adds the staff routes."""
+    """The routes' handlers around one workspace, loaded once."""
 
-    def __init__(self, ws: Workspace, *, internal: bool = False):
+    def __init__(self, ws: Workspace):
         self.ws = ws
-        self.internal = internal
         self.pages = Pages(ws, Office.from_profile(ws.profile))
         self.limits = web_limits(ws.profile)
         self.sop = SopGuide(ws)
@@ -325,15 +272,6 @@ class VerificationSite:
     def _judge_uid(self, uid: str) -> Verdict:
         with db.session(self.ws) as session:
             return verify_uid(self.ws, uid, session=session)
-
-    def _box_folders(self, box: str) -> list[dict]:
-        """The folders of `box` as plain values (in folder order); [] for a box that holds nothing."""
-        if not box or len(box) > MAX_BOX_CHARS:
-            return []
-        return [{"folder": loc.folder, "berkas_number": berkas.berkas_number, "name": berkas.name,
-                 "workplace": berkas.workplace, "kurun": kurun_waktu(berkas.date_start, berkas.date_end),
-                 "stage": berkas.stage, "room": loc.room, "cabinet": loc.cabinet, "shelf": loc.shelf}
-                for berkas, loc in box_contents(self.ws, box)]
 
     def _database_answers(self) -> bool:
         try:
@@ -393,15 +331,6 @@ class VerificationSite:
         return JSONResponse(data, headers={"cache-control": "public, max-age=3600",
                                            "access-control-allow-origin": "*"})
 
-    async def box_page(self, request: Request) -> Response:
-        """Staff only (never routed on the public site): what a box holds."""
-        box = request.path_params["box"]
-        lang = _language(request)
-        folders = await self.blocking(self._box_folders, box)
-        if not folders:
-            return _html(render_box_not_found(self.pages, box, lang), status=404)
-        return _html(render_box(self.pages, box, folders, lang))
-
     async def healthz(self, request: Request) -> Response:
         ok = await self.blocking(self._database_answers)
         return JSONResponse({"status": "ok" if ok else "error"}, status_code=200 if ok else 503)
@@ -436,9 +365,6 @@ class VerificationSite:
             routes.append(Route(f"/{prefix}/{{token}}", self.verify_page))
         for prefix in ("P", "p"):
             routes.append(Route(f"/{prefix}/{{token}}", self.progress_page))
-        if self.internal:  # staff pages: only on `sikro serve --internal`, on the office network
-            for prefix in ("A/BOX", "a/box"):
-                routes.append(Route(f"/{prefix}/{{box:path}}", self.box_page))
         return routes
 
 
@@ -453,17 +379,9 @@ def inline_database(ws: Workspace) -> bool:
 
 
 async def _small_form(request: Request, max_fields: int) -> dict[str, str]:
-    """The fields of a url-encoded form; 400 beyond `max_fields` (the Guard bounds its size: 413)."""
-    body = b""
-    async for chunk in request.stream():
-        body += chunk
-    if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
-        return {}
-    try:
-        fields = parse_qs(body.decode("utf-8", "replace"), max_num_fields=max_fields)
-    except ValueError:  # more fields than max_fields: not our form
-        raise HTTPException(400) from None
-    return {name: values[0] for name, values in fields.items()}
+    """The first value of each field of a url-encoded form (forms.form_fields: 400 beyond `max_fields`)."""
+    fields = await form_fields(request, max_fields)
+    return {name: values[0] for name, values in fields.items() if values}
 
 
 def rate_limit_setting(ws: Workspace, explicit=_UNSET) -> RateLimit | None:
@@ -479,10 +397,9 @@ def rate_limit_setting(ws: Workspace, explicit=_UNSET) -> RateLimit | None:
         raise WebSettingError("[web] rate_limit", explicit, str(exc)) from None
 
 
-def create_app(ws: Workspace, *, rate_limit=_UNSET, internal: bool = False):
-    """The verification site of `ws` as an ASGI app (see the module docstring for its routes);
-    `internal=True` adds the staff pages (office network only: they name applicants)."""
-    site = VerificationSite(ws, internal=internal)
+def create_app(ws: Workspace, *, rate_limit=_UNSET):
+    """The verification site of `ws` as an ASGI app (see the module docstring for its routes)."""
+    site = VerificationSite(ws)
     server_error = site.bilingual_error(500)
 
     async def on_crash(request: Request, exc: Exception) -> Response:
@@ -504,9 +421,3 @@ def create_app(ws: Workspace, *, rate_limit=_UNSET, internal: bool = False):
 def app_from_environment():
     """The app factory uvicorn's worker processes call (`sikro serve` sets $SIKRO_WORKSPACE)."""
     return create_app(open_workspace(None))
-
-
-def internal_app_from_environment():
-    """The factory of `sikro serve --internal`: a factory of its own, so that nothing in the
-    environment can ever turn the staff pages on in the public server."""
-    return create_app(open_workspace(None), internal=True)

@@ -1,8 +1,14 @@
 """The SOP as data: steps, roles and the paths between them (`data/sop.toml`).
 
-A workspace may override a step's role or standard time in `<workspace>/sop.toml`
-(`[steps.N] role = "..."`, `time = "2 Hari"`). Everything that depends on the
-order of the steps asks a `Sop` object; no code names a step by its number.
+A workspace may override a step's role, standard time or recording role in
+`<workspace>/sop.toml` (`[steps.N] role = "..."`, `time = "2 Hari"`,
+`recorded_by = "..."`). Everything that depends on the order of the steps asks
+a `Sop` object; no code names a step by its number.
+
+Which staff role may record a step (the console offers it to that role only,
+and refuses it to any other) is `Step.recorder`: the step's `recorded_by`, else
+its `role`. A role with `staff = false` (the applicant) has no account, so
+each of its steps names the staff role that records it.
 """
 
 from __future__ import annotations
@@ -18,8 +24,10 @@ from pathlib import Path
 from ..errors import SikroError
 
 OVERRIDE_NAME = "sop.toml"
-# Which step fields a workspace may change: who does it and how long it may take.
-OVERRIDABLE = ("role", "time")
+# Which step fields a workspace may change: who does it, who records it and how long it may take.
+OVERRIDABLE = ("role", "time", "recorded_by")
+# The kinds of work a step may be (`task`), for the console's tiles.
+TASKS = ("paraf", "sign")
 DECISIONS = ("approve", "reject")
 # The outcome an application has after a decision (its Application.status).
 DECISION_OUTCOME = {"approve": "approved", "reject": "rejected"}
@@ -55,6 +63,7 @@ class Role:
     name: str
     english: str = ""
     warning: str = ""
+    staff: bool = True  # False: the applicant, who has no account (their steps name `recorded_by`)
 
 
 @dataclass(frozen=True)
@@ -78,6 +87,13 @@ class Step:
     numbers: str | None = None
     dispatch: str | None = None
     ends: str | None = None
+    recorded_by: str | None = None
+    task: str | None = None
+
+    @property
+    def recorder(self) -> str:
+        """The staff role that records this step (and the only one allowed to)."""
+        return self.recorded_by or self.role
 
     def successors(self) -> tuple[int, ...]:
         """Every step that may follow this one, on any path."""
@@ -145,6 +161,15 @@ class Sop:
     def lanes(self) -> list[Role]:
         return list(self.roles.values())
 
+    def staff_roles(self) -> dict[str, Role]:
+        """The lanes whose people have accounts (every lane but the applicant's)."""
+        return {key: role for key, role in self.roles.items() if role.staff}
+
+    def steps_recorded_by(self, roles) -> list[Step]:
+        """The steps any of `roles` (role keys) records, in the SOP's order."""
+        wanted = set(roles)
+        return [s for s in self.steps.values() if s.recorder in wanted]
+
 
 def _step_from(spec: dict) -> Step:
     values = dict(spec)
@@ -177,7 +202,7 @@ def _override(path: Path) -> dict[int, dict]:
             raise SikroError(f'{path}: write a step override as [steps.N] with N the step number, not "{key}"')
         bad = set(changes) - set(OVERRIDABLE)
         if bad:
-            raise SikroError(f"{path}: step {key} may only change {' and '.join(OVERRIDABLE)}, not {', '.join(sorted(bad))}")
+            raise SikroError(f"{path}: step {key} may only change {', '.join(OVERRIDABLE)}, not {', '.join(sorted(bad))}")
         out[int(key)] = changes
     return out
 
@@ -186,8 +211,9 @@ def _apply(steps: dict[int, Step], roles: dict[str, Role], overrides: dict[int, 
     for number, changes in overrides.items():
         if number not in steps:
             raise SikroError(f"{source}: the SOP has no step {number}")
-        if "role" in changes and changes["role"] not in roles:
-            raise SikroError(f"{source}: step {number}: unknown role {changes['role']!r}; roles are {', '.join(roles)}")
+        for key in ("role", "recorded_by"):
+            if key in changes and changes[key] not in roles:
+                raise SikroError(f"{source}: step {number}: unknown {key} {changes[key]!r}; roles are {', '.join(roles)}")
         new = dict(changes)
         if "time" in new:
             new["time"] = parse_standard_time(new["time"])
@@ -213,12 +239,28 @@ def _stamp(path: Path | None) -> tuple | None:
 @lru_cache(maxsize=16)
 def _load_sop(override_path: Path | None, _stamp: tuple | None) -> Sop:
     data = _builtin()
-    roles = {key: Role(key, spec["name"], spec.get("english", ""), spec.get("warning", "")) for key, spec in data["roles"].items()}
+    roles = {key: Role(key, spec["name"], spec.get("english", ""), spec.get("warning", ""), spec.get("staff", True))
+             for key, spec in data["roles"].items()}
     steps = {spec["number"]: _step_from(spec) for spec in data["steps"]}
     overrides = _override(override_path) if override_path else {}
     steps = _apply(steps, roles, overrides, override_path)
+    _check_recorders(steps, roles, override_path or "sop.toml")
     return Sop(data.get("title", "SOP"), steps, roles, tuple(data.get("warnings", ())),
                data.get("record_keeping", ""), overrides)
+
+
+def _check_recorders(steps: dict[int, Step], roles: dict[str, Role], source) -> None:
+    """Every step is recorded by a staff role (else nobody could record it), and its task is known."""
+    for step in steps.values():
+        if step.recorded_by is not None and step.recorded_by not in roles:
+            raise SikroError(f"{source}: step {step.number}: unknown recorded_by {step.recorded_by!r}; "
+                             f"roles are {', '.join(roles)}")
+        recorder = roles.get(step.recorder)
+        if recorder is None or not recorder.staff:
+            raise SikroError(f"{source}: step {step.number}: its role {step.recorder!r} has no accounts "
+                             "(staff = false): give the step recorded_by = a staff role")
+        if step.task is not None and step.task not in TASKS:
+            raise SikroError(f"{source}: step {step.number}: task {step.task!r} is not one of {', '.join(TASKS)}")
 
 
 def sop_for(ws) -> Sop:
