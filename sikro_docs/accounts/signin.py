@@ -89,15 +89,12 @@ def sign_in(ws, username: str, password: str, client: str, *, replacing: str | N
         right = password_matches(stored, password)
     if not right or user.disabled:
         _count_failure(ws, name, client, policy)
+    _refuse_if_tampered(ws, name, client)
     rehashed = hash_password(password) if needs_rehash(stored) else None
     with db.session(ws, write=True) as session:
         user = session.scalars(select(User).where(User.username == name)).first()
         if user is None or user.disabled or user.password_hash != stored:
             raise LoginFailed()  # changed meanwhile: sign in again
-        if not audit.state_is_chained(session, ws, user):
-            audit.record(session, ws, user, "login-refused", user.username,
-                         {"client": client, "why": "the account differs from its chained state"}, chained=False)
-            raise AccountTampered(username=user.username)
         session.execute(delete(LoginFailure).where(LoginFailure.username == name))
         if rehashed:
             user.password_hash = rehashed
@@ -109,6 +106,19 @@ def sign_in(ws, username: str, password: str, client: str, *, replacing: str | N
     if replacing:
         end_session(ws, replacing, "replaced")
     return Signed(who, token)
+
+
+def _refuse_if_tampered(ws, name: str, client: str) -> None:
+    """The right password of an account edited behind the tool's back: refused, and the refusal kept."""
+    with db.session(ws) as session:
+        user = session.scalars(select(User).where(User.username == name)).first()
+        if audit.state_is_chained(session, ws, user):
+            return
+    with db.session(ws, write=True) as session:
+        user = session.scalars(select(User).where(User.username == name)).first()
+        audit.record(session, ws, user, "login-refused", user.username,
+                     {"client": client, "why": "the account differs from its chained state"}, chained=False)
+    raise AccountTampered(username=name)
 
 
 def _refuse_if_held(session: Session, name: str, client: str, policy: AccountPolicy, now: dt.datetime) -> None:

@@ -191,9 +191,7 @@ class Console:
         lang = self.language(request)
         ctx = Ctx(request, lang, None, form)
         target = auth.safe_next(request.query_params.get("next") or ctx.field("next"))
-        if request.method == "GET":
-            if accounts.session_user(self.ws, auth.cookie(request, auth.SESSION_COOKIE), self.policy):
-                return RedirectResponse(target, status_code=303)
+        if request.method == "GET":  # the form even when a session cookie is there: signing in replaces it
             return self._login_form(ctx, target)
         nonce = auth.cookie(request, auth.LOGIN_COOKIE)
         if not (nonce and auth.same_origin(request) and auth.token_matches(auth.login_token(self.ws, nonce), form)):
