@@ -1,4 +1,4 @@
-"""The QR of a box label and the page it opens: `sikro serve --internal` only (staff, office network).
+"""The QR of a box label and the page it opens: the staff console's, behind its sign-in (Arsiparis, Admin).
 
 The label's QR is read back with the project's own decoder (pypdfium2 +
 zxing-cpp); the pages go through Starlette's TestClient (a real ASGI round
@@ -11,6 +11,7 @@ import re
 
 import pytest
 from archive_support import make_permit, paper, run
+from console_support import PASSWORD, console, make_user, sign_in, signed_in
 from starlette.testclient import TestClient
 
 from sikro_docs.archive import file_by_ref, place, write_labels
@@ -55,8 +56,14 @@ def test_default_profile_shows_internal_url_commented(workspace):
     assert "internal_url" not in workspace.profile["archive"]
 
 
-def _client(ws, *, internal: bool) -> TestClient:
-    return TestClient(create_app(ws, rate_limit=None, internal=internal), raise_server_exceptions=False)
+def _public(ws) -> TestClient:
+    return TestClient(create_app(ws, rate_limit=None), raise_server_exceptions=False)
+
+
+def _archivist(ws) -> TestClient:
+    """The console, signed in as an Arsiparis."""
+    make_user(ws, "arsip", "arsiparis", name="Petugas Arsip")
+    return signed_in(ws, "arsip")
 
 
 # --------------------------------------------------------------------------- the label's QR
@@ -68,10 +75,15 @@ def test_label_qr_opens_the_internal_box_page(workspace, box12, tmp_path, ws_arg
     result = run("archive", "labels", "--box", "12", "-o", labels, *ws_args)
     assert result.code == 0 and "note:" not in result.out + result.err
     assert read_qr_codes(labels) == [f"{INTERNAL_URL}/A/BOX/12"]
-    # what the phone opens, on the internal server: the box's contents
+    # what the phone opens, on the staff console: the sign-in first, then the box's contents
     path = read_qr_codes(labels)[0].removeprefix(INTERNAL_URL)
-    with _client(ws, internal=True) as client:
-        page = client.get(path)
+    make_user(ws, "arsip", "arsiparis")
+    client = console(ws)
+    first = client.get(path)
+    assert first.status_code == 303 and first.headers["location"] == "/login?next=%2FA%2FBOX%2F12"
+    landed = sign_in(client, "arsip", PASSWORD, next_path="/A/BOX/12")
+    assert landed.headers["location"] == "/A/BOX/12"
+    page = client.get(path)
     assert page.status_code == 200 and "Dewi Lubis" in page.text
 
 
@@ -80,7 +92,7 @@ def test_without_internal_url_the_qr_holds_plain_text_and_a_note_says_how(worksp
     result = run("archive", "labels", "--box", "12", "-o", labels, *ws_args)
     assert result.code == 0
     note = [line for line in (result.out + result.err).splitlines() if line.startswith("note:")]
-    assert len(note) == 1 and "[archive] internal_url" in note[0] and "sikro serve --internal" in note[0]
+    assert len(note) == 1 and "[archive] internal_url" in note[0] and "sikro console" in note[0]
     codes = read_qr_codes(labels)
     assert codes == [PLAIN_TEXT]
     assert "http" not in codes[0] and "Lubis" not in codes[0]
@@ -101,7 +113,7 @@ def test_internal_url_must_not_be_the_public_site(workspace, box12, tmp_path):
 
 
 def test_public_site_has_no_box_page(workspace, box12):
-    with _client(workspace, internal=False) as client:
+    with _public(workspace) as client:
         for path in ("/A/BOX/12", "/a/box/12", "/A/BOX/7", "/A/BOX/99"):
             answer = client.get(path)
             assert answer.status_code == 404, path
@@ -109,9 +121,19 @@ def test_public_site_has_no_box_page(workspace, box12):
             assert "Halaman tidak ditemukan." in answer.text  # the public site's own 404 page
 
 
+def test_the_box_page_needs_a_sign_in_and_the_archivists_role(workspace, box12):
+    client = console(workspace)
+    assert client.get("/A/BOX/12").status_code == 303
+    make_user(workspace, "kadis", "kadis")
+    refused = signed_in(workspace, "kadis").get("/A/BOX/12")
+    assert refused.status_code == 403 and "Lubis" not in refused.text
+    make_user(workspace, "admin1", "admin")
+    assert signed_in(workspace, "admin1").get("/A/BOX/12").status_code == 200
+
+
 def test_internal_page_lists_the_box_with_names_escaped(workspace, box12):
     first, second, other = box12
-    with _client(workspace, internal=True) as client:
+    with _archivist(workspace) as client:
         answer = client.get("/A/BOX/12")
         lower = client.get("/a/box/12")
         english = client.get("/A/BOX/12?lang=en")
@@ -133,7 +155,7 @@ def test_internal_page_lists_the_box_with_names_escaped(workspace, box12):
 
 
 def test_unknown_box_is_a_404_page(workspace, box12):
-    with _client(workspace, internal=True) as client:
+    with _archivist(workspace) as client:
         unknown = client.get("/A/BOX/99")
         markup = client.get("/A/BOX/%3Cb%3E1%3C%2Fb%3E")
         too_long = client.get("/A/BOX/" + "9" * 500)
@@ -144,24 +166,26 @@ def test_unknown_box_is_a_404_page(workspace, box12):
     assert english.status_code == 404 and "Box 99 not found" in english.text
 
 
-def test_serve_help_says_internal_is_for_the_office_network_only(sikro):
-    result = sikro("serve", "--help")
+def test_console_help_says_it_is_for_the_office_network_only(sikro):
+    result = sikro("console", "--help")
     assert result.code == 0
     help_text = " ".join(result.out.split())
-    assert "--internal" in help_text and "office network" in help_text
-    assert "127.0.0.1" in help_text
+    assert "office network" in help_text and "127.0.0.1" in help_text
+    assert "--internal" not in " ".join(sikro("serve", "--help").out.split())
 
 
 # --------------------------------------------------------------------------- real servers, a real phone browser
 
 
 def test_real_servers_and_a_phone_browser(workspace, box12, tmp_path):
-    """`sikro serve --internal` as a real process shows the box in headless Chromium at phone size
-    (stylesheet applied under the CSP, no violation, nothing wider than the phone); `sikro serve`
-    without the flag answers 404 on the same path."""
+    """`sikro console` as a real process: the box label's URL asks a phone for the sign-in, then shows
+    the box in headless Chromium at phone size (stylesheet applied under the CSP, no violation,
+    nothing wider than the phone); `sikro serve` answers 404 on the same path."""
     import urllib.error
     import urllib.request
+    from pathlib import Path
 
+    from console_support import ConsoleServer
     from test_web_browser import CHROMIUM, CHROMIUM_ARGS, PHONE, sync_playwright
     from test_web_support import Server
 
@@ -172,11 +196,10 @@ def test_real_servers_and_a_phone_browser(workspace, box12, tmp_path):
         assert refused.value.code == 404
     finally:
         assert "Traceback" not in public.stop()[1]
-    from pathlib import Path
-
     if sync_playwright is None or not Path(CHROMIUM).exists():
         pytest.skip("chromium and playwright not installed")
-    internal = Server(workspace.root, "--internal")
+    make_user(workspace, "arsip", "arsiparis", name="Petugas Arsip")
+    staff = ConsoleServer(workspace.root)
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -184,17 +207,21 @@ def test_real_servers_and_a_phone_browser(workspace, box12, tmp_path):
             page = context.new_page()
             messages = []
             page.on("console", lambda message: messages.append(message.text))
-            answer = page.goto(f"{internal.url}/A/BOX/12")
-            assert answer.status == 200
+            page.goto(f"{staff.url}/A/BOX/12")
+            assert "/login?next=" in page.url
+            page.fill("#username", "arsip")
+            page.fill("#password", PASSWORD)
+            page.click("button[type=submit]")
+            page.wait_for_url(f"{staff.url}/A/BOX/12")
             seen = page.inner_text("main")
             assert NASTY in seen and "Dewi Lubis" in seen and "Map 10" in seen
             assert page.evaluate("document.querySelectorAll('script').length") == 0
-            banner = page.eval_on_selector(".verdict", "e => getComputedStyle(e).backgroundColor")
-            assert banner == "rgb(31, 78, 140)"  # site.css applied (the progress colour)
+            banner = page.eval_on_selector("header.top", "e => getComputedStyle(e).backgroundColor")
+            assert banner == "rgb(31, 78, 140)"  # console.css applied
             assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
             page.screenshot(path=str(tmp_path / "box.png"), full_page=True)
             assert not [m for m in messages if "Content Security Policy" in m], messages
             browser.close()
     finally:
-        _out, err = internal.stop()
-        assert "Traceback" not in err and "INTERNAL" in err
+        _out, err = staff.stop()
+        assert "Traceback" not in err and "staff console" in err

@@ -111,14 +111,20 @@ def timeline_rows(session, app: Application, book: RoleBook) -> list[dict]:
     for event in registry.history(session, app):
         details = event["details"] or {}
         step = details.get("step") if event["action"] == "step.done" else None
-        rows.append({"at": dt.datetime.fromisoformat(event["at"]), "actor": names.get(event["actor"], event["actor"]),
+        # a step is shown at the time it was done (the CLI's --at may give an earlier one than its recording)
+        at = details.get("done_at") if step and details.get("done_at") else event["at"]
+        rows.append({"at": _aware(dt.datetime.fromisoformat(at)), "actor": names.get(event["actor"], event["actor"]),
                      "action": event["action"], "step": step,
                      "activity": details.get("activity") if step else None,
                      "decision": details.get("decision"), "reason": details.get("reason"),
                      "note": details.get("note"), "number": details.get("number"),
                      "source_file": Path(event["source_file"]).name if event["source_file"] else None,
                      "source_row": event["source_row"]})
-    return rows
+    return sorted(rows, key=lambda row: row["at"])  # by when it happened (stable: recording order on a tie)
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment  # the database's times are UTC
 
 
 def offers(book: RoleBook, app: Application, records, who: SignedIn) -> tuple[list[StepOffer], list[Waiting]]:

@@ -536,7 +536,7 @@ EVENTS: dict[str, dict[str, str]] = {
 
 # Babel patterns; the time zone's Indonesian abbreviation is added after the time.
 DATE_PATTERN = "d MMMM y"
-DATETIME_PATTERN = {"id": "EEE, d MMM y, HH.mm", "en": "EEE d MMM y, HH:mm"}
+DATETIME_PATTERN = {"id": "EEEE, d MMM y, HH.mm", "en": "EEE d MMM y, HH:mm"}
 
 
 def language(requested: str | None) -> str | None:

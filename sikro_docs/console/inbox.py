@@ -19,6 +19,7 @@ class Inbox:
     counts: dict[str, int] = field(default_factory=dict)
     warnings: list[tuple[str, int]] = field(default_factory=list)  # (the SOP's warning, applications)
     has_steps: bool = True
+    roles_shown: int = 1  # how many of the person's roles record SOP steps (the page shows a role column for 2+)
 
 
 def tiles_of(book: RoleBook, row: dict) -> set[str]:
@@ -52,7 +53,8 @@ def inbox_of(ws, book: RoleBook, who: SignedIn, *, as_of: dt.datetime | None = N
             counts[tile] += 1
         if row["warning"]:
             warnings[row["warning"]] = warnings.get(row["warning"], 0) + 1
-    return Inbox(rows, counts, sorted(warnings.items()))
+    lanes = {step.recorder for step in book.steps_of(who.roles)}
+    return Inbox(rows, counts, sorted(warnings.items()), roles_shown=len(lanes))
 
 
 def _type_name(types, code: str) -> str:
