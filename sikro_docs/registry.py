@@ -9,6 +9,7 @@ to an errors workbook for the clerk to fix and import again.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session, object_session
 from . import chain, clock, db, holdings, numbering, permit_types
 from .errors import EXIT_UNUSABLE, SikroError
 from .intake import Problem, Row, errors_path_for, open_input, write_errors_workbook
+from .intake.read_ahead import read_ahead
 from .models import Application, Event, utcnow
 from .workspace import Workspace
 
@@ -68,6 +70,11 @@ def holder_state(app: Application) -> dict:
     """The chained state: the holder's facts, the permit type, kind and previous permit, and the
     facts of the permit type (by storage key)."""
     return {**{name: getattr(app, name) for name in HOLDER_FIELDS}, **(app.facts or {})}
+
+
+def holder_state_of(columns: dict) -> dict:
+    """`holder_state` of an application about to be written, from its columns."""
+    return {**{name: columns[name] for name in HOLDER_FIELDS}, **(columns.get("facts") or {})}
 
 
 def chain_application(sess: Session, ws, app: Application, actor: str) -> None:
@@ -153,9 +160,13 @@ def catalogue_of(sess: Session | None, ws) -> permit_types.Catalogue:
 
 def field_values(app: Application, ptype: permit_types.PermitType) -> dict:
     """The application's values by field name (what checklist conditions read)."""
-    values = {"tanggal_permohonan": app.application_date}
+    return _field_values(ptype, app.application_date, app.facts)
+
+
+def _field_values(ptype, application_date, facts: dict | None) -> dict:
+    values = {"tanggal_permohonan": application_date}
     for fld in ptype.own_fields:
-        values[fld.name] = holdings.from_stored(fld, (app.facts or {}).get(fld.storage_key))
+        values[fld.name] = holdings.from_stored(fld, (facts or {}).get(fld.storage_key))
     return values
 
 
@@ -163,6 +174,12 @@ def missing_items(app: Application, ws=None) -> list[str]:
     ptype = permit_type_of(app, ws)
     return [item.field.header for item in ptype.missing(app.application_kind, field_values(app, ptype),
                                                         app.checklist or {})]
+
+
+def missing_of(ptype, kind: str, columns: dict) -> list[str]:
+    """`missing_items` of an application about to be written, from its columns."""
+    values = _field_values(ptype, columns["application_date"], columns["facts"])
+    return [item.field.header for item in ptype.missing(kind, values, columns["checklist"] or {})]
 
 
 def is_complete(app: Application, ws=None) -> bool:
@@ -178,20 +195,26 @@ def jsonable(value):
 def import_file(ws: Workspace, path: Path, actor: str = "sikro", progress=None, permit_type=None) -> ImportReport:
     """Register the valid rows of `path`; write the invalid ones to an errors workbook.
 
-    `permit_type` (`--type`): every row is of it; else a Jenis Izin column, else the default type."""
+    `permit_type` (`--type`): every row is of it; else a Jenis Izin column, else the default type.
+    Rows are registered a chunk at a time (importing.py), with the outcome of one by one, while a
+    large file's next chunk is read by another process (intake/read_ahead.py)."""
+    from .importing import IMPORT_CHUNK, ChunkedImport
+
     path = Path(path)
     report = ImportReport(source=path)
     bad_rows: list[Row] = []
-    with open_input(path, ws.profile, ws=ws, permit_type=permit_type) as intake:
+    with permit_types.pinned(ws), open_input(path, ws.profile, ws=ws, permit_type=permit_type) as intake, \
+            read_ahead(intake, IMPORT_CHUNK) as chunks_read:
         with db.session(ws, write=True) as sess:
-            for row in intake.rows():
-                if row.ok:
-                    _import_row(sess, ws, row, path, actor, report)
-                if not row.ok:  # a database check may have added a problem
-                    bad_rows.append(row)
-                    report.invalid.extend(row.problems)
-                if progress:
-                    progress(row)
+            importer = ChunkedImport(sess, ws, path, actor, report)
+            for chunk in chunks_read:
+                importer.add_chunk(chunk)
+                for row in chunk:
+                    if not row.ok:  # a database check may have added a problem
+                        bad_rows.append(row)
+                        report.invalid.extend(row.problems)
+                    if progress:
+                        progress(row)
             # Still inside the transaction: when the errors list cannot be written,
             # nothing is saved, rather than rows saved and the clerk told nothing about the rest.
             report.errors_file = _write_errors(intake, bad_rows)
@@ -352,11 +375,12 @@ def register_record(sess: Session, ws, values: dict, actor: str = "sikro", sourc
     prepared = prepare(sess, ws, values, ptype, kind, existing.id if existing else None)
     if prepared.issues:
         raise refusal(prepared)
-    return _store(sess, ws, existing, prepared, source or {}, actor)
+    return store(sess, ws, existing, prepared, source or {}, actor)
 
 
-def _store(sess: Session, ws, existing: Application | None, prepared: Prepared, source: dict,
-           actor: str) -> tuple[Application, str]:
+def store(sess: Session, ws, existing: Application | None, prepared: Prepared, source: dict,
+          actor: str) -> tuple[Application, str]:
+    """Create or update the application: "imported" | "updated" | "unchanged"."""
     if existing is None:
         return _create(sess, ws, prepared, source, actor), "imported"
     if _update(sess, ws, existing, prepared, source, actor):
@@ -364,28 +388,23 @@ def _store(sess: Session, ws, existing: Application | None, prepared: Prepared, 
     return existing, "unchanged"
 
 
-def _import_row(sess: Session, ws, row: Row, source: Path, actor: str, report) -> None:
-    try:
-        ptype, kind = type_and_kind(ws, row.values, sess)
-    except ApplicationRefused as err:
-        row.problems.append(Problem(row.number, err.column, str(err), err.field))
-        return
-    existing = _find_existing(sess, row, ptype, kind)
-    if not row.ok:
-        return
-    prepared = prepare(sess, ws, row.values, ptype, kind, existing.id if existing else None)
+def add_problems(row: Row, prepared: Prepared) -> None:
+    """The prepared record's issues as the row's problems, at its columns."""
     for issue in prepared.issues:
-        label = column_label(ptype, issue.field)
+        label = column_label(prepared.ptype, issue.field)
         row.problems.append(Problem(row.number, label, f"{label} {issue.message}", issue.field))
-    if not row.ok:
-        return
-    app, outcome = _store(sess, ws, existing, prepared, _event_source(source, row), actor)
-    setattr(report, outcome, getattr(report, outcome) + 1)
-    report.applications.append((row.number, app.id))
 
 
-def _event_source(source: Path, row: Row) -> dict:
+def event_source(source: Path, row: Row) -> dict:
     return {"source_file": str(source.resolve()), "source_row": row.number}
+
+
+def pick_by_place(found: list[Application], ptype, values: dict) -> Application | None:
+    """Of the applications of one holder, date, type and kind, the one at this record's place."""
+    if len(found) > 1:
+        place = holdings.fold(values.get(ptype.rules.place_field)) if ptype.rules.place_field else ""
+        return next((a for a in found if a.place_key == place), None)
+    return found[0] if found else None
 
 
 def _find_by_identity(sess: Session, ptype, kind: str, values: dict) -> Application | None:
@@ -396,20 +415,32 @@ def _find_by_identity(sess: Session, ptype, kind: str, values: dict) -> Applicat
         Application.permit_type == ptype.code,
         Application.application_kind == kind,
     ).order_by(Application.id)).all()
-    if len(found) > 1:
-        place = holdings.fold(values.get(ptype.rules.place_field)) if ptype.rules.place_field else ""
-        return next((a for a in found if a.place_key == place), None)
-    return found[0] if found else None
+    return pick_by_place(list(found), ptype, values)
 
 
-def _find_existing(sess: Session, row: Row, ptype, kind: str) -> Application | None:
+def _find_by_number(sess: Session, number: str) -> Application | None:
+    return sess.scalar(select(Application).where(Application.registration_number == number))
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """How `find_existing` finds applications: by query (the default), or from what a chunk fetched."""
+
+    by_identity: Callable[[Session, permit_types.PermitType, str, dict], Application | None]
+    by_number: Callable[[Session, str], Application | None]
+
+
+QUERIES = Lookup(_find_by_identity, _find_by_number)
+
+
+def find_existing(sess: Session, row: Row, ptype, kind: str, lookup: Lookup = QUERIES) -> Application | None:
     """The application this row describes, by No Registrasi or by NIK, date, type and kind."""
     values = row.values
-    by_key = _find_by_identity(sess, ptype, kind, values)
+    by_key = lookup.by_identity(sess, ptype, kind, values)
     given = values.get("no_registrasi")
     if not given:
         return by_key
-    by_number = sess.scalar(select(Application).where(Application.registration_number == given))
+    by_number = lookup.by_number(sess, given)
     if by_number is None:
         row.problems.append(
             Problem(row.number, "No Registrasi",
@@ -429,6 +460,7 @@ def _status_for(app: Application, ws=None) -> str:
 
 
 def _create(sess: Session, ws, prepared: Prepared, source: dict, actor: str) -> Application:
+    chain.adopt_if_new(sess, ws, APPLICATION_STREAM)
     # The registration number is drawn in this same transaction; until then
     # the row carries a placeholder no other transaction can ever see.
     app = Application(

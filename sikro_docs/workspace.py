@@ -7,6 +7,8 @@ workspace, and an interrupted `init` can simply be run again.
 
 from __future__ import annotations
 
+import copy
+import functools
 import grp
 import json
 import os
@@ -109,6 +111,21 @@ def access_of(profile: dict, profile_path: Path = Path(PROFILE_NAME)) -> Access:
 
 def default_profile_text() -> str:
     return resources.files("sikro_docs.data").joinpath("profile.toml").read_text(encoding="utf-8")
+
+
+@functools.cache
+def _default_profile() -> dict:
+    return tomllib.loads(default_profile_text())
+
+
+def default_profile() -> dict:
+    """The built-in profile, parsed once per process (a deep copy: callers may change theirs)."""
+    return copy.deepcopy(_default_profile())
+
+
+def default_section(name: str) -> dict:
+    """One section of the built-in profile, read-only: shared, so never to be changed."""
+    return _default_profile().get(name, {})
 
 
 def load_profile(path: Path) -> dict:

@@ -154,3 +154,17 @@ def test_rows_can_be_iterated_twice(tmp_path):
     with open_input(path) as intake:
         assert [r.ok for r in intake.rows()] == [True, False]
         assert [r.ok for r in intake.rows()] == [True, False]  # duplicate memory is per pass
+
+
+def test_a_value_repeated_down_the_sheet_is_judged_the_same_on_every_row(tmp_path):
+    """Each distinct cell value is parsed once per file (validate.PARSED_MEMO): a wrong one still
+    makes a problem at every row it is on, and 1, 1.0 and TRUE stay different values."""
+    rows = read_rows(tmp_path, *[valid_record(no_registrasi=f"R{i}", jenis_kelamin="X",
+                                              nik=f"12110145039100{i:02d}") for i in range(1, 4)],
+                     valid_record(no_registrasi="R9", nik="1211014503910009", ktp=1),
+                     valid_record(no_registrasi="R8", nik="1211014503910008", ktp=True),
+                     valid_record(no_registrasi="R7", nik="1211014503910007", ktp=2))
+    assert [[p.row for p in r.problems if p.column == "Jenis Kelamin"] for r in rows[:3]] == [[2], [3], [4]]
+    assert all("must be L or P" in r.problems[0].message for r in rows[:3])
+    assert rows[3].ok and rows[4].ok and rows[3].values["berkas"]["ktp"] is True is rows[4].values["berkas"]["ktp"]
+    assert [p.column for p in rows[5].problems] == ["KTP"]

@@ -11,7 +11,6 @@ and `check_template` holds a customised template to them.
 from __future__ import annotations
 
 import datetime as dt
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -20,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from .. import clock
 from ..errors import SikroError
-from ..workspace import Workspace, default_profile_text
+from ..workspace import Workspace, default_section
 from . import formatting as fmt
 from . import typed
 
@@ -110,16 +109,11 @@ def get_kind(kind: str) -> KindSpec:
 
 # --- the profile ------------------------------------------------------------------------------
 
-@lru_cache(maxsize=1)
-def _default_profile() -> dict:
-    return tomllib.loads(default_profile_text())
-
-
 def profile_section(ws: Workspace, name: str) -> dict:
     """A profile section; a workspace made before the section existed gets the built-in one."""
     value = ws.profile.get(name)
     if value is None:
-        value = _default_profile().get(name, {})
+        value = default_section(name)
     return value
 
 

@@ -56,6 +56,9 @@ class RecordValidator:
         self.labels_of = labels if callable(labels) else (lambda _type: labels)
         self._first_row_of: dict[tuple, int] = {}
         self._fields: dict[str | None, list[c.Field]] = {}  # per type code: the fields a record is read by
+        # (field, type, value) -> (parsed, problem): a workbook repeats most of its values (Y, L/P, the
+        # same dates and places); each is parsed once. Bounded: a file of unique values stops adding.
+        self.parsed: dict[tuple, tuple[Any, str | None]] = {}
         self.kind_field = next((f for f in chooser.fallback.fields if f.kind == c.PERMIT_TYPE), None)
 
     def fields_of(self, permit_type) -> list[c.Field]:
@@ -101,6 +104,24 @@ class RecordValidator:
         if first != row.number:
             tp = check.label("tanggal_permohonan")
             check.problem("nik", f'"{nik}" with {tp} {shown(applied)} is a duplicate of row {first}')
+
+
+PARSED_MEMO = 50_000  # values remembered per file (a few MB at most)
+
+
+def _parse_cell(fld: c.Field, value: Any) -> tuple[Any, str | None]:
+    """A filled cell's value for `fld`, or the problem with it (without the column's label)."""
+    if isinstance(value, str):
+        value = clean_text(value)
+        if value.upper() in EXCEL_ERRORS:
+            return None, f'shows the Excel error "{value}"; correct the formula or type the value'
+    try:
+        parsed = parse_value(fld, value)
+    except InvalidValue as err:
+        return None, str(err)
+    if fld.max_length and isinstance(parsed, str) and len(parsed) > fld.max_length:
+        return None, f"{shown(parsed)} is {len(parsed)} characters long; at most {fld.max_length} fit"
+    return parsed, None
 
 
 class _Check:
@@ -149,19 +170,20 @@ class _Check:
             if fld.required and not _filled_by_registry(self.row, fld):
                 self.problem(fld.name, "is empty; it is required")
             return False
-        if isinstance(value, str):
-            value = clean_text(value)
-            if value.upper() in EXCEL_ERRORS:
-                self.problem(fld.name, f'shows the Excel error "{value}"; correct the formula or type the value')
-                return False
+        memo = self.validator.parsed
+        # By the field's identity (a Field hashes all its settings; the validator keeps its fields
+        # alive), and by the value's type too: 1, 1.0 and True are equal keys.
+        key = (id(fld), type(value), value)
         try:
-            parsed = parse_value(fld, value)
-        except InvalidValue as err:
-            self.problem(fld.name, str(err))
-            return False
-        if fld.max_length and isinstance(parsed, str) and len(parsed) > fld.max_length:
-            self.problem(fld.name, f"{shown(parsed)} is {len(parsed)} characters long; "
-                                   f"at most {fld.max_length} fit")
+            parsed, problem = memo[key]
+        except KeyError:
+            parsed, problem = _parse_cell(fld, value)
+            if len(memo) < PARSED_MEMO:
+                memo[key] = (parsed, problem)
+        except TypeError:  # a JSON list or object: not a key, and never a valid value either
+            parsed, problem = _parse_cell(fld, value)
+        if problem is not None:
+            self.problem(fld.name, problem)
             return False
         values[fld.name] = parsed
         return False

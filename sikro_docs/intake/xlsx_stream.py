@@ -3,7 +3,7 @@
 openpyxl's read-only mode builds a dict per cell and an object per shared
 string, and needs a second pass (a twin workbook opened with data_only) for the
 results saved with formulas; that made it most of an import's time. This
-reader parses the parts it needs itself, with the C parser of ElementTree,
+reader parses the parts it needs itself, with lxml's C parser,
 through the same GuardedZip (every limit of `[limits.workbook]` still holds),
 and reads a formula and its saved result from the same cell in one pass.
 
@@ -23,8 +23,9 @@ import posixpath
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
-from xml.etree.ElementTree import XMLPullParser, fromstring
+from xml.etree.ElementTree import fromstring
 
+from lxml import etree
 from openpyxl.formula.translate import Translator
 from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format, is_timedelta_format
 from openpyxl.utils.cell import column_index_from_string
@@ -45,7 +46,6 @@ STYLES = "xl/styles.xml"  # where openpyxl looks for them too
 
 _ROW, _CELL, _VALUE, _FORMULA = MAIN + "row", MAIN + "c", MAIN + "v", MAIN + "f"
 _INLINE, _TEXT, _RUN, _SI = MAIN + "is", MAIN + "t", MAIN + "r", MAIN + "si"
-_READ_SIZE = 1 << 16
 
 
 @dataclass(frozen=True)
@@ -149,7 +149,7 @@ class XlsxBook:
 
     def _shared_strings(self, part: str) -> list[str]:
         strings = []
-        for element in _stream(self.archive.open(part), _SI, MAIN + "sst"):
+        for element in _stream(self.archive.open(part), _SI):
             strings.append(_text_of(element).replace("x005F_", ""))
         return strings
 
@@ -162,7 +162,7 @@ class XlsxBook:
         expected = min_row
         number = 0
         with self.archive.open(sheet.path) as source:
-            for row in _stream(source, _ROW, MAIN + "sheetData"):
+            for row in _stream(source, _ROW):
                 given = row.get("r")
                 number = _row_number(given) if given else number + 1
                 if max_row is not None and number > max_row:
@@ -187,46 +187,24 @@ def _row_number(text: str) -> int:
         return int(value)
 
 
-def _stream(source, tag: str, parent: str) -> Iterator[Any]:
-    """Every complete `tag` element (a child of a `parent` element) of the XML in `source`.
+def _stream(source, tag: str) -> Iterator[Any]:
+    """Every complete `tag` element of the XML in `source`.
 
-    Once the caller is done with one, the parent lets go of it (and of those before it):
-    memory stays flat however many rows or strings the part holds.
+    lxml's iterparse picks the `tag` elements out in C (a sheet makes four to six parser
+    events a cell, too many to look at in Python). Once the caller is done with one, it
+    and those before it are dropped: memory stays flat however many rows the part holds.
+    Entities are not expanded, nothing is fetched, and a tree deeper or larger than
+    lxml's safe limits is an error.
     """
-    parser = XMLPullParser(events=("start", "end"))
-    holder: list[Any] = []  # the parent element, once it started
     with source:
-        while data := source.read(_READ_SIZE):
-            parser.feed(data)
-            yield from _ended(parser, tag, parent, holder)
-        parser.close()  # a truncated part ends with an unclosed element: an error here
-        yield from _ended(parser, tag, parent, holder)
-
-
-def _ended(parser: XMLPullParser, tag: str, parent: str, holder: list[Any]) -> Iterator[Any]:
-    """The `tag` elements ended so far. Drains the parser's event queue directly when it has one:
-    read_events() is a generator, and a sheet makes four to six events a cell."""
-    queue = getattr(parser, "_events_queue", None)
-    events = parser.read_events() if queue is None else _drain(queue)
-    for event, element in events:
-        if event == "end":
-            if element.tag == tag:
-                yield element
-                if holder:
-                    holder[0].clear()
-                else:
-                    element.clear()
-        elif element.tag == parent:
-            holder[:] = [element]
-
-
-def _drain(queue) -> Iterator[Any]:
-    popleft = queue.popleft
-    while queue:
-        event = popleft()
-        if isinstance(event, Exception):  # as read_events(): an error of the parser's target
-            raise event
-        yield event
+        for _event, element in etree.iterparse(source, events=("end",), tag=tag, resolve_entities=False,
+                                                no_network=True, huge_tree=False, load_dtd=False):
+            yield element
+            element.clear(keep_tail=False)
+            holder = element.getparent()
+            if holder is not None:
+                while element.getprevious() is not None:
+                    del holder[0]
 
 
 def _text_of(element) -> str:

@@ -12,6 +12,8 @@ language of checklist items is conditions.py.
 
 from __future__ import annotations
 
+import functools
+
 from .conditions import Condition, ConditionInvalid, parse_condition
 from .loader import (
     COMMON_FILE,
@@ -26,6 +28,7 @@ from .loader import (
     builtin_root,
     common,
     load_catalogue,
+    pinned,
     read_type_dir,
     workspace_root,
 )
@@ -35,7 +38,7 @@ __all__ = [
     "COMMON_FILE", "TYPE_FILE", "WORKSPACE_FOLDER", "ApplicationKind", "Catalogue", "ChecklistItem", "Common",
     "Condition", "ConditionInvalid", "Field", "PermitType", "PermitTypeError", "Problem", "Rules", "TypeRead",
     "UnknownPermitType", "Validity", "application_kind", "builtin_root", "catalogue", "common", "default",
-    "get", "load_catalogue", "parse_condition", "read_type_dir", "workspace_root",
+    "get", "load_catalogue", "parse_condition", "pinned", "read_type_dir", "workspace_root",
 ]
 
 
@@ -55,11 +58,9 @@ def default(ws=None) -> PermitType:
 
 
 def _builtin_default() -> str:
-    import tomllib
+    from ..workspace import default_section
 
-    from ..workspace import default_profile_text
-
-    return tomllib.loads(default_profile_text())["permit_types"]["default"]
+    return default_section("permit_types")["default"]
 
 
 def application_kind(text: str | None) -> ApplicationKind:
@@ -67,8 +68,17 @@ def application_kind(text: str | None) -> ApplicationKind:
     kinds = common().kinds
     if text is None or not str(text).strip():
         return kinds[0]
-    wanted = " ".join(str(text).split()).casefold()
-    for kind in kinds:
-        if wanted in {kind.code, kind.title.casefold(), *(a.casefold() for a in kind.aliases)}:
-            return kind
-    raise ValueError(f'"{text}" is not one of {", ".join(k.title for k in kinds)}')
+    kind = _kinds_by_name().get(" ".join(str(text).split()).casefold())
+    if kind is None:
+        raise ValueError(f'"{text}" is not one of {", ".join(k.title for k in kinds)}')
+    return kind
+
+
+@functools.cache
+def _kinds_by_name() -> dict[str, ApplicationKind]:
+    """Code, title and aliases (folded) -> kind; the first kind keeps a name two would share."""
+    names: dict[str, ApplicationKind] = {}
+    for kind in common().kinds:
+        for name in (kind.code, kind.title.casefold(), *(a.casefold() for a in kind.aliases)):
+            names.setdefault(name, kind)
+    return names

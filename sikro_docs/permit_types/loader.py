@@ -13,6 +13,8 @@ are sikro_docs/data/permit-types/common.toml.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
 import re
 import tomllib
@@ -596,12 +598,38 @@ def _stamp(folders: dict[str, tuple[Path, bool]]) -> tuple:
     return tuple(stamps)
 
 
+_PINNED: contextvars.ContextVar[tuple[str | None, Catalogue] | None] = contextvars.ContextVar(
+    "pinned_catalogue", default=None)
+
+
+def _pin_key(ws) -> str | None:
+    return str(ws.root) if ws is not None else None
+
+
+@contextlib.contextmanager
+def pinned(ws):
+    """Within this block the workspace's types are read once, not looked up on disk per call.
+
+    Checking that no type file changed costs a directory listing and a stat per type; an
+    import or a batch asks for the types several times per row. A file edited meanwhile is
+    seen by the next command, as a profile edited during one is.
+    """
+    token = _PINNED.set((_pin_key(ws), load_catalogue(ws)))
+    try:
+        yield
+    finally:
+        _PINNED.reset(token)
+
+
 def load_catalogue(ws=None) -> Catalogue:
     """Every permit type of the workspace (built-in ones, replaced or joined by its own).
 
     A mistake in any type's data raises PermitTypeError naming file and key: an office
     never works with a type that is half read. Re-read when a file changes.
     """
+    pin = _PINNED.get()
+    if pin is not None and pin[0] == _pin_key(ws):
+        return pin[1]
     folders = _folders(ws)
     stamp = _stamp(folders)
     cached = _CACHE.get(stamp)

@@ -8,6 +8,7 @@ sikro_docs/data/permit-types/, and an office adds or overrides one in
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -185,16 +186,17 @@ class PermitType:
     builtin: bool = True
     extra: dict[str, Any] = field(default_factory=dict)  # anything else its file says (for templates)
 
-    @property
+    # Worked out once: a type is immutable, and an import asks for these several times a row.
+    @functools.cached_property
     def by_name(self) -> dict[str, Field]:
         return {f.name: f for f in self.fields}
 
-    @property
+    @functools.cached_property
     def own_fields(self) -> tuple[Field, ...]:
         """The fields only this type has (stored as the application's facts)."""
         return tuple(f for f in self.fields if f.group == PERMIT)
 
-    @property
+    @functools.cached_property
     def checklist_fields(self) -> tuple[Field, ...]:
         return tuple(f for f in self.fields if f.group == CHECKLIST_GROUP)
 
