@@ -43,6 +43,7 @@ class UnusableInput(SikroError):
     """The input file cannot be used at all (corrupt, encrypted, no header...)."""
 
     exit_code = EXIT_UNUSABLE
+    code = "input-unusable"
 
 
 class NoWorkspace(SikroError):

@@ -67,6 +67,7 @@ def _register_commands() -> None:
         console,
         documents,
         intake,
+        jobs,
         permit_types,
         registers,
         serve,
@@ -79,7 +80,7 @@ def _register_commands() -> None:
     )
 
     for module in (workspace_cmds, intake, registers, workflow, documents, templates, verify, sign,
-                   serve, console, users, archive, permit_types):
+                   serve, console, users, jobs, archive, permit_types):
         for command in module.COMMANDS:
             cli.add_command(command)
 

@@ -42,12 +42,12 @@ def chunks(rows: Iterable[Row], size: int) -> Iterator[list[Row]]:
 class ReaderFailed(SikroError):
     """An error of the reader that could not travel as itself: its message and exit code."""
 
-    def __init__(self, message: str, exit_code: int):
+    def __init__(self, message: str, exit_code: int, code: str = "error"):
         super().__init__(message)
-        self.exit_code = exit_code
+        self.exit_code, self.code = exit_code, code
 
     def __reduce__(self):
-        return ReaderFailed, (str(self), self.exit_code)
+        return ReaderFailed, (str(self), self.exit_code, self.code)
 
 
 def _worth_a_reader(intake: Intake) -> bool:
@@ -110,7 +110,7 @@ def _portable(err: BaseException) -> BaseException:
     except Exception:  # noqa: BLE001 - any failure to pickle means "send a copy"
         pass
     if isinstance(err, SikroError):
-        return ReaderFailed(str(err), err.exit_code)
+        return ReaderFailed(str(err), err.exit_code, getattr(err, "code", "error"))
     return RuntimeError("".join(traceback.format_exception(err)))
 
 
