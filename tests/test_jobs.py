@@ -161,3 +161,25 @@ def test_bad_submissions_are_refused_at_once(tmp_path, workspace):
     with pytest.raises(jobs.JobNotFound):
         jobs.status(workspace, "0" * 32)
     assert jobs.list_jobs(workspace) == []
+
+
+def test_a_batch_job_makes_the_permits_with_progress_and_again_issues_nothing_new(tmp_path, workspace, worker):
+    from test_batch import APPLIED, RECOMMENDATION
+    from workflow_support import import_and_advance
+
+    records = [valid_record(no_registrasi=None, nama=f"Pemohon {n}, A.Md.RO", nik=f"12110145039100{n:02d}",
+                            tanggal_lahir="05-03-1991", jenis_kelamin="P", keputusan="Disetujui",
+                            tanggal_permohonan=APPLIED, **RECOMMENDATION) for n in range(1, 4)]
+    book = make_workbook(tmp_path / "setuju.xlsx", records)
+    import_and_advance(workspace, book)
+    worker()
+    first = jobs.submit(workspace, "batch", {"path": str(book), "doc": "permit", "pdf": True}, actor="kasi.budi")
+    done = wait_for(workspace, first.id, finished, timeout=300)
+    assert done.status == jobs.DONE and done.done == 3, done
+    statuses = [d["status"] for d in done.result["documents"]]
+    assert statuses == ["issued"] * 3 and all(d["pdf"] for d in done.result["documents"])
+    again = wait_for(workspace, jobs.submit(workspace, "batch", {"path": str(book), "doc": "permit"},
+                                            actor="kasi.budi").id, finished, timeout=300)
+    assert [d["status"] for d in again.result["documents"]] == ["existing"] * 3  # idempotent
+    with db.session(workspace) as sess:
+        assert numbering.verify_registers(sess, workspace) == [] and chain.verify(sess, workspace) == []
