@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from console_support import NOW, console, csrf_of, make_user, office, post_form, sign_in, signed_in
+from console_support import NOW, PASSWORD, console, csrf_of, make_user, office, post_form, sign_in, signed_in
 from sqlalchemy import select
 from workflow_support import walk, wib
 
@@ -280,3 +280,40 @@ def test_sikro_serve_internal_points_at_the_console(workspace, capsys):
         sikro_main(["console", "--help"])
     assert done.value.code == 0
     assert "office network" in " ".join(capsys.readouterr().out.split())
+
+
+def test_a_bad_console_setting_is_one_line_before_any_worker_starts(workspace, capsys):
+    text = workspace.profile_path.read_text("utf-8").replace('secure_cookies = "auto"', 'secure_cookies = "maybe"')
+    workspace.profile_path.write_text(text, "utf-8")
+    with pytest.raises(SystemExit) as done:
+        sikro_main(["console", "--workspace", str(workspace.root)])
+    assert done.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err == "sikro: error: sikro.toml: [console] secure_cookies: must be one of auto, always, never"
+
+
+def test_sikro_console_with_two_workers_keeps_a_session_across_them(workspace):
+    """A real `sikro console --workers 2`: the session lives in the database, so whichever worker
+    answers, the person stays signed in; the first sign-in's note says there is no admin yet."""
+    import http.cookiejar
+    import urllib.parse
+    import urllib.request
+
+    from console_support import ConsoleServer
+
+    make_user(workspace, "budi", "back_office")
+    server = ConsoleServer(workspace.root, "--workers", "2")
+    try:
+        jar = http.cookiejar.CookieJar()
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+        form = opener.open(f"{server.url}/login", timeout=10).read().decode()
+        data = urllib.parse.urlencode({"csrf": csrf_of(form), "username": "budi", "password": PASSWORD}).encode()
+        home = opener.open(f"{server.url}/login", data=data, timeout=30)
+        assert home.url == f"{server.url}/" and "Kotak masuk" in home.read().decode()
+        for _ in range(8):  # the connections land on both workers
+            with opener.open(f"{server.url}/account/password", timeout=10) as page:
+                assert page.url.endswith("/account/password") and "Ganti kata sandi" in page.read().decode()
+    finally:
+        _out, err = server.stop()
+    assert "Traceback" not in err and "2 workers" in err
+    assert "no enabled account may manage accounts" in err

@@ -413,3 +413,29 @@ def test_the_public_site_answers_404_for_every_console_route(staff):
         assert public.post(url, data={"username": "rina", "password": PASSWORD}).status_code == 404, url
     assert public.get("/static/console.css").status_code == 404
     assert "Masuk" not in public.get("/").text and "Kotak masuk" not in public.get("/").text
+
+
+def test_odd_addresses_and_values_get_an_answer_never_a_500(staff):
+    ws, the_office = staff
+    budi, admin, arsip = signed_in(ws, "budi"), signed_in(ws, "admin1"), signed_in(ws, "arsip")
+    huge = "9" * 30
+    for client, url, status in ((budi, f"/applications/{huge}", 404), (budi, f"/applications/1/documents/{huge}", 404),
+                                (budi, "/applications/1/documents/1", 404), (budi, "/applications/x", 404),
+                                (admin, "/admin/users/%00", 404), (admin, "/admin/users/" + "a" * 500, 404),
+                                (arsip, "/A/BOX/%00", 404), (arsip, "/A/BOX/" + "9" * 500, 404),
+                                (budi, "/?lang=%3Cscript%3E&tile=%3Cb%3E", 200), (budi, "/nowhere", 404)):
+        answer = client.get(url)
+        assert answer.status_code == status, url
+        assert "<script" not in answer.text and "<b>" not in answer.text
+    token = csrf_of(budi.get("/").text)
+    for url, data, status in ((f"/applications/{huge}/steps", {"step": "5"}, 404),
+                              ("/applications/1/steps", {"step": huge}, 400),
+                              ("/applications/1/steps", {"step": "-5"}, 400),
+                              ("/applications/1/steps", {"step": "5", "note": "x" * 2001}, 400),
+                              ("/applications/1/steps", {"step": "5", "note": "x" * 70000}, 413)):
+        assert budi.post(url, data={"csrf": token, **data}).status_code == status, (url, data)
+    many = {f"f{i}": "x" for i in range(100)}
+    assert budi.post("/applications/1/steps", data={"csrf": token, "step": "5", **many}).status_code == 400
+    with db.session(ws) as session:
+        assert session.get(Application, the_office.ids["at_step5"]).current_step == 4  # none of it was recorded
+    assert admin.post("/admin/users/rina/explode", data={"csrf": csrf_of(admin.get("/admin/users").text)}).status_code == 404

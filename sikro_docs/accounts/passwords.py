@@ -7,7 +7,9 @@ and the evidence chain holds a digest of that hash (audit.py).
 
 from __future__ import annotations
 
+import os
 import secrets
+import threading
 import unicodedata
 from functools import lru_cache
 
@@ -18,6 +20,9 @@ from .errors import PasswordLikeUsername, PasswordTooLong, PasswordTooPlain, Pas
 from .policy import AccountPolicy
 
 HASHER = PasswordHasher()  # Argon2id, t=3, m=64 MiB, p=4: about 0.1 s a check on an office PC
+# Hashes computed at once in this process: each takes 64 MiB, so a flood of sign-ins waits here
+# (one per core) instead of taking the server's memory.
+_SLOTS = threading.BoundedSemaphore(max(2, os.cpu_count() or 2))
 # A password needs this many different characters ("aaaaaaaaaa" is not one).
 MIN_DISTINCT = 5
 # One-time passwords: groups of letters and digits that cannot be mistaken for each other when read aloud.
@@ -31,12 +36,14 @@ def normal(password: str) -> str:
 
 
 def hash_password(password: str) -> str:
-    return HASHER.hash(normal(password))
+    with _SLOTS:
+        return HASHER.hash(normal(password))
 
 
 def password_matches(password_hash: str, password: str) -> bool:
     try:
-        return HASHER.verify(password_hash, normal(password))
+        with _SLOTS:
+            return HASHER.verify(password_hash, normal(password))
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 

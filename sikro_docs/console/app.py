@@ -63,7 +63,8 @@ from .settings import console_settings
 
 log = logging.getLogger("sikro.console")
 HOME, LOGIN, PASSWORD = "/", "/login", "/account/password"
-FIELD_CHARS = 2000  # the longest value of one form field (a reason, a note) that is kept
+FIELD_CHARS = 2000  # the longest value of a form field (a reason, a note: the textareas' maxlength)
+MAX_ID = 2**62  # a row id beyond what the database holds is no row (and never reaches it)
 
 
 @dataclass
@@ -76,7 +77,7 @@ class Ctx:
     form: dict[str, list[str]]
 
     def field(self, name: str) -> str:
-        return ((self.form.get(name) or [""])[0] or "").strip()[:FIELD_CHARS]
+        return ((self.form.get(name) or [""])[0] or "").strip()
 
     def fields(self, name: str) -> list[str]:
         return [v.strip() for v in self.form.get(name, []) if v.strip()]
@@ -178,7 +179,12 @@ class Console:
         return handler(ctx)
 
     async def read_form(self, request: Request) -> dict[str, list[str]]:
-        return await form_fields(request, self.settings.form_fields)
+        """The form's fields; 400 for a value longer than any field of the console takes (a form's
+        textarea stops at FIELD_CHARS: a longer one was not typed into it)."""
+        form = await form_fields(request, self.settings.form_fields)
+        if any(len(value) > FIELD_CHARS for values in form.values() for value in values):
+            raise HTTPException(400)
+        return form
 
     # ----------------------------------------------------------------- sign in and out
 
@@ -244,6 +250,8 @@ class Console:
 
     def application(self, ctx: Ctx, *, status: int = 200, problem: str | None = None) -> Response:
         app_id = ctx.request.path_params["app_id"]
+        if app_id > MAX_ID:
+            return self.error_page(ctx, 404)
         data = application_page(self.ws, self.book, ctx.who, app_id, self.pages.formatter(ctx.lang))
         if data is None:
             return self.error_page(ctx, 404)
@@ -256,8 +264,10 @@ class Console:
         t = i18n.words(ctx.lang)
         app_id = ctx.request.path_params["app_id"]
         number = ctx.field("step")
-        if not number.isdigit():
+        if not number.isdigit() or len(number) > 4:
             return self.error_page(ctx, 400)
+        if app_id > MAX_ID:
+            return self.error_page(ctx, 404)
         number = int(number)
         if not self.book.may_record(ctx.who.roles, number):
             return self.error_page(ctx, 403)
@@ -286,7 +296,8 @@ class Console:
         return RedirectResponse(f"/applications/{app_id}?done={number}", status_code=303)
 
     def document(self, ctx: Ctx) -> Response:
-        path = document_pdf(self.ws, ctx.request.path_params["app_id"], ctx.request.path_params["doc_id"])
+        app_id, doc_id = ctx.request.path_params["app_id"], ctx.request.path_params["doc_id"]
+        path = document_pdf(self.ws, app_id, doc_id) if max(app_id, doc_id) <= MAX_ID else None
         if path is None:
             return self.error_page(ctx, 404)
         return FileResponse(path, media_type="application/pdf", filename=path.name,

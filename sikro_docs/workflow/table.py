@@ -16,6 +16,7 @@ def sop_rows(sop: Sop) -> list[dict]:
                                                     *([f"Buku Ekspedisi: {s.dispatch}"] if s.dispatch else []),
                                                     *(f"{k} (bila tidak lengkap)" for k in s.returns_with)],
         "dispatch": s.dispatch, "decision": s.decision, "ends": s.ends,
+        "recorded_by": s.recorder, "task": s.task,  # who records it (the console offers it to them only)
     } for s in sop.steps.values()]
 
 
