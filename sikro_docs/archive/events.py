@@ -63,6 +63,9 @@ def record_events(session: Session, berkas_number: str, events: list[dict], *,
         return 0
     ids = [e.get("eventIdentifier") for e in events]
     known = set(session.scalars(select(ArchiveEvent.uuid).where(ArchiveEvent.uuid.in_(ids))))
+    # The chained references of every file the new events name, in one read (not one per event).
+    chained = _last_chained_of(session, berkas_number, [e for e in events if e.get("eventIdentifier") not in known]) \
+        if chain_references else {}
     added = 0
     for event in events:
         ident = event.get("eventIdentifier")
@@ -77,20 +80,37 @@ def record_events(session: Session, berkas_number: str, events: list[dict], *,
         known.add(ident)
         added += 1
         if chain_references:
-            _chain_reference(session, berkas_number, str(event.get("eventType", "")), event.get("eventDetail") or {})
+            _chain_reference(session, berkas_number, str(event.get("eventType", "")), event.get("eventDetail") or {},
+                             chained)
     return added
 
 
-def _chain_reference(session: Session, berkas_number: str, event_type: str, detail: dict) -> None:
+def _last_chained_of(session: Session, berkas_number: str, events: list[dict]) -> dict[str, dict]:
+    """subject -> its last authentic chained data, for the files `events` file (what `_last_chained`
+    says of each, read at once)."""
+    subjects = [_subject(berkas_number, (e.get("eventDetail") or {}).get("path")) for e in events
+                if e.get("eventType") in (INGESTION, DERIVATION) and (e.get("eventDetail") or {}).get("path")]
+    return dict(chained_rows(session, subjects)) if subjects else {}  # oldest first: the last one stays
+
+
+def _chain_reference(session: Session, berkas_number: str, event_type: str, detail: dict,
+                     chained: dict[str, dict] | None = None) -> None:
+    """Chain the reference an event sets or ends; `chained`: the last chained data by subject,
+    read before (and kept up to date here), else read now."""
     if event_type in (INGESTION, DERIVATION) and detail.get("path") and detail.get("sha256"):
         subject = _subject(berkas_number, detail["path"])
-        chained = _last_chained(session, subject)
-        if chained is None or chained.get("deleted"):
-            chain.append(session, None, ARCHIVE_STREAM, subject, {"sha256": str(detail["sha256"])})
+        last = chained.get(subject) if chained is not None else _last_chained(session, subject)
+        if last is None or last.get("deleted"):
+            data = {"sha256": str(detail["sha256"])}
+            chain.append(session, None, ARCHIVE_STREAM, subject, data)
+            if chained is not None:
+                chained[subject] = data
     elif event_type == DELETION:
         for gone in detail.get("files") or []:
-            chain.append(session, None, ARCHIVE_STREAM, _subject(berkas_number, gone.get("path")),
-                         {"sha256": str(gone.get("sha256")), "deleted": True})
+            subject, data = _subject(berkas_number, gone.get("path")), {"sha256": str(gone.get("sha256")), "deleted": True}
+            chain.append(session, None, ARCHIVE_STREAM, subject, data)
+            if chained is not None:
+                chained[subject] = data
 
 
 def _subject(berkas_number: str, path) -> str:
