@@ -38,6 +38,7 @@ import os
 import queue
 import re
 import threading
+import time
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -563,6 +564,10 @@ def output_path(ws: Workspace, kind: str, number: str | None, application: dict,
     return folder / f"{slug(key)}_{slug(application['name'], 40)}.docx"
 
 
+FINISH_ROUND = 24  # PDFs finished (recorded, filed) together at most
+FINISH_WAIT = 1.5  # seconds a round waits for more PDFs after its first
+
+
 class BackgroundConverter:
     """Makes the batch's PDFs while the batch goes on rendering.
 
@@ -643,14 +648,28 @@ class BackgroundConverter:
                 self.notes.append(f"finishing {len(docs)} PDFs failed: {type(err).__name__}: {err}")
 
     def _waiting_to_finish(self) -> tuple[list[DocResult], bool]:
-        """Every PDF made so far (at least one): one transaction and one pass for all."""
+        """The PDFs of the next round (at least one): one transaction and one pass for all.
+
+        A round waits a moment for more (FINISH_ROUND PDFs, or FINISH_WAIT seconds after its
+        first): LibreOffice delivers them one by one, and each round's transactions, chain head
+        and archive lock cost as much as several PDFs. What waits is only bookkeeping of PDFs
+        already made: a crash meanwhile leaves them for the next run to record and file.
+        """
         docs: list[DocResult] = []
+        deadline = None
         while True:
-            item = self._to_finish.get()
+            if deadline is None:
+                item = self._to_finish.get()
+                deadline = time.monotonic() + FINISH_WAIT
+            else:
+                try:
+                    item = self._to_finish.get(timeout=max(0.0, deadline - time.monotonic()))
+                except queue.Empty:
+                    return docs, False
             if item is None:
                 return docs, True
             docs += item
-            if self._to_finish.empty():
+            if len(docs) >= FINISH_ROUND:
                 return docs, False
 
     def _drain(self) -> None:

@@ -19,7 +19,7 @@ import datetime as dt
 import json
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from .. import chain, clock
@@ -66,23 +66,24 @@ def record_events(session: Session, berkas_number: str, events: list[dict], *,
     # The chained references of every file the new events name, in one read (not one per event).
     chained = _last_chained_of(session, berkas_number, [e for e in events if e.get("eventIdentifier") not in known]) \
         if chain_references else {}
-    added = 0
+    rows = []
     for event in events:
         ident = event.get("eventIdentifier")
         if not ident or ident in known:
             continue
-        session.add(ArchiveEvent(
+        rows.append(dict(
             uuid=ident, berkas_number=berkas_number, at=_parse_time(event.get("eventDateTime")),
             type=str(event.get("eventType", "")), agent=str(event.get("linkingAgent", "")),
             outcome=str(event.get("eventOutcome", "")),
             detail={"objects": event.get("linkingObjects", []), **(event.get("eventDetail") or {})},
         ))
         known.add(ident)
-        added += 1
         if chain_references:
             _chain_reference(session, berkas_number, str(event.get("eventType", "")), event.get("eventDetail") or {},
                              chained)
-    return added
+    if rows:  # in their order, one statement (what reads them next, a query, sees them)
+        session.execute(insert(ArchiveEvent.__table__), rows)
+    return len(rows)
 
 
 def _last_chained_of(session: Session, berkas_number: str, events: list[dict]) -> dict[str, dict]:
