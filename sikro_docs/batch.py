@@ -31,12 +31,14 @@ one-line message and the batch goes on.
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
 import datetime as dt
 import os
 import queue
 import re
 import threading
+import time
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -47,7 +49,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from sqlalchemy import select
 
-from . import clock, convert, db, issued_files, numbering, registry, signing, verification, workflow
+from . import clock, convert, db, issued_files, numbering, permit_types, registry, signing, verification, workflow
 from .archive import file_documents
 from .documents import build_context, check_template, render_document, template_path
 from .documents import get_kind as template_kind
@@ -144,7 +146,8 @@ def run_batch(ws: Workspace, source: Path, kind: str, options: Options, progress
     numbering.document_kind(kind)  # an unknown kind fails before anything is imported
     options = dataclasses.replace(options, source=str(Path(source).resolve()))
     # LibreOffice starts while the workbook is read: its start costs as much as a dozen documents.
-    with BackgroundConverter(enabled=options.pdf, finish=_finisher(ws, options)) as converter:
+    with permit_types.pinned(ws), \
+            BackgroundConverter(enabled=options.pdf, finish=_finisher(ws, options)) as converter:
         imported = registry.import_file(ws, source, actor=options.actor, permit_type=options.permit_type)
         report = produce(ws, kind, imported.applications, options, progress, label=source.stem,
                          converter=converter)
@@ -180,6 +183,12 @@ def produce(ws: Workspace, kind: str, targets: list[tuple[int | None, int]], opt
             converter: BackgroundConverter | None = None) -> BatchReport:
     """Make the documents; with `converter`, PDFs go to that (already running) converter, which
     the caller closes; `converter.notes` are then the caller's to read."""
+    with permit_types.pinned(ws):  # the types are read once for the batch, in every thread (`thread`)
+        return _produce(ws, kind, targets, options, progress, label, facts, converter)
+
+
+def _produce(ws, kind, targets, options: Options, progress, label: str, facts: dict | None,
+             converter: BackgroundConverter | None) -> BatchReport:
     if converter is None:
         with BackgroundConverter(enabled=options.pdf, finish=_finisher(ws, options)) as own:
             report = _make_all(ws, kind, targets, options, progress, facts or {}, own)
@@ -194,6 +203,12 @@ def produce(ws: Workspace, kind: str, targets: list[tuple[int | None, int]], opt
     if options.merge:
         report.merged_pdf = merge_pdfs(ws, report, label)
     return report
+
+
+def thread(target: Callable[[], None], name: str) -> threading.Thread:
+    """A daemon thread that runs `target` in a copy of the caller's context: what the caller
+    pinned (the permit types) holds there too (a new thread starts with an empty context)."""
+    return threading.Thread(target=contextvars.copy_context().run, args=(target,), name=name, daemon=True)
 
 
 def _finisher(ws: Workspace, options: Options) -> Callable[[list[DocResult]], list[str]]:
@@ -291,7 +306,7 @@ class GateAhead:
         self._made = threading.Condition()
         self._made_count = 0
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="sikro-batch-gate", daemon=True)
+        self._thread = thread(self._run, "sikro-batch-gate")
 
     def __enter__(self):
         self._thread.start()
@@ -410,13 +425,7 @@ def _gate(ws, kind, chunk, options: Options, revoked: dict, existing: dict) -> d
                 continue  # reported as not applying (e.g. "Keputusan is Ditolak")
             use_row = row is not None and options.record_steps
             to_check[app_id] = workflow.row_facts(app, options.source, row) if use_row else None
-    waiting: dict[int, str | None] = {}
-    for app_id, facts in to_check.items():
-        try:
-            waiting[app_id] = workflow.ready_to_issue(ws, app_id, gate, facts, by=options.actor)
-        except SikroError as err:
-            waiting[app_id] = str(err)
-    return waiting
+    return workflow.ready_to_issue_many(ws, to_check, gate, by=options.actor)
 
 
 def _failure(err: Exception) -> str:
@@ -555,6 +564,10 @@ def output_path(ws: Workspace, kind: str, number: str | None, application: dict,
     return folder / f"{slug(key)}_{slug(application['name'], 40)}.docx"
 
 
+FINISH_ROUND = 24  # PDFs finished (recorded, filed) together at most
+FINISH_WAIT = 1.5  # seconds a round waits for more PDFs after its first
+
+
 class BackgroundConverter:
     """Makes the batch's PDFs while the batch goes on rendering.
 
@@ -574,8 +587,7 @@ class BackgroundConverter:
         self._to_convert: queue.Queue = queue.Queue()
         self._to_finish: queue.Queue = queue.Queue()
         self._by_docx: dict[Path, DocResult] = {}
-        self._threads = [threading.Thread(target=self._convert, name="sikro-batch-pdf", daemon=True),
-                         threading.Thread(target=self._finish, name="sikro-batch-finish", daemon=True)]
+        self._threads = [thread(self._convert, "sikro-batch-pdf"), thread(self._finish, "sikro-batch-finish")]
 
     def __enter__(self) -> BackgroundConverter:
         if self.enabled:
@@ -636,14 +648,28 @@ class BackgroundConverter:
                 self.notes.append(f"finishing {len(docs)} PDFs failed: {type(err).__name__}: {err}")
 
     def _waiting_to_finish(self) -> tuple[list[DocResult], bool]:
-        """Every PDF made so far (at least one): one transaction and one pass for all."""
+        """The PDFs of the next round (at least one): one transaction and one pass for all.
+
+        A round waits a moment for more (FINISH_ROUND PDFs, or FINISH_WAIT seconds after its
+        first): LibreOffice delivers them one by one, and each round's transactions, chain head
+        and archive lock cost as much as several PDFs. What waits is only bookkeeping of PDFs
+        already made: a crash meanwhile leaves them for the next run to record and file.
+        """
         docs: list[DocResult] = []
+        deadline = None
         while True:
-            item = self._to_finish.get()
+            if deadline is None:
+                item = self._to_finish.get()
+                deadline = time.monotonic() + FINISH_WAIT
+            else:
+                try:
+                    item = self._to_finish.get(timeout=max(0.0, deadline - time.monotonic()))
+                except queue.Empty:
+                    return docs, False
             if item is None:
                 return docs, True
             docs += item
-            if self._to_finish.empty():
+            if len(docs) >= FINISH_ROUND:
                 return docs, False
 
     def _drain(self) -> None:

@@ -759,6 +759,53 @@ def allocate(
 
 
 @dataclass(frozen=True)
+class PendingRequest:
+    """One pending number of `allocate_many`: the document it is for, its register line's subject, addressee."""
+    document: Document
+    subject: str = ""
+    addressee: str = ""
+
+
+def allocate_many(session: Session, ws: Workspace, register: str, on: dt.date, requests: list[PendingRequest],
+                  *, kind: str, actor: str = "sikro") -> list[RegisterEntry]:
+    """`allocate(..., pending=True, document=...)` for many documents of one register, in order.
+
+    The same entries (consecutive numbers under this process's lease, each bound to its
+    document), log links and events as calling `allocate` for each in turn; only one query
+    for the next number, one for clashes and one flush for all of them (a batch's chunk).
+    """
+    if not requests:
+        return []
+    spec = document_kind(kind)
+    for request in requests:
+        application_id = request.document.application_id
+        expected = spec.register
+        if spec.type_register and application_id is not None:
+            expected = register_for(ws, spec, session.get(Application, application_id))
+        if expected != register:
+            raise SikroError(
+                f"a {spec.title} ({kind}) takes its number from register {expected or '(none)'}, not {register}")
+    on = _as_date(on)
+    recover_interrupted(session, ws)
+    first, lease = _next_seq(session, ws, register, on.year), current_lease(ws).id
+    numbers = [format_number(ws, register, first + i, on, _short_name(ws, session, r.document.application_id))
+               for i, r in enumerate(requests)]
+    _refuse_clashes(session, register, numbers)
+    entries = [RegisterEntry(
+        register=register, year=on.year, seq=first + i, number=number, status="pending", kind=kind,
+        application_id=r.document.application_id, document_id=r.document.id, date=on,
+        subject=r.subject, addressee=r.addressee, reason=None, lease=lease)
+        for i, (r, number) in enumerate(zip(requests, numbers, strict=True))]
+    session.add_all(entries)
+    session.flush()
+    for request, entry in zip(requests, entries, strict=True):
+        _bind(request.document, entry)
+        _append_log(session, ws, entry, "allocate", actor)
+        _entry_event(session, entry, "number.allocated", actor)
+    return entries
+
+
+@dataclass(frozen=True)
 class BlockRequest:
     """One number of a block: for which application, its register line's subject, its type's short name."""
     application_id: int
@@ -858,12 +905,16 @@ FinishHook = Callable[[Session, Document], None]
 
 
 def _open_documents(ws, spec: DocumentKind, requests: list[IssueRequest], on, actor) -> list[Document]:
-    """Transaction 1: the pending documents and (if their kind is numbered) their pending numbers."""
+    """Transaction 1: the pending documents and (if their kind is numbered) their pending numbers.
+
+    All of them at once: every request is checked first (any refusal writes nothing), then the
+    documents are added with one flush and numbered per register in request order
+    (`allocate_many`), as numbering them one by one would have.
+    """
     with db_session(ws, write=True) as session:
         recover_interrupted(session, ws)
         ids = {r.application_id for r in requests}
         applications = {a.id: a for a in session.scalars(select(Application).where(Application.id.in_(ids)))}
-        documents = []
         revoked = find_revoked_for(session, list(ids), spec.key)
         for request in requests:
             application = applications.get(request.application_id)
@@ -871,25 +922,26 @@ def _open_documents(ws, spec: DocumentKind, requests: list[IssueRequest], on, ac
                 raise SikroError(f"no application with id {request.application_id}")
             if request.application_id in revoked:
                 raise DocumentRevoked(revoked[request.application_id], application.registration_number)
-            document = Document(
-                uid=new_uid(), application_id=application.id, kind=spec.key, date=_as_date(on),
-                status="pending", files=[], lease=current_lease(ws).id,
-            )
-            session.add(document)
-            session.flush()
             if not spec.applies_to_kind(application.application_kind):
                 raise KindNotForApplication(spec.key, application.application_kind, spec.application_kinds)
+        lease, date = current_lease(ws).id, _as_date(on)
+        documents = [Document(uid=new_uid(), application_id=r.application_id, kind=spec.key, date=date,
+                              status="pending", files=[], lease=lease) for r in requests]
+        session.add_all(documents)
+        session.flush()
+        by_register: dict[str, list[PendingRequest]] = {}
+        for request, document in zip(requests, documents, strict=True):
+            application = applications[request.application_id]
             register = register_for(ws, spec, application)
             if register:
-                allocate(
-                    session, ws, register, on, kind=spec.key, application_id=application.id,
-                    subject=request.subject or fill_placeholders(spec.subject, application, ws),
-                    addressee=request.addressee or fill_placeholders(spec.addressee, application, ws),
-                    actor=actor, pending=True, document=document,
-                )
-            _record_event(session, application.id, "document.started", actor,
+                by_register.setdefault(register, []).append(PendingRequest(
+                    document, request.subject or fill_placeholders(spec.subject, application, ws),
+                    request.addressee or fill_placeholders(spec.addressee, application, ws)))
+        for register, pending in by_register.items():
+            allocate_many(session, ws, register, on, pending, kind=spec.key, actor=actor)
+        for document in documents:
+            _record_event(session, document.application_id, "document.started", actor,
                           kind=spec.key, uid=document.uid, number=document.number)
-            documents.append(document)
         return documents
 
 
@@ -915,6 +967,10 @@ def _close_documents(ws, document_ids: list[int], produced: dict[int, Produced],
         documents = {d.id: d for d in session.scalars(select(Document).where(Document.id.in_(document_ids)))}
         entries = {e.document_id: e for e in session.scalars(
             select(RegisterEntry).where(RegisterEntry.document_id.in_(document_ids)))}
+        # their applications too (held here: the session only keeps weak references), so that each
+        # document's effect finds its own without a query, and so without a flush per document
+        applications = session.scalars(select(Application).where(  # noqa: F841
+            Application.id.in_({d.application_id for d in documents.values()} - {None}))).all()
         issued: list[Document] = []
         for document_id in document_ids:
             document = documents[document_id]

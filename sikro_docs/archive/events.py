@@ -19,7 +19,7 @@ import datetime as dt
 import json
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from .. import chain, clock
@@ -63,34 +63,55 @@ def record_events(session: Session, berkas_number: str, events: list[dict], *,
         return 0
     ids = [e.get("eventIdentifier") for e in events]
     known = set(session.scalars(select(ArchiveEvent.uuid).where(ArchiveEvent.uuid.in_(ids))))
-    added = 0
+    # The chained references of every file the new events name, in one read (not one per event).
+    chained = _last_chained_of(session, berkas_number, [e for e in events if e.get("eventIdentifier") not in known]) \
+        if chain_references else {}
+    rows = []
     for event in events:
         ident = event.get("eventIdentifier")
         if not ident or ident in known:
             continue
-        session.add(ArchiveEvent(
+        rows.append(dict(
             uuid=ident, berkas_number=berkas_number, at=_parse_time(event.get("eventDateTime")),
             type=str(event.get("eventType", "")), agent=str(event.get("linkingAgent", "")),
             outcome=str(event.get("eventOutcome", "")),
             detail={"objects": event.get("linkingObjects", []), **(event.get("eventDetail") or {})},
         ))
         known.add(ident)
-        added += 1
         if chain_references:
-            _chain_reference(session, berkas_number, str(event.get("eventType", "")), event.get("eventDetail") or {})
-    return added
+            _chain_reference(session, berkas_number, str(event.get("eventType", "")), event.get("eventDetail") or {},
+                             chained)
+    if rows:  # in their order, one statement (what reads them next, a query, sees them)
+        session.execute(insert(ArchiveEvent.__table__), rows)
+    return len(rows)
 
 
-def _chain_reference(session: Session, berkas_number: str, event_type: str, detail: dict) -> None:
+def _last_chained_of(session: Session, berkas_number: str, events: list[dict]) -> dict[str, dict]:
+    """subject -> its last authentic chained data, for the files `events` file (what `_last_chained`
+    says of each, read at once)."""
+    subjects = [_subject(berkas_number, (e.get("eventDetail") or {}).get("path")) for e in events
+                if e.get("eventType") in (INGESTION, DERIVATION) and (e.get("eventDetail") or {}).get("path")]
+    return dict(chained_rows(session, subjects)) if subjects else {}  # oldest first: the last one stays
+
+
+def _chain_reference(session: Session, berkas_number: str, event_type: str, detail: dict,
+                     chained: dict[str, dict] | None = None) -> None:
+    """Chain the reference an event sets or ends; `chained`: the last chained data by subject,
+    read before (and kept up to date here), else read now."""
     if event_type in (INGESTION, DERIVATION) and detail.get("path") and detail.get("sha256"):
         subject = _subject(berkas_number, detail["path"])
-        chained = _last_chained(session, subject)
-        if chained is None or chained.get("deleted"):
-            chain.append(session, None, ARCHIVE_STREAM, subject, {"sha256": str(detail["sha256"])})
+        last = chained.get(subject) if chained is not None else _last_chained(session, subject)
+        if last is None or last.get("deleted"):
+            data = {"sha256": str(detail["sha256"])}
+            chain.append(session, None, ARCHIVE_STREAM, subject, data)
+            if chained is not None:
+                chained[subject] = data
     elif event_type == DELETION:
         for gone in detail.get("files") or []:
-            chain.append(session, None, ARCHIVE_STREAM, _subject(berkas_number, gone.get("path")),
-                         {"sha256": str(gone.get("sha256")), "deleted": True})
+            subject, data = _subject(berkas_number, gone.get("path")), {"sha256": str(gone.get("sha256")), "deleted": True}
+            chain.append(session, None, ARCHIVE_STREAM, subject, data)
+            if chained is not None:
+                chained[subject] = data
 
 
 def _subject(berkas_number: str, path) -> str:

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import delete, select, text
+from sqlalchemy import delete, insert, select, text
 from sqlalchemy.orm import Session
 
 from ..errors import SikroError, UnusableInput
@@ -43,9 +43,10 @@ def index_bag(session: Session, root: Path, bag: Path, *, chain_references: bool
     session.flush()
     reference = filed_hashes(session, meta.berkas_number)
     session.execute(delete(ArchiveFile).where(ArchiveFile.berkas_id == berkas.id))
-    for row in _file_rows(berkas.id, bag, content, reference):
-        session.add(row)
     _set_location(session, berkas.id, meta.location)
+    rows = _file_rows(berkas.id, bag, content, reference)
+    if rows:  # one statement for the berkas's files (nothing reads them back as objects here)
+        session.execute(insert(ArchiveFile.__table__), rows)
     _index_text(session, berkas, bag, content)
     return berkas
 
@@ -73,7 +74,7 @@ def _application_id(session: Session, registration_number: str) -> int | None:
     return session.scalar(select(Application.id).where(Application.registration_number == registration_number))
 
 
-def _file_rows(berkas_id: int, bag: Path, content: BagContent, reference: dict[str, str]) -> list[ArchiveFile]:
+def _file_rows(berkas_id: int, bag: Path, content: BagContent, reference: dict[str, str]) -> list[dict]:
     """One row per manifest entry; what it is comes from its ingestion / derivation event, its
     hash from the event table when it has one (a rewritten manifest never reaches the index)."""
     facts: dict[str, dict] = {}
@@ -86,7 +87,7 @@ def _file_rows(berkas_id: int, bag: Path, content: BagContent, reference: dict[s
     for path, digest in sorted(content.manifest.items()):
         fact = facts.get(path, {})
         file = bag / path
-        rows.append(ArchiveFile(
+        rows.append(dict(
             berkas_id=berkas_id, path=path, sha256=reference.get(path, digest), size=file.stat().st_size if file.is_file() else 0,
             role="derivative" if fact.get("derived_from") else "original",
             origin=fact.get("origin", "unknown"), kind=fact.get("kind"),

@@ -7,20 +7,21 @@ Public API:
     step_for_kind(kind, draft=False) -> int           the step that makes a document kind
     issue_gate(sop, kind) -> Gate | None              where an application must stand before KIND is issued
     ready_to_issue(ws, app_id, gate, facts, by=)      None, or "menunggu langkah N (...)" (records a row's decision)
+    ready_to_issue_many(ws, {app_id: facts}, gate, by=)  the same for a batch's chunk, in one transaction
     application_status(ws, ref, as_of=None) -> dict   current/next step, role, due, overdue, due_soon
     list_status(ws, overdue_only=False, as_of=None) -> list[dict]
     write_sla_report(ws, output, date_from=None, date_to=None) -> dict
     write_diagram(ws, output) -> Path                 the swim-lane flowchart (.svg or .pdf)
 """
 
-from .gates import Gate, issue_gate, position_allows, ready_to_issue, row_facts
+from .gates import Gate, issue_gate, position_allows, ready_to_issue, ready_to_issue_many, row_facts
 from .records import StepRecord, history
 from .sop import Sop, Step, load_sop, parse_standard_time, sop_for
 from .steps import StepResult, allowed_steps, following_step, record_step, step_for_kind
 from .worktime import WorkingTime, format_span
 
 __all__ = [
-    "Gate", "issue_gate", "position_allows", "ready_to_issue", "row_facts",
+    "Gate", "issue_gate", "position_allows", "ready_to_issue", "ready_to_issue_many", "row_facts",
     "Sop", "Step", "StepRecord", "StepResult", "WorkingTime", "allowed_steps", "following_step",
     "format_span", "history", "load_sop", "parse_standard_time", "record_step", "sop_for", "step_for_kind",
 ]

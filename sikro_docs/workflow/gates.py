@@ -22,12 +22,14 @@ import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 
+from sqlalchemy import select
+
 from .. import db
 from ..errors import SikroError
 from ..models import Application
-from .records import history
+from .records import histories, history
 from .sop import DECISION_OUTCOME, DECISIONS, Sop, sop_for
-from .steps import allowed_steps, record_step
+from .steps import allowed_steps, record_step, record_step_in
 
 
 @dataclass(frozen=True)
@@ -142,6 +144,51 @@ def ready_to_issue(ws, app_id: int, gate: Gate, facts: RowFacts | None, *, by: s
                 reason=facts.reason if gate.decision == "reject" and sop.step(step).decision else None,
                 note=f"dicatat dari {source}" if source else None,
                 recommendation=facts.recommendation_number if sop.step(step).decision else None,
+                recommendation_date=facts.recommendation_date,
+                source_file=facts.source_file, source_row=facts.source_row)
+        except SikroError as err:
+            return f"menunggu langkah {step} ({sop.step(step).activity}): {err}"
+    raise SikroError(f"internal: the SOP path of {gate.kind} does not reach step {gate.requires}")
+
+
+def ready_to_issue_many(ws, facts_by_id: dict[int, RowFacts | None], gate: Gate, *, by: str) -> dict[int, str | None]:
+    """`ready_to_issue` for many applications (a batch's chunk), by id: the same steps, order rules
+    and messages, recorded in one write transaction for all of them instead of three sessions a
+    step. A crash before it commits records none of them: the next run records them again."""
+    if not facts_by_id:
+        return {}
+    sop, ids = sop_for(ws), list(facts_by_id)
+    with db.session(ws, write=True) as session:
+        apps = {a.id: a for a in session.scalars(select(Application).where(Application.id.in_(ids)))}
+        records = histories(session, ids)
+        waiting: dict[int, str | None] = {}
+        for app_id, facts in facts_by_id.items():
+            try:
+                waiting[app_id] = _advance(session, ws, sop, apps[app_id], records.setdefault(app_id, []),
+                                           gate, facts, by)
+            except SikroError as err:
+                waiting[app_id] = str(err)
+        return waiting
+
+
+def _advance(session, ws, sop: Sop, app: Application, records: list, gate: Gate, facts: RowFacts | None,
+             by: str) -> str | None:
+    """One application of `ready_to_issue_many`: `ready_to_issue`'s rounds, in the caller's transaction."""
+    for _ in range(len(gate.path) + 1):
+        if position_allows(gate, app):
+            return None
+        allowed = allowed_steps(sop, app, records)
+        step = allowed[0] if allowed else None
+        if facts is None or step not in gate.covered() or not facts.supports(gate):
+            return waiting_message(sop, app, records, gate)
+        source = f"{facts.source_file}, baris {facts.source_row}" if facts.source_file else None
+        deciding = sop.step(step).decision
+        try:
+            record_step_in(
+                session, ws, sop, app, records, step, by=by, decision=gate.decision if deciding else None,
+                reason=facts.reason if gate.decision == "reject" and deciding else None,
+                note=f"dicatat dari {source}" if source else None,
+                recommendation=facts.recommendation_number if deciding else None,
                 recommendation_date=facts.recommendation_date,
                 source_file=facts.source_file, source_row=facts.source_row)
         except SikroError as err:

@@ -221,11 +221,34 @@ def record_step(ws, application_id_or_ref, step: int, *, by: str, at=None, decis
                           following_step(sop, step, outcome), made, dispatch)
 
 
+def record_step_in(session: Session, ws, sop: Sop, app: Application, records: list[StepRecord], step: int, *,
+                   by: str, decision: str | None = None, reason: str | None = None, note: str | None = None,
+                   recommendation: str | None = None, recommendation_date: dt.date | None = None,
+                   source_file: str | None = None, source_row: int | None = None) -> str:
+    """`record_step(..., make_documents=False)` inside the caller's write transaction, for an
+    application whose `records` the caller read in it: the same checks and rows, no session of its
+    own (a batch records a chunk's steps in one transaction). Appends the new record to `records`;
+    returns the outcome. SikroError (nothing recorded) when the step may not be recorded now."""
+    moment, by = _moment(ws, None), (by or "").strip() or "sikro"
+    check_step(sop, app, records, step, moment, decision, reason)
+    plan = sop.step(step)
+    outcome = _save(session, plan, app, moment, by, decision, reason, note,
+                    {"source_file": source_file, "source_row": source_row}, records)
+    if recommendation and plan.decision:
+        app.recommendation_number = recommendation.strip()
+        app.recommendation_date = recommendation_date or moment.date()
+    return outcome
+
+
 def _save(session: Session, step: Step, app: Application, at: dt.datetime, by: str,
-          decision: str | None, reason: str | None, note: str | None, source: dict | None = None) -> str:
+          decision: str | None, reason: str | None, note: str | None, source: dict | None = None,
+          records: list[StepRecord] | None = None) -> str:
     outcome = outcome_of(step, app, decision)
-    session.add(StepRecord(application_id=app.id, step=step.number, done_at=as_utc(at), by=by,
-                           decision=decision, reason=reason, note=note, outcome=outcome, recorded_at=utcnow()))
+    record = StepRecord(application_id=app.id, step=step.number, done_at=as_utc(at), by=by,
+                        decision=decision, reason=reason, note=note, outcome=outcome, recorded_at=utcnow())
+    session.add(record)
+    if records is not None:
+        records.append(record)
     before = (app.current_step, app.status)
     app.current_step, app.status, app.updated_at = step.number, outcome, utcnow()
     if decision:
