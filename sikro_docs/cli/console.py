@@ -30,8 +30,10 @@ APP_FACTORY = "sikro_docs.console.app:app_from_environment"
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64), help="Worker processes.")
 @click.option("--access-log/--no-access-log", default=False, show_default=True, help="Log every request.")
+@click.option("--job-workers", default=1, show_default=True, type=click.IntRange(0, 32),
+              help="Jobs run at once by the console's own `sikro worker` (0: none; run `sikro worker` elsewhere).")
 @workspace_option
-def console_cmd(ws, host, port, workers, access_log):
+def console_cmd(ws, host, port, workers, access_log, job_workers):
     """Serve the staff console: sign-in, each person's inbox, applications, users (Admin), archive boxes.
 
     For the office network only; accounts come from `sikro users add`. The public verification
@@ -54,6 +56,7 @@ def console_cmd(ws, host, port, workers, access_log):
     table = create_table_file(ws.root / "run") if settings.rate_limit else None
     if table:
         os.environ[TABLE_ENV] = str(table)
+    job_worker = _start_job_worker(ws, job_workers)
     try:
         uvicorn.run(APP_FACTORY, factory=True, host=host, port=port, workers=workers, proxy_headers=False,
                     access_log=access_log, server_header=False, http=_http_protocol(),
@@ -62,6 +65,50 @@ def console_cmd(ws, host, port, workers, access_log):
     finally:
         if table:
             table.unlink(missing_ok=True)
+        _stop_job_worker(job_worker)
+
+
+def _start_job_worker(ws, count: int):
+    """The console's own `sikro worker`, a process group of its own (long work never runs in a web
+    worker), logging to run/worker.log; it ends with the console, even a console killed outright."""
+    import subprocess
+    import sys
+
+    if count == 0:
+        return None
+    log = open(ws.root / "run" / "worker.log", "ab")  # noqa: SIM115 - the child keeps it
+    try:
+        return subprocess.Popen([sys.executable, "-m", "sikro_docs", "worker", "--workers", str(count),
+                                 "--workspace", str(ws.root)], stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                                start_new_session=True, preexec_fn=_end_with_parent)
+    finally:
+        log.close()
+
+
+def _end_with_parent() -> None:
+    """In the worker, before it runs: SIGTERM when the console dies (Linux's PR_SET_PDEATHSIG)."""
+    import ctypes
+    import signal
+
+    try:
+        ctypes.CDLL(None).prctl(1, int(signal.SIGTERM))  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass  # not Linux: stopped by _stop_job_worker only
+
+
+def _stop_job_worker(proc) -> None:
+    import os
+    import signal
+    import subprocess
+
+    if proc is None or proc.poll() is not None:
+        return
+    os.killpg(proc.pid, signal.SIGTERM)  # the consumer and its worker processes
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
 
 
 def _warn_about_accounts(ws) -> None:
