@@ -32,6 +32,15 @@ MONDAY = wib(2027, 8, 2, 8, 0)
 NOW = wib(2027, 8, 2, 10, 0)
 
 
+OWN_SCRIPT = '<script src="/static/htmx-2.0.11.min.js" defer></script>'
+
+
+def own_script_removed(html: str) -> str:
+    """The page without the console's one script tag (the vendored htmx): what is left must hold none."""
+    assert html.count(OWN_SCRIPT) == 1, "the console's own script is not on the page"
+    return html.replace(OWN_SCRIPT, "")
+
+
 def make_user(ws, username: str, *roles: str, name: str | None = None, temporary: bool = False,
               password: str = PASSWORD) -> str:
     accounts.add_user(ws, username, name or username.title(), list(roles), password, actor="tester",

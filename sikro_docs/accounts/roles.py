@@ -24,7 +24,19 @@ ROLES_FILE = "roles.toml"
 VIEW_APPLICATIONS = "applications.view"
 MANAGE_USERS = "users.manage"
 SEE_BOXES = "archive.boxes"
-PERMISSIONS = (VIEW_APPLICATIONS, MANAGE_USERS, SEE_BOXES)
+UPLOAD_APPLICATIONS = "intake.upload"
+MAKE_DOCUMENTS = "documents.make"
+SIGN_DOCUMENTS = "documents.sign"
+VIEW_REGISTERS = "registers.view"
+VOID_NUMBERS = "registers.void"
+RECORD_DISPATCH = "registers.dispatch"
+MANAGE_ARCHIVE = "archive.manage"
+APPROVE_RETENTION = "archive.approve"
+VIEW_DASHBOARD = "dashboard.view"
+API_TOKENS = "api.tokens"
+PERMISSIONS = (VIEW_APPLICATIONS, MANAGE_USERS, SEE_BOXES, UPLOAD_APPLICATIONS, MAKE_DOCUMENTS, SIGN_DOCUMENTS,
+               VIEW_REGISTERS, VOID_NUMBERS, RECORD_DISPATCH, MANAGE_ARCHIVE, APPROVE_RETENTION, VIEW_DASHBOARD,
+               API_TOKENS)
 
 
 @dataclass(frozen=True)

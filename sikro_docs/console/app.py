@@ -55,13 +55,22 @@ from ..web.security import Answers, Guard
 from ..workflow import record_step
 from ..workspace import Workspace, open_workspace
 from . import auth, i18n
+from .api import api_routes
 from .application import application_page, document_pdf
+from .area import ApiCall, Area, Endpoint
+from .area_jobs import JobsArea
 from .boxes import MAX_BOX_CHARS, box_folders, box_view
 from .inbox import TILES, inbox_of
 from .pages import HERE, Pages
 from .settings import console_settings
+from .uploads import Upload, received
 
 log = logging.getLogger("sikro.console")
+# The console's areas, in the menu's order (area.py): each one module, its pages, API and words.
+AREAS: list[type[Area]] = [JobsArea]
+# The console's own scripts (static/htmx.min.js, static/console.js) and nothing else: no inline script.
+CONSOLE_CSP = ("default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self' data:; "
+               "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 HOME, LOGIN, PASSWORD = "/", "/login", "/account/password"
 FIELD_CHARS = 2000  # the longest value of a form field (a reason, a note: the textareas' maxlength)
 MAX_ID = 2**62  # a row id beyond what the database holds is no row (and never reaches it)
@@ -75,6 +84,7 @@ class Ctx:
     lang: str
     who: SignedIn | None
     form: dict[str, list[str]]
+    upload: Upload | None = None  # the files of a multipart POST to a page that takes files
 
     def field(self, name: str) -> str:
         return ((self.form.get(name) or [""])[0] or "").strip()
@@ -93,6 +103,9 @@ class Console:
         self.policy = AccountPolicy.from_profile(ws.profile)
         self.settings = console_settings(ws.profile)
         self.pages = Pages(ws)
+        self.areas = [area(self) for area in AREAS]
+        for area in self.areas:
+            i18n.add_words(area.name, area.words, area.errors)
 
     # ----------------------------------------------------------------- answering
 
@@ -123,6 +136,9 @@ class Console:
             items.append((t["nav_inbox"], HOME, path == HOME))
         if self.book.may(ctx.who.roles, MANAGE_USERS):
             items.append((t["nav_users"], "/admin/users", path.startswith("/admin/")))
+        for area in self.areas:
+            items += [(t[m.label], m.href, m.current(path)) for m in area.menu
+                      if m.permission is None or self.book.may(ctx.who.roles, m.permission)]
         items.append((t["nav_password"], PASSWORD, path == PASSWORD))
         return items
 
@@ -147,21 +163,29 @@ class Console:
     # ----------------------------------------------------------------- the guard of every page
 
     def guarded(self, handler: Callable[[Ctx], Response], *, permission: str | None = None,
-                password_page: bool = False):
+                password_page: bool = False, files: int = 0):
         """An endpoint that signs the request in, asks for `permission`, checks a POST's CSRF token,
-        then runs `handler` (in a worker thread)."""
+        then runs `handler` (in a worker thread). With `files`, a POST may be multipart with up to
+        that many files (uploads.py): the handler finds them in `ctx.upload`."""
 
         async def endpoint(request: Request) -> Response:
-            form = await self.read_form(request) if request.method == "POST" else {}
-            response = await run_in_threadpool(self._answer, request, form, handler, permission, password_page)
+            if request.method == "POST" and files and \
+                    request.headers.get("content-type", "").startswith("multipart/form-data"):
+                async with received(self.ws, request, max_files=files,
+                                    max_fields=self.settings.form_fields) as upload:
+                    response = await run_in_threadpool(self._answer, request, upload.fields, handler, permission,
+                                                       password_page, upload)
+            else:
+                form = await self.read_form(request) if request.method == "POST" else {}
+                response = await run_in_threadpool(self._answer, request, form, handler, permission, password_page)
             return self._remember_language(request, response)
 
         return endpoint
 
-    def _answer(self, request, form, handler, permission, password_page) -> Response:
+    def _answer(self, request, form, handler, permission, password_page, upload=None) -> Response:
         lang = self.language(request)
         who = accounts.session_user(self.ws, auth.cookie(request, auth.SESSION_COOKIE), self.policy)
-        ctx = Ctx(request, lang, who, form)
+        ctx = Ctx(request, lang, who, form, upload)
         if who is None:
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             where = LOGIN if request.method != "GET" or target == HOME else f"{LOGIN}?{urlencode({'next': target})}"
@@ -391,33 +415,19 @@ class Console:
             return self.error_page(ctx, 404, t["box_not_found"].format(box=box[:MAX_BOX_CHARS]))
         return self.page(ctx, "box.html", **box_view(box, folders, t), checked_at=clock.utcnow())
 
-    # ----------------------------------------------------------------- the JSON API (API tokens only)
+    # ----------------------------------------------------------------- the JSON API (API tokens only: api.py)
 
-    def api(self, handler: Callable[[SignedIn], dict | list], permission: str | None = None):
-        async def endpoint(request: Request) -> Response:
-            return await run_in_threadpool(self._api_answer, request, handler, permission)
-
-        return endpoint
-
-    def _api_answer(self, request: Request, handler, permission) -> Response:
-        who = accounts.token_user(self.ws, auth.bearer(request))
-        if who is None:
-            return JSONResponse({"status": "error", "code": 401, "error": "unauthorized"}, status_code=401,
-                                headers={"www-authenticate": 'Bearer realm="sikro console"'})
-        if permission and not self.book.may(who.roles, permission):
-            return JSONResponse({"status": "error", "code": 403, "error": "forbidden"}, status_code=403)
-        return JSONResponse(handler(who))
-
-    def api_me(self, who: SignedIn) -> dict:
+    def api_me(self, call: ApiCall) -> dict:
+        who = call.who
         return {"username": who.username, "display_name": who.display_name, "roles": list(who.roles),
                 "steps": [s.number for s in self.book.steps_of(who.roles)]}
 
-    def api_inbox(self, who: SignedIn) -> dict:
-        box = inbox_of(self.ws, self.book, who)
+    def api_inbox(self, call: ApiCall) -> dict:
+        box = inbox_of(self.ws, self.book, call.who)
         rows = [{k: v for k, v in row.items() if k != "tiles"} | {"tiles": sorted(row["tiles"])} for row in box.rows]
         return {"counts": box.counts, "applications": rows}
 
-    def api_users(self, who: SignedIn) -> list:
+    def api_users(self, call: ApiCall) -> list:
         return [u.as_json() for u in accounts.list_users(self.ws)]
 
     # ----------------------------------------------------------------- the rest
@@ -471,15 +481,23 @@ class Console:
             Route("/admin/users/{username}", page(self.user, permission=MANAGE_USERS)),
             Route("/admin/users/{username}/{action}", page(self.user_action, permission=MANAGE_USERS),
                   methods=["POST"]),
-            Route("/api/v1/me", self.api(self.api_me)),
-            Route("/api/v1/inbox", self.api(self.api_inbox, VIEW_APPLICATIONS)),
-            Route("/api/v1/users", self.api(self.api_users, MANAGE_USERS)),
-            Route("/healthz", self.healthz),
-            Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
         ]
         for prefix in ("A/BOX", "a/box"):  # the path a box label's QR holds (archive/labels.py)
             routes.append(Route(f"/{prefix}/{{box:path}}", page(self.box, permission=SEE_BOXES)))
+        for area in self.areas:
+            routes += area.pages()
+        routes += api_routes(self, self.endpoints())
+        routes += [Route("/healthz", self.healthz),
+                   Mount("/static", StaticFiles(directory=HERE / "static"), name="static")]
         return routes
+
+    def endpoints(self) -> list[Endpoint]:
+        """The JSON API: the console's own endpoints and every area's."""
+        own = [Endpoint("GET", "/api/v1/me", self.api_me, None, "The signed-in user: roles and the SOP steps"),
+               Endpoint("GET", "/api/v1/inbox", self.api_inbox, VIEW_APPLICATIONS,
+                        "The applications waiting on a step of the user's roles, with the tiles' counts"),
+               Endpoint("GET", "/api/v1/users", self.api_users, MANAGE_USERS, "The accounts")]
+        return own + [e for area in self.areas for e in area.endpoints()]
 
 
 def create_app(ws: Workspace):
@@ -500,7 +518,9 @@ def create_app(ws: Workspace):
                       too_large_html=console.bilingual_error(413), bad_request_html=console.bilingual_error(400),
                       server_error_html=server_error)
     return Guard(app, limiter=RateTable.from_environment(limit) if limit else None,
-                 proxies=console.settings.proxies, body_bytes=console.settings.body_bytes, answers=answers)
+                 proxies=console.settings.proxies, body_bytes=console.settings.body_bytes, answers=answers,
+                 csp=CONSOLE_CSP, upload_paths=tuple(p for area in console.areas for p in area.upload_paths),
+                 upload_bytes=console.settings.upload_bytes)
 
 
 def app_from_environment():

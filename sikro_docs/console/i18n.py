@@ -565,3 +565,15 @@ def span_words(text: str | None, lang: str) -> str | None:
         return text
     t = words(lang)
     return text.replace("Hari", t["unit_day"]).replace("Jam", t["unit_hour"]).replace("Menit", t["unit_minute"])
+
+
+def add_words(area: str, words: dict[str, dict[str, str]], errors: dict[str, dict[str, str]]) -> None:
+    """An area's words and error words, merged into WORDS and ERRORS (once, at the console's start).
+    A key another area already has is a mistake of the code: refused, naming both."""
+    for table, extra in ((WORDS, words), (ERRORS, errors)):
+        for lang, entries in extra.items():
+            known = table.setdefault(lang, {})
+            for key, value in entries.items():
+                if key in known and known[key] != value:
+                    raise ValueError(f"console area {area!r}: the word {key!r} ({lang}) is already defined")
+                known[key] = value

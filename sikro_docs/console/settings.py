@@ -23,6 +23,7 @@ class ConsoleSettings:
     body_bytes: int
     form_fields: int
     request_seconds: float
+    upload_bytes: int
 
 
 def console_settings(profile: dict) -> ConsoleSettings:
@@ -42,4 +43,5 @@ def console_settings(profile: dict) -> ConsoleSettings:
     if secure not in SECURE_COOKIES:
         raise WebSettingError("[console] secure_cookies", secure, f"must be one of {', '.join(SECURE_COOKIES)}")
     return ConsoleSettings(rate, proxies, secure, int(bounds["header_bytes"]), int(bounds["body_bytes"]),
-                           int(bounds["form_fields"]), float(bounds["request_seconds"]))
+                           int(bounds["form_fields"]), float(bounds["request_seconds"]),
+                           int(bounds["upload_bytes"]))

@@ -86,12 +86,21 @@ class Guard:
     says so, else when the application has read that much.
     """
 
-    def __init__(self, app, *, limiter, proxies: TrustedProxies, body_bytes: int, answers: Answers):
+    def __init__(self, app, *, limiter, proxies: TrustedProxies, body_bytes: int, answers: Answers,
+                 csp: str = CSP, upload_paths: tuple[str, ...] = (), upload_bytes: int = 0):
         self.app = app
         self.limiter = limiter
         self.proxies = proxies
         self.body_bytes = body_bytes
         self.answers = answers
+        self.headers = [(b"content-security-policy", csp.encode()), *SECURITY_HEADERS[1:]]
+        # the paths that take a file (a workbook, a scan) take a body up to upload_bytes
+        self.upload_paths, self.upload_bytes = upload_paths, upload_bytes
+
+    def _body_bound(self, scope) -> int:
+        if self.upload_paths and scope.get("method") == "POST" and scope["path"].startswith(self.upload_paths):
+            return max(self.body_bytes, self.upload_bytes)
+        return self.body_bytes
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -102,7 +111,8 @@ class Guard:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
-                message["headers"] = _with_security_headers(message.get("headers", []), scope["path"])
+                message["headers"] = _with_security_headers(message.get("headers", []), scope["path"],
+                                                            self.headers)
             await send(message)
 
         wait = self.limiter.wait_seconds(client_key(scope, self.proxies)) if self.limiter else 0.0
@@ -111,10 +121,11 @@ class Guard:
         declared = _declared_length(scope)
         if declared is None:
             return await self._refuse(send_with_headers, 400, self.answers.bad_request_html)
-        if declared > self.body_bytes:
+        bound = self._body_bound(scope)
+        if declared > bound:
             return await self._refuse(send_with_headers, 413, self.answers.too_large_html)
         try:
-            await self.app(scope, bounded_receive(receive, self.body_bytes), send_with_headers)
+            await self.app(scope, bounded_receive(receive, bound), send_with_headers)
         except ClientDisconnect:
             log.warning("client went away during %s %s", scope.get("method"), _path_for_log(scope))
         except HTTPException as exc:  # raised outside a route (Starlette answers those inside)
@@ -171,9 +182,9 @@ def _path_for_log(scope) -> str:
     return path if len(path) <= 40 else path[:40] + "…"
 
 
-def _with_security_headers(headers, path: str) -> list:
+def _with_security_headers(headers, path: str, security_headers=SECURITY_HEADERS) -> list:
     headers = [h for h in headers if h[0].lower() != b"server"]
-    headers.extend(SECURITY_HEADERS)
+    headers.extend(security_headers)
     if not any(name.lower() == b"cache-control" for name, _ in headers):
         headers.append(STATIC_CACHE if path.startswith(STATIC_PREFIX) else NO_STORE)
     return headers

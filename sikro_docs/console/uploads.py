@@ -1,0 +1,110 @@
+"""Files a person hands in through the console: a workbook, a JSON file, scans.
+
+    async with received(console, request, max_files=1) as upload:
+        upload.fields  -> {"csrf": [...], ...}   (the form's text fields)
+        upload.files   -> [Received(name, path, size), ...]  (owner-only files under run/uploads/)
+
+The multipart body is parsed by Starlette's parser (python-multipart); its whole
+size is bounded by the Guard ([limits.console] upload_bytes, 413 beyond), the
+number of files and fields here (400 beyond). Each file is copied into a fresh
+owner-only folder of the workspace's run/uploads/ under a name of safe
+characters, the person's own name kept for display only; the folder is removed
+when the block ends unless `keep()` moved it on (a job works from it).
+A request that is not multipart has no files (a page answers its form again).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import secrets
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+
+from ..fsutil import fsync_dir
+
+SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+MAX_NAME = 120  # characters of a file's name as kept (its display name is cut as well)
+CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class Received:
+    name: str  # as the person's browser named it (display only: never a path)
+    path: Path  # where it is now: <workspace>/run/uploads/<random>/<safe name>
+    size: int
+
+
+@dataclass
+class Upload:
+    folder: Path
+    fields: dict[str, list[str]] = field(default_factory=dict)
+    files: list[Received] = field(default_factory=list)
+    kept: bool = False
+
+    def field(self, name: str) -> str:
+        return ((self.fields.get(name) or [""])[0] or "").strip()
+
+    def keep(self) -> Path:
+        """Leave the folder in place (a job reads the files later and removes it)."""
+        self.kept = True
+        return self.folder
+
+
+def uploads_root(ws) -> Path:
+    return Path(ws.root) / "run" / "uploads"
+
+
+def safe_name(name: str | None, index: int) -> str:
+    stem = SAFE.sub("_", Path(name or "").name).strip("._")[:MAX_NAME]
+    return stem or f"berkas-{index}"
+
+
+@contextlib.asynccontextmanager
+async def received(ws, request: Request, *, max_files: int, max_fields: int = 40):
+    folder = uploads_root(ws) / secrets.token_hex(12)
+    folder.mkdir(parents=True, mode=0o700)
+    upload = Upload(folder)
+    try:
+        if request.headers.get("content-type", "").startswith("multipart/form-data"):
+            await _read(request, upload, max_files, max_fields)
+        yield upload
+    finally:
+        if not upload.kept:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+async def _read(request: Request, upload: Upload, max_files: int, max_fields: int) -> None:
+    try:
+        form = await request.form(max_files=max_files, max_fields=max_fields)
+    except HTTPException:
+        raise
+    except Exception:  # noqa: BLE001 — a body the parser cannot read is the client's mistake
+        raise HTTPException(400) from None
+    try:
+        for index, (key, value) in enumerate(form.multi_items()):
+            if isinstance(value, UploadFile):
+                if value.filename:
+                    upload.files.append(await _copy(value, upload.folder, index))
+            else:
+                upload.fields.setdefault(key, []).append(value)
+    finally:
+        await form.close()
+    fsync_dir(upload.folder)
+
+
+async def _copy(value: UploadFile, folder: Path, index: int) -> Received:
+    name = safe_name(value.filename, index)
+    target = folder / f"{index:02d}-{name}"
+    size = 0
+    with open(target, "xb") as out:  # the folder is the request's own: nothing there to replace
+        target.chmod(0o600)
+        while chunk := await value.read(CHUNK):
+            out.write(chunk)
+            size += len(chunk)
+    return Received((value.filename or name)[:MAX_NAME], target, size)
