@@ -59,6 +59,7 @@ from .api import api_routes
 from .application import application_page, document_pdf
 from .area import ApiCall, Area, Endpoint
 from .area_jobs import JobsArea
+from .area_tokens import TokensArea
 from .boxes import MAX_BOX_CHARS, box_folders, box_view
 from .inbox import TILES, inbox_of
 from .pages import HERE, Pages
@@ -67,7 +68,7 @@ from .uploads import Upload, received
 
 log = logging.getLogger("sikro.console")
 # The console's areas, in the menu's order (area.py): each one module, its pages, API and words.
-AREAS: list[type[Area]] = [JobsArea]
+AREAS: list[type[Area]] = [JobsArea, TokensArea]
 # The console's own scripts (static/htmx.min.js, static/console.js) and nothing else: no inline script.
 CONSOLE_CSP = ("default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self' data:; "
                "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
@@ -113,14 +114,14 @@ class Console:
         return (i18n.language(request.query_params.get("lang"))
                 or i18n.language(auth.cookie(request, auth.LANG_COOKIE)) or i18n.DEFAULT_LANGUAGE)
 
-    def page(self, ctx: Ctx, name: str, http_status: int = 200, **context) -> HTMLResponse:
+    def page(self, ctx: Ctx, template: str, http_status: int = 200, /, **context) -> HTMLResponse:
         t = i18n.words(ctx.lang)
         query = {k: v for k, v in ctx.request.query_params.items() if k != "lang"}
         switch = urlencode({**query, "lang": t["switch_lang"]})
         who = ctx.who
         path = context.pop("switch_path", None) or ctx.request.url.path  # a POST's answer switches to its page
         body = self.pages.render(
-            name, t=t, lang=ctx.lang, fmt=self.pages.formatter(ctx.lang), who=who, book=self.book,
+            template, t=t, lang=ctx.lang, fmt=self.pages.formatter(ctx.lang), who=who, book=self.book,
             switch_href=f"{path}?{switch}",
             csrf=auth.csrf_token(self.ws, who.credential) if who and who.via == "session" else "",
             nav=self.nav(ctx), **context)

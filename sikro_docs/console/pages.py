@@ -62,5 +62,5 @@ class Pages:
     def formatter(self, lang: str) -> Formatter:
         return Formatter(lang, self.tz, self.locales[lang])
 
-    def render(self, name: str, **context) -> str:
-        return self.env.get_template(name).render(office=self.office, **context)
+    def render(self, template: str, /, **context) -> str:
+        return self.env.get_template(template).render(office=self.office, **context)
