@@ -1,0 +1,208 @@
+"""The registers area: the office's books of numbers, their entries, and voiding a number.
+
+    GET  /registers                         the registers with their counts
+    GET  /registers/{name}?q=&year=&page=   its entries, newest first, paginated (LIMIT/OFFSET), searched
+                                            by number (a part works), applicant's name, registration number
+    POST /registers/{name}/{entry}/void     void an entry with a reason (registers.void), numbering.void
+    GET  /api/v1/registers                  the registers as JSON
+    GET  /api/v1/registers/{name}?q=&year=&page=   one page of entries as JSON
+    POST /api/v1/registers/{name}/{entry}/void     {"reason": "..."}
+
+`entry` is the entry's row id (a number holds "/" and so is no path segment).
+A voided number keeps its line with its reason: it is never given again nor skipped.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func, or_, select
+from starlette.responses import RedirectResponse, Response
+
+from .. import db, numbering
+from ..accounts.roles import VIEW_REGISTERS, VOID_NUMBERS
+from ..errors import SikroError
+from ..models import Application
+from . import i18n
+from .area import ApiCall, ApiRefusal, Area, Endpoint, MenuItem
+
+PAGE_SIZE = 50
+MAX_QUERY = 120
+MAX_PAGE = 10**6
+
+
+def _int(text: str | None, default: int | None, low: int, high: int) -> int | None:
+    try:
+        value = int(text or "")
+    except ValueError:
+        return default
+    return value if low <= value <= high else default
+
+
+class RegistersArea(Area):
+    name = "registers"
+    menu = [MenuItem("nav_registers", "/registers", VIEW_REGISTERS)]
+    words = {
+        "id": {
+            "nav_registers": "Buku Register",
+            "registers_heading": "Buku register kantor",
+            "registers_intro": "Buku penomoran kantor: register izin per jenis, agenda surat, dan lainnya.",
+            "registers_name": "Register", "registers_title": "Judul", "registers_count": "Jumlah nomor",
+            "registers_void_count": "Batal",
+            "register_heading": "Register: {name}",
+            "register_search": "Cari (nomor, nama, nomor registrasi)", "register_year": "Tahun",
+            "register_all_years": "Semua tahun", "register_find": "Cari",
+            "register_number": "Nomor", "register_date": "Tanggal", "register_subject": "Perihal",
+            "register_applicant": "Pemohon", "register_registration": "No. registrasi",
+            "register_status": "Keadaan", "register_reason": "Alasan batal",
+            "register_state_used": "Terbit", "register_state_void": "BATAL", "register_state_pending": "Menunggu",
+            "register_empty": "Tidak ada nomor yang cocok.",
+            "register_page_of": "Halaman {page} dari {pages} ({total} nomor)",
+            "register_prev": "Sebelumnya", "register_next": "Berikutnya",
+            "register_void": "Batalkan nomor", "register_void_reason": "Alasan pembatalan",
+            "register_reason_required": "Alasan pembatalan wajib diisi.",
+        },
+        "en": {
+            "nav_registers": "Registers",
+            "registers_heading": "The office's registers",
+            "registers_intro": "The office's numbering books: the permit registers per type, the letters' agenda "
+                               "and the others.",
+            "registers_name": "Register", "registers_title": "Title", "registers_count": "Numbers",
+            "registers_void_count": "Void",
+            "register_heading": "Register: {name}",
+            "register_search": "Search (number, name, registration number)", "register_year": "Year",
+            "register_all_years": "All years", "register_find": "Search",
+            "register_number": "Number", "register_date": "Date", "register_subject": "Subject",
+            "register_applicant": "Applicant", "register_registration": "Registration no.",
+            "register_status": "Status", "register_reason": "Reason voided",
+            "register_state_used": "Issued", "register_state_void": "VOID", "register_state_pending": "Pending",
+            "register_empty": "No number matches.",
+            "register_page_of": "Page {page} of {pages} ({total} numbers)",
+            "register_prev": "Previous", "register_next": "Next",
+            "register_void": "Void the number", "register_void_reason": "Reason for voiding",
+            "register_reason_required": "A reason is required to void a number.",
+        },
+    }
+
+    def pages(self):
+        return [self.page("/registers", self.index, VIEW_REGISTERS),
+                self.page("/registers/{name}", self.show, VIEW_REGISTERS),
+                self.page("/registers/{name}/{entry:int}/void", self.void, VOID_NUMBERS, methods=("POST",))]
+
+    def endpoints(self):
+        return [Endpoint("GET", "/api/v1/registers", self.api_index, VIEW_REGISTERS, "The registers with counts"),
+                Endpoint("GET", "/api/v1/registers/{name}", self.api_show, VIEW_REGISTERS,
+                         "One page of a register's entries, newest first (?q=&year=&page=)"),
+                Endpoint("POST", "/api/v1/registers/{name}/{entry:int}/void", self.api_void, VOID_NUMBERS,
+                         "Void an entry of a register, with a reason",
+                         body={"type": "object", "required": ["reason"],
+                               "properties": {"reason": {"type": "string"}}})]
+
+    # ----------------------------------------------------------------- reading
+
+    def registers(self) -> list[dict]:
+        """Every register with its title and counts (one grouped query)."""
+        with db.session(self.ws) as session:
+            counts = {(r, s): n for r, s, n in session.execute(
+                select(numbering.RegisterEntry.register, numbering.RegisterEntry.status, func.count())
+                .group_by(numbering.RegisterEntry.register, numbering.RegisterEntry.status))}
+        out = []
+        for name, settings in numbering.all_registers(self.ws).items():
+            total = sum(n for (r, _s), n in counts.items() if r == name)
+            out.append({"name": name, "title": settings.get("title", ""), "count": total,
+                        "void": counts.get((name, "void"), 0)})
+        return out
+
+    def known(self, name: str) -> bool:
+        return name in numbering.all_registers(self.ws)
+
+    def entries(self, name: str, q: str, year: int | None, page: int) -> dict:
+        """One page of the register's entries, newest first, matching `q` (number, name, registration)."""
+        entry, app = numbering.RegisterEntry, Application
+        query = select(entry, app).outerjoin(app, app.id == entry.application_id).where(entry.register == name)
+        if year is not None:
+            query = query.where(entry.year == year)
+        if q:
+            like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            query = query.where(or_(entry.number.ilike(like, escape="\\"), app.name.ilike(like, escape="\\"),
+                                    app.registration_number.ilike(like, escape="\\"),
+                                    entry.subject.ilike(like, escape="\\")))
+        with db.session(self.ws) as session:
+            total = session.scalar(select(func.count()).select_from(query.subquery()))
+            rows = session.execute(query.order_by(entry.year.desc(), entry.seq.desc())
+                                   .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+            years = sorted(session.scalars(select(entry.year).where(entry.register == name).distinct()),
+                           reverse=True)
+            lines = [{"id": e.id, "number": e.number, "year": e.year, "seq": e.seq, "date": e.date.isoformat(),
+                      "status": e.status, "reason": e.reason, "subject": e.subject, "kind": e.kind,
+                      "applicant": a.name if a else "", "registration": a.registration_number if a else ""}
+                     for e, a in rows]
+        pages = max(1, -(-total // PAGE_SIZE))
+        return {"register": name, "total": total, "page": page, "pages": pages, "entries": lines, "years": years}
+
+    def params(self, query) -> tuple[str, int | None, int]:
+        q = (query.get("q") or "").strip()[:MAX_QUERY]
+        return q, _int(query.get("year"), None, 1900, 9999), _int(query.get("page"), 1, 1, MAX_PAGE)
+
+    # ----------------------------------------------------------------- pages
+
+    def index(self, ctx) -> Response:
+        return self.console.page(ctx, "registers.html", registers=self.registers())
+
+    def show(self, ctx, message: str | None = None, http_status: int = 200) -> Response:
+        name = ctx.request.path_params["name"]
+        if not self.known(name):
+            return self.console.error_page(ctx, 404)
+        q, year, page = self.params(ctx.request.query_params)
+        listing = self.entries(name, q, year, page)
+        may_void = self.book.may(ctx.who.roles, VOID_NUMBERS)
+        return self.console.page(ctx, "registers_show.html", http_status, listing=listing, q=q, year=year,
+                                 may_void=may_void, messages=[message] if message else [],
+                                 switch_path=f"/registers/{name}")
+
+    def void(self, ctx) -> Response:
+        name, entry_id = ctx.request.path_params["name"], ctx.request.path_params["entry"]
+        if not self.known(name):
+            return self.console.error_page(ctx, 404)
+        reason = ctx.field("reason")
+        t = i18n.words(ctx.lang)
+        if not reason:
+            return self.show(ctx, t["register_reason_required"], 400)
+        try:
+            self.void_entry(name, entry_id, reason, ctx.who.username)
+        except LookupError:
+            return self.console.error_page(ctx, 404)
+        except SikroError as err:
+            return self.show(ctx, i18n.error_words(err, ctx.lang), 409)
+        return RedirectResponse(f"/registers/{name}", status_code=303)
+
+    def void_entry(self, name: str, entry_id: int, reason: str, actor: str) -> dict:
+        """Void through the numbering library (its log, its event, with the user)."""
+        with db.session(self.ws, write=True) as session:
+            entry = session.get(numbering.RegisterEntry, entry_id)
+            if entry is None or entry.register != name:
+                raise LookupError(entry_id)
+            voided = numbering.void(session, self.ws, name, entry.number, reason, actor=actor)
+            return {"id": voided.id, "number": voided.number, "status": voided.status, "reason": voided.reason}
+
+    # ----------------------------------------------------------------- API
+
+    def api_index(self, call: ApiCall) -> list:
+        return self.registers()
+
+    def api_show(self, call: ApiCall) -> dict:
+        name = call.path["name"]
+        if not self.known(name):
+            raise ApiRefusal(404, "register-not-found")
+        q, year, page = self.params(call.query)
+        return self.entries(name, q, year, page)
+
+    def api_void(self, call: ApiCall) -> dict:
+        name = call.path["name"]
+        if not self.known(name):
+            raise ApiRefusal(404, "register-not-found")
+        reason = str((call.body or {}).get("reason") or "").strip() if isinstance(call.body, dict) else ""
+        if not reason:
+            raise ApiRefusal(400, "reason-required")
+        try:
+            return self.void_entry(name, call.path["entry"], reason, call.who.username)
+        except LookupError:
+            raise ApiRefusal(404, "entry-not-found") from None

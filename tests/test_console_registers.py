@@ -1,0 +1,126 @@
+"""The registers area of the staff console: the registers and their entries (newest first, searched,
+paginated), voiding a number with its reason through the numbering library, and the JSON API."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from console_support import NOW, csrf_of, make_user, signed_in
+from registers_support import entries, make_applications
+
+from sikro_docs import clock, db, numbering
+from sikro_docs.console.area_registers import PAGE_SIZE
+
+NUMBER_CELL = re.compile(r'<th scope="row">([^<]+)</th>')
+
+
+@pytest.fixture
+def office(workspace):
+    make_user(workspace, "admin1", "admin")  # registers.view and registers.void
+    make_user(workspace, "arsip", "arsiparis")  # registers.view only
+    make_applications(workspace, 3, name="Pemohon")
+    make_applications(workspace, 1, name="Siti Rahmawati")
+    with clock.frozen(NOW):
+        yield workspace
+
+
+def numbers_on(html: str) -> list[str]:
+    return NUMBER_CELL.findall(html)
+
+
+def verify(ws) -> list[str]:
+    with db.session(ws, write=True) as session:
+        return numbering.verify_registers(session, ws)
+
+
+def test_the_registers_page_lists_the_registers_with_counts(office):
+    page = signed_in(office, "arsip").get("/registers")
+    assert page.status_code == 200
+    assert 'href="/registers/registrasi"' in page.text
+    row = re.search(r'href="/registers/registrasi">registrasi</a></td>\s*<td>[^<]*</td>\s*<td class="num">(\d+)',
+                    page.text)
+    assert row and row.group(1) == "4"
+
+
+def test_the_register_page_lists_the_issued_numbers_newest_first(office):
+    page = signed_in(office, "arsip").get("/registers/registrasi")
+    assert page.status_code == 200
+    issued = [r[2] for r in entries(office, "registrasi")]
+    assert numbers_on(page.text) == list(reversed(issued))
+    assert "Terbit" in page.text
+    assert "Batalkan nomor" not in page.text  # arsip may not void
+
+
+def test_search_by_a_partial_number_and_by_name(office):
+    client = signed_in(office, "arsip")
+    issued = [r[2] for r in entries(office, "registrasi")]
+    by_name = client.get("/registers/registrasi", params={"q": "siti"})
+    assert numbers_on(by_name.text) == [issued[3]]
+    part = re.search(r"0*2\b", issued[1]).group(0)  # the digits of the second number: "00002"
+    assert numbers_on(client.get("/registers/registrasi", params={"q": part}).text) == [issued[1]]
+    assert numbers_on(client.get("/registers/registrasi", params={"q": "nobody-like-this"}).text) == []
+    assert numbers_on(client.get("/registers/registrasi", params={"year": "1999"}).text) == []
+
+
+def test_pagination(office):
+    make_applications(office, PAGE_SIZE + 3, name="Banyak")
+    client = signed_in(office, "arsip")
+    issued = [r[2] for r in entries(office, "registrasi")]
+    first = numbers_on(client.get("/registers/registrasi").text)
+    second = numbers_on(client.get("/registers/registrasi", params={"page": "2"}).text)
+    assert len(first) == PAGE_SIZE and first[0] == issued[-1]
+    assert first + second == list(reversed(issued))
+    api = client.get("/registers/registrasi", params={"page": "999"})
+    assert api.status_code == 200 and numbers_on(api.text) == []
+
+
+def entry_id(ws, number: str) -> int:
+    with db.session(ws) as session:
+        return session.query(numbering.RegisterEntry).filter_by(register="registrasi", number=number).one().id
+
+
+def test_void_with_a_reason_keeps_the_entry_and_the_register_verifies(office):
+    client = signed_in(office, "admin1")
+    number = entries(office, "registrasi")[1][2]
+    token = csrf_of(client.get("/registers/registrasi").text)
+    answer = client.post(f"/registers/registrasi/{entry_id(office, number)}/void",
+                         data={"csrf": token, "reason": "Salah ketik nama"})
+    assert answer.status_code == 303
+    row = [r for r in entries(office, "registrasi") if r[2] == number][0]
+    assert (row[3], row[4]) == ("void", "Salah ketik nama")
+    page = client.get("/registers/registrasi").text
+    assert "BATAL" in page and "Salah ketik nama" in page
+    assert verify(office) == []
+    with db.session(office) as session:
+        last = session.query(numbering.RegisterLogRow).order_by(numbering.RegisterLogRow.id.desc()).first()
+        assert last.action == "void" and "admin1" in last.content
+
+
+def test_void_without_a_reason_is_400_and_changes_nothing(office):
+    client = signed_in(office, "admin1")
+    before = entries(office, "registrasi")
+    token = csrf_of(client.get("/registers/registrasi").text)
+    answer = client.post(f"/registers/registrasi/{entry_id(office, before[0][2])}/void",
+                         data={"csrf": token, "reason": "  "})
+    assert answer.status_code == 400
+    assert "Alasan pembatalan wajib diisi" in answer.text
+    assert entries(office, "registrasi") == before
+
+
+def test_void_needs_the_permission_and_the_csrf_token(office):
+    before = entries(office, "registrasi")
+    target = f"/registers/registrasi/{entry_id(office, before[0][2])}/void"
+    arsip = signed_in(office, "arsip")
+    token = csrf_of(arsip.get("/registers/registrasi").text)
+    assert arsip.post(target, data={"csrf": token, "reason": "x"}).status_code == 403
+    admin = signed_in(office, "admin1")
+    assert admin.post(target, data={"reason": "x"}).status_code == 403
+    assert entries(office, "registrasi") == before
+
+
+def test_an_unknown_register_or_entry_is_404(office):
+    client = signed_in(office, "admin1")
+    assert client.get("/registers/no-such-book").status_code == 404
+    token = csrf_of(client.get("/registers/registrasi").text)
+    assert client.post("/registers/registrasi/999999/void", data={"csrf": token, "reason": "x"}).status_code == 404
