@@ -3,11 +3,13 @@ paginated), voiding a number with its reason through the numbering library, and 
 
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
 from console_support import NOW, csrf_of, make_user, signed_in
-from registers_support import entries, make_applications
+from openpyxl import load_workbook
+from registers_support import entries, make_applications, sql
 
 from sikro_docs import clock, db, numbering
 from sikro_docs.console.area_registers import PAGE_SIZE
@@ -124,3 +126,43 @@ def test_an_unknown_register_or_entry_is_404(office):
     assert client.get("/registers/no-such-book").status_code == 404
     token = csrf_of(client.get("/registers/registrasi").text)
     assert client.post("/registers/registrasi/999999/void", data={"csrf": token, "reason": "x"}).status_code == 404
+
+
+def test_the_export_opens_in_openpyxl_and_holds_no_formula(office):
+    make_applications(office, 1, name="=HYPERLINK(\"http://evil\",\"x\")")
+    answer = signed_in(office, "arsip").get("/registers/registrasi/export.xlsx")
+    assert answer.status_code == 200
+    sheet = load_workbook(io.BytesIO(answer.content)).active
+    rows = list(sheet.iter_rows(min_row=2))
+    assert [r[2].value for r in rows] == [r[2] for r in entries(office, "registrasi")]
+    evil = [r[7] for r in rows if str(r[7].value).startswith("=")]
+    assert evil and all(cell.data_type == "s" for cell in evil)
+
+
+def test_the_verify_page_says_verified_then_the_first_broken_entry(office):
+    client = signed_in(office, "arsip")
+    assert "Terverifikasi" in client.get("/registers/registrasi/verify").text
+    sql(office, "drop trigger register_log_no_update")  # as someone with sqlite3 could
+    sql(office, "update register_log set content = replace(content, 'Pemohon', 'Pemalsu') where position = 2 "
+                "and register = 'registrasi'")
+    page = client.get("/registers/registrasi/verify").text
+    assert "Rantai rusak" in page and "registrasi" in page
+
+
+def test_the_api_lists_searches_and_voids(office):
+    from console_support import console
+
+    from sikro_docs import accounts
+
+    _view, token = accounts.create_token(office, "admin1", "skrip", actor="admin1")
+    client, auth = console(office), {"authorization": f"Bearer {token}"}
+    registers = {r["name"]: r for r in client.get("/api/v1/registers", headers=auth).json()}
+    assert registers["registrasi"]["count"] == 4
+    found = client.get("/api/v1/registers/registrasi", params={"q": "siti"}, headers=auth).json()
+    assert [e["applicant"] for e in found["entries"]] == ["Siti Rahmawati"]
+    target = f"/api/v1/registers/registrasi/{found['entries'][0]['id']}/void"
+    assert client.post(target, json={}, headers=auth).status_code == 400
+    voided = client.post(target, json={"reason": "Ganda"}, headers=auth)
+    assert voided.status_code == 200 and voided.json()["status"] == "void"
+    assert client.post(target, json={"reason": "lagi"}, headers=auth).status_code == 409  # already void
+    assert verify(office) == []

@@ -38,7 +38,8 @@ from sikro_docs.workspace import open_workspace
 # One URL of every route of the console (test_every_route_is_listed_here keeps the list whole).
 PAGES = ["/", "/applications/1", "/applications/1/documents/1", "/account/password", "/admin/users",
          "/admin/users/rina", "/A/BOX/12", "/a/box/12", "/jobs", "/jobs/0a1b", "/jobs/0a1b/progress",
-         "/registers", "/registers/registrasi"]
+         "/registers", "/registers/registrasi", "/registers/registrasi/export.xlsx",
+         "/registers/registrasi/verify"]
 POSTS = ["/logout", "/applications/1/steps", "/account/password", "/admin/users", "/admin/users/rina/roles",
          "/admin/users/rina/disable", "/admin/users/rina/reset", "/jobs/0a1b/cancel",
          "/registers/registrasi/1/void"]

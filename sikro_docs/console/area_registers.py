@@ -3,6 +3,8 @@
     GET  /registers                         the registers with their counts
     GET  /registers/{name}?q=&year=&page=   its entries, newest first, paginated (LIMIT/OFFSET), searched
                                             by number (a part works), applicant's name, registration number
+    GET  /registers/{name}/export.xlsx      the register as a workbook (formula-safe: excel_safe)
+    GET  /registers/{name}/verify           its hash chain: "verified" or the first broken entry
     POST /registers/{name}/{entry}/void     void an entry with a reason (registers.void), numbering.void
     GET  /api/v1/registers                  the registers as JSON
     GET  /api/v1/registers/{name}?q=&year=&page=   one page of entries as JSON
@@ -14,10 +16,12 @@ A voided number keeps its line with its reason: it is never given again nor skip
 
 from __future__ import annotations
 
+import io
+
 from sqlalchemy import func, or_, select
 from starlette.responses import RedirectResponse, Response
 
-from .. import db, numbering
+from .. import db, excel_safe, numbering
 from ..accounts.roles import VIEW_REGISTERS, VOID_NUMBERS
 from ..errors import SikroError
 from ..models import Application
@@ -59,6 +63,9 @@ class RegistersArea(Area):
             "register_prev": "Sebelumnya", "register_next": "Berikutnya",
             "register_void": "Batalkan nomor", "register_void_reason": "Alasan pembatalan",
             "register_reason_required": "Alasan pembatalan wajib diisi.",
+            "register_export": "Unduh Excel", "register_verify": "Periksa rantai hash",
+            "register_verified": "Terverifikasi: rantai hash register ini utuh.",
+            "register_broken": "Rantai rusak. Masalah pertama:",
         },
         "en": {
             "nav_registers": "Registers",
@@ -79,12 +86,17 @@ class RegistersArea(Area):
             "register_prev": "Previous", "register_next": "Next",
             "register_void": "Void the number", "register_void_reason": "Reason for voiding",
             "register_reason_required": "A reason is required to void a number.",
+            "register_export": "Download Excel", "register_verify": "Check the hash chain",
+            "register_verified": "Verified: this register's hash chain is intact.",
+            "register_broken": "The chain is broken. First problem:",
         },
     }
 
     def pages(self):
         return [self.page("/registers", self.index, VIEW_REGISTERS),
                 self.page("/registers/{name}", self.show, VIEW_REGISTERS),
+                self.page("/registers/{name}/export.xlsx", self.export, VIEW_REGISTERS),
+                self.page("/registers/{name}/verify", self.verify, VIEW_REGISTERS),
                 self.page("/registers/{name}/{entry:int}/void", self.void, VOID_NUMBERS, methods=("POST",))]
 
     def endpoints(self):
@@ -182,6 +194,49 @@ class RegistersArea(Area):
                 raise LookupError(entry_id)
             voided = numbering.void(session, self.ws, name, entry.number, reason, actor=actor)
             return {"id": voided.id, "number": voided.number, "status": voided.status, "reason": voided.reason}
+
+    def export(self, ctx) -> Response:
+        name = ctx.request.path_params["name"]
+        if not self.known(name):
+            return self.console.error_page(ctx, 404)
+        _q, year, _page = self.params(ctx.request.query_params)
+        body = self.workbook(name, year)
+        return Response(body, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                        headers={"content-disposition": f'attachment; filename="register-{name}.xlsx"'})
+
+    def workbook(self, name: str, year: int | None) -> bytes:
+        """Every entry, oldest first, streamed from the database in batches (write-only workbook)."""
+        from openpyxl import Workbook
+
+        book = Workbook(write_only=True)
+        sheet = book.create_sheet(name[:31])
+        excel_safe.write_row(sheet, ["Tahun", "No. urut", "Nomor", "Tanggal", "Keadaan", "Alasan batal", "Perihal",
+                      "Pemohon", "No. registrasi"])
+        entry, app = numbering.RegisterEntry, Application
+        query = (select(entry, app).outerjoin(app, app.id == entry.application_id).where(entry.register == name)
+                 .order_by(entry.year, entry.seq).execution_options(yield_per=1000))
+        if year is not None:
+            query = query.where(entry.year == year)
+        with db.session(self.ws) as session:
+            for e, a in session.execute(query):
+                excel_safe.write_row(sheet, [e.year, e.seq, e.number, e.date.isoformat(), e.status,
+                                             e.reason or "", e.subject, a.name if a else "",
+                                             a.registration_number if a else ""])
+        out = io.BytesIO()
+        book.save(out)
+        return out.getvalue()
+
+    def chain_state(self, name: str) -> list[str]:
+        """The register's own problems of the library's verification (empty: verified)."""
+        with db.session(self.ws, write=True) as session:  # an intact chain moves the head up (a write)
+            problems = numbering.verify_registers(session, self.ws)
+        return [p for p in problems if p.startswith(f"{name} ") or f"register {name} " in p]
+
+    def verify(self, ctx) -> Response:
+        name = ctx.request.path_params["name"]
+        if not self.known(name):
+            return self.console.error_page(ctx, 404)
+        return self.console.page(ctx, "registers_verify.html", register=name, problems=self.chain_state(name))
 
     # ----------------------------------------------------------------- API
 
