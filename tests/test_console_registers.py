@@ -166,3 +166,30 @@ def test_the_api_lists_searches_and_voids(office):
     assert voided.status_code == 200 and voided.json()["status"] == "void"
     assert client.post(target, json={"reason": "lagi"}, headers=auth).status_code == 409  # already void
     assert verify(office) == []
+
+
+def nothing(_document):
+    return []
+
+
+def test_a_hand_over_with_the_receivers_name_appears_in_the_buku_ekspedisi(office):
+    import datetime as dt
+
+    make_user(office, "loket", "front_office")  # registers.dispatch
+    [app_id] = make_applications(office, 1, name="Rudi Hartono")
+    permit = numbering.issue_document(office, kind="permit", application_id=app_id, on=dt.date(2025, 3, 7),
+                                      produce=nothing)
+    client = signed_in(office, "loket")
+    token = csrf_of(client.get("/dispatch").text)
+    assert client.post("/dispatch", data={"csrf": token, "ref": permit.number, "to": "Rudi Hartono",
+                                          "received_by": ""}).status_code == 400
+    answer = client.post("/dispatch", data={"csrf": token, "ref": permit.number, "to": "Rudi Hartono",
+                                            "received_by": "Ani (istri pemohon)"})
+    assert answer.status_code == 303
+    with db.session(office) as session:
+        [line] = numbering.list_dispatches(session)
+    assert (line["number"], line["received_by"], line["actor"]) == (permit.number, "Ani (istri pemohon)", "loket")
+    page = signed_in(office, "arsip").get("/dispatch").text
+    assert "Ani (istri pemohon)" in page and permit.number in page
+    assert "Catat serah terima" not in page  # arsip sees the book, records nothing
+    assert verify(office) == []

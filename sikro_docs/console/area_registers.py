@@ -6,6 +6,10 @@
     GET  /registers/{name}/export.xlsx      the register as a workbook (formula-safe: excel_safe)
     GET  /registers/{name}/verify           its hash chain: "verified" or the first broken entry
     POST /registers/{name}/{entry}/void     void an entry with a reason (registers.void), numbering.void
+    GET  /dispatch                          the Buku Ekspedisi (newest first) and the hand-over form
+    POST /dispatch                          record a hand-over with the receiver's name (registers.dispatch
+                                            or a role that records SOP steps 14-15 / 22-23), record_dispatch
+    POST /api/v1/dispatch                   {"ref", "to", "received_by"}
     GET  /api/v1/registers                  the registers as JSON
     GET  /api/v1/registers/{name}?q=&year=&page=   one page of entries as JSON
     POST /api/v1/registers/{name}/{entry}/void     {"reason": "..."}
@@ -22,7 +26,7 @@ from sqlalchemy import func, or_, select
 from starlette.responses import RedirectResponse, Response
 
 from .. import db, excel_safe, numbering
-from ..accounts.roles import VIEW_REGISTERS, VOID_NUMBERS
+from ..accounts.roles import RECORD_DISPATCH, VIEW_REGISTERS, VOID_NUMBERS
 from ..errors import SikroError
 from ..models import Application
 from . import i18n
@@ -31,6 +35,7 @@ from .area import ApiCall, ApiRefusal, Area, Endpoint, MenuItem
 PAGE_SIZE = 50
 MAX_QUERY = 120
 MAX_PAGE = 10**6
+DISPATCH_STEPS = (14, 15, 22, 23)  # the SOP's hand-over steps (sop.toml): who records them may dispatch
 
 
 def _int(text: str | None, default: int | None, low: int, high: int) -> int | None:
@@ -66,6 +71,11 @@ class RegistersArea(Area):
             "register_export": "Unduh Excel", "register_verify": "Periksa rantai hash",
             "register_verified": "Terverifikasi: rantai hash register ini utuh.",
             "register_broken": "Rantai rusak. Masalah pertama:",
+            "dispatch_heading": "Buku Ekspedisi", "dispatch_ref": "Nomor surat atau nomor registrasi",
+            "dispatch_to": "Ditujukan kepada", "dispatch_received_by": "Nama penerima",
+            "dispatch_record": "Catat serah terima", "dispatch_no": "No", "dispatch_at": "Tgl pengiriman",
+            "dispatch_number": "No. surat", "dispatch_empty": "Belum ada serah terima.",
+            "dispatch_required": "Nomor, tujuan dan nama penerima wajib diisi.",
         },
         "en": {
             "nav_registers": "Registers",
@@ -89,6 +99,11 @@ class RegistersArea(Area):
             "register_export": "Download Excel", "register_verify": "Check the hash chain",
             "register_verified": "Verified: this register's hash chain is intact.",
             "register_broken": "The chain is broken. First problem:",
+            "dispatch_heading": "Buku Ekspedisi (dispatch book)", "dispatch_ref": "Letter or registration number",
+            "dispatch_to": "Addressed to", "dispatch_received_by": "Receiver's name",
+            "dispatch_record": "Record the hand-over", "dispatch_no": "No", "dispatch_at": "Delivered",
+            "dispatch_number": "Letter no.", "dispatch_empty": "No hand-over yet.",
+            "dispatch_required": "The number, the addressee and the receiver's name are required.",
         },
     }
 
@@ -97,6 +112,8 @@ class RegistersArea(Area):
                 self.page("/registers/{name}", self.show, VIEW_REGISTERS),
                 self.page("/registers/{name}/export.xlsx", self.export, VIEW_REGISTERS),
                 self.page("/registers/{name}/verify", self.verify, VIEW_REGISTERS),
+                self.page("/dispatch", self.dispatch_page, None),
+                self.page("/dispatch", self.dispatch, None, methods=("POST",)),
                 self.page("/registers/{name}/{entry:int}/void", self.void, VOID_NUMBERS, methods=("POST",))]
 
     def endpoints(self):
@@ -106,7 +123,12 @@ class RegistersArea(Area):
                 Endpoint("POST", "/api/v1/registers/{name}/{entry:int}/void", self.api_void, VOID_NUMBERS,
                          "Void an entry of a register, with a reason",
                          body={"type": "object", "required": ["reason"],
-                               "properties": {"reason": {"type": "string"}}})]
+                               "properties": {"reason": {"type": "string"}}}),
+                Endpoint("POST", "/api/v1/dispatch", self.api_dispatch, None,
+                         "Record a hand-over in the Buku Ekspedisi",
+                         body={"type": "object", "required": ["ref", "to", "received_by"],
+                               "properties": {"ref": {"type": "string"}, "to": {"type": "string"},
+                                              "received_by": {"type": "string"}}})]
 
     # ----------------------------------------------------------------- reading
 
@@ -237,6 +259,54 @@ class RegistersArea(Area):
         if not self.known(name):
             return self.console.error_page(ctx, 404)
         return self.console.page(ctx, "registers_verify.html", register=name, problems=self.chain_state(name))
+
+    # ----------------------------------------------------------------- Buku Ekspedisi
+
+    def may_dispatch(self, who) -> bool:
+        return self.book.may(who.roles, RECORD_DISPATCH) or any(
+            self.book.may_record(who.roles, step) for step in DISPATCH_STEPS)
+
+    def may_see_dispatches(self, who) -> bool:
+        return self.book.may(who.roles, VIEW_REGISTERS) or self.may_dispatch(who)
+
+    def dispatches(self) -> list[dict]:
+        with db.session(self.ws) as session:
+            rows = session.scalars(select(numbering.Dispatch).order_by(numbering.Dispatch.id.desc())
+                                   .limit(PAGE_SIZE)).all()
+            return [row.data for row in rows]
+
+    def dispatch_page(self, ctx, message: str | None = None, http_status: int = 200) -> Response:
+        if not self.may_see_dispatches(ctx.who):
+            return self.console.error_page(ctx, 403)
+        return self.console.page(ctx, "registers_dispatch.html", http_status, dispatches=self.dispatches(),
+                                 may_dispatch=self.may_dispatch(ctx.who), messages=[message] if message else [],
+                                 form={k: ctx.field(k) for k in ("ref", "to", "received_by")})
+
+    def record(self, ref: str, to: str, received_by: str, actor: str) -> dict:
+        with db.session(self.ws, write=True) as session:
+            row = numbering.record_dispatch(session, self.ws, ref, to=to, received_by=received_by, actor=actor)
+            return row.data
+
+    def dispatch(self, ctx) -> Response:
+        if not self.may_dispatch(ctx.who):
+            return self.console.error_page(ctx, 403)
+        ref, to, received_by = ctx.field("ref"), ctx.field("to"), ctx.field("received_by")
+        if not (ref and to and received_by):
+            return self.dispatch_page(ctx, i18n.words(ctx.lang)["dispatch_required"], 400)
+        try:
+            self.record(ref, to, received_by, ctx.who.username)
+        except SikroError as err:
+            return self.dispatch_page(ctx, i18n.error_words(err, ctx.lang), 409)
+        return RedirectResponse("/dispatch", status_code=303)
+
+    def api_dispatch(self, call: ApiCall) -> dict:
+        if not self.may_dispatch(call.who):
+            raise ApiRefusal(403, "forbidden")
+        body = call.body if isinstance(call.body, dict) else {}
+        ref, to, received_by = (str(body.get(k) or "").strip() for k in ("ref", "to", "received_by"))
+        if not (ref and to and received_by):
+            raise ApiRefusal(400, "ref-to-received-by-required")
+        return self.record(ref, to, received_by, call.who.username)
 
     # ----------------------------------------------------------------- API
 
