@@ -59,6 +59,7 @@ from .api import api_routes
 from .application import application_page, document_pdf
 from .area import ApiCall, Area, Endpoint
 from .area_jobs import JobsArea
+from .area_registers import RegistersArea
 from .area_tokens import TokensArea
 from .boxes import MAX_BOX_CHARS, box_folders, box_view
 from .inbox import TILES, inbox_of
@@ -68,7 +69,7 @@ from .uploads import Upload, received
 
 log = logging.getLogger("sikro.console")
 # The console's areas, in the menu's order (area.py): each one module, its pages, API and words.
-AREAS: list[type[Area]] = [JobsArea, TokensArea]
+AREAS: list[type[Area]] = [RegistersArea, JobsArea, TokensArea]
 # The console's own scripts (static/htmx.min.js, static/console.js) and nothing else: no inline script.
 CONSOLE_CSP = ("default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self' data:; "
                "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
