@@ -1,0 +1,217 @@
+"""The staff console under load: 20 signed-in sessions against `sikro console` (real uvicorn) over
+a workspace of N applications (100,000 by default), each page's p50/p95 beside the bare SQL the
+page needs, run directly through SQLAlchemy in the same run at the same concurrency.
+
+    PYTHONPATH=$PWD .venv/bin/python bench/console_bench.py [--apps 100000] [--sessions 20] [--rounds 10]
+
+Goal (issue 15): p95 < 100 ms and page/SQL ratio <= 3x. No assertions: figures only.
+The data: one application made and walked through the library (workflow_support), then its rows
+(the application, its step records, every row pointing at it) copied in bulk by SQL with new
+numbers and NIKs, so the copies are shaped exactly as the library writes them. The bare SQL of a
+page is the statements the library's own function runs for it, captured once and replayed.
+The register page and archive search (other areas) are skipped with a note while they answer 404.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import http.cookiejar
+import re
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "tests"))
+
+from console_support import PASSWORD, ConsoleServer, make_user  # noqa: E402
+from sqlalchemy import event, insert, select, text  # noqa: E402
+from workflow_support import make_application, walk  # noqa: E402
+
+from sikro_docs import clock, db  # noqa: E402
+from sikro_docs.models import Application, Base  # noqa: E402
+from sikro_docs.workflow import load_sop  # noqa: E402
+from sikro_docs.workflow.inbox import waiting_on  # noqa: E402
+from sikro_docs.workflow.status import application_status  # noqa: E402
+from sikro_docs.workspace import init_workspace  # noqa: E402
+
+CSRF = re.compile(r'name="csrf" value="([0-9a-f]{64})"')
+CHUNK = 5_000
+
+
+# --------------------------------------------------------------------------- data
+
+
+def build(ws, count: int) -> tuple[int, str]:
+    """`count` applications waiting on the back office's step 5; the id and number of one of them."""
+    start = clock.now(ws.profile) - dt.timedelta(days=1)
+    ref = make_application(ws, name="Pemohon Contoh", nik_seq=1)
+    path = [s.number for s in load_sop().path("approve")]
+    walk(ws, ref, path[path.index(3):path.index(4) + 1], start, every=dt.timedelta(minutes=5))
+    engine = db.engine_for(ws)
+    apps = Application.__table__
+    children = [t for t in Base.metadata.sorted_tables if "application_id" in t.c and t is not apps]
+    with engine.begin() as conn:
+        model = dict(conn.execute(select(apps)).mappings().one())
+        kids = {t: [dict(r) for r in conn.execute(select(t).where(t.c.application_id == model["id"])).mappings()]
+                for t in children}
+        for first in range(2, count + 1, CHUNK):
+            numbers = range(first, min(first + CHUNK, count + 1))
+            conn.execute(insert(apps), [_copy(model, n) for n in numbers])
+            for table, rows in kids.items():
+                if rows:
+                    conn.execute(insert(table), [_child(r, table, model, n) for n in numbers for r in rows])
+        conn.execute(text("ANALYZE"))
+    return model["id"], model["registration_number"]
+
+
+def _copy(model: dict, n: int) -> dict:
+    row = dict(model, id=n)
+    row["registration_number"] = re.sub(r"\d{5}", f"{n:06d}", model["registration_number"], count=1)
+    row["nik"] = f"{1200000000000000 + n:016d}"
+    return row
+
+
+def _child(row: dict, table, model: dict, n: int) -> dict:
+    """A row pointing at the model application, made to point at copy `n` (its numbers renumbered:
+    a register entry's seq and number are unique per register)."""
+    new_number = _copy(model, n)["registration_number"]
+    out = {k: (new_number if v == model["registration_number"] else v) for k, v in row.items()
+           if not (k == "id" and table.c.id.primary_key)}
+    out["application_id"] = n
+    if "seq" in table.c:
+        out["seq"] = n
+    return out
+
+
+# --------------------------------------------------------------------------- measuring
+
+
+def captured(ws, call) -> list[tuple[str, object]]:
+    """The SQL statements (and parameters) `call` runs: the bare queries of a page."""
+    engine, found = db.engine_for(ws), []
+
+    def keep(_conn, _cursor, statement, parameters, _context, _many):
+        if statement.lstrip().upper().startswith("SELECT"):
+            found.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", keep)
+    try:
+        call()
+    finally:
+        event.remove(engine, "before_cursor_execute", keep)
+    return found
+
+
+def replay(ws, statements) -> None:
+    with db.engine_for(ws).connect() as conn:
+        raw = conn.connection.driver_connection
+        for statement, parameters in statements:
+            raw.execute(statement, parameters).fetchall()
+
+
+class Session:
+    """One signed-in browser: its own cookie jar, redirects followed."""
+
+    def __init__(self, base: str, username: str):
+        self.base = base
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        form = self.get("/login")[1]
+        data = urllib.parse.urlencode({"csrf": CSRF.search(form).group(1), "username": username,
+                                       "password": PASSWORD, "next": "/"}).encode()
+        with self.opener.open(f"{base}/login", data=data, timeout=30) as answer:
+            answer.read()
+
+    def get(self, path: str) -> tuple[int, str]:
+        try:
+            with self.opener.open(f"{self.base}{path}", timeout=60) as answer:
+                return answer.status, answer.read().decode("utf-8", "replace")
+        except urllib.error.HTTPError as err:
+            return err.code, ""
+
+
+def timed(work, jobs: int, sessions: int) -> list[float]:
+    """Run work(i) `jobs` times over `sessions` threads; the milliseconds of each."""
+    def one(i):
+        began = time.perf_counter()
+        work(i)
+        return (time.perf_counter() - began) * 1000
+
+    with ThreadPoolExecutor(sessions) as pool:
+        return list(pool.map(one, range(jobs)))
+
+
+def p(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100)[q - 1] if len(values) > 1 else values[0]
+
+
+def report(label: str, page_ms: list[float], sql_ms: list[float] | None) -> None:
+    p50, p95 = p(page_ms, 50), p(page_ms, 95)
+    line = f"{label:<34} page p50 {p50:7.1f} ms  p95 {p95:7.1f} ms"
+    if sql_ms:
+        s50, s95 = p(sql_ms, 50), p(sql_ms, 95)
+        line += f"   bare SQL p50 {s50:6.1f} p95 {s95:6.1f} ms   ratio p95 {p95 / max(s95, 0.01):5.1f}x"
+    goal = "ok" if p95 < 100 and (not sql_ms or p95 / max(p(sql_ms, 95), 0.01) <= 3) else "OVER GOAL"
+    print(f"{line}   [{goal}]", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--apps", type=int, default=100_000)
+    parser.add_argument("--sessions", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=10, help="requests per session per page")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        ws, _ = init_workspace(Path(tmp) / "ws")
+        began = time.perf_counter()
+        users = [f"clerk{i:02d}" for i in range(args.sessions)]
+        for name in users:
+            make_user(ws, name, "back_office")
+        app_id, ref = build(ws, args.apps)
+        print(f"{args.apps} applications built in {time.perf_counter() - began:.1f} s", flush=True)
+        server = ConsoleServer(ws.root)
+        try:
+            sessions = [Session(server.url, name) for name in users]
+            jobs = args.sessions * args.rounds
+            lock = threading.Lock()
+            steps = [5]
+            pages = [
+                ("inbox  GET /", "/", lambda: waiting_on(ws, steps)),
+                ("inbox  GET /api/v1/inbox?…", "/api/v1/inbox", None),
+                (f"application GET /applications/{app_id}", f"/applications/{app_id}",
+                 lambda: application_status(ws, ref)),
+                ("register GET /registers/{name}?q=", "/registers/izin?q=REG", None),
+                ("archive GET /archive?q=", "/archive?q=Pemohon", None),
+            ]
+            for label, url, library_call in pages:
+                status, _body = sessions[0].get(url)
+                if status == 404:
+                    print(f"{label:<34} skipped: {url} answers 404 (not in this branch yet)", flush=True)
+                    continue
+                if status != 200:
+                    print(f"{label:<34} skipped: {url} answers {status} (the API takes a token, not the cookie)"
+                          if url.startswith("/api/") else f"{label:<34} skipped: {url} answers {status}")
+                    continue
+                page_ms = timed(lambda i, url=url: sessions[i % len(sessions)].get(url), jobs, args.sessions)
+                sql_ms = None
+                if library_call is not None:
+                    with lock:
+                        statements = captured(ws, library_call)
+                    sql_ms = timed(lambda _i, s=statements: replay(ws, s), jobs, args.sessions)
+                report(label, page_ms, sql_ms)
+        finally:
+            _out, err = server.stop()
+            if "Traceback" in err:
+                print(err[-3000:], file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
