@@ -37,9 +37,11 @@ from sikro_docs.workspace import open_workspace
 
 # One URL of every route of the console (test_every_route_is_listed_here keeps the list whole).
 PAGES = ["/", "/applications/1", "/applications/1/documents/1", "/account/password", "/admin/users",
-         "/admin/users/rina", "/A/BOX/12", "/a/box/12", "/jobs", "/jobs/0a1b", "/jobs/0a1b/progress"]
+         "/admin/users/rina", "/A/BOX/12", "/a/box/12", "/jobs", "/jobs/0a1b", "/jobs/0a1b/progress",
+         "/intake", "/intake/result/0a1b", "/intake/result/0a1b/errors"]
 POSTS = ["/logout", "/applications/1/steps", "/account/password", "/admin/users", "/admin/users/rina/roles",
-         "/admin/users/rina/disable", "/admin/users/rina/reset", "/jobs/0a1b/cancel"]
+         "/admin/users/rina/disable", "/admin/users/rina/reset", "/jobs/0a1b/cancel",
+         "/intake"]
 API = ["/api/v1/me", "/api/v1/inbox", "/api/v1/users", "/api/v1/jobs", "/api/v1/jobs/0a1b"]
 API_POSTS = ["/api/v1/jobs/0a1b/cancel"]
 OPEN = ["/login", "/healthz", "/static/console.css", "/api/v1/openapi.json"]  # what a browser needs before signing in

@@ -58,6 +58,7 @@ from . import auth, i18n
 from .api import api_routes
 from .application import application_page, document_pdf
 from .area import ApiCall, Area, Endpoint
+from .area_intake import IntakeArea
 from .area_jobs import JobsArea
 from .boxes import MAX_BOX_CHARS, box_folders, box_view
 from .inbox import TILES, inbox_of
@@ -67,7 +68,7 @@ from .uploads import Upload, received
 
 log = logging.getLogger("sikro.console")
 # The console's areas, in the menu's order (area.py): each one module, its pages, API and words.
-AREAS: list[type[Area]] = [JobsArea]
+AREAS: list[type[Area]] = [JobsArea, IntakeArea]
 # The console's own scripts (static/htmx.min.js, static/console.js) and nothing else: no inline script.
 CONSOLE_CSP = ("default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self' data:; "
                "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
