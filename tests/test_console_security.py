@@ -39,10 +39,11 @@ from sikro_docs.workspace import open_workspace
 PAGES = ["/", "/applications/1", "/applications/1/documents/1", "/account/password", "/admin/users",
          "/admin/users/rina", "/A/BOX/12", "/a/box/12", "/jobs", "/jobs/0a1b", "/jobs/0a1b/progress",
          "/account/tokens", "/registers", "/registers/registrasi", "/registers/registrasi/export.xlsx",
-         "/registers/registrasi/verify", "/dispatch", "/dashboard", "/dashboard/sla.xlsx"]
+         "/registers/registrasi/verify", "/dispatch", "/dashboard", "/dashboard/sla.xlsx",
+         "/intake", "/intake/result/0a1b", "/intake/result/0a1b/errors"]
 POSTS = ["/logout", "/applications/1/steps", "/account/password", "/admin/users", "/admin/users/rina/roles",
          "/admin/users/rina/disable", "/admin/users/rina/reset", "/jobs/0a1b/cancel", "/account/tokens",
-         "/account/tokens/1/revoke", "/registers/registrasi/1/void", "/dispatch"]
+         "/account/tokens/1/revoke", "/registers/registrasi/1/void", "/dispatch", "/intake"]
 API = ["/api/v1/me", "/api/v1/inbox", "/api/v1/users", "/api/v1/jobs", "/api/v1/jobs/0a1b",
        "/api/v1/registers", "/api/v1/registers/registrasi", "/api/v1/dashboard"]
 API_POSTS = ["/api/v1/jobs/0a1b/cancel", "/api/v1/registers/registrasi/1/void", "/api/v1/dispatch"]

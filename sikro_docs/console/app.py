@@ -59,6 +59,7 @@ from .api import api_routes
 from .application import application_page, document_pdf
 from .area import ApiCall, Area, Endpoint
 from .area_dashboard import DashboardArea
+from .area_intake import IntakeArea
 from .area_jobs import JobsArea
 from .area_registers import RegistersArea
 from .area_tokens import TokensArea
@@ -70,7 +71,7 @@ from .uploads import Upload, received
 
 log = logging.getLogger("sikro.console")
 # The console's areas, in the menu's order (area.py): each one module, its pages, API and words.
-AREAS: list[type[Area]] = [RegistersArea, DashboardArea, JobsArea, TokensArea]
+AREAS: list[type[Area]] = [IntakeArea, RegistersArea, DashboardArea, JobsArea, TokensArea]
 # The console's own scripts (static/htmx.min.js, static/console.js) and nothing else: no inline script.
 CONSOLE_CSP = ("default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self' data:; "
                "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
