@@ -72,7 +72,7 @@ from .uploads import Upload, received
 log = logging.getLogger("sikro.console")
 # The console's areas, in the menu's order (area.py): each one module, its pages, API and words.
 AREAS: list[type[Area]] = [IntakeArea, RegistersArea, DashboardArea, JobsArea, TokensArea]
-# The console's own scripts (static/htmx.min.js, static/console.js) and nothing else: no inline script.
+# The console's own scripts (static/htmx-2.0.11.min.js) and nothing else: no inline script.
 CONSOLE_CSP = ("default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self' data:; "
                "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 HOME, LOGIN, PASSWORD = "/", "/login", "/account/password"
