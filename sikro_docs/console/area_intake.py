@@ -133,11 +133,8 @@ class IntakeArea(Area):
     # ----------------------------------------------------------------- result
 
     def job_of(self, ctx) -> jobs.JobView | None:
-        job = area_jobs.JobsArea.job_of(self, ctx.who, ctx.request.path_params["job_id"])
+        job = area_jobs.visible_job(self.ws, self.book, ctx.who, ctx.request.path_params["job_id"])
         return job if job is not None and job.kind == "import" else None
-
-    def sees_all(self, who) -> bool:
-        return area_jobs.JobsArea.sees_all(self, who)
 
     def result(self, ctx) -> Response:
         job = self.job_of(ctx)

@@ -27,6 +27,22 @@ RESULT_LINKS: dict[str, Callable[[jobs.JobView, dict], list[tuple[str, str]]]] =
 JOB_ID_CHARS = 32
 
 
+def sees_all_jobs(book, who) -> bool:
+    """Whoever manages the accounts sees every job; anyone else their own."""
+    return book.may(who.roles, MANAGE_USERS)
+
+
+def visible_job(ws, book, who, job_id: str) -> jobs.JobView | None:
+    """The job when it is the user's (or the user sees every job), else None."""
+    if len(job_id) > JOB_ID_CHARS:
+        return None
+    try:
+        job = jobs.status(ws, job_id)
+    except jobs.JobNotFound:
+        return None
+    return job if job.created_by == who.username or sees_all_jobs(book, who) else None
+
+
 class JobsArea(Area):
     name = "jobs"
     menu = [MenuItem("nav_jobs", "/jobs", None)]
@@ -79,17 +95,10 @@ class JobsArea(Area):
     # ----------------------------------------------------------------- whose jobs
 
     def sees_all(self, who) -> bool:
-        return self.book.may(who.roles, MANAGE_USERS)
+        return sees_all_jobs(self.book, who)
 
     def job_of(self, who, job_id: str) -> jobs.JobView | None:
-        """The job when it is the user's (or the user manages the office), else None."""
-        if len(job_id) > JOB_ID_CHARS:
-            return None
-        try:
-            job = jobs.status(self.ws, job_id)
-        except jobs.JobNotFound:
-            return None
-        return job if job.created_by == who.username or self.sees_all(who) else None
+        return visible_job(self.ws, self.book, who, job_id)
 
     # ----------------------------------------------------------------- pages
 

@@ -8,7 +8,7 @@
     POST /registers/{name}/{entry}/void     void an entry with a reason (registers.void), numbering.void
     GET  /dispatch                          the Buku Ekspedisi (newest first) and the hand-over form
     POST /dispatch                          record a hand-over with the receiver's name (registers.dispatch
-                                            or a role that records SOP steps 14-15 / 22-23), record_dispatch
+                                            or a role that records a hand-over step of the SOP), record_dispatch
     POST /api/v1/dispatch                   {"ref", "to", "received_by"}
     GET  /api/v1/registers                  the registers as JSON
     GET  /api/v1/registers/{name}?q=&year=&page=   one page of entries as JSON
@@ -35,7 +35,6 @@ from .area import ApiCall, ApiRefusal, Area, Endpoint, MenuItem
 PAGE_SIZE = 50
 MAX_QUERY = 120
 MAX_PAGE = 10**6
-DISPATCH_STEPS = (14, 15, 22, 23)  # the SOP's hand-over steps (sop.toml): who records them may dispatch
 
 
 def _int(text: str | None, default: int | None, low: int, high: int) -> int | None:
@@ -232,8 +231,8 @@ class RegistersArea(Area):
 
         book = Workbook(write_only=True)
         sheet = book.create_sheet(name[:31])
-        excel_safe.write_row(sheet, ["Tahun", "No. urut", "Nomor", "Tanggal", "Keadaan", "Alasan batal", "Perihal",
-                      "Pemohon", "No. registrasi"])
+        excel_safe.write_row(sheet, ["Tahun", "No. urut", "Nomor", "Tanggal", "Keadaan", "Alasan batal",
+                                     "Perihal", "Pemohon", "No. registrasi"])
         entry, app = numbering.RegisterEntry, Application
         query = (select(entry, app).outerjoin(app, app.id == entry.application_id).where(entry.register == name)
                  .order_by(entry.year, entry.seq).execution_options(yield_per=1000))
@@ -263,8 +262,9 @@ class RegistersArea(Area):
     # ----------------------------------------------------------------- Buku Ekspedisi
 
     def may_dispatch(self, who) -> bool:
+        """registers.dispatch, or a role that records a step the SOP data marks as a hand-over (`dispatch`)."""
         return self.book.may(who.roles, RECORD_DISPATCH) or any(
-            self.book.may_record(who.roles, step) for step in DISPATCH_STEPS)
+            step.dispatch and self.book.may_record(who.roles, number) for number, step in self.book.sop.steps.items())
 
     def may_see_dispatches(self, who) -> bool:
         return self.book.may(who.roles, VIEW_REGISTERS) or self.may_dispatch(who)
@@ -302,8 +302,7 @@ class RegistersArea(Area):
     def api_dispatch(self, call: ApiCall) -> dict:
         if not self.may_dispatch(call.who):
             raise ApiRefusal(403, "forbidden")
-        body = call.body if isinstance(call.body, dict) else {}
-        ref, to, received_by = (str(body.get(k) or "").strip() for k in ("ref", "to", "received_by"))
+        ref, to, received_by = (str(call.body.get(k) or "").strip() for k in ("ref", "to", "received_by"))
         if not (ref and to and received_by):
             raise ApiRefusal(400, "ref-to-received-by-required")
         return self.record(ref, to, received_by, call.who.username)
@@ -324,7 +323,7 @@ class RegistersArea(Area):
         name = call.path["name"]
         if not self.known(name):
             raise ApiRefusal(404, "register-not-found")
-        reason = str((call.body or {}).get("reason") or "").strip() if isinstance(call.body, dict) else ""
+        reason = str(call.body.get("reason") or "").strip()  # api.py: a POST's body is an object
         if not reason:
             raise ApiRefusal(400, "reason-required")
         try:

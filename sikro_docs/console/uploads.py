@@ -9,7 +9,8 @@ size is bounded by the Guard ([limits.console] upload_bytes, 413 beyond), the
 number of files and fields here (400 beyond). Each file is copied into a fresh
 owner-only folder of the workspace's run/uploads/ under a name of safe
 characters, the person's own name kept for display only; the folder is removed
-when the block ends unless `keep()` moved it on (a job works from it).
+when the block ends unless `keep()` was called: then it stays with the job that
+reads it (an import writes its errors workbook beside the file).
 A request that is not multipart has no files (a page answers its form again).
 """
 
@@ -51,7 +52,7 @@ class Upload:
         return ((self.fields.get(name) or [""])[0] or "").strip()
 
     def keep(self) -> Path:
-        """Leave the folder in place (a job reads the files later and removes it)."""
+        """Leave the folder in place: a job reads the files later."""
         self.kept = True
         return self.folder
 
