@@ -215,7 +215,8 @@ def test_real_servers_and_a_phone_browser(workspace, box12, tmp_path):
             page.wait_for_url(f"{staff.url}/A/BOX/12")
             seen = page.inner_text("main")
             assert NASTY in seen and "Dewi Lubis" in seen and "Map 10" in seen
-            assert page.evaluate("document.querySelectorAll('script').length") == 0
+            scripts = page.evaluate("[...document.querySelectorAll('script')].map(s => s.getAttribute('src'))")
+            assert scripts == ["/static/htmx-2.0.11.min.js"], scripts  # the console's one script, nothing inline
             banner = page.eval_on_selector("header.top", "e => getComputedStyle(e).backgroundColor")
             assert banner == "rgb(31, 78, 140)"  # console.css applied
             assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
