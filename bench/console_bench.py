@@ -37,9 +37,10 @@ from sqlalchemy import event, insert, select, text  # noqa: E402
 from workflow_support import make_application, walk  # noqa: E402
 
 from sikro_docs import clock, db  # noqa: E402
+from sikro_docs.console import inbox  # noqa: E402
 from sikro_docs.models import Application, Base  # noqa: E402
 from sikro_docs.workflow import load_sop  # noqa: E402
-from sikro_docs.workflow.inbox import waiting_on  # noqa: E402
+from sikro_docs.workflow.inbox import waiting_counts, waiting_on  # noqa: E402
 from sikro_docs.workflow.status import application_status  # noqa: E402
 from sikro_docs.workspace import init_workspace  # noqa: E402
 
@@ -184,7 +185,8 @@ def main() -> None:
             lock = threading.Lock()
             steps = [5]
             pages = [
-                ("inbox  GET /", "/", lambda: waiting_on(ws, steps)),
+                ("inbox  GET /", "/", lambda: (waiting_counts(ws, steps),
+                                                waiting_on(ws, steps, limit=inbox.PAGE_SIZE))),
                 ("inbox  GET /api/v1/inbox?…", "/api/v1/inbox", None),
                 (f"application GET /applications/{app_id}", f"/applications/{app_id}",
                  lambda: application_status(ws, ref)),

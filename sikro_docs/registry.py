@@ -20,7 +20,7 @@ from . import chain, clock, db, holdings, numbering, permit_types
 from .errors import EXIT_UNUSABLE, SikroError
 from .intake import Problem, Row, errors_path_for, open_input, write_errors_workbook
 from .intake.read_ahead import read_ahead
-from .models import Application, Event, utcnow
+from .models import UNSCHEDULED, Application, Event, utcnow
 from .workspace import Workspace
 
 
@@ -520,6 +520,7 @@ def _update(sess: Session, ws, app: Application, prepared: Prepared, source: dic
     if app.current_step <= INTAKE_STEP and app.status != _status_for(app, ws):
         changes["status"] = [app.status, _status_for(app, ws)]
         app.status = _status_for(app, ws)
+        app.next_step = UNSCHEDULED  # complete now, or not: workflow.schedule works out what waits
     if not changes:
         return False
     app.updated_at = utcnow()

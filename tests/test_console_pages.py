@@ -82,6 +82,24 @@ def test_late_ones_come_first_and_are_marked_in_working_hours(staff):
     assert "Terlambat 3 Jam 29 Menit" in later
 
 
+def test_the_inbox_comes_in_pages_counted_whole(staff, monkeypatch):
+    from sikro_docs.console import inbox
+
+    ws, o = staff
+    monkeypatch.setattr(inbox, "PAGE_SIZE", 1)
+    client = signed_in(ws, "loket")
+    first, second = client.get("/").text, client.get("/?page=2").text
+    assert tiles(first)["Menunggu Anda"] == 2 and tiles(second)["Menunggu Anda"] == 2  # the tiles count all
+    assert f"/applications/{o.ids['at_step22']}" in first and f"/applications/{o.ids['returned']}" not in first
+    assert f"/applications/{o.ids['returned']}" in second and f"/applications/{o.ids['at_step22']}" not in second
+    assert "Halaman 1 dari 2 (2 permohonan)" in first and 'href="/?page=2" rel="next"' in first
+    assert 'href="/?page=1" rel="prev"' in second and 'rel="next"' not in second
+    assert "Halaman 2 dari 2" in client.get("/?page=99").text  # past the end: the last page
+    late = client.get("/?tile=overdue").text
+    assert f"/applications/{o.ids['at_step22']}" in late and "Halaman 1 dari" not in late  # one page: no pager
+    assert client.get("/?page=x&tile=<b>").status_code == 200  # odd parameters: the first page of all
+
+
 def test_a_late_technical_team_shows_the_sops_warning(staff):
     ws, o = staff
     assert "Peringatan SOP" not in signed_in(ws, "tono").get("/").text  # due tomorrow at 08:03

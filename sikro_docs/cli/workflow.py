@@ -60,6 +60,16 @@ def sop_diagram(output, workspace_dir):
     click.echo(f"Wrote {path}")
 
 
+@sop_group.command("reschedule")
+@workspace_option
+def sop_reschedule(ws):
+    """Work every waiting application's due time out again, after the office's holidays or the
+    SOP's standard times changed (a due time is kept as it was worked out, for the inbox)."""
+    from ..workflow.schedule import reschedule
+
+    click.echo(f"{reschedule(ws)} application(s) rescheduled.")
+
+
 # --------------------------------------------------------------------------- step
 
 

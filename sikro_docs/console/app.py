@@ -64,7 +64,7 @@ from .area_jobs import JobsArea
 from .area_registers import RegistersArea
 from .area_tokens import TokensArea
 from .boxes import MAX_BOX_CHARS, box_folders, box_view
-from .inbox import TILES, inbox_of
+from .inbox import MAX_PAGE, TILES, inbox_of
 from .pages import HERE, Pages
 from .settings import console_settings
 from .uploads import Upload, received
@@ -267,12 +267,10 @@ class Console:
     # ----------------------------------------------------------------- the inbox
 
     def inbox(self, ctx: Ctx) -> Response:
-        box = inbox_of(self.ws, self.book, ctx.who)
-        tile = ctx.request.query_params.get("tile")
-        tile = tile if tile in TILES and tile != "all" else None
-        rows = [r for r in box.rows if tile is None or tile in r["tiles"]]
+        tile, page = _inbox_params(ctx.request.query_params)
+        box = inbox_of(self.ws, self.book, ctx.who, tile=tile, page=page)
         roles = ", ".join(self.book.name(r, ctx.lang) for r in ctx.who.roles)
-        return self.page(ctx, "inbox.html", inbox=box, rows=rows, tile=tile, tiles=TILES, roles=roles)
+        return self.page(ctx, "inbox.html", inbox=box, rows=box.rows, tile=tile, tiles=TILES, roles=roles)
 
     # ----------------------------------------------------------------- an application
 
@@ -427,9 +425,10 @@ class Console:
                 "steps": [s.number for s in self.book.steps_of(who.roles)]}
 
     def api_inbox(self, call: ApiCall) -> dict:
-        box = inbox_of(self.ws, self.book, call.who)
+        tile, page = _inbox_params(call.query)
+        box = inbox_of(self.ws, self.book, call.who, tile=tile, page=page)
         rows = [{k: v for k, v in row.items() if k != "tiles"} | {"tiles": sorted(row["tiles"])} for row in box.rows]
-        return {"counts": box.counts, "applications": rows}
+        return {"counts": box.counts, "page": box.page, "pages": box.pages, "applications": rows}
 
     def api_users(self, call: ApiCall) -> list:
         return [u.as_json() for u in accounts.list_users(self.ws)]
@@ -530,3 +529,11 @@ def create_app(ws: Workspace):
 def app_from_environment():
     """The app factory uvicorn's worker processes call (`sikro console` sets $SIKRO_WORKSPACE)."""
     return create_app(open_workspace(None))
+
+
+def _inbox_params(query) -> tuple[str | None, int]:
+    """?tile= (one of TILES; "all" is none) and ?page= of the inbox, anything else ignored."""
+    tile = query.get("tile")
+    page = query.get("page") or ""
+    return (tile if tile in TILES and tile != "all" else None,
+            int(page) if page.isdigit() and 0 < len(page) <= 6 and 0 < int(page) <= MAX_PAGE else 1)

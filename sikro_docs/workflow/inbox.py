@@ -1,27 +1,38 @@
 """What waits on whom: the open applications whose next step is one of a set of steps.
 
 A person's inbox is the applications waiting on a step their roles record
-(accounts.RoleBook.steps_of). Where an application stands is
-(current_step, status); which positions lead to which step comes from the
-SOP data alone (`following_step`), so the database is asked only for the
-applications at those positions, and only their histories are read.
+(accounts.RoleBook.steps_of). Each application keeps the step it waits on and
+when that is due (applications.next_step, due_at; workflow/schedule.py), so an
+inbox is an indexed query for one page of rows and one grouped count, and only
+the page's histories are read to describe each row.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import case, func, select
 
 from .. import db
 from ..models import Application
-from .records import histories
+from .records import as_utc, histories
+from .schedule import ensure_scheduled
 from .sop import Sop
-from .status import Clock, describe_status
+from .status import DUE_SOON, Clock, describe_status
 from .steps import following_step
 
 # Every status an application can have (Application.status).
 STATUSES = ("open", "returned", "approved", "rejected", "issued")
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """How many applications wait on one step: in all, late, and late or due within DUE_SOON."""
+
+    waiting: int
+    overdue: int
+    warned: int
 
 
 def positions_before(sop: Sop, steps) -> list[tuple[int, str]]:
@@ -36,16 +47,22 @@ def positions_before(sop: Sop, steps) -> list[tuple[int, str]]:
     return found
 
 
-def waiting_on(ws, steps, *, as_of: dt.datetime | None = None) -> list[dict]:
-    """The status (`describe_status`) of every application whose next step is one of `steps`, the
-    earliest due first (so the late ones lead); those without a due time (returned files) last."""
-    clock = Clock(ws, as_of)
-    pairs = positions_before(clock.sop, steps)
-    if not pairs:
+def waiting_on(ws, steps, *, as_of: dt.datetime | None = None, overdue_only: bool = False,
+               limit: int | None = None, offset: int = 0) -> list[dict]:
+    """The status (`describe_status`) of the applications whose next step is one of `steps`, the
+    earliest due first (so the late ones lead), those without a due time (returned files) last;
+    `limit` of them from `offset`."""
+    steps = list(steps)
+    if not steps:
         return []
-    where = or_(*(and_(Application.current_step == n, Application.status == s) for n, s in pairs))
+    ensure_scheduled(ws)
+    clock = Clock(ws, as_of)
+    query = select(Application).where(Application.next_step.in_(steps))
+    if overdue_only:
+        query = query.where(Application.due_at < as_utc(clock.as_of))
+    query = query.order_by(Application.due_at.is_(None), Application.due_at, Application.id)
     with db.session(ws) as session:
-        apps = list(session.scalars(select(Application).where(where).order_by(Application.id)))
+        apps = list(session.scalars(query.limit(limit).offset(offset)))
         records = histories(session, [a.id for a in apps])
         rows = []
         for app in apps:
@@ -53,6 +70,20 @@ def waiting_on(ws, steps, *, as_of: dt.datetime | None = None) -> list[dict]:
             row["application_id"] = app.id
             row["permit_type"] = app.permit_type
             rows.append(row)
-    never = dt.datetime.max.replace(tzinfo=dt.UTC)
-    rows.sort(key=lambda r: (dt.datetime.fromisoformat(r["due"]) if r["due"] else never, r["application_id"]))
     return rows
+
+
+def waiting_counts(ws, steps, *, as_of: dt.datetime | None = None) -> dict[int, Waiting]:
+    """For each of `steps` that anything waits on: how many wait, are late, are late or due soon."""
+    steps = list(steps)
+    if not steps:
+        return {}
+    ensure_scheduled(ws)
+    clock = Clock(ws, as_of)
+    now, soon = as_utc(clock.as_of), as_utc(clock.wt.add(clock.as_of, DUE_SOON))
+    due = Application.due_at
+    query = (select(Application.next_step, func.count(),
+                    func.sum(case((due < now, 1), else_=0)), func.sum(case((due <= soon, 1), else_=0)))
+             .where(Application.next_step.in_(steps)).group_by(Application.next_step))
+    with db.session(ws) as session:
+        return {step: Waiting(count, overdue or 0, warned or 0) for step, count, overdue, warned in session.execute(query)}

@@ -18,7 +18,7 @@ from .. import clock, db, registry
 from ..models import Application
 from .records import StepRecord, as_utc, histories
 from .sop import Sop, sop_for
-from .steps import RETURNED, _decision_taken, following_step
+from .steps import RETURNED, _decision_taken, next_step_of, waiting_position
 from .worktime import WorkingTime, format_span
 
 DUE_SOON = dt.timedelta(hours=2)
@@ -39,6 +39,11 @@ class Clock:
 
     def fmt(self, span: dt.timedelta | None) -> str | None:
         return None if span is None else format_span(span, self.wt.day_length)
+
+
+def waited_since(app: Application, records: list[StepRecord]) -> dt.datetime:
+    """Since when the application waits on its next step: the last step done, else the registration."""
+    return records[-1].done if records else as_utc(app.created_at)
 
 
 def _started(app: Application, records: list[StepRecord]) -> dt.datetime:
@@ -63,7 +68,7 @@ def _promise(clock: Clock, app: Application, records: list[StepRecord]) -> dt.da
 
 def describe_status(clock: Clock, app: Application, records: list[StepRecord]) -> dict:
     sop, wt = clock.sop, clock.wt
-    next_number = following_step(sop, app.current_step, app.status) if app.current_step else sop.start.number
+    next_number = next_step_of(sop, app)
     data = {
         "registration_number": app.registration_number, "name": app.name,
         "current_step": app.current_step,
@@ -83,8 +88,7 @@ def describe_status(clock: Clock, app: Application, records: list[StepRecord]) -
         # the file is with the applicant; the SOP's clock starts again when it is handed in
         data["missing"] = registry.missing_items(app)
         return data
-    base = records[-1].done if records else as_utc(app.created_at)
-    due = wt.add(base, clock.span(next_number))
+    _, due = waiting_position(sop, wt, app, waited_since(app, records))
     left = wt.between(clock.as_of, due)
     expected = wt.add(max(due, clock.as_of), _remaining_after(clock, app, next_number))
     promised = _promise(clock, app, records)

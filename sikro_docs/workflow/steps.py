@@ -24,6 +24,7 @@ from ..errors import SikroError
 from ..models import Application, Event, utcnow
 from .records import StepRecord, as_utc, history
 from .sop import DECISION_OUTCOME, DECISIONS, Sop, Step, sop_for
+from .worktime import WorkingTime
 
 # The intake vocabulary of Application.decision (the workbook's "Keputusan" column).
 DECISION_WORDS = {"approve": "Disetujui", "reject": "Ditolak"}
@@ -73,6 +74,28 @@ def following_step(sop: Sop, step_number: int, outcome: str) -> int | None:
     return step.next
 
 
+def next_step_of(sop: Sop, app: Application) -> int | None:
+    """The step an application waits on (None: finished); not yet at any step: the SOP's first."""
+    return following_step(sop, app.current_step, app.status) if app.current_step else sop.start.number
+
+
+def waiting_position(sop: Sop, wt: WorkingTime, app: Application,
+                     waited_since: dt.datetime) -> tuple[int | None, dt.datetime | None]:
+    """(next step, when it is due): due its standard working time after `waited_since` (the last
+    step done, else the registration); nothing is due for a finished or a returned file (the SOP's
+    clock starts again when the applicant hands it in)."""
+    number = next_step_of(sop, app)
+    if number is None or app.status == RETURNED:
+        return number, None
+    return number, wt.add(as_utc(waited_since), sop.step(number).time.working(wt.day_length))
+
+
+def store_waiting(sop: Sop, wt: WorkingTime, app: Application, waited_since: dt.datetime) -> None:
+    """Keep where the application now waits on it (next_step, due_at in UTC) for the inbox."""
+    number, due = waiting_position(sop, wt, app, waited_since)
+    app.next_step, app.due_at = number, as_utc(due) if due is not None else None
+
+
 def allowed_steps(sop: Sop, app: Application, records: list[StepRecord]) -> list[int]:
     """The steps that may be recorded next.
 
@@ -80,7 +103,7 @@ def allowed_steps(sop: Sop, app: Application, records: list[StepRecord]) -> list
     checked) without records: its intake steps may still be recorded with
     their real times, starting again from the SOP's first step.
     """
-    following = following_step(sop, app.current_step, app.status) if app.current_step else sop.start.number
+    following = next_step_of(sop, app)
     allowed = [following] if following is not None else []
     if not records and sop.start.number not in allowed:
         allowed.append(sop.start.number)
@@ -214,6 +237,7 @@ def record_step(ws, application_id_or_ref, step: int, *, by: str, at=None, decis
         dispatch = _dispatch(session, ws, plan, app, moment, by) if make_documents else None
         outcome = _save(session, plan, app, moment, by, decision, reason, note,
                         {"source_file": source_file, "source_row": source_row})
+        store_waiting(sop, WorkingTime.from_profile(ws.profile), app, moment)
         if recommendation and plan.decision:
             app.recommendation_number = recommendation.strip()
             app.recommendation_date = recommendation_date or moment.date()
@@ -234,6 +258,7 @@ def record_step_in(session: Session, ws, sop: Sop, app: Application, records: li
     plan = sop.step(step)
     outcome = _save(session, plan, app, moment, by, decision, reason, note,
                     {"source_file": source_file, "source_row": source_row}, records)
+    store_waiting(sop, WorkingTime.from_profile(ws.profile), app, moment)
     if recommendation and plan.decision:
         app.recommendation_number = recommendation.strip()
         app.recommendation_date = recommendation_date or moment.date()
