@@ -3,6 +3,7 @@ a workspace of N applications (100,000 by default), each page's p50/p95 beside t
 page needs, run directly through SQLAlchemy in the same run at the same concurrency.
 
     PYTHONPATH=$PWD .venv/bin/python bench/console_bench.py [--apps 100000] [--sessions 20] [--rounds 10]
+        [--workers N]
 
 Goal (issue 15): p95 < 100 ms and page/SQL ratio <= 3x. No assertions: figures only.
 The data: one application made and walked through the library (workflow_support), then its rows
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import http.cookiejar
+import os
 import re
 import statistics
 import sys
@@ -169,6 +171,8 @@ def main() -> None:
     parser.add_argument("--apps", type=int, default=100_000)
     parser.add_argument("--sessions", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=10, help="requests per session per page")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                        help="`sikro console --workers` (default: one per CPU, as an office would run it)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         ws, _ = init_workspace(Path(tmp) / "ws")
@@ -178,7 +182,7 @@ def main() -> None:
             make_user(ws, name, "back_office")
         app_id, ref = build(ws, args.apps)
         print(f"{args.apps} applications built in {time.perf_counter() - began:.1f} s", flush=True)
-        server = ConsoleServer(ws.root)
+        server = ConsoleServer(ws.root, "--workers", str(args.workers))
         try:
             sessions = [Session(server.url, name) for name in users]
             jobs = args.sessions * args.rounds

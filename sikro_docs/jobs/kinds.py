@@ -67,9 +67,11 @@ def _check_import(ws, params: dict) -> None:
 
 def _run_import(ws, params: dict, ctx) -> dict:
     from .. import registry
+    from ..workflow.schedule import ensure_scheduled
 
     report = registry.import_file(ws, _existing_file(params), actor=ctx.actor, permit_type=_permit_type(ws, params),
                                   progress=lambda _row: ctx.advance(message="baris dibaca"))
+    ensure_scheduled(ws)  # place the new applications for the inbox here, not in a page's request
     return report.as_json()
 
 
