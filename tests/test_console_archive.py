@@ -8,11 +8,15 @@ and in the berkas's PREMIS events with the signed-in user as the agent.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from archive_support import make_permit, paper
-from console_support import csrf_of, make_user, signed_in
+from conftest import needs_tool
+from console_support import PASSWORD, ConsoleServer, csrf_of, make_user, signed_in
 from sqlalchemy import select
 from starlette.testclient import TestClient
+from test_web_browser import CHROMIUM, CHROMIUM_ARGS, sync_playwright
 
 from sikro_docs import accounts, db
 from sikro_docs.archive import file_by_ref, place
@@ -87,6 +91,7 @@ def test_search_by_registration_and_by_permit_number(archive):
     client = signed_in(ws, "arsip")
     by_registration = client.get("/archive", params={"q": loose.registration_number})
     assert "Sondang Hutapea" in by_registration.text and "Lubis" not in by_registration.text
+    assert "belum dicatat" in by_registration.text and "sikro archive place" not in by_registration.text
     by_number = client.get("/archive", params={"q": placed.number})
     assert "Dewi Lubis" in by_number.text and placed.number in by_number.text  # the matched document
 
@@ -186,7 +191,7 @@ def test_the_api_searches_and_places_with_the_tokens_user(archive):
     found = client.get("/api/v1/archive", params={"q": "Hutapea"})
     assert found.status_code == 200
     hits = found.json()["hits"]
-    assert [(h["id"], h["application_id"], h["box"]) for h in hits] == [(berkas_id, app_id, None)]
+    assert [(h["id"], h["application_id"], h["box"], h["location"]) for h in hits] == [(berkas_id, app_id, None, None)]
     assert client.get("/api/v1/archive").status_code == 400
     shown = client.get(f"/api/v1/archive/berkas/{berkas_id}").json()
     assert shown["location"] is None and "nik" not in shown and shown["nik_masked"] != ""
@@ -199,3 +204,49 @@ def test_the_api_searches_and_places_with_the_tokens_user(archive):
     kadis = _api(ws, "kadis")
     assert kadis.post(f"/api/v1/archive/berkas/{berkas_id}/place", json=NEW_PLACE).status_code == 403
     assert len(_events(ws, berkas_id)) == 1
+
+
+# --------------------------------------------------------------------------- in a real browser
+
+OFFICE_PC = {"width": 1366, "height": 768}
+
+
+@needs_tool(sync_playwright is not None and Path(CHROMIUM).exists(), "chromium and playwright")
+def test_an_archivist_finds_a_berkas_and_records_its_place_in_chromium(archive):
+    ws, _placed, _nasty, loose = archive
+    berkas_id, _app = _berkas_row(ws, loose.registration_number)
+    server = ConsoleServer(ws.root)
+    try:
+        with sync_playwright() as playwright:
+            chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = chromium.new_page(viewport=OFFICE_PC)
+            blocked = []
+            page.on("console", lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None)
+            page.goto(f"{server.url}/login?next=%2Farchive")
+            page.fill("#username", "arsip")
+            page.fill("#password", PASSWORD)
+            with page.expect_navigation():
+                page.keyboard.press("Enter")
+            assert page.inner_text("h1") == "Arsip berkas"
+            page.fill("#q", "Hutapea")
+            with page.expect_navigation():
+                page.keyboard.press("Enter")
+            assert page.locator("table.archive-hits tbody tr").count() == 1
+            assert page.evaluate("document.documentElement.scrollWidth") <= OFFICE_PC["width"]
+            page.screenshot(path="/tmp/archive-search-1366.png", full_page=True)
+            with page.expect_navigation():
+                page.click(f"text={loose.registration_number}")
+            for part, value in NEW_PLACE.items():
+                page.fill(f"#place-{part}", value)
+            page.screenshot(path="/tmp/archive-berkas-1366.png", full_page=True)
+            with page.expect_navigation():
+                page.click("text=Simpan lokasi")
+            assert "Lokasi dicatat" in page.inner_text("p.notice")
+            assert page.evaluate("document.documentElement.scrollWidth") <= OFFICE_PC["width"]
+            page.screenshot(path="/tmp/archive-placed-1366.png", full_page=True)
+            chromium.close()
+            assert not blocked, blocked
+    finally:
+        _out, err = server.stop()
+        assert "Traceback" not in err, err
+    assert _location(ws, berkas_id) == NEW_PLACE and [e.agent for e in _events(ws, berkas_id)] == ["arsip"]

@@ -69,7 +69,7 @@ class ArchiveArea(Area):
             "archive_stage": "Tahap", "archive_application": "Halaman permohonan",
             "archive_active_until": "Aktif sampai", "archive_inactive_until": "Inaktif sampai",
             "archive_final_fate": "Nasib akhir (JRA)",
-            "archive_files": "Berkas elektronik", "archive_file_path": "Berkas",
+            "archive_files": "File elektronik", "archive_file_path": "Nama file",
             "archive_file_kind": "Jenis", "archive_file_number": "Nomor", "archive_file_origin": "Asal",
             "archive_no_files": "Belum ada berkas elektronik.",
             "archive_place_heading": "Catat lokasi fisik",
@@ -153,16 +153,20 @@ class ArchiveArea(Area):
         with db.session(self.ws) as session:
             found = search(session, q, limit=RESULTS, max_chars=self.max_query())
             numbers = [h.berkas_number for h in found]
-            rows = session.execute(select(Berkas.berkas_number, Berkas.id, Berkas.application_id, Location.box)
-                                   .outerjoin(Location, Location.berkas_id == Berkas.id)
+            rows = session.execute(select(Berkas.berkas_number, Berkas.id, Berkas.application_id)
                                    .where(Berkas.berkas_number.in_(numbers))).all() if numbers else []
-        keys = {number: (berkas_id, app_id, box) for number, berkas_id, app_id, box in rows}
+            keys = {number: (berkas_id, app_id, _location_of(session, berkas_id))
+                    for number, berkas_id, app_id in rows}
         out = []
         for hit in found:
-            berkas_id, app_id, box = keys.get(hit.berkas_number, (None, None, None))
-            out.append({"id": berkas_id, "application_id": app_id, "box": box,
-                        **{k: v for k, v in hit.as_json().items() if k not in ("path", "rank")}})
-        return [h for h in out if h["id"] is not None]
+            if hit.berkas_number not in keys:
+                continue
+            berkas_id, app_id, where = keys[hit.berkas_number]
+            # the parts themselves: the hit's own line is the CLI's English sentence when nothing is recorded
+            out.append({**{k: v for k, v in hit.as_json().items() if k not in ("path", "rank")},
+                        "id": berkas_id, "application_id": app_id, "box": where["box"] if where else None,
+                        "location": where, "location_line": location_line(where) if where else ""})
+        return out
 
     def berkas(self, berkas_id: int) -> dict | None:
         """One berkas as plain values (the NIK only masked, as the index holds it); None: no such row."""
