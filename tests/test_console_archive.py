@@ -14,6 +14,7 @@ import pytest
 from archive_support import make_permit, paper
 from conftest import needs_tool
 from console_support import PASSWORD, ConsoleServer, csrf_of, make_user, signed_in
+from openpyxl import load_workbook
 from sqlalchemy import select
 from starlette.testclient import TestClient
 from test_web_browser import CHROMIUM, CHROMIUM_ARGS, sync_playwright
@@ -23,6 +24,7 @@ from sikro_docs.archive import file_by_ref, place
 from sikro_docs.archive.events import LOCATION_CHANGE
 from sikro_docs.archive.tables import ArchiveEvent, Berkas, Location
 from sikro_docs.console import create_app
+from sikro_docs.verification import read_qr_codes
 
 NASTY = '<script>alert("x")</script> Tan & Sons'
 SHELF = {"room": "Ruang Arsip 1", "cabinet": "2", "shelf": "3"}
@@ -174,6 +176,46 @@ def test_placing_needs_the_archivists_role_and_the_csrf_token(archive):
     assert all(e.agent != "arsip" for e in _events(ws, berkas_id))
 
 
+# --------------------------------------------------------------------------- labels, due lists
+
+
+def test_box_labels_download_as_the_library_makes_them(archive, tmp_path):
+    ws, *_ = archive
+    client = signed_in(ws, "arsip")
+    assert 'action="/archive/labels"' in client.get("/archive").text
+    answer = client.get("/archive/labels", params={"box": "12"})
+    assert answer.status_code == 200 and answer.headers["content-type"] == "application/pdf"
+    assert answer.content.startswith(b"%PDF") and "label-boks-12.pdf" in answer.headers["content-disposition"]
+    (tmp_path / "label.pdf").write_bytes(answer.content)
+    assert read_qr_codes(tmp_path / "label.pdf")[0].startswith("BOKS 12 ")
+    empty = client.get("/archive/labels", params={"box": "99"})
+    assert empty.status_code == 404 and "belum berisi berkas" in empty.text
+    assert signed_in(ws, "kadis").get("/archive/labels", params={"box": "12"}).status_code == 403
+
+
+def test_the_due_list_and_the_lists_the_library_writes(archive, tmp_path):
+    ws, placed, _nasty, _loose = archive
+    berkas_id, _app = _berkas_row(ws, placed.registration_number)
+    client = signed_in(ws, "arsip")
+    today = client.get("/archive/due", params={"on": "2027-08-02"})
+    assert today.status_code == 200 and "Tidak ada berkas yang jatuh tempo" in today.text
+    later = client.get("/archive/due", params={"on": "2030-01-15"})  # the active period (to 2029) has ended
+    assert later.text.count("Pindah ke arsip inaktif") == 3 and f'href="/archive/berkas/{berkas_id}"' in later.text
+    assert 'href="/archive/lists/daftar-aktif.xlsx?on=2030-01-15"' in later.text
+    workbook = client.get("/archive/lists/daftar-aktif.xlsx", params={"on": "2027-08-02"})
+    assert workbook.status_code == 200 and workbook.headers["content-type"].startswith("application/vnd.openxml")
+    (tmp_path / "aktif.xlsx").write_bytes(workbook.content)
+    cells = [c for row in load_workbook(tmp_path / "aktif.xlsx").active.iter_rows(values_only=True)
+             for c in row if c]
+    assert "DAFTAR ARSIP AKTIF" in cells and "Keadaan per 2027-08-02" in cells
+    assert placed.registration_number.replace("/", "-") in " ".join(map(str, cells))  # its berkas number
+    assert client.get("/archive/lists/berita-acara.xlsx").status_code == 404
+    assert signed_in(ws, "kadis").get("/archive/due").status_code == 403
+    due = _api(ws, "arsip").get("/api/v1/archive/due", params={"on": "2030-01-15"}).json()
+    assert {(d["action"], d["since"]) for d in due["due"]} == {("move-inactive", "2030-01-01")}
+    assert _api(ws, "arsip").get("/api/v1/archive/due", params={"on": "kemarin"}).status_code == 400
+
+
 # --------------------------------------------------------------------------- the API
 
 
@@ -244,6 +286,12 @@ def test_an_archivist_finds_a_berkas_and_records_its_place_in_chromium(archive):
             assert "Lokasi dicatat" in page.inner_text("p.notice")
             assert page.evaluate("document.documentElement.scrollWidth") <= OFFICE_PC["width"]
             page.screenshot(path="/tmp/archive-placed-1366.png", full_page=True)
+            page.goto(f"{server.url}/archive/due?on=2030-01-15")
+            assert page.locator("table.archive-due tbody tr").count() == 3
+            assert page.evaluate("document.documentElement.scrollWidth") <= OFFICE_PC["width"]
+            page.screenshot(path="/tmp/archive-due-1366.png", full_page=True)
+            page.goto(f"{server.url}/archive")
+            page.screenshot(path="/tmp/archive-index-1366.png", full_page=True)
             chromium.close()
             assert not blocked, blocked
     finally:

@@ -6,6 +6,12 @@
                                               the form that records its place (archive.manage)
     POST /archive/berkas/{id}/place           record the place (room, cabinet, shelf, box, folder) through
                                               archive.place, its PREMIS event's agent the signed-in user
+    GET  /archive/labels?box=                 the box's label and its folders' labels (PDF, archive.write_labels)
+    GET  /archive/due?on=                     what retention makes due (archive.due_items): move to inactive,
+                                              usul musnah, usul serah; with the lists' downloads
+    GET  /archive/lists/{name}.xlsx?on=       daftar-aktif | daftar-inaktif | daftar-musnah | daftar-serah as
+                                              the library writes them (archive.export_list)
+    GET  /api/v1/archive/due?on=              the due list as JSON
     GET  /api/v1/archive?q=                   the search as JSON
     GET  /api/v1/archive/berkas/{id}          one berkas as JSON
     POST /api/v1/archive/berkas/{id}/place    {"room", "cabinet", "shelf", "box", "folder"}
@@ -18,14 +24,17 @@ A box's contents are the box page's (/A/BOX/{box}), linked, not repeated here.
 
 from __future__ import annotations
 
+import datetime as dt
+import tempfile
+from pathlib import Path
 from urllib.parse import quote
 
 from sqlalchemy import select
 from starlette.responses import RedirectResponse, Response
 
-from .. import db
+from .. import clock, db
 from ..accounts.roles import MANAGE_ARCHIVE, SEE_BOXES, VIEW_REGISTERS
-from ..archive import place, recover, search
+from ..archive import due_items, export_list, place, recover, search, write_labels
 from ..archive.berkas import LOCATION_PARTS, location_line
 from ..archive.index import MAX_QUERY_CHARS, kurun_waktu
 from ..archive.tables import ArchiveFile, Berkas, Location
@@ -41,6 +50,26 @@ MAX_ID = 2**62  # a row id beyond what the database holds is no row (as app.MAX_
 def _location_of(session, berkas_id: int) -> dict[str, str] | None:
     row = session.get(Location, berkas_id)
     return {part: getattr(row, part) for part in LOCATION_PARTS} if row else None
+
+
+# the lists an archivist downloads from the due page (a berita acara needs its decision: the CLI's)
+LISTS = ("daftar-aktif", "daftar-inaktif", "daftar-musnah", "daftar-serah")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _day(text: str | None) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(text or "")
+    except ValueError:
+        return None
+
+
+def made_by_library(write, suffix: str) -> bytes:
+    """What a library function that writes a file (`write(path)`) makes, as bytes (a private temp dir)."""
+    with tempfile.TemporaryDirectory(prefix="sikro-console-") as folder:
+        path = Path(folder) / f"out{suffix}"
+        write(path)
+        return path.read_bytes()
 
 
 def box_href(box: str) -> str:
@@ -82,6 +111,22 @@ class ArchiveArea(Area):
             "archive_placed": "Lokasi dicatat: {where}.",
             "archive_query_too_long": "Kata pencarian terlalu panjang (paling banyak {chars} karakter).",
             "archive_warnings": "Peringatan",
+            "archive_labels": "Label boks", "archive_labels_box": "Nomor boks",
+            "archive_labels_get": "Unduh label (PDF)",
+            "archive_labels_empty": "Boks “{box}” belum berisi berkas (catat lokasinya dulu).",
+            "archive_due_link": "Jatuh tempo retensi",
+            "archive_due_heading": "Jatuh tempo retensi per {on}",
+            "archive_due_intro": "Berkas yang menurut JRA sudah waktunya dipindah ke arsip inaktif, diusulkan "
+                                 "musnah, atau diserahkan sebagai arsip statis.",
+            "archive_due_on": "Per tanggal", "archive_due_show": "Tampilkan",
+            "archive_due_empty": "Tidak ada berkas yang jatuh tempo.",
+            "archive_due_action": "Tindakan", "archive_due_since": "Jatuh tempo sejak",
+            "archive_due_move-inactive": "Pindah ke arsip inaktif", "archive_due_destroy": "Usul musnah",
+            "archive_due_permanent": "Usul serah (permanen)", "archive_due_reassess": "Dinilai kembali",
+            "archive_lists": "Daftar arsip (Excel)",
+            "archive_list_daftar-aktif": "Daftar Arsip Aktif", "archive_list_daftar-inaktif": "Daftar Arsip Inaktif",
+            "archive_list_daftar-musnah": "Daftar Arsip Usul Musnah",
+            "archive_list_daftar-serah": "Daftar Arsip Usul Serah",
         },
         "en": {
             "nav_archive": "Archive",
@@ -114,16 +159,37 @@ class ArchiveArea(Area):
             "archive_placed": "Place recorded: {where}.",
             "archive_query_too_long": "The search is too long (at most {chars} characters).",
             "archive_warnings": "Warnings",
+            "archive_labels": "Box labels", "archive_labels_box": "Box number",
+            "archive_labels_get": "Download the labels (PDF)",
+            "archive_labels_empty": "Box “{box}” holds no berkas yet (record their place first).",
+            "archive_due_link": "Retention due",
+            "archive_due_heading": "Retention due as of {on}",
+            "archive_due_intro": "Berkas whose JRA period says they move to inactive storage, are proposed for "
+                                 "destruction, or are handed over as static archives.",
+            "archive_due_on": "As of", "archive_due_show": "Show",
+            "archive_due_empty": "Nothing is due.",
+            "archive_due_action": "Action", "archive_due_since": "Due since",
+            "archive_due_move-inactive": "Move to inactive storage", "archive_due_destroy": "Propose destruction",
+            "archive_due_permanent": "Propose hand-over (permanent)", "archive_due_reassess": "Reassess",
+            "archive_lists": "Archive lists (Excel)",
+            "archive_list_daftar-aktif": "List of active records", "archive_list_daftar-inaktif": "List of inactive records",
+            "archive_list_daftar-musnah": "Records proposed for destruction",
+            "archive_list_daftar-serah": "Records proposed for hand-over",
         },
     }
 
     def pages(self):
         return [self.page("/archive", self.index, None),
                 self.page("/archive/berkas/{berkas_id:int}", self.show, None),
-                self.page("/archive/berkas/{berkas_id:int}/place", self.place, MANAGE_ARCHIVE, methods=("POST",))]
+                self.page("/archive/berkas/{berkas_id:int}/place", self.place, MANAGE_ARCHIVE, methods=("POST",)),
+                self.page("/archive/labels", self.labels, MANAGE_ARCHIVE),
+                self.page("/archive/due", self.due, MANAGE_ARCHIVE),
+                self.page("/archive/lists/{name}.xlsx", self.list_download, MANAGE_ARCHIVE)]
 
     def endpoints(self):
-        return [Endpoint("GET", "/api/v1/archive", self.api_search, None,
+        return [Endpoint("GET", "/api/v1/archive/due", self.api_due, MANAGE_ARCHIVE,
+                         "What retention makes due (?on=YYYY-MM-DD, default today)"),
+                Endpoint("GET", "/api/v1/archive", self.api_search, None,
                          "Search the archive's berkas, best first (?q=)"),
                 Endpoint("GET", "/api/v1/archive/berkas/{berkas_id:int}", self.api_show, None,
                          "One berkas: its data, where its paper sits, its files"),
@@ -222,7 +288,7 @@ class ArchiveArea(Area):
             except SikroError as err:
                 messages.append(i18n.error_words(err, ctx.lang))
         return self.console.page(ctx, "archive.html", 400 if messages else 200, q=q, hits=hits,
-                                 messages=messages, box_href=box_href,
+                                 messages=messages, box_href=box_href, may_manage=self.may_place(ctx.who),
                                  sees_boxes=self.book.may(ctx.who.roles, SEE_BOXES))
 
     def show(self, ctx, message: str | None = None, http_status: int = 200, form: dict | None = None) -> Response:
@@ -255,7 +321,52 @@ class ArchiveArea(Area):
             return self.show(ctx, i18n.error_words(err, ctx.lang), 409, form)
         return RedirectResponse(f"/archive/berkas/{berkas['id']}?placed=1", status_code=303)
 
+    # ----------------------------------------------------------------- labels, due lists
+
+    def labels(self, ctx) -> Response:
+        box = " ".join((ctx.request.query_params.get("box") or "").split())[:PART_CHARS]
+        t = i18n.words(ctx.lang)
+        try:
+            body = made_by_library(lambda path: write_labels(self.ws, box, path, note=None), ".pdf")
+        except SikroError:  # a box that holds nothing (or no box given)
+            return self.console.error_page(ctx, 404, t["archive_labels_empty"].format(box=box))
+        name = "".join(c if c.isalnum() else "-" for c in box)
+        return Response(body, media_type="application/pdf",
+                        headers={"content-disposition": f'attachment; filename="label-boks-{name}.pdf"'})
+
+    def due_list(self, on: dt.date) -> list[dict]:
+        """The library's due items, each with its berkas row id (for the link to its page)."""
+        items = due_items(self.ws, on)
+        with db.session(self.ws) as session:
+            rows = session.execute(select(Berkas.berkas_number, Berkas.id).where(
+                Berkas.berkas_number.in_([i.berkas_number for i in items]))).all() if items else []
+        ids = {number: berkas_id for number, berkas_id in rows}
+        return [{"id": ids.get(i.berkas_number), "berkas_number": i.berkas_number,
+                 "registration_number": i.registration_number, "action": i.action, "what": i.what,
+                 "since": i.since} for i in items]
+
+    def due(self, ctx) -> Response:
+        on = _day(ctx.request.query_params.get("on")) or clock.today(self.ws.profile)
+        return self.console.page(ctx, "archive_due.html", on=on, items=self.due_list(on), lists=LISTS)
+
+    def list_download(self, ctx) -> Response:
+        name = ctx.request.path_params["name"]
+        if name not in LISTS:
+            return self.console.error_page(ctx, 404)
+        on = _day(ctx.request.query_params.get("on")) or clock.today(self.ws.profile)
+        body = made_by_library(lambda path: export_list(self.ws, name, path, on=on), ".xlsx")
+        return Response(body, media_type=XLSX,
+                        headers={"content-disposition": f'attachment; filename="{name}-{on.isoformat()}.xlsx"'})
+
     # ----------------------------------------------------------------- API
+
+    def api_due(self, call: ApiCall) -> dict:
+        text = call.query.get("on")
+        on = _day(text)
+        if text and on is None:
+            raise ApiRefusal(400, "date-invalid")
+        on = on or clock.today(self.ws.profile)
+        return {"on": on.isoformat(), "due": [{**i, "since": i["since"].isoformat()} for i in self.due_list(on)]}
 
     def api_search(self, call: ApiCall) -> dict:
         if not self.may_search(call.who):
