@@ -18,12 +18,7 @@ from .. import db
 from ..models import Application
 from .records import as_utc, histories
 from .schedule import ensure_scheduled
-from .sop import Sop
 from .status import DUE_SOON, Clock, describe_status
-from .steps import following_step
-
-# Every status an application can have (Application.status).
-STATUSES = ("open", "returned", "approved", "rejected", "issued")
 
 
 @dataclass(frozen=True)
@@ -33,18 +28,6 @@ class Waiting:
     waiting: int
     overdue: int
     warned: int
-
-
-def positions_before(sop: Sop, steps) -> list[tuple[int, str]]:
-    """The (current_step, status) pairs whose next step is one of `steps`."""
-    wanted = set(steps)
-    found = []
-    for number in (0, *sop.steps):
-        for status in STATUSES:
-            following = sop.start.number if number == 0 else following_step(sop, number, status)
-            if following in wanted:
-                found.append((number, status))
-    return found
 
 
 def waiting_on(ws, steps, *, as_of: dt.datetime | None = None, overdue_only: bool = False,
