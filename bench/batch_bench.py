@@ -118,7 +118,7 @@ with db.session(ws) as session:
     refs = [a.registration_number for a in apps if a.status == "open"]
 for ref in refs:
     for number in range(3, 8):
-        record_step(ws, ref, number, by="bench", make_documents=False)
+        record_step(ws, ref, number, by="bench")
 """
 
 

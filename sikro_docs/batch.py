@@ -712,7 +712,7 @@ def _record_steps(ws: Workspace, report: BatchReport, options: Options) -> None:
     skipped = len(made) - len(ready)
     for registration in sorted(ready):
         try:
-            workflow.record_step(ws, registration, step, by=options.actor, make_documents=False)
+            workflow.record_step(ws, registration, step, by=options.actor)
         except SikroError:
             skipped += 1
     if skipped:

@@ -45,10 +45,11 @@ from . import clock, db, numbering, permit_types, registry, samples
 from .accounts.demo import DemoUser, create_demo_users
 from .errors import SikroError
 from .models import Application, Event
+from .procedure import document_facts
 from .signing import enable_demo_signing
 from .workflow import WorkingTime, history, record_step, sop_for
 from .workflow.sop import Sop
-from .workflow.steps import document_facts, documents_plan
+from .workflow.steps import documents_plan
 from .workspace import Workspace, init_workspace
 
 SAMPLE_NAME = "permohonan-contoh.xlsx"  # the default type's sample (with its mistakes)
@@ -430,7 +431,6 @@ def _happen(ws: Workspace, sop: Sop, event: Planned) -> None:
     # document this application ends with (a permit, or an SK Pencabutan).
     by = STAFF.get(step.role, ACTOR)
     record_step(ws, event.app_id, event.step, by=by, at=event.at, decision=event.decision, reason=event.reason,
-                make_documents=False,
                 recommendation=_recommendation_number(ws, event.app_id, event.at) if step.decision else None)
     if step.dispatch:
         _deliver(ws, sop, event, step.dispatch, by)

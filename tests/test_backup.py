@@ -65,7 +65,7 @@ def test_a_deleted_workspace_is_restored_and_everything_it_issued_still_verifies
         if kind == "receipt":  # the SOP gates the permit: steps 4-7 done, the row records 8 and 16
             for ref in registration_numbers(workspace):
                 for step in range(4, 8):
-                    record_step(workspace, ref, step, by="tester", make_documents=False)
+                    record_step(workspace, ref, step, by="tester")
     issued = tmp_path / "issued"
     shutil.copytree(workspace.out_dir, issued)
     pdfs = sorted(issued.rglob("*.pdf"))

@@ -201,7 +201,11 @@ def test_a_paraf_needs_its_statement_and_a_stale_page_is_a_409(staff):
     done = kabid.post(f"/applications/{app_id}/steps", data={"csrf": csrf_of(page), "step": "18", "confirm": "yes"})
     assert done.status_code == 303
     again = kabid.post(f"/applications/{app_id}/steps", data={"csrf": csrf_of(page), "step": "18", "confirm": "yes"})
-    assert again.status_code == 409 and "Langkah tidak dapat dicatat: step 18 is out of order" in again.text
+    # the library's refusal (workflow/errors.py, by its code) worded in Bahasa Indonesia, in English with ?lang=en
+    assert again.status_code == 409 and "Langkah tidak dapat dicatat: Langkah 18 tidak berurutan untuk" in again.text
+    english = kabid.post(f"/applications/{app_id}/steps?lang=en",
+                         data={"csrf": csrf_of(page), "step": "18", "confirm": "yes"})
+    assert english.status_code == 409 and "Step 18 is out of order for" in english.text
     assert kabid.post("/applications/999/steps", data={"csrf": csrf_of(page), "step": "18",
                                                         "confirm": "yes"}).status_code == 404
     assert kabid.get("/applications/999").status_code == 404

@@ -48,9 +48,9 @@ POSTS = ["/logout", "/applications/1/steps", "/account/password", "/admin/users"
          "/archive/berkas/1/place"]
 API = ["/api/v1/me", "/api/v1/inbox", "/api/v1/users", "/api/v1/jobs", "/api/v1/jobs/0a1b",
        "/api/v1/registers", "/api/v1/registers/registrasi", "/api/v1/dashboard", "/api/v1/archive",
-       "/api/v1/archive/berkas/1", "/api/v1/archive/due"]
+       "/api/v1/archive/berkas/1", "/api/v1/archive/due", "/api/v1/applications/1"]
 API_POSTS = ["/api/v1/jobs/0a1b/cancel", "/api/v1/registers/registrasi/1/void", "/api/v1/dispatch",
-             "/api/v1/archive/berkas/1/place"]
+             "/api/v1/archive/berkas/1/place", "/api/v1/applications/1/steps"]
 OPEN = ["/login", "/healthz", "/static/console.css", "/api/v1/openapi.json"]  # what a browser needs before signing in
 
 

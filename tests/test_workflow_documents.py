@@ -7,6 +7,7 @@ from workflow_support import make_application, sikro_wf, wib
 
 from sikro_docs import db, numbering
 from sikro_docs.models import Application
+from sikro_docs.procedure import perform_step
 from sikro_docs.workflow import record_step
 
 STEPS = [3, 4, 5, 6, 7, 8, 16, 17, 18, 19, 20, 21, 22, 23]
@@ -17,7 +18,7 @@ def test_approved_path_makes_every_document_and_the_permit_verifies(workspace, w
     at, made = wib(2027, 8, 2, 8, 30), {}
     for number in STEPS:
         extra = {"decision": "approve", "recommendation": "440/0123/DINKES/VIII/2027"} if number == 8 else {}
-        result = record_step(workspace, ref, number, by="tester", at=at, **extra)
+        result = perform_step(workspace, ref, number, by="tester", at=at, **extra)
         made[number] = result
         at += dt.timedelta(minutes=40)
     kinds = {n: [(d.kind, d.status) for d in r.documents] for n, r in made.items() if r.documents}
@@ -41,9 +42,9 @@ def _walk_to_the_permit_draft(workspace, ref):
     at = wib(2027, 8, 2, 8, 30)
     for number in [n for n in STEPS if n < 17]:
         extra = {"decision": "approve", "recommendation": "440/0123/DINKES/VIII/2027"} if number == 8 else {}
-        record_step(workspace, ref, number, by="tester", at=at, make_documents=False, **extra)
+        record_step(workspace, ref, number, by="tester", at=at, **extra)
         at += dt.timedelta(minutes=40)
-    return record_step(workspace, ref, 17, by="tester", at=at)
+    return perform_step(workspace, ref, 17, by="tester", at=at)
 
 
 def _app_id(workspace, ref):

@@ -54,7 +54,7 @@ def test_intake_steps_may_be_recorded_with_their_real_times(workspace):
 def test_return_path_incomplete_file_goes_back_and_reenters_at_step_1(workspace):
     ref = make_application(workspace, complete=False)
     with pytest.raises(SikroError, match="returned to the applicant as incomplete"):
-        record_step(workspace, ref, 3, by="x", at=START, make_documents=False)
+        record_step(workspace, ref, 3, by="x", at=START)
     walk(workspace, ref, [1, 2], START)  # handed in again, still incomplete
     assert state(workspace, ref)[:2] == (2, "returned")
     complete_file(workspace, ref)
@@ -62,28 +62,30 @@ def test_return_path_incomplete_file_goes_back_and_reenters_at_step_1(workspace)
     assert state(workspace, ref)[:3] == (3, "open", [1, 2, 1, 2, 3])
 
 
-def assert_refused(ws, ref, step, message, **kwargs):
+def assert_refused(ws, ref, step, message, code=None, **kwargs):
     before = state(ws, ref)
     kwargs.setdefault("at", START + dt.timedelta(days=3))
     with pytest.raises(SikroError, match=message) as info:
-        record_step(ws, ref, step, by="x", make_documents=False, **kwargs)
-    assert "\n" not in str(info.value)
+        record_step(ws, ref, step, by="x", **kwargs)
+    assert "\n" not in str(info.value) and "--" not in str(info.value), "one line, naming no CLI flag"
+    if code:  # the code and values each front end words in its own language
+        assert info.value.code == code and info.value.values["step"] == step
     assert state(ws, ref) == before, "a refused step must record nothing"
 
 
 def test_illegal_steps_are_refused_and_nothing_is_recorded(workspace):
     ref = make_application(workspace)
     walk(workspace, ref, [3, 4, 5, 6, 7], START)
-    assert_refused(workspace, ref, 5, "out of order")              # done already
+    assert_refused(workspace, ref, 5, "out of order", "step.out-of-order")  # done already
     assert_refused(workspace, ref, 16, "out of order")             # skips the decision
     assert_refused(workspace, ref, 99, "no step 99")
-    assert_refused(workspace, ref, 8, "needs a decision")          # decision missing
-    assert_refused(workspace, ref, 8, "needs its reason", decision="reject")
+    assert_refused(workspace, ref, 8, "needs a decision", "step.needs-decision")  # decision missing
+    assert_refused(workspace, ref, 8, "needs its reason", "step.needs-reason", decision="reject")
     assert_refused(workspace, ref, 8, "needs its reason", decision="reject", reason="   ")
-    assert_refused(workspace, ref, 8, "earlier than step 7", decision="approve", at=START)  # time backwards
-    record_step(workspace, ref, 8, by="x", at=START + dt.timedelta(days=2), decision="approve", make_documents=False)
-    assert_refused(workspace, ref, 9, "belongs to the rejected path")   # the other path
-    assert_refused(workspace, ref, 16, "takes no decision", decision="approve")
+    assert_refused(workspace, ref, 8, "earlier than step 7", "step.too-early", decision="approve", at=START)
+    record_step(workspace, ref, 8, by="x", at=START + dt.timedelta(days=2), decision="approve")
+    assert_refused(workspace, ref, 9, "belongs to the rejected path", "step.other-path")
+    assert_refused(workspace, ref, 16, "takes no decision", "step.takes-no-decision", decision="approve")
 
 
 def test_rejected_application_refuses_the_approved_path_and_finished_refuses_all(workspace):
@@ -125,3 +127,16 @@ def test_workspace_override_changes_role_and_time(workspace):
     (workspace.root / "sop.toml").write_text('[steps.7]\nnext = 9\n')
     with pytest.raises(SikroError, match="may only change"):
         load_sop(workspace.root)
+
+
+def test_the_cli_adds_the_flag_that_fixes_a_refused_step(workspace, capsys):
+    """The library's refusal names no flag; `sikro step` (in-process) adds the one that fixes it."""
+    from sikro_docs.cli import main
+
+    ref = make_application(workspace)
+    walk(workspace, ref, [3, 4, 5, 6, 7], START)
+    with pytest.raises(SystemExit) as refused:
+        main(["step", ref, "8", "--no-documents", "--workspace", str(workspace.root)])
+    err = capsys.readouterr().err
+    assert refused.value.code == 1 and err.count("\n") == 1
+    assert "needs a decision: approve or reject. Give --decision approve or --decision reject." in err

@@ -59,7 +59,7 @@ def walk(ws, ref: str, steps, start: dt.datetime, *, decision="approve", reason=
         kwargs = {}
         if number == 8:  # the test knows the SOP it checks; the code under test does not
             kwargs = {"decision": decision, "reason": reason if decision == "reject" else None}
-        results.append(record_step(ws, ref, number, by="tester", at=at, make_documents=False, **kwargs))
+        results.append(record_step(ws, ref, number, by="tester", at=at, **kwargs))
         at += every
     return results
 
@@ -76,7 +76,7 @@ def advance(ws, refs, through: int = 7, *, by: str = "tester") -> None:
     office stands before the technical team's recommendation (step 8), which a batch row records."""
     for ref in refs:
         for number in range(3, through + 1):
-            record_step(ws, ref, number, by=by, make_documents=False)
+            record_step(ws, ref, number, by=by)
 
 
 def import_and_advance(ws, book, through: int = 7) -> list[str]:

@@ -88,11 +88,22 @@ def _register_commands() -> None:
 _register_commands()
 
 
+# What the CLI adds to a library error: the option that fixes it (the library words the problem
+# without naming a front end's flags; the console says it in its own way).
+FLAG_HINTS = {
+    "step.needs-decision": "Give --decision approve or --decision reject.",
+    "step.takes-no-decision": "Leave out --decision.",
+    "step.needs-reason": "Give --reason TEXT.",
+    "step.too-early": "Give --at with the time it was done.",
+}
+
+
 def main(argv=None) -> None:
     try:
         code = cli.main(args=argv, prog_name="sikro", standalone_mode=False)
     except SikroError as err:
-        click.echo(f"sikro: error: {err}", err=True)
+        hint = FLAG_HINTS.get(err.code)
+        click.echo(f"sikro: error: {err}" + (f" {hint}" if hint else ""), err=True)
         sys.exit(err.exit_code)
     except click.exceptions.Abort:
         click.echo("sikro: interrupted", err=True)

@@ -89,12 +89,12 @@ def step_cmd(ref, step, by, at_text, decision, reason, note, recommendation, no_
     """Record that STEP of the SOP was done for application REF (registration number or NIK)."""
     import getpass
 
-    from ..workflow import record_step
+    from ..procedure import perform_step
 
     at = parse_time(at_text, office_timezone(ws.profile)) if at_text else None
-    result = record_step(ws, ref, step, by=by or getpass.getuser(), at=at, decision=decision,
-                         reason=reason, note=note, make_documents=not no_documents,
-                         recommendation=recommendation)
+    result = perform_step(ws, ref, step, by=by or getpass.getuser(), at=at, decision=decision,
+                          reason=reason, note=note, make_documents=not no_documents,
+                          recommendation=recommendation)
     if as_json:
         print_json(result.as_json())
         return

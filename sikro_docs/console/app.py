@@ -49,15 +49,16 @@ from .. import accounts, clock, db
 from ..accounts import MANAGE_USERS, SEE_BOXES, VIEW_APPLICATIONS, AccountError, AccountPolicy, SignedIn, audit
 from ..errors import SikroError
 from ..models import Application
+from ..procedure import perform_step
 from ..web.forms import form_fields
 from ..web.rate_table import RateTable
 from ..web.security import Answers, Guard
-from ..workflow import record_step
 from ..workspace import Workspace, open_workspace
 from . import auth, i18n
 from .api import api_routes
 from .application import application_page, document_pdf
 from .area import ApiCall, Area, Endpoint
+from .area_applications import ApplicationsArea
 from .area_archive import ArchiveArea
 from .area_dashboard import DashboardArea
 from .area_intake import IntakeArea
@@ -72,7 +73,7 @@ from .uploads import Upload, received
 
 log = logging.getLogger("sikro.console")
 # The console's areas, in the menu's order (area.py): each one module, its pages, API and words.
-AREAS: list[type[Area]] = [IntakeArea, RegistersArea, ArchiveArea, DashboardArea, JobsArea, TokensArea]
+AREAS: list[type[Area]] = [ApplicationsArea, IntakeArea, RegistersArea, ArchiveArea, DashboardArea, JobsArea, TokensArea]
 # The console's own scripts (static/htmx-2.0.11.min.js) and nothing else: no inline script.
 CONSOLE_CSP = ("default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self' data:; "
                "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
@@ -314,10 +315,10 @@ class Console:
             with db.session(self.ws) as session:
                 if session.get(Application, app_id) is None:
                     return self.error_page(ctx, 404)
-            record_step(self.ws, app_id, number, by=ctx.who.username,
-                        decision=decision if step.decision else None,
-                        reason=reason if step.decision else None, note=ctx.field("note") or None,
-                        recommendation=(ctx.field("recommendation") or None) if step.decision else None)
+            perform_step(self.ws, app_id, number, by=ctx.who.username,
+                         decision=decision if step.decision else None,
+                         reason=reason if step.decision else None, note=ctx.field("note") or None,
+                         recommendation=(ctx.field("recommendation") or None) if step.decision else None)
         except SikroError as err:
             return self.application(ctx, status=409, problem=t["step_refused"].format(why=i18n.error_words(err, ctx.lang)))
         return RedirectResponse(f"/applications/{app_id}?done={number}", status_code=303)

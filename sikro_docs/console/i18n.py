@@ -465,6 +465,23 @@ ERRORS: dict[str, dict[str, str]] = {
         "login.throttled": "Terlalu banyak kata sandi salah dari alamat ini: coba lagi dalam {minutes} menit.",
         "account.tampered": ('Akun "{username}" berbeda dari catatannya dalam rantai bukti (diubah di luar sikro): '
                              "akun ini tidak dapat masuk sampai admin memeriksanya."),
+        "step.finished": "{ref} sudah selesai ({status}); tidak ada langkah sesudah langkah {current}.",
+        "step.returned": ("{ref} dikembalikan kepada pemohon karena belum lengkap (kurang: {missing}); "
+                          "langkah berikutnya {expected}, bukan {step}."),
+        "step.other-path": ("Langkah {step} termasuk jalur {path}, sedangkan {ref} berstatus {status}; "
+                            "langkah berikutnya {expected}."),
+        "step.out-of-order": ("Langkah {step} tidak berurutan untuk {ref}: permohonan ada pada langkah {current}, "
+                              "langkah berikutnya {expected}."),
+        "step.needs-decision": "Langkah {step} ({activity}) memerlukan keputusan: setuju atau tolak.",
+        "step.takes-no-decision": "Langkah {step} ({activity}) tidak memerlukan keputusan.",
+        "step.unknown-decision": "Keputusan harus setuju atau tolak.",
+        "step.needs-reason": "Penolakan pada langkah {step} memerlukan alasan.",
+        "step.too-early": ("Langkah {step} pada {at} lebih awal daripada langkah {last} yang dicatat pada {last_at}; "
+                           "isi waktu yang sebenarnya."),
+        "step.nothing-to-deliver": ("Langkah {step} tidak dicatat: {ref} belum mempunyai {title} bernomor "
+                                    "untuk diserahkan."),
+        "step.document-failed": "Langkah {step} tidak dicatat: dokumen {kind} tidak dapat dibuat: {detail}",
+        "application.unknown": "Tidak ada permohonan dengan id {ref}.",
     },
     "en": {
         "account.bad-username": ('"{username}" cannot be a user name: {minimum}-{maximum} characters, lower-case '
@@ -489,6 +506,21 @@ ERRORS: dict[str, dict[str, str]] = {
         "login.throttled": "Too many wrong passwords from this address: try again in {minutes} minutes.",
         "account.tampered": ('The account "{username}" differs from its record in the evidence chain (changed '
                              "outside sikro): it cannot sign in until an admin checks it."),
+        "step.finished": "{ref} is finished ({status}); no step follows step {current}.",
+        "step.returned": ("{ref} was returned to the applicant as incomplete (missing: {missing}); "
+                          "the next step is {expected}, not {step}."),
+        "step.other-path": "Step {step} belongs to the {path} path but {ref} was {status}; the next step is {expected}.",
+        "step.out-of-order": ("Step {step} is out of order for {ref}: it stands at step {current}, "
+                              "the next step is {expected}."),
+        "step.needs-decision": "Step {step} ({activity}) needs a decision: approve or reject.",
+        "step.takes-no-decision": "Step {step} ({activity}) takes no decision.",
+        "step.unknown-decision": "The decision must be approve or reject.",
+        "step.needs-reason": "A rejection at step {step} needs its reason.",
+        "step.too-early": ("Step {step} at {at} would be earlier than step {last}, done at {last_at}; "
+                           "give the time it was really done."),
+        "step.nothing-to-deliver": "Step {step} was not recorded: {ref} has no numbered {title} to deliver yet.",
+        "step.document-failed": "Step {step} was not recorded: the {kind} could not be made: {detail}",
+        "application.unknown": "There is no application with id {ref}.",
     },
 }
 

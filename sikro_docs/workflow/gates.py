@@ -11,7 +11,7 @@ decision itself). All of it is read from the SOP data.
 
 A batch row that carries the decision's facts (Keputusan; for an approval
 the recommendation's number and date, for a rejection its reason) records
-the decision step and the steps up to the gate through `record_step`, so the
+the decision step and the steps up to the gate through `record_step_in`, so the
 order rules still apply: an application that has not reached the decision
 step gets nothing and is told "menunggu langkah N (activity)".
 """
@@ -27,9 +27,9 @@ from sqlalchemy import select
 from .. import db
 from ..errors import SikroError
 from ..models import Application
-from .records import histories, history
+from .records import histories
 from .sop import DECISION_OUTCOME, DECISIONS, Sop, sop_for
-from .steps import allowed_steps, record_step, record_step_in
+from .steps import allowed_steps, record_step_in
 
 
 @dataclass(frozen=True)
@@ -119,42 +119,11 @@ def row_facts(app: Application, source_file: str | None, source_row: int | None)
                     source_file, source_row)
 
 
-def ready_to_issue(ws, app_id: int, gate: Gate, facts: RowFacts | None, *, by: str) -> str | None:
-    """None when the application may get the gate's document now; else why not.
-
-    With a row's facts, first records the steps they stand for (the decision,
-    then up to the gate), each through `record_step` and its order rules.
-    """
-    sop = sop_for(ws)
-    for _ in range(len(gate.path) + 1):  # each round records one step forward, or returns
-        with db.session(ws) as session:
-            app = session.get(Application, app_id)
-            records = history(session, app_id)
-            session.expunge(app)
-        if position_allows(gate, app):
-            return None
-        allowed = allowed_steps(sop, app, records)
-        step = allowed[0] if allowed else None
-        if facts is None or step not in gate.covered() or not facts.supports(gate):
-            return waiting_message(sop, app, records, gate)
-        source = f"{facts.source_file}, baris {facts.source_row}" if facts.source_file else None
-        try:
-            record_step(
-                ws, app_id, step, by=by, decision=gate.decision if sop.step(step).decision else None,
-                reason=facts.reason if gate.decision == "reject" and sop.step(step).decision else None,
-                note=f"dicatat dari {source}" if source else None,
-                recommendation=facts.recommendation_number if sop.step(step).decision else None,
-                recommendation_date=facts.recommendation_date,
-                source_file=facts.source_file, source_row=facts.source_row)
-        except SikroError as err:
-            return f"menunggu langkah {step} ({sop.step(step).activity}): {err}"
-    raise SikroError(f"internal: the SOP path of {gate.kind} does not reach step {gate.requires}")
-
-
 def ready_to_issue_many(ws, facts_by_id: dict[int, RowFacts | None], gate: Gate, *, by: str) -> dict[int, str | None]:
-    """`ready_to_issue` for many applications (a batch's chunk), by id: the same steps, order rules
-    and messages, recorded in one write transaction for all of them instead of three sessions a
-    step. A crash before it commits records none of them: the next run records them again."""
+    """None for each application (a batch's chunk, by id) that may get the gate's document now; else
+    why not. With a row's facts, first records the steps they stand for (the decision, then up to
+    the gate), each through the order rules, in one write transaction for all of them. A crash
+    before it commits records none of them: the next run records them again."""
     if not facts_by_id:
         return {}
     sop, ids = sop_for(ws), list(facts_by_id)
@@ -173,7 +142,7 @@ def ready_to_issue_many(ws, facts_by_id: dict[int, RowFacts | None], gate: Gate,
 
 def _advance(session, ws, sop: Sop, app: Application, records: list, gate: Gate, facts: RowFacts | None,
              by: str) -> str | None:
-    """One application of `ready_to_issue_many`: `ready_to_issue`'s rounds, in the caller's transaction."""
+    """One application of `ready_to_issue_many`: each round records one step forward, or returns."""
     for _ in range(len(gate.path) + 1):
         if position_allows(gate, app):
             return None

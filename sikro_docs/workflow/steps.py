@@ -1,12 +1,12 @@
 """Recording that a step of the SOP was done: checked against the SOP's order, then kept.
 
-`record_step` refuses (SikroError, one sentence, nothing recorded) a step out
+`record_step` refuses (a StepError with its code, nothing recorded) a step out
 of order, a step of the other path, a decision step without a decision, a
 rejection without a reason, and a time earlier than the previous step. When
-it accepts, it makes the step's documents (as the SOP data says: made,
-drafted, numbered, dispatched), then appends a `StepRecord`, moves the
-application (`current_step`, `status`) and writes an `Event`, in one
-transaction.
+it accepts, it appends a `StepRecord`, moves the application (`current_step`,
+`status`), stores what it waits on next and writes an `Event`, in one
+transaction. It makes no documents: performing a step — its documents, then
+its record — is sikro_docs/procedure.py, above both this and the batch.
 
 Where an application stands is (current_step, status): the step last done
 and its outcome. What may follow comes from the SOP data only.
@@ -20,8 +20,9 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session
 
 from .. import clock, db, numbering, registry
-from ..errors import SikroError
 from ..models import Application, Event, utcnow
+from . import errors
+from .errors import StepError
 from .records import StepRecord, as_utc, history
 from .sop import DECISION_OUTCOME, DECISIONS, Sop, Step, sop_for
 from .worktime import WorkingTime
@@ -119,58 +120,61 @@ def _branch_of(sop: Sop, number: int) -> str | None:
 # --------------------------------------------------------------------------- checks
 
 
-def _refusal(sop: Sop, app: Application, records: list[StepRecord], number: int) -> str | None:
+def _expected(sop: Sop, allowed: list[int]) -> str:
+    return " / ".join(f"{n} ({sop.step(n).activity})" for n in allowed)
+
+
+def _refusal(sop: Sop, app: Application, records: list[StepRecord], number: int) -> StepError | None:
     """Why `number` cannot come next for `app` (None when it can)."""
     allowed = allowed_steps(sop, app, records)
     if number in allowed:
         return None
     ref = app.registration_number
     if not allowed:
-        return f"{ref} is finished ({app.status}); no step follows step {app.current_step}."
-    expected = " or ".join(f"{n} ({sop.step(n).activity})" for n in allowed)
+        return errors.ApplicationFinished(ref=ref, status=app.status, current=app.current_step)
+    expected = _expected(sop, allowed)
     if app.status == RETURNED:
-        missing = ", ".join(registry.missing_items(app)) or "see the checklist"
-        return (f"{ref} was returned to the applicant as incomplete (missing: {missing}); "
-                f"the next step is {expected}, not {number}.")
+        missing = ", ".join(registry.missing_items(app)) or "-"
+        return errors.ApplicationReturned(ref=ref, missing=missing, expected=expected, step=number)
     branch, taken = _branch_of(sop, number), _decision_taken(app)
     if branch and taken and branch != taken:
-        return (f"step {number} belongs to the {DECISION_OUTCOME[branch]} path but {ref} was "
-                f"{app.status}; the next step is {expected}.")
-    return f"step {number} is out of order for {ref}: it stands at step {app.current_step}, the next step is {expected}."
+        return errors.OtherPath(step=number, path=DECISION_OUTCOME[branch], ref=ref, status=app.status,
+                                expected=expected)
+    return errors.OutOfOrder(step=number, ref=ref, current=app.current_step, expected=expected)
 
 
 def _decision_taken(app: Application) -> str | None:
     return {outcome: d for d, outcome in DECISION_OUTCOME.items()}.get(app.status)
 
 
-def _decision_problem(step: Step, decision: str | None, reason: str | None) -> str | None:
+def _decision_problem(step: Step, decision: str | None, reason: str | None) -> StepError | None:
     if step.decision and decision is None:
-        return f"step {step.number} ({step.activity}) needs a decision: --decision approve or --decision reject."
+        return errors.DecisionNeeded(step=step.number, activity=step.activity)
     if not step.decision and decision is not None:
-        return f"step {step.number} ({step.activity}) takes no decision; leave out --decision."
+        return errors.NoDecisionTaken(step=step.number, activity=step.activity)
     if decision is not None and decision not in DECISIONS:
-        return f"the decision must be approve or reject, not {decision!r}."
+        return errors.UnknownDecision(decision=decision)
     if decision == "reject" and not (reason or "").strip():
-        return f"a rejection at step {step.number} needs its reason: --reason TEXT."
+        return errors.ReasonNeeded(step=step.number)
     return None
 
 
-def _time_problem(sop: Sop, records: list[StepRecord], number: int, at: dt.datetime) -> str | None:
+def _time_problem(sop: Sop, records: list[StepRecord], number: int, at: dt.datetime) -> StepError | None:
     if not records or at >= records[-1].done:
         return None
     last = records[-1]
-    return (f"step {number} at {at.isoformat()} would be earlier than step {last.step}, "
-            f"done at {last.done.astimezone(at.tzinfo).isoformat()}; give the time it was really done (--at).")
+    return errors.EarlierThanLast(step=number, at=at.isoformat(), last=last.step,
+                                  last_at=last.done.astimezone(at.tzinfo).isoformat())
 
 
 def check_step(sop: Sop, app: Application, records: list[StepRecord], number: int,
                at: dt.datetime, decision: str | None, reason: str | None) -> None:
-    """Raise SikroError (one sentence) when `number` may not be recorded now."""
+    """Raise a StepError (workflow/errors.py) when `number` may not be recorded now."""
     step = sop.step(number)
     problem = (_refusal(sop, app, records, number) or _decision_problem(step, decision, reason)
                or _time_problem(sop, records, number, at))
     if problem:
-        raise SikroError(problem)
+        raise problem
 
 
 def outcome_of(step: Step, app: Application, decision: str | None) -> str:
@@ -193,7 +197,7 @@ def _resolve(session: Session, ref) -> Application:
     if isinstance(ref, int):
         app = session.get(Application, ref)
         if app is None:
-            raise SikroError(f"no application with id {ref}")
+            raise errors.UnknownApplication(ref=ref)
         return app
     return registry.find_application(session, str(ref))
 
@@ -207,34 +211,55 @@ def _moment(ws, at) -> dt.datetime:
     return at if at.tzinfo else at.replace(tzinfo=tz)  # a time without a zone is office time (WIB)
 
 
+@dataclass(frozen=True)
+class PlannedStep:
+    """A step checked for an application, before anything is made or recorded: what the
+    orchestration (sikro_docs/procedure.py) needs to make the step's documents first."""
+
+    app_id: int
+    step: Step
+    moment: dt.datetime
+    returning: bool  # the step returns an incomplete file (its documents are the return letter)
+    reason: str | None  # why, for the documents that say why (a rejection letter)
+    application_kind: str | None
+
+
+def plan_step(ws, application_id_or_ref, step: int, *, at=None, decision: str | None = None,
+              reason: str | None = None) -> PlannedStep:
+    """Check that `step` may be recorded now (StepError when not); nothing is written."""
+    sop, moment = sop_for(ws), _moment(ws, at)
+    with db.session(ws) as session:
+        app = _resolve(session, application_id_or_ref)
+        check_step(sop, app, history(session, app.id), step, moment, decision, reason)
+        plan = sop.step(step)
+        return PlannedStep(app.id, plan, moment, outcome_of(plan, app, decision) == RETURNED,
+                           reason or app.rejection_reason, app.application_kind)
+
+
 def record_step(ws, application_id_or_ref, step: int, *, by: str, at=None, decision: str | None = None,
-                reason: str | None = None, note: str | None = None, make_documents: bool = True,
+                reason: str | None = None, note: str | None = None, deliver: bool = False,
+                documents: list[DocumentMade] | None = None,
                 recommendation: str | None = None, recommendation_date: dt.date | None = None,
                 source_file: str | None = None, source_row: int | None = None) -> StepResult:
-    """Record that `step` was done for an application; SikroError (nothing recorded) when illegal.
+    """Record that `step` was done for an application; StepError (nothing recorded) when illegal.
+
+    This records only: the step's documents are made by whoever performs the step
+    (procedure.perform_step, or a batch for many at once) and passed in `documents` to be
+    reported. deliver=True writes the Buku Ekspedisi line of a step that delivers a document,
+    in the same transaction (refused when that document has no number yet).
 
     recommendation: at the decision step, the number of the technical team's
     recommendation letter (the permit cites it), dated `recommendation_date`
     (default: the day of the decision).
     source_file, source_row: where the step's facts were read (a batch's workbook row).
-
-    make_documents=False: the caller makes the step's documents and deliveries
-    itself (the batch does, many applications at once).
     """
     sop, moment = sop_for(ws), _moment(ws, at)
     by = (by or "").strip() or "sikro"
-    with db.session(ws) as session:
+    with db.session(ws, write=True) as session:
         app = _resolve(session, application_id_or_ref)
         check_step(sop, app, history(session, app.id), step, moment, decision, reason)
-        app_id, plan = app.id, sop.step(step)
-        returning = outcome_of(plan, app, decision) == RETURNED
-        # the rejection letter, drafted after the decision, says why
-        reason_for_letter = reason or app.rejection_reason
-    made = _make_documents(ws, plan, app_id, moment, reason_for_letter, returning) if make_documents else []
-    with db.session(ws, write=True) as session:
-        app = session.get(Application, app_id)
-        check_step(sop, app, history(session, app.id), step, moment, decision, reason)  # another process may have moved it
-        dispatch = _dispatch(session, ws, plan, app, moment, by) if make_documents else None
+        plan = sop.step(step)
+        dispatch = _dispatch(session, ws, plan, app, moment, by) if deliver else None
         outcome = _save(session, plan, app, moment, by, decision, reason, note,
                         {"source_file": source_file, "source_row": source_row})
         store_waiting(sop, WorkingTime.from_profile(ws.profile), app, moment)
@@ -242,17 +267,17 @@ def record_step(ws, application_id_or_ref, step: int, *, by: str, at=None, decis
             app.recommendation_number = recommendation.strip()
             app.recommendation_date = recommendation_date or moment.date()
         return StepResult(app.registration_number, step, plan.activity, moment, outcome,
-                          following_step(sop, step, outcome), made, dispatch)
+                          following_step(sop, step, outcome), list(documents or []), dispatch)
 
 
 def record_step_in(session: Session, ws, sop: Sop, app: Application, records: list[StepRecord], step: int, *,
                    by: str, decision: str | None = None, reason: str | None = None, note: str | None = None,
                    recommendation: str | None = None, recommendation_date: dt.date | None = None,
                    source_file: str | None = None, source_row: int | None = None) -> str:
-    """`record_step(..., make_documents=False)` inside the caller's write transaction, for an
+    """`record_step` inside the caller's write transaction, for an
     application whose `records` the caller read in it: the same checks and rows, no session of its
     own (a batch records a chunk's steps in one transaction). Appends the new record to `records`;
-    returns the outcome. SikroError (nothing recorded) when the step may not be recorded now."""
+    returns the outcome. StepError (nothing recorded) when the step may not be recorded now."""
     moment, by = _moment(ws, None), (by or "").strip() or "sikro"
     check_step(sop, app, records, step, moment, decision, reason)
     plan = sop.step(step)
@@ -304,43 +329,6 @@ def documents_plan(step: Step, returning: bool, application_kind: str | None = N
     return [(kind, draft) for kind, draft in chosen if kind is not None]
 
 
-# A document that cites another made before it: kind -> (cited kind, fact of its number, fact of its date).
-CITES = {"inspection-report": ("task-order", "task_order_number", "task_order_date")}
-
-
-def document_facts(ws, kind: str, app_id: int, at: dt.datetime, reason: str | None) -> dict:
-    """The facts a step knows for its documents: when, why, and what they cite."""
-    facts = {"time": at, "inspection_date": at.date()}
-    if reason:
-        facts["reason"] = reason
-    if kind in CITES:
-        cited, number_key, date_key = CITES[kind]
-        with db.session(ws) as session:
-            document = numbering.find_issued(session, app_id, cited)
-            if document is not None:
-                facts[number_key], facts[date_key] = document.number, document.date
-    return facts
-
-
-def _make_documents(ws, step: Step, app_id: int, at: dt.datetime, reason, returning: bool) -> list[DocumentMade]:
-    with db.session(ws) as session:
-        application_kind = session.get(Application, app_id).application_kind
-    plan = documents_plan(step, returning, application_kind)
-    if not plan:
-        return []
-    from ..batch import generate_documents  # late: the documents machinery is heavy to import
-
-    made = []
-    for kind, draft in plan:
-        report = generate_documents(ws, kind, [app_id], draft=draft, on=at.date(),
-                                    facts={app_id: document_facts(ws, kind, app_id, at, reason)}, actor="sikro step")
-        for doc in report.documents:
-            if doc.status == "failed":
-                raise SikroError(f"step {step.number} was not recorded: the {kind} could not be made: {doc.message}")
-            made.append(DocumentMade(kind, doc.status, doc.number, str(doc.pdf) if doc.pdf else None, doc.message))
-    return made
-
-
 def _dispatch(session: Session, ws, step: Step, app: Application, at: dt.datetime, by: str) -> str | None:
     """A line of the Buku Ekspedisi for the document the step delivers."""
     kind = numbering.kind_for_application(step.dispatch, app.application_kind) if step.dispatch else None
@@ -348,9 +336,8 @@ def _dispatch(session: Session, ws, step: Step, app: Application, at: dt.datetim
         return None
     document = numbering.find_issued(session, app.id, kind)
     if document is None or not document.number:
-        title = numbering.document_kind(kind).title
-        raise SikroError(f"step {step.number} was not recorded: {app.registration_number} has no numbered "
-                         f"{title} to deliver yet.")
+        raise errors.NothingToDeliver(step=step.number, ref=app.registration_number,
+                                      title=numbering.document_kind(kind).title)
     row = numbering.record_dispatch(session, ws, document.number, to=app.name, received_by=app.name,
                                     at=at, actor=by)
     return f"{row.seq}/{row.year}"
