@@ -92,3 +92,28 @@ def test_a_wrong_role_is_refused_and_a_post_without_csrf_too(tmp_path, workspace
     client = signed_in(workspace, "rina")
     answer = client.post("/intake", files={"file": ("a.xlsx", b"x")})
     assert answer.status_code == 403 and jobs.list_jobs(workspace) == []
+
+
+def test_the_sweep_removes_only_the_uploads_nothing_needs(tmp_path, workspace):
+    """A job's files stay while its result page needs them; an orphan folder goes after an hour."""
+    import datetime as dt
+    import os
+
+    from sikro_docs import db, jobs
+    from sikro_docs.console import uploads
+
+    root = uploads.uploads_root(workspace)
+    running, finished, orphan, fresh = (root / name for name in ("a1", "b2", "c3", "d4"))
+    for folder in (running, finished, orphan, fresh):
+        folder.mkdir(parents=True)
+        (folder / "00-book.xlsx").write_bytes(b"x")
+    hours_ago = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=2)).timestamp()
+    for folder in (running, finished, orphan):
+        os.utime(folder, (hours_ago, hours_ago))
+    submitted = [jobs.submit(workspace, "import", {"path": str(folder / "00-book.xlsx")}, actor="rina")
+                 for folder in (running, finished)]
+    with db.session(workspace, write=True) as session:
+        job = session.get(jobs.Job, submitted[1].id)
+        job.status, job.finished_at = jobs.DONE, dt.datetime.now(dt.UTC) - dt.timedelta(days=uploads.KEEP_DAYS + 1)
+    assert sorted(p.name for p in uploads.sweep(workspace)) == ["b2", "c3"]
+    assert running.is_dir() and fresh.is_dir() and not finished.exists() and not orphan.exists()

@@ -43,6 +43,8 @@ def console_cmd(ws, host, port, workers, access_log, job_workers):
 
     import uvicorn
 
+    from ..console import uploads
+
     settings = console_settings(ws.profile)  # a bad setting is one line before any worker starts
     _warn_about_accounts(ws)
     click.echo(f"sikro: staff console of {ws.root} on http://{host}:{port} "
@@ -56,6 +58,7 @@ def console_cmd(ws, host, port, workers, access_log, job_workers):
     table = create_table_file(ws.root / "run") if settings.rate_limit else None
     if table:
         os.environ[TABLE_ENV] = str(table)
+    uploads.sweep(ws)  # the files handed in that nothing needs any more
     job_worker = _start_job_worker(ws, job_workers)
     try:
         uvicorn.run(APP_FACTORY, factory=True, host=host, port=port, workers=workers, proxy_headers=False,

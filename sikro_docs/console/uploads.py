@@ -12,26 +12,36 @@ characters, the person's own name kept for display only; the folder is removed
 when the block ends unless `keep()` was called: then it stays with the job that
 reads it (an import writes its errors workbook beside the file).
 A request that is not multipart has no files (a page answers its form again).
+
+`sweep(ws)` (at each start of `sikro console`) removes what is left over: a folder
+no job names (a request killed before it ended, a job never submitted) once it is
+an hour old, and a job's folder `KEEP_DAYS` after the job finished — the people's
+files are not kept forever; what they registered is in the registry.
 """
 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import re
 import secrets
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sqlalchemy import select
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
+from .. import clock, db
 from ..fsutil import fsync_dir
 
 SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 MAX_NAME = 120  # characters of a file's name as kept (its display name is cut as well)
 CHUNK = 1 << 20
+KEEP_DAYS = 30  # a finished job's files (its result page links the errors workbook) stay this long
+ORPHAN_AGE = dt.timedelta(hours=1)  # longer than any request takes
 
 
 @dataclass(frozen=True)
@@ -109,3 +119,43 @@ async def _copy(value: UploadFile, folder: Path, index: int) -> Received:
             out.write(chunk)
             size += len(chunk)
     return Received((value.filename or name)[:MAX_NAME], target, size)
+
+
+def sweep(ws, *, now: dt.datetime | None = None) -> list[Path]:
+    """Remove the upload folders nothing needs any more (see the module); returns them."""
+    from ..jobs import FINISHED, Job  # late: the jobs package imports the job kinds
+
+    root, now = uploads_root(ws), now or clock.utcnow()
+    if not root.is_dir():
+        return []
+    wanted: dict[str, Job] = {}
+    with db.session(ws) as session:
+        for job in session.scalars(select(Job)):
+            for folder in _folders_named(root, job.params or {}):
+                wanted[folder] = job
+    removed = []
+    for folder in root.iterdir():
+        job = wanted.get(folder.name)
+        if job is None:
+            stale = now - dt.datetime.fromtimestamp(folder.stat().st_mtime, dt.UTC) > ORPHAN_AGE
+        else:
+            finished = job.finished_at and job.status in FINISHED
+            stale = bool(finished) and now - _aware(job.finished_at) > dt.timedelta(days=KEEP_DAYS)
+        if stale and folder.is_dir() and not folder.is_symlink():
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
+def _folders_named(root: Path, params: dict) -> set[str]:
+    """The upload folders a job's parameters name (a path, or a list of paths, under `root`)."""
+    values = [v for value in params.values() for v in (value if isinstance(value, list) else [value])]
+    names = set()
+    for value in values:
+        if isinstance(value, str) and value.startswith(str(root) + "/"):
+            names.add(Path(value).relative_to(root).parts[0])
+    return names
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)  # the database's times are UTC
