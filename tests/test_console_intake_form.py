@@ -5,24 +5,35 @@ rules as a workbook row and registered through the import's registry path; its c
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from archive_support import make_permit
-from console_support import NOW, csrf_of, make_user, office, signed_in
+from conftest import needs_tool
+from console_support import NOW, ConsoleServer, csrf_of, make_user, office, signed_in
+from openpyxl import load_workbook
 from sqlalchemy import select
+from test_console_browser import OFFICE_PC, _sign_in_with_the_keyboard
+from test_intake_support import make_workbook
 from test_intake_types import record
+from test_web_browser import CHROMIUM, CHROMIUM_ARGS, sync_playwright
 
 from sikro_docs import accounts, clock, db, permit_types
 from sikro_docs.console import intake_form
 from sikro_docs.intake import json_schema
+from sikro_docs.intake.columns import workbook_fields
 from sikro_docs.models import Application, Event
 
 NIK = "1211014503910002"  # a woman born 05-03-1991: the examples' birth date and sex
 
 
 @pytest.fixture(autouse=True)
-def office_hours():
-    """Every test at NOW (sessions too: a session made at another time would have expired)."""
+def office_hours(request):
+    """Every test at NOW (sessions too: a session made at another time would have expired); the
+    browser's test at the wall clock, as its server is."""
+    if "browser" in request.node.name:
+        yield
+        return
     with clock.frozen(NOW):
         yield
 
@@ -248,3 +259,135 @@ def test_a_wrong_role_is_refused_and_a_post_without_csrf_too(workspace):
     with clock.frozen(NOW):
         assert client.post("/intake/new/sipb", data=form_data(sipb)).status_code == 403
     assert applications(workspace) == []
+
+
+# --------------------------------------------------------------------------- in a real browser
+
+
+def _browser_office(tmp_path):
+    from sikro_docs.workspace import init_workspace
+
+    ws, _ = init_workspace(tmp_path / "ws")
+    make_user(ws, "rina", "front_office", name="Rina Loket")
+    return ws
+
+
+def _fill_the_form(page, ptype, values: dict) -> None:
+    """Fill every input of the form as a person does: type, pick, tick."""
+    for fld in intake_form.form_fields(ptype):
+        value = values.get(fld.name)
+        control = intake_form.CONTROLS.get(fld.kind, "text")
+        if control == "checkbox":
+            page.check(f"#in-{fld.name}")
+        elif value is None:
+            continue
+        elif control == "lifetime" and value == "Seumur Hidup":
+            page.check(f"#in-{fld.name}__seumur_hidup")
+        elif control in ("date", "lifetime"):
+            day, month, year = str(value).split("-")
+            page.fill(f"#in-{fld.name}", f"{year}-{month}-{day}")
+        elif control == "select":
+            page.select_option(f"#in-{fld.name}", str(value))
+        else:
+            page.fill(f"#in-{fld.name}", str(value))
+
+
+def _upload_and_open_the_result(page, url: str, book: Path) -> None:
+    page.goto(f"{url}/intake")
+    page.set_input_files("#intake-file", str(book))  # what a file dropped on the zone lands in
+    page.select_option("#intake-type", "sipb")
+    with page.expect_navigation():
+        page.click("button:has-text('Unggah dan impor')")
+    page.wait_for_selector("a:has-text('Hasil impor')", timeout=60_000)  # the job page, as the worker finishes
+    with page.expect_navigation():
+        page.click("a:has-text('Hasil impor')")
+
+
+def _fix_the_nik(errors_book: Path, wrong: str, right: str) -> Path:
+    """The downloaded errors workbook with the refused NIK typed again, as the clerk does in Excel."""
+    workbook = load_workbook(errors_book)
+    [cell] = [c for row in workbook.active.iter_rows() for c in row if c.value == wrong]
+    cell.value = right
+    fixed = errors_book.with_name("bidan-diperbaiki.xlsx")
+    workbook.save(fixed)
+    return fixed
+
+
+@needs_tool(sync_playwright is not None and Path(CHROMIUM).exists(), "chromium and playwright")
+def test_the_intake_path_in_the_browser(tmp_path):
+    """A front office clerk uploads a workbook with one bad row, reads the error at its sheet row and
+    column, downloads the errors workbook, fixes it and uploads it again; then enters one application
+    in the form, with a mistake first. Real Chromium against `sikro console` (its worker imports)."""
+    ws = _browser_office(tmp_path)
+    sipb, sipa = permit_types.get(ws, "sipb"), permit_types.get(ws, "sipa")
+    fields = workbook_fields(sipb)
+    wrong = "121101450391000"
+    rows = [record(sipb), record(sipb, nama="Dewi Lubis, A.Md.Keb", nik=wrong)]
+    book = make_workbook(tmp_path / "bidan.xlsx", headers=[f.header for f in fields],
+                         rows=[[r.get(f.name) for f in fields] for r in rows])
+    server = ConsoleServer(ws.root)
+    try:
+        with sync_playwright() as playwright:
+            chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = chromium.new_context(viewport=OFFICE_PC, accept_downloads=True).new_page()
+            csp = []
+            page.on("console", lambda m: csp.append(m.text) if "Content Security Policy" in m.text else None)
+
+            def shoot(name):
+                page.screenshot(path=f"/tmp/intake-{name}.png", full_page=True)
+
+            _sign_in_with_the_keyboard(page, f"{server.url}/intake", "rina")
+            _upload_and_open_the_result(page, server.url, book)
+            refused = page.locator("table.intake-errors tbody tr")
+            assert refused.count() == 1
+            assert refused.locator("th").inner_text() == "3"  # the sheet's row: header 1, rows 2 and 3
+            assert refused.locator("td").nth(0).inner_text() == "NIK"
+            assert wrong in refused.locator("td").nth(1).inner_text()
+            assert page.evaluate("document.documentElement.scrollWidth") <= OFFICE_PC["width"]
+            shoot("result-errors")
+            with page.expect_download() as download:
+                page.click("a:has-text('Unduh buku kerja kesalahan')")
+            errors_book = tmp_path / download.value.suggested_filename
+            download.value.save_as(errors_book)
+
+            _upload_and_open_the_result(page, server.url, _fix_the_nik(errors_book, wrong, "1211014503910003"))
+            assert page.locator("table.intake-errors").count() == 0
+            assert "Semua baris benar." in page.inner_text("main")
+            shoot("result-fixed")
+
+            page.goto(f"{server.url}/intake")
+            shoot("upload")
+            with page.expect_navigation():
+                page.click("a:has-text('Isi formulir satu permohonan')")
+            with page.expect_navigation():
+                page.click(f"a[href='/intake/new/{sipa.code}']")
+            values = record(sipa, nama="Sondang Hutapea, S.Farm., Apt.", nik="1211014503910004")
+            _fill_the_form(page, sipa, {**values, "nik": "12110145039100"})
+            shoot("form")
+            with page.expect_navigation():
+                page.click("button:has-text('Daftarkan permohonan')")
+            assert page.locator("#form-problems a[href='#in-nik']").count() == 1
+            assert page.locator("#field-nik .field-error").count() == 1
+            assert page.input_value("#in-nama") == "Sondang Hutapea, S.Farm., Apt."  # the values kept
+            assert page.evaluate("document.documentElement.scrollWidth") <= OFFICE_PC["width"]
+            shoot("form-error")
+            page.fill("#in-nik", "1211014503910004")
+            with page.expect_navigation():
+                page.click("button:has-text('Daftarkan permohonan')")
+            assert "/applications/" in page.url and "1211014503910004" not in page.url
+            assert "Sondang Hutapea" in page.inner_text(".subtitle") and "******" in page.inner_text("main")
+            shoot("application")
+            with page.expect_navigation():
+                page.click("a:has-text('Ubah data permohonan')")
+            assert page.input_value("#in-nik") == ""  # never shown; blank keeps it
+            shoot("edit")
+            assert not csp, csp
+            chromium.close()
+    finally:
+        _out, err = server.stop()
+        assert "Traceback" not in err, err
+    with db.session(ws) as sess:
+        apps = list(sess.scalars(select(Application).order_by(Application.id)))
+        assert [(a.permit_type, a.nik) for a in apps] == [("sipb", NIK), ("sipb", "1211014503910003"),
+                                                          ("sipa", "1211014503910004")]
+        assert {e.actor for e in sess.scalars(select(Event).where(Event.action == "registered"))} == {"rina"}
