@@ -111,6 +111,20 @@ def test_a_15_digit_nik_is_told_at_the_nik_field_the_values_kept_and_nothing_reg
     assert "121101450391000" not in answer.headers.get("location", "")
 
 
+def test_a_renewal_without_the_previous_permit_is_told_at_that_field_in_either_language(workspace):
+    make_user(workspace, "rina", "front_office")
+    client = signed_in(workspace, "rina")
+    sikro = permit_types.catalogue(workspace).get(permit_types.catalogue(workspace).codes()[0])
+    renewal = next(k for k in permit_types.common().kinds if k.needs_previous)
+    answer = post_new(client, sikro.code, form_data(sikro, jenis_permohonan=renewal.title))
+    assert answer.status_code == 400 and applications(workspace) == []
+    assert 'class="field-error"' in field_block(answer.text, "nomor_izin_sebelumnya")
+    assert f'<option value="{renewal.title}" selected>' in answer.text
+    english = client.get(f"/intake/new/{sikro.code}?lang=en")
+    assert f"New {sikro.short_name} application" in english.text and "Papers handed in" in english.text
+    assert "Permohonan baru" in client.get("/intake/new?lang=id").text
+
+
 def test_each_permit_types_form_has_its_own_fields(workspace):
     make_user(workspace, "rina", "front_office")
     client = signed_in(workspace, "rina")
@@ -166,6 +180,8 @@ def test_a_correction_changes_the_stored_value_and_is_recorded_with_the_user(wor
     assert bad.status_code == 400 and 'class="field-error"' in field_block(bad.text, "tanggal_lahir")
     assert NIK not in bad.text
     assert applications(workspace)[0].birth_date == after.birth_date
+    assert budi.get(f"/applications/{'9' * 30}/edit").status_code == 404
+    assert budi.get("/applications/424242/edit").status_code == 404
 
 
 def test_an_application_with_an_issued_permit_cannot_be_corrected(workspace):
@@ -359,6 +375,7 @@ def test_the_intake_path_in_the_browser(tmp_path):
             shoot("upload")
             with page.expect_navigation():
                 page.click("a:has-text('Isi formulir satu permohonan')")
+            shoot("choose")
             with page.expect_navigation():
                 page.click(f"a[href='/intake/new/{sipa.code}']")
             values = record(sipa, nama="Sondang Hutapea, S.Farm., Apt.", nik="1211014503910004")

@@ -96,7 +96,7 @@ def _options(fld: c.Field) -> tuple[tuple[str, str], ...]:
 
 def build_form(ptype, posted: dict[str, str], problems: list[Problem] = ()) -> Form:
     """The form of `ptype` holding `posted` (form names -> text), each problem at its field."""
-    kind_code = _kind_code(posted)
+    kind_code = _kind_code(ptype, posted)
     wajib = {item.name for item in ptype.checklist(kind_code) if item.required} if kind_code else set()
     by_group: dict[str, list[FormField]] = {g: [] for g in GROUPS}
     for fld in form_fields(ptype):
@@ -119,10 +119,11 @@ def build_form(ptype, posted: dict[str, str], problems: list[Problem] = ()) -> F
     return Form(ptype, [(g, fields) for g, fields in by_group.items() if fields], general)
 
 
-def _kind_code(posted: dict[str, str]) -> str | None:
-    kind_field = next((v for k, v in posted.items() if k == "jenis_permohonan"), "")
+def _kind_code(ptype, posted: dict[str, str]) -> str | None:
+    """The application kind the form names (blank: a new application); None when it names none."""
+    kind_field = next((f for f in ptype.fields if f.kind == c.APPLICATION_KIND), None)
     try:
-        return permit_types.application_kind(kind_field).code
+        return permit_types.application_kind(posted.get(kind_field.name, "") if kind_field else "").code
     except ValueError:
         return None
 
