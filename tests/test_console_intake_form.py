@@ -13,7 +13,7 @@ from conftest import needs_tool
 from console_support import NOW, ConsoleServer, csrf_of, make_user, office, signed_in
 from openpyxl import load_workbook
 from sqlalchemy import select
-from test_console_browser import OFFICE_PC, _sign_in_with_the_keyboard
+from test_console_browser import OFFICE_PC, TABLET, _sign_in_with_the_keyboard
 from test_intake_support import make_workbook
 from test_intake_types import record
 from test_web_browser import CHROMIUM, CHROMIUM_ARGS, sync_playwright
@@ -398,6 +398,9 @@ def test_the_intake_path_in_the_browser(tmp_path):
                 page.click("a:has-text('Ubah data permohonan')")
             assert page.input_value("#in-nik") == ""  # never shown; blank keeps it
             shoot("edit")
+            page.set_viewport_size(TABLET)
+            assert page.evaluate("document.documentElement.scrollWidth") <= TABLET["width"]
+            shoot("edit-tablet")
             assert not csp, csp
             chromium.close()
     finally:
