@@ -1,4 +1,4 @@
-"""Shared fixtures: a fresh workspace and the `sikro` command run as a real process."""
+"""Shared fixtures: a fresh workspace and the `sikro` command (in-process, or as a real process)."""
 
 from __future__ import annotations
 
@@ -23,8 +23,17 @@ class Result:
         return json.loads(self.out)
 
 
-def run_sikro(*args, cwd=None, env=None, timeout=120) -> Result:
-    """Run `python -m sikro_docs ARGS` as a user would run `sikro ARGS`."""
+def run_sikro(*args, cwd=None, env=None, timeout=120, process=False) -> Result:
+    """`sikro ARGS` as a user would run it: in this process (sikro_docs.cli.main, its output and
+    exit code captured by click's test runner), or with process=True — or $SIKRO_TEST_PROCESSES
+    set — as a real `python -m sikro_docs` (for what a process is the point of: start-up, the
+    environment of a fresh interpreter, a timeout)."""
+    if process or os.environ.get("SIKRO_TEST_PROCESSES"):
+        return _as_process(args, cwd, env, timeout)
+    return _in_process(args, cwd, env)
+
+
+def _as_process(args, cwd, env, timeout) -> Result:
     full_env = {**os.environ, **(env or {})}
     full_env.pop("SIKRO_DEBUG", None)
     proc = subprocess.run(
@@ -32,6 +41,29 @@ def run_sikro(*args, cwd=None, env=None, timeout=120) -> Result:
         cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout,
     )
     return Result(proc.returncode, proc.stdout, proc.stderr)
+
+
+def _in_process(args, cwd, env) -> Result:
+    from click.testing import CliRunner
+
+    from sikro_docs.cli import main
+
+    runner = CliRunner()
+    umask = os.umask(0o022)  # the CLI sets its own; the test process keeps its one
+    os.umask(umask)
+    here = os.getcwd()
+    with runner.isolation(env={"SIKRO_DEBUG": None, **(env or {})}) as (out, err, _output):
+        try:
+            if cwd:
+                os.chdir(cwd)
+            main([str(a) for a in args])
+            code = 0
+        except SystemExit as done:
+            code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+        finally:
+            os.chdir(here)
+            os.umask(umask)
+        return Result(code, out.getvalue().decode("utf-8", "replace"), err.getvalue().decode("utf-8", "replace"))
 
 
 @pytest.fixture

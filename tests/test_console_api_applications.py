@@ -35,7 +35,7 @@ def test_an_application_reads_with_its_nik_masked_and_the_steps_offered(staff):
     data = answer.json()
     with db.session(ws) as session:
         app = session.get(Application, o.ids["at_step5"])
-    assert data["app"]["registration_number"] == app.registration_number
+    assert data["registration_number"] == app.registration_number and data["sop"]["current_step"] == 4
     assert app.nik not in answer.text and app.nik[-4:] in answer.text  # masked, the last digits shown
     assert [offer["step"] for offer in data["offers"]] == [5]
     assert data["timeline"] and all(isinstance(row["at"], str) for row in data["timeline"])

@@ -4,7 +4,7 @@
 
 A call carries `Authorization: Bearer <API token>` (`sikro users token`, or the
 console's token page); without a valid one the answer is 401, without the
-endpoint's permission 403. A POST's body is JSON (an object), at most the
+endpoint's permission 403. A POST's or PATCH's body is JSON (an object), at most the
 console's body bound; a library error is answered 409 with its code and values,
 in English — the console's pages word the same errors in Bahasa Indonesia.
 No CSRF token: a bearer token is not sent by a browser on its own.
@@ -23,9 +23,10 @@ from starlette.routing import Route
 from .. import __version__, accounts
 from ..errors import SikroError
 from . import auth
-from .area import ApiCall, ApiRefusal, Endpoint
+from .area import ApiAnswer, ApiCall, ApiRefusal, Endpoint
 
 OPENAPI_PATH = "/api/v1/openapi.json"
+BODY_METHODS = ("POST", "PATCH")
 _PARAM = re.compile(r"\{(\w+)(?::(\w+))?\}")
 
 
@@ -51,7 +52,7 @@ def _endpoint(console, methods: dict[str, Endpoint]):
     async def answer(request: Request) -> Response:
         endpoint = methods[request.method]
         body = None
-        if request.method == "POST":
+        if request.method in BODY_METHODS:
             raw = await request.body()
             try:
                 body = json.loads(raw.decode("utf-8")) if raw.strip() else {}
@@ -72,7 +73,10 @@ def _call(console, request: Request, endpoint: Endpoint, body) -> Response:
         return refusal(403, "forbidden")
     call = ApiCall(who, dict(request.path_params), dict(request.query_params), body)
     try:
-        return JSONResponse(endpoint.handler(call))
+        answer = endpoint.handler(call)
+        if isinstance(answer, ApiAnswer):
+            return JSONResponse(answer.body, status_code=answer.status)
+        return JSONResponse(answer)
     except ApiRefusal as refused:
         return refusal(refused.status, refused.code, **refused.values)
     except SikroError as err:
@@ -93,7 +97,7 @@ def openapi(endpoints: list[Endpoint]) -> dict:
             "parameters": [{"name": name, "in": "path", "required": True,
                             "schema": {"type": "integer" if kind == "int" else "string"}}
                            for name, kind in _PARAM.findall(e.path)],
-            "responses": {"200": {"description": e.returns},
+            "responses": {str(e.status): {"description": e.returns},
                           "401": {"description": "no valid API token"},
                           "403": {"description": "the token's user lacks the permission"
                                   + (f" {e.permission}" if e.permission else "")}},
@@ -101,7 +105,9 @@ def openapi(endpoints: list[Endpoint]) -> dict:
         }
         if e.permission:
             operation["x-permission"] = e.permission
-        if e.method == "POST":
+        for status, meaning in e.refusals:
+            operation["responses"][str(status)] = {"description": meaning}
+        if e.method in BODY_METHODS:
             operation["requestBody"] = {"required": True, "content": {"application/json": {
                 "schema": e.body or {"type": "object"}}}}
             operation["responses"]["409"] = {"description": "refused by the library: its error code and values"}

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from .. import db, holdings, registry
 from ..accounts import RoleBook, SignedIn, User
+from ..accounts.roles import UPLOAD_APPLICATIONS
 from ..archive.berkas import mask_nik
 from ..models import Application
 from ..numbering import Document, document_kind, document_kinds
@@ -161,4 +162,5 @@ def application_page(ws, book: RoleBook, who: SignedIn, app_id: int, fmt) -> dic
             "timeline": timeline_rows(session, app, book),
             "offers": offered,
             "waiting": waiting,
+            "may_edit": book.may(who.roles, UPLOAD_APPLICATIONS),  # the intake form's correction
         }

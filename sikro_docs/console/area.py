@@ -59,6 +59,14 @@ class ApiCall:
     lang: str = "en"
 
 
+@dataclass(frozen=True)
+class ApiAnswer:
+    """An endpoint's answer with a status other than 200 (201: something was made)."""
+
+    status: int
+    body: Any
+
+
 class ApiRefusal(Exception):
     """An API answer of 4xx: `{"status": "error", "code": status, "error": code, ...values}`."""
 
@@ -69,7 +77,7 @@ class ApiRefusal(Exception):
 
 @dataclass(frozen=True)
 class Endpoint:
-    method: str  # GET | POST
+    method: str  # GET | POST | PATCH (a POST's and a PATCH's body is JSON)
     path: str  # Starlette's path syntax: /api/v1/applications/{app_id:int}
     handler: Callable[[ApiCall], Any]
     permission: str | None
@@ -77,6 +85,8 @@ class Endpoint:
     body: dict | None = None  # the JSON Schema of a POST's body, for the description
     returns: str = "object"  # what it answers, in words, for the description
     tags: tuple[str, ...] = field(default=())
+    status: int = 200  # the status of its answer (a handler answers ApiAnswer for another than 200)
+    refusals: tuple[tuple[int, str], ...] = ()  # (status, what it means) of its own 4xx answers
 
 
 class Area:

@@ -6,8 +6,8 @@
     GET  /intake/result/{job_id}        a finished import: counts, the refused rows at sheet row and column
     GET  /intake/result/{job_id}/errors the errors workbook of that import (written formula-safe by the library)
 
-Not built yet: the single application form (/intake/new), correcting an application
-and POST /api/v1/applications.
+The single application form (/intake/new), correcting an application and the
+applications API are area_intake_form.py's.
 """
 
 from __future__ import annotations

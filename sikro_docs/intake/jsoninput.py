@@ -57,18 +57,32 @@ class JsonIntake(Intake):
         return self.chooser.choose(value if isinstance(value, str) else None)[0]
 
     def rows(self) -> Iterator[Row]:
-        labels = {f.name: json_label(f) for f in self._all}
-        validator = RecordValidator(self.chooser, labels)
+        validator = _validator(self.chooser, self._all)
         for number, record in enumerate(self._records, start=1):
             if not record:
                 continue  # {} is the JSON form of a blank row
-            flat, shape_problems = _flatten(number, record, self._all)
-            raw = [flat.get(f.name) for f in self.fields]
-            chosen = validator.choose(flat.get(self._kind.name) if self._kind else None)
-            foreign = _foreign_keys(flat, chosen[0], self.chooser.catalogue)
-            row = validator.check(number, raw, flat, chosen, foreign)
-            row.problems[:0] = shape_problems
-            yield row
+            yield _check(validator, number, record, self._all, self.fields, self._kind)
+
+
+def check_record(record: dict[str, Any], chooser: TypeChooser, number: int = 1) -> Row:
+    """One record checked as a JSON file's record is (an API's single application)."""
+    every = tuple(chooser.catalogue.all_fields())
+    kind = kind_field(chooser.fallback)
+    return _check(_validator(chooser, every), number, record, every, c.workbook_fields(chooser.fallback), kind)
+
+
+def _validator(chooser: TypeChooser, every) -> RecordValidator:
+    return RecordValidator(chooser, {f.name: json_label(f) for f in every})
+
+
+def _check(validator: RecordValidator, number: int, record: dict[str, Any], every, fields, kind) -> Row:
+    flat, shape_problems = _flatten(number, record, every)
+    raw = [flat.get(f.name) for f in fields]
+    chosen = validator.choose(flat.get(kind.name) if kind else None)
+    foreign = _foreign_keys(flat, chosen[0], validator.chooser.catalogue)
+    row = validator.check(number, raw, flat, chosen, foreign)
+    row.problems[:0] = shape_problems
+    return row
 
 
 def _default_chooser() -> TypeChooser:
