@@ -20,10 +20,11 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy import select
 
 from . import clock, permit_types
+from .clock import office_timezone
 from .errors import SikroError
 from .excel_safe import write_row
 from .fsutil import atomic_write_bytes
-from .numbering import list_dispatches, list_entries, office_timezone, register_settings
+from .numbering import list_dispatches, list_entries, register_settings
 from .workspace import Workspace
 
 DISPATCH_BOOK = "ekspedisi"

@@ -73,3 +73,21 @@ def frozen(at: dt.datetime | str) -> Iterator[dt.datetime]:
         yield at
     finally:
         _fixed = previous
+
+
+def parse_time(text: str, tz: ZoneInfo) -> dt.datetime:
+    """ISO 8601 or dd-mm-yyyy HH:MM; a time without a zone is office time (WIB)."""
+    text = text.strip()
+    parsed = None
+    for fmt in ("%d-%m-%Y %H:%M", "%d-%m-%Y %H.%M", "%d-%m-%Y"):
+        try:
+            parsed = dt.datetime.strptime(text, fmt)
+            break
+        except ValueError:
+            pass
+    if parsed is None:
+        try:
+            parsed = dt.datetime.fromisoformat(text)
+        except ValueError:
+            raise SikroError(f"cannot read the time {text!r}; use ISO (2025-03-07T14:30) or dd-mm-yyyy HH:MM") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from .. import db, numbering
+from .. import clock, db, numbering
 from ..books import DISPATCH_BOOK, export_book, indonesian_datetime
 from ..errors import SikroError
 from . import print_json, workspace_option
@@ -138,8 +138,8 @@ def dispatch_group():
 def record_cmd(ref, to, received_by, at_text, actor, ws):
     """Record that document REF (a document number, or a registration number: its permit or
     rejection letter) was delivered."""
-    tz = numbering.office_timezone(ws.profile)
-    at = numbering.parse_time(at_text, tz) if at_text else None
+    tz = clock.office_timezone(ws.profile)
+    at = clock.parse_time(at_text, tz) if at_text else None
     with db.session(ws, write=True) as session:
         row = numbering.record_dispatch(session, ws, ref, to=to, received_by=received_by, at=at, actor=actor)
         data = row.data

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
+from ..clock import office_timezone, parse_time
 from ..errors import SikroError
-from ..numbering import office_timezone, parse_time
 from . import print_json, workspace_option
 
 

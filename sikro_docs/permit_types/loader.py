@@ -361,7 +361,7 @@ def _check_unique(r: _Reader, fields: tuple[m.Field, ...], places: dict[str, str
 
 
 def _check_pattern(r: _Reader, pattern: str) -> None:
-    """The number pattern's placeholders, as numbering.py will read them."""
+    """The number pattern's placeholders, as the registers (numbering/placeholders.py) will read them."""
     import string
 
     from .. import numbering

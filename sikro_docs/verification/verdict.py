@@ -28,10 +28,11 @@ from sqlalchemy.orm import Mapped, Session, aliased, mapped_column
 
 from .. import clock, db, permit_types
 from .. import key_status as ks
+from ..clock import office_timezone
 from ..errors import SikroError, UnusableInput
 from ..keys import ACTIVE_FILE, key_id
 from ..models import Application, Base, Event, utcnow
-from ..numbering import Document, chain_document, document_kinds, office_timezone
+from ..numbering import Document, chain_document, document_kinds
 from ..workspace import Workspace
 from . import qr
 from . import token as tk

@@ -50,8 +50,8 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from .. import clock, db
+from ..clock import office_timezone
 from ..errors import SikroError
-from ..numbering import office_timezone
 from ..verification import (
     Verdict,
     export_public_keys,

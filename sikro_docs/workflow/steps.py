@@ -203,11 +203,11 @@ def _resolve(session: Session, ref) -> Application:
 
 
 def _moment(ws, at) -> dt.datetime:
-    tz = numbering.office_timezone(ws.profile)
+    tz = clock.office_timezone(ws.profile)
     if at is None:
         return clock.now(ws.profile)
     if isinstance(at, str):
-        at = numbering.parse_time(at, tz)
+        at = clock.parse_time(at, tz)
     return at if at.tzinfo else at.replace(tzinfo=tz)  # a time without a zone is office time (WIB)
 
 

@@ -18,8 +18,8 @@ from zoneinfo import ZoneInfo
 
 import holidays as holidays_lib
 
+from ..clock import office_timezone
 from ..errors import SikroError
-from ..numbering import office_timezone
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 DEFAULTS = {"days": list(WEEKDAYS[:5]), "start": "08:00", "end": "16:00", "holidays": "ID", "joint_leave": []}
