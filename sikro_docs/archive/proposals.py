@@ -141,7 +141,7 @@ class Proposal:
     proposed_by: str
     proposed_at: dt.datetime
     reason: str
-    decision_number: str | None
+    decision_number: str | None  # the proposal's, else (once approved) the approval's
     delete_files: bool
     force: str | None
     berkas: list[dict] = field(default_factory=list)  # {"berkas_number", "registration_number", "id"}
@@ -176,7 +176,8 @@ def _proposals(session, where=None) -> list[Proposal]:
     for row in rows:
         decision = decisions.get(row.id)
         found.append(Proposal(
-            row.id, row.proposed_by, row.proposed_at, row.reason, row.decision_number, row.delete_files, row.force,
+            row.id, row.proposed_by, row.proposed_at, row.reason,
+            row.decision_number or (decision.decision_number if decision else None), row.delete_files, row.force,
             [{"berkas_number": b, "registration_number": r, "id": i} for p, b, r, i in items if p == row.id],
             decision.verdict if decision else OPEN, decision.by if decision else None,
             decision.at if decision else None, decision.reason if decision else None))
@@ -218,7 +219,7 @@ def _name(text: str | None) -> str:
     return " ".join(str(text or "").split())
 
 
-def _same_person(a: str, b: str) -> bool:
+def same_person(a: str, b: str) -> bool:
     return _name(a).casefold() == _name(b).casefold()
 
 
@@ -298,7 +299,7 @@ def approve(ws: Workspace, proposal_id: int, *, by: str, decision_number: str | 
     found = proposal(ws, proposal_id)
     if found.status == REJECTED:
         raise ProposalClosed(proposal=found.id, verdict=found.status, by=found.decided_by)
-    if _same_person(by, found.proposed_by):
+    if same_person(by, found.proposed_by):
         raise SelfApproval(by=found.proposed_by, proposal=found.id)
     if found.decision_number and given and given != found.decision_number:
         raise DecisionNumberDiffers(proposal=found.id, decision_number=found.decision_number, given=given)
