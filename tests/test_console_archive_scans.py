@@ -153,3 +153,21 @@ def test_scans_need_the_archivists_role_a_file_and_the_csrf_token(office):
     api = arsip.get(f"/api/v1/archive/scans/{job.id}", headers={"authorization": f"Bearer {token}"})
     assert api.status_code == 200 and [f["name"] for f in api.json()["matched"]] == ["izin-rina.pdf"]
     assert api.json()["matched"][0]["berkas_id"] is not None
+
+
+def test_the_job_runs_in_a_daemonic_worker_process_as_the_queue_runs_it(office):
+    """The queue's workers are daemonic processes; ingest still reads each file in a process of its own."""
+    import multiprocessing
+
+    ws, permits, pdf, _jpeg = office
+    client = signed_in(ws, "arsip")
+    answer = _upload(client, [("izin-rina.pdf", pdf.read_bytes(), "application/pdf")])
+    job_id = answer.headers["location"].rsplit("/", 1)[-1]
+    worker = multiprocessing.get_context("fork").Process(target=runner.run_job, args=(str(ws.root), job_id),
+                                                         daemon=True)
+    worker.start()
+    worker.join(120)
+    job = jobs.status(ws, job_id)
+    assert job.status == jobs.DONE, job.error
+    assert [f["status"] for f in job.result["files"]] == ["filed"]
+    assert "scan" in _berkas(ws, permits[0].registration_number)[2]

@@ -12,6 +12,8 @@ copies (they are inside the workspace: ingest never removes a workspace's file).
 
 from __future__ import annotations
 
+import multiprocessing
+from contextlib import contextmanager
 from pathlib import Path
 
 from .kinds import JobKind, JobParamsInvalid, register
@@ -46,15 +48,33 @@ def _shown(outcome, names: dict[str, str]) -> dict:
             "message": message}
 
 
+@contextmanager
+def _may_start_processes():
+    """The worker's processes are daemonic (huey's process pool), and a daemonic process may not
+    start children, while ingest reads every file in a reading process of its own (the memory
+    bound and the time limit that stop a hostile file). The flag is lifted while the job runs:
+    ingest shuts its reading processes down (kills them, if need be) before it returns."""
+    process = multiprocessing.current_process()
+    config = process._config  # noqa: SLF001 - multiprocessing offers no other way to ask for this
+    daemon = config.get("daemon")
+    config["daemon"] = False
+    try:
+        yield
+    finally:
+        if daemon is not None:
+            config["daemon"] = daemon
+
+
 def _run(ws, params: dict, ctx) -> dict:
     from ..archive import ingest
 
     files = _files(params)
     names = {str(Path(f["path"])): str(f.get("name") or Path(f["path"]).name) for f in files}
     ctx.report(total=len(files), message="pindaian dibaca", force=True)
-    report = ingest(ws, [f["path"] for f in files], keep=True, do_ocr=bool(params.get("ocr", True)),
-                    agent=ctx.actor, progress=lambda outcomes: ctx.advance(by=len(outcomes),
-                                                                           message="pindaian diarsipkan"))
+    with _may_start_processes():
+        report = ingest(ws, [f["path"] for f in files], keep=True, do_ocr=bool(params.get("ocr", True)),
+                        agent=ctx.actor, progress=lambda outcomes: ctx.advance(by=len(outcomes),
+                                                                               message="pindaian diarsipkan"))
     return {"files": [_shown(o, names) for o in report.files], "notes": report.notes}
 
 
