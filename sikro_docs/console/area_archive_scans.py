@@ -33,6 +33,8 @@ MATCHED = (FILED, DUPLICATE)
 # The library's reasons (English), said in Bahasa Indonesia: (start of the reason, words)
 REASONS_ID = (("no QR code found", "tidak ditemukan kode QR"),
               ("not a PDF or image", "bukan PDF atau gambar"),
+              ("not a readable image or PDF", "bukan gambar atau PDF yang dapat dibaca"),
+              ("no such file or folder", "berkas tidak ada"),
               ("QR code is not a verification code of this office", "kode QR bukan kode verifikasi kantor ini"),
               ("QR code rejected", "kode QR ditolak"),
               ("the document belongs to no application", "dokumennya bukan milik permohonan mana pun"),
@@ -41,6 +43,19 @@ REASONS_ID = (("no QR code found", "tidak ditemukan kode QR"),
               ("cannot be read", "tidak dapat dibaca"),
               ("quarantined", "dikarantina (melewati batas)"),
               ("not filed", "tidak diarsipkan"))
+
+
+NOTES_ID = (("OCR made searchable text for ", "OCR membuat teks yang dapat dicari untuk "),
+            (" file(s)", " file"))
+
+
+def note_words(note: str, lang: str) -> str:
+    """A note of the library's report (OCR's), in `lang` where its words are known."""
+    if lang != "id":
+        return note
+    for english, words in NOTES_ID:
+        note = note.replace(english, words)
+    return note
 
 
 def _result_links(job: jobs.JobView, words: dict) -> list[tuple[str, str]]:
@@ -82,7 +97,7 @@ class ArchiveScansArea(Area):
             "scans_not_finished": "Pemindaian ini belum selesai.",
             "scans_summary": "{matched} pindaian diarsipkan, {unmatched} tidak.",
             "scans_matched": "Diarsipkan ke berkasnya", "scans_unmatched": "Tidak diarsipkan",
-            "scans_file": "Berkas", "scans_document": "Nomor dokumen", "scans_berkas": "Berkas arsip",
+            "scans_file": "Nama file", "scans_document": "Nomor dokumen", "scans_berkas": "Berkas arsip",
             "scans_status": "Keadaan", "scans_reason": "Alasan", "scans_application": "Permohonan",
             "scans_none_matched": "Tidak ada pindaian yang diarsipkan.",
             "scans_none_unmatched": "Semua pindaian diarsipkan.",
@@ -107,7 +122,7 @@ class ArchiveScansArea(Area):
             "scans_not_finished": "This scan ingest has not finished.",
             "scans_summary": "{matched} scan(s) filed, {unmatched} not.",
             "scans_matched": "Filed into their berkas", "scans_unmatched": "Not filed",
-            "scans_file": "File", "scans_document": "Document number", "scans_berkas": "Archive berkas",
+            "scans_file": "File name", "scans_document": "Document number", "scans_berkas": "Archive berkas",
             "scans_status": "Status", "scans_reason": "Reason", "scans_application": "Application",
             "scans_none_matched": "No scan was filed.",
             "scans_none_unmatched": "Every scan was filed.",
@@ -171,7 +186,8 @@ class ArchiveScansArea(Area):
                 matched.append({**f, "berkas_id": berkas_id, "application_id": app_id, "registration_number": reg})
             else:
                 unmatched.append({**f, "reason": reason_words(f.get("message", ""), lang)})
-        return {"matched": matched, "unmatched": unmatched, "notes": (job.result or {}).get("notes", [])}
+        notes = [note_words(n, lang) for n in (job.result or {}).get("notes", [])]
+        return {"matched": matched, "unmatched": unmatched, "notes": notes}
 
     def result(self, ctx) -> Response:
         job = self.job_of(ctx.who, ctx.request.path_params["job_id"])
