@@ -139,10 +139,12 @@ def test_a_proposal_rejected_by_another_archivist(archive):
     arsip = signed_in(ws, "arsip")
     csrf = csrf_of(arsip.get("/archive/disposal").text)
     assert arsip.post("/archive/disposal", data={"csrf": csrf, "berkas": [_number(ws, regs["a"]), _number(ws, regs["b"])],
-                                                 "reason": "retensi habis", "decision_number": "7/BA"}).status_code == 303
+                                                 "reason": "retensi habis", "decision_number": "7/BA",
+                                                 "delete_files": "1"}).status_code == 303
+    assert proposals.proposal(ws, 1).delete_files
     other = signed_in(ws, "arsip2")
     page = other.get("/archive/disposal")
-    assert 'action="/archive/disposal/1/reject"' in page.text
+    assert 'action="/archive/disposal/1/reject"' in page.text and "File elektronik ikut dihapus" in page.text
     assert 'name="decision_number"' not in page.text.split('id="proposal-1"')[1].split("</article>")[0]  # numbered
     blank = other.post("/archive/disposal/1/reject", data={"csrf": csrf_of(page.text), "reason": ""})
     assert blank.status_code == 409 and "Isi alasannya." in blank.text
@@ -175,6 +177,8 @@ def test_the_disposal_pages_need_their_roles_and_the_csrf_token(archive):
     assert _stage(ws, regs["a"]) == "aktif"
     missing = kadis.post("/archive/disposal/99/approve", data={"csrf": csrf_of(kadis.get("/archive/disposal").text)})
     assert missing.status_code == 409 and "Tidak ada usul pemusnahan 99" in missing.text
+    huge = kadis.post(f"/archive/disposal/{10**30}/approve", data={"csrf": csrf_of(kadis.get("/archive/disposal").text)})
+    assert huge.status_code == 409
 
 
 def _api(ws, username: str) -> TestClient:
@@ -192,8 +196,10 @@ def test_the_api_proposes_refuses_self_approval_and_approves(archive):
     assert arsip.post("/api/v1/archive/disposal", json={"berkas": "x", "reason": "r"}).status_code == 400
     young = arsip.post("/api/v1/archive/disposal", json={"berkas": [regs["young"]], "reason": "retensi habis"})
     assert young.status_code == 409 and young.json()["error"] == "disposal-refused"
-    made = arsip.post("/api/v1/archive/disposal", json={"berkas": [regs["b"]], "reason": "retensi habis"})
+    made = arsip.post("/api/v1/archive/disposal", json={"berkas": [regs["b"]], "reason": "retensi habis",
+                                                        "delete_files": True})
     assert made.status_code == 200 and made.json()["proposed_by"] == "arsip" and made.json()["status"] == "open"
+    assert made.json()["delete_files"] is True
     pid = made.json()["id"]
     twice = arsip.post("/api/v1/archive/disposal", json={"berkas": [regs["b"]], "reason": "lagi"})
     assert twice.status_code == 409 and twice.json()["error"] == "disposal-already-proposed"
@@ -207,6 +213,7 @@ def test_the_api_proposes_refuses_self_approval_and_approves(archive):
     body = approved.json()
     assert body["proposal"]["status"] == "approved" and body["proposal"]["decided_by"] == "kadis"
     assert [b["status"] for b in body["berkas"]] == ["done"] and _stage(ws, regs["b"]) == "musnah"
+    assert body["berkas"][0]["deleted"] and audit(ws).intact  # the electronic copy went, the audit holds
     other = arsip.post("/api/v1/archive/disposal", json={"berkas": [regs["a"]], "reason": "retensi habis"}).json()
     assert kadis.post(f"/api/v1/archive/disposal/{other['id']}/reject", json={}).status_code == 400
     rejected = kadis.post(f"/api/v1/archive/disposal/{other['id']}/reject", json={"reason": "belum"})

@@ -184,7 +184,12 @@ def _proposals(session, where=None) -> list[Proposal]:
     return found
 
 
+MAX_ID = 2**62  # beyond what the database holds: no row (and no overflow asking for it)
+
+
 def proposal(ws: Workspace, proposal_id: int) -> Proposal:
+    if not 0 < int(proposal_id) <= MAX_ID:
+        raise ProposalNotFound(proposal=proposal_id)
     with db.session(ws) as session:
         found = _proposals(session, DisposalProposal.id == int(proposal_id))
     if not found:

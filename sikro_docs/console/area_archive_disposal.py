@@ -53,6 +53,7 @@ class ArchiveDisposalArea(Area):
             "disposal_decision_number": "Nomor keputusan / berita acara",
             "disposal_berkas": "Berkas", "disposal_status": "Keadaan",
             "disposal_delete_files": "File elektronik ikut dihapus",
+            "disposal_delete_files_choose": "Hapus juga file elektronik (pindaian) berkas ini saat disetujui",
             "disposal_approve": "Setujui dan musnahkan", "disposal_reject": "Tolak usul",
             "disposal_reject_reason": "Alasan penolakan",
             "disposal_own": "Anda yang mengusulkan ini: persetujuan harus dari orang lain.",
@@ -88,6 +89,7 @@ class ArchiveDisposalArea(Area):
             "disposal_decision_number": "Decision / berita acara number",
             "disposal_berkas": "Berkas", "disposal_status": "Status",
             "disposal_delete_files": "Electronic files are deleted too",
+            "disposal_delete_files_choose": "Also delete the berkas's electronic files (scans) when approved",
             "disposal_approve": "Approve and dispose", "disposal_reject": "Reject the proposal",
             "disposal_reject_reason": "Reason for rejecting",
             "disposal_own": "You proposed this: another person must approve it.",
@@ -165,7 +167,8 @@ class ArchiveDisposalArea(Area):
                          body={"type": "object", "required": ["berkas", "reason"],
                                "properties": {"berkas": {"type": "array", "items": {"type": "string"},
                                                          "maxItems": MAX_BERKAS},
-                                              "reason": {"type": "string"}, "decision_number": number}}),
+                                              "reason": {"type": "string"}, "decision_number": number,
+                                              "delete_files": {"type": "boolean"}}}),
                 Endpoint("POST", "/api/v1/archive/disposal/{proposal_id:int}/approve", self.api_approve,
                          APPROVE_RETENTION, "Approve a disposal proposal (not one's own) and carry it out",
                          body={"type": "object", "properties": {"decision_number": number}}),
@@ -221,14 +224,15 @@ class ArchiveDisposalArea(Area):
     def propose(self, ctx) -> Response:
         t = i18n.words(ctx.lang)
         chosen = ctx.fields("berkas")
-        form = {"berkas": chosen, "reason": ctx.field("reason"), "decision_number": ctx.field("decision_number")}
+        form = {"berkas": chosen, "reason": ctx.field("reason"), "decision_number": ctx.field("decision_number"),
+                "delete_files": ctx.field("delete_files") == "1"}
         if not chosen:
             return self.index(ctx, [t["disposal_pick_berkas"]], 400, form, notes=[])
         if len(chosen) > MAX_BERKAS:
             return self.index(ctx, [t["disposal_too_many"].format(count=MAX_BERKAS)], 400, form, notes=[])
         try:
             proposal_id = proposals.propose(self.ws, chosen, form["reason"], form["decision_number"] or None,
-                                            by=ctx.who.username)
+                                            by=ctx.who.username, delete_files=form["delete_files"])
         except SikroError as err:
             return self.refused(ctx, err, form)
         return RedirectResponse(f"/archive/disposal?proposed={proposal_id}", status_code=303)
@@ -271,9 +275,12 @@ class ArchiveDisposalArea(Area):
         if not isinstance(berkas, list) or not berkas or len(berkas) > MAX_BERKAS \
                 or not all(isinstance(b, str) for b in berkas):
             raise ApiRefusal(400, "berkas-invalid", max_items=MAX_BERKAS)
-        if not isinstance(reason, str) or (number is not None and not isinstance(number, str)):
+        delete_files = body.get("delete_files", False)
+        if not isinstance(reason, str) or (number is not None and not isinstance(number, str)) \
+                or not isinstance(delete_files, bool):
             raise ApiRefusal(400, "body-invalid")
-        proposal_id = proposals.propose(self.ws, berkas, reason, number, by=call.who.username)
+        proposal_id = proposals.propose(self.ws, berkas, reason, number, by=call.who.username,
+                                        delete_files=delete_files)
         return proposals.proposal(self.ws, proposal_id).as_json()
 
     def api_approve(self, call: ApiCall) -> dict:
