@@ -22,6 +22,20 @@ TODAY = dt.date(2026, 6, 15)
 
 def run(*args):
     return run_here(*args, at=NOW)
+
+
+PROPOSER = "Petugas Arsip"
+
+
+def dispose(ws_args, *args, by: str = "Kepala Dinas"):
+    """The two-person pemusnahan: the archivist proposes (`args`: berkas and the proposal's options),
+    `by` approves; the approval's result (or the refused proposal's)."""
+    proposed = run("archive", "dispose", "propose", *args, "--by", PROPOSER, "--json", *ws_args)
+    if proposed.code != 0:
+        return proposed
+    return run("archive", "dispose", "approve", proposed.json()["id"], "--by", by, *ws_args)
+
+
 MUSNAH, PERMANEN = "000.5.2", "500.16.7.2"  # JRA: 2 + 3 years, Musnah; 3 + 7 years, Permanen
 
 
@@ -117,26 +131,28 @@ def test_refusals_are_one_line_exit_1_and_write_nothing(archive, ws_args):
     for args, who, why in cases:
         extra = ("--reason", "retensi habis", "--decision-number", "045/BA-MUS/2026") if args[0] == "dispose" \
             else ("--decision-number", "046/BA-SERAH/2026") if args[0] == "hand-over" else ()
+        args = ("dispose", "propose", *args[1:]) if args[0] == "dispose" else args
         result = run("archive", *args, *extra, *ws_args)
         assert result.code == 1, (args, result.out, result.err)
         lines = result.err.strip().splitlines()
         assert len(lines) == 1 and who in lines[0] and why in lines[0], result.err
         assert result.out == ""
     # one refused berkas among several: nothing is written for any of them
-    mixed = run("archive", "dispose", regs["due"], regs["young"], "--reason", "retensi habis",
+    mixed = run("archive", "dispose", "propose", regs["due"], regs["young"], "--reason", "retensi habis",
                 "--decision-number", "045/BA-MUS/2026", *ws_args)
-    assert mixed.code == 1 and regs["young"] in mixed.err and "nothing was written" in mixed.err
-    # wrong input that is not about a berkas
-    missing = run("archive", "dispose", regs["due"], "--reason", "x", *ws_args)
-    assert missing.code == 2 and "--decision-number" in missing.err
-    blank = run("archive", "dispose", regs["due"], "--reason", "x", "--decision-number", "  ", *ws_args)
-    assert blank.code == 1 and len(blank.err.strip().splitlines()) == 1
-    no_reason = run("archive", "dispose", regs["young"], "--reason", "x", "--decision-number", "1",
+    assert mixed.code == 1 and regs["young"] in mixed.err and "not proposed" in mixed.err
+    assert regs["due"] not in mixed.err  # only the refused one is named
+    # the one-step form of before: a usage error that says how it goes now
+    old_form = run("archive", "dispose", regs["due"], "--reason", "x", "--decision-number", "1", *ws_args)
+    assert old_form.code == 2 and "dispose propose" in old_form.err and "approve" in old_form.err
+    blank = run("archive", "dispose", "propose", regs["due"], "--reason", "  ", *ws_args)
+    assert blank.code == 1 and len(blank.err.strip().splitlines()) == 1 and "--reason" in blank.err
+    no_reason = run("archive", "dispose", "propose", regs["young"], "--reason", "x", "--decision-number", "1",
                     "--force", " ", *ws_args)
     assert no_reason.code == 1 and "--force needs a reason" in no_reason.err
     no_to = run("archive", "hand-over", regs["permanent"], "--decision-number", "1", *ws_args)
     assert no_to.code == 1 and "--to" in no_to.err
-    dry = run("archive", "dispose", regs["due"], "--reason", "retensi habis", "--decision-number",
+    dry = run("archive", "dispose", "propose", regs["due"], "--reason", "retensi habis", "--decision-number",
               "045/BA-MUS/2026", "--dry-run", *ws_args)
     assert dry.code == 0 and dry.out.startswith("would") and "electronic files would be kept" in dry.out
     assert _snapshot(ws) == before
@@ -146,8 +162,8 @@ def test_dispose_keeps_the_files_marked_musnah(archive, ws_args):
     ws, regs = archive
     reg = regs["due"]
     files_before = sorted(p.name for p in (_bag(ws, reg) / "data").rglob("*") if p.is_file())
-    result = run("archive", "dispose", reg, "--reason", "retensi habis sesuai JRA", "--decision-number",
-                 "045/BA-MUS/2026", "--by", "Budi Santoso", *ws_args)
+    result = dispose(ws_args, reg, "--reason", "retensi habis sesuai JRA", "--decision-number",
+                     "045/BA-MUS/2026", by="Budi Santoso")
     assert result.code == 0, result.err
     assert result.out.startswith("done") and "electronic files kept" in result.out
     assert "paper was at Ruang Arsip 1" in result.out
@@ -159,6 +175,7 @@ def test_dispose_keeps_the_files_marked_musnah(archive, ws_args):
     assert berkas == reg.replace("/", "-") and agent == "Budi Santoso"
     assert detail["decision_number"] == "045/BA-MUS/2026" and detail["electronic_copy"] == "kept"
     assert detail["location_before"]["box"] == "12" and "forced" not in detail
+    assert (detail["proposed_by"], detail["approved_by"]) == (PROPOSER, "Budi Santoso")
     assert '"eventType": "deaccession"' in (bag / "premis-events.jsonl").read_text()
     assert _stage(ws, reg) == "musnah"
     assert_all_bags_valid(ws)
@@ -178,11 +195,10 @@ def test_dispose_keeps_the_files_marked_musnah(archive, ws_args):
     assert run("archive", "audit", *ws_args).code == 0
 
     # again under the same decision: already done, nothing new; under another: refused
-    again = run("archive", "dispose", reg, "--reason", "retensi habis sesuai JRA", "--decision-number",
-                "045/BA-MUS/2026", *ws_args)
-    assert again.code == 0 and again.out.startswith("already")
+    again = dispose(ws_args, reg, "--reason", "retensi habis sesuai JRA", "--decision-number", "045/BA-MUS/2026")
+    assert again.code == 1 and "already disposed" in again.err  # nothing left to propose
     assert len(_events(ws, "deaccession")) == 1
-    other = run("archive", "dispose", reg, "--reason", "x", "--decision-number", "099/X", *ws_args)
+    other = dispose(ws_args, reg, "--reason", "x", "--decision-number", "099/X")
     assert other.code == 1 and "already closed" in other.err
     # the index rebuilt from the bags alone still says musnah
     assert run("archive", "reindex", *ws_args).code == 0
@@ -196,8 +212,8 @@ def test_dispose_delete_files_leaves_a_valid_bag_and_an_intact_audit(archive, ws
     manifest_before = (bag / "manifest-sha256.txt").read_text().split()
     stored = [p for p in (bag / "data").rglob("*") if p.is_file()]
     assert stored
-    result = run("archive", "dispose", reg, "--reason", "retensi habis", "--decision-number", "045/BA-MUS/2026",
-                 "--delete-files", *ws_args)
+    result = dispose(ws_args, reg, "--reason", "retensi habis", "--decision-number", "045/BA-MUS/2026",
+                     "--delete-files")
     assert result.code == 0, result.err
     assert "1 electronic file(s) deleted" in result.out
     assert not any(p.is_file() for p in (bag / "data").rglob("*"))
@@ -218,12 +234,12 @@ def test_dispose_delete_files_leaves_a_valid_bag_and_an_intact_audit(archive, ws
 def test_delete_files_later_under_the_same_decision(archive, ws_args):
     ws, regs = archive
     reg = regs["due"]
-    base = ("archive", "dispose", reg, "--reason", "retensi habis", "--decision-number", "045/BA-MUS/2026")
-    assert run(*base, *ws_args).code == 0
-    assert run(*base[:-1], "046/OTHER", "--delete-files", *ws_args).code == 1  # not under another decision
-    dry = run(*base, "--delete-files", "--dry-run", *ws_args)
+    base = (reg, "--reason", "retensi habis", "--decision-number", "045/BA-MUS/2026")
+    assert dispose(ws_args, *base).code == 0
+    assert dispose(ws_args, *base[:-1], "046/OTHER", "--delete-files").code == 1  # not under another decision
+    dry = run("archive", "dispose", "propose", *base, "--delete-files", "--dry-run", *ws_args)
     assert dry.code == 0 and "would delete its 1 electronic file(s)" in dry.out
-    later = run(*base, "--delete-files", *ws_args)
+    later = dispose(ws_args, *base, "--delete-files")
     assert later.code == 0 and "deleted its 1 electronic file(s)" in later.out
     assert not any(p.is_file() for p in (_bag(ws, reg) / "data").rglob("*"))
     assert len(_events(ws, "deaccession")) == 1 and len(_events(ws, "deletion")) == 1
@@ -233,8 +249,8 @@ def test_delete_files_later_under_the_same_decision(archive, ws_args):
 
 def test_force_with_a_reason_is_recorded(archive, ws_args):
     ws, regs = archive
-    result = run("archive", "dispose", regs["young"], "--reason", "rusak", "--decision-number", "7/BA",
-                 "--force", "arsip rusak terendam banjir, berita acara kerusakan 3/2026", *ws_args)
+    result = dispose(ws_args, regs["young"], "--reason", "rusak", "--decision-number", "7/BA",
+                     "--force", "arsip rusak terendam banjir, berita acara kerusakan 3/2026")
     assert result.code == 0, result.err
     [(_b, _a, detail)] = _events(ws, "deaccession")
     assert detail["forced"]["reason"].startswith("arsip rusak terendam banjir")
@@ -252,8 +268,8 @@ def test_hand_over_and_berita_acara(archive, tmp_path, ws_args):
     [(_b, _a, detail)] = _events(ws, "transfer")
     assert detail["to"] == "Dinas Perpustakaan dan Kearsipan Kabupaten Dairi"
     assert "diserahkan (handed over" in run("archive", "locate", reg, *ws_args).out
-    assert run("archive", "dispose", reg, "--reason", "x", "--decision-number", "1", "--force", "y",
-               *ws_args).code == 1  # closed: --force never reopens it
+    assert dispose(ws_args, reg, "--reason", "x", "--decision-number", "1", "--force", "y").code == 1  # closed:
+    # --force never reopens it
 
     out = tmp_path / "ba.xlsx"
     made = run("archive", "export", "berita-acara", "--decision-number", "046/BA-SERAH/2026", "-o", out, *ws_args)
@@ -295,8 +311,8 @@ def test_usul_musnah_and_usul_serah_lists(archive, tmp_path, ws_args):
     assert rows[0][1] == regs["permanent"].replace("/", "-")
 
     # once disposed, a berkas leaves the usul musnah list and is in the berita acara
-    assert run("archive", "dispose", regs["due"], "--reason", "retensi habis sesuai JRA", "--decision-number",
-               "045/BA-MUS/2026", "--by", "Budi Santoso", *ws_args).code == 0
+    assert dispose(ws_args, regs["due"], "--reason", "retensi habis sesuai JRA", "--decision-number",
+                   "045/BA-MUS/2026", by="Budi Santoso").code == 0
     assert "(0 berkas)" in run("archive", "export", "daftar-musnah", "-o", musnah, *ws_args).out
     ba = tmp_path / "ba.xlsx"
     assert run("archive", "export", "berita-acara", "--decision-number", "045/BA-MUS/2026", "-o", ba,
@@ -307,6 +323,7 @@ def test_usul_musnah_and_usul_serah_lists(archive, tmp_path, ws_args):
     opening = next(t for t in texts if t.startswith("Pada hari ini, "))
     assert "pemusnahan arsip sebanyak 1 (satu) berkas" in opening and "Budi Santoso" in opening
     assert "retensi habis sesuai JRA" in opening and f"({TODAY:%d-%m-%Y})" in opening
+    assert f"Diusulkan oleh: {PROPOSER}; disetujui oleh: Budi Santoso." in opening
     cell = next(c for r in sheet.iter_rows() for c in r if isinstance(c.value, str) and "=HYPERLINK" in c.value)
     assert cell.data_type == "s"
     assert "Ruang Arsip 1, Lemari 2, Rak 3, Boks 12, Map 4" in texts
@@ -336,8 +353,10 @@ def test_dispose_delete_files_killed_at_random_moments(archive, ws_args):
 
     ws, regs = archive
     reg = regs["due"]
-    args = ("archive", "dispose", reg, "--reason", "retensi habis", "--decision-number", "045/BA-MUS/2026",
-            "--delete-files", *ws_args)
+    proposed = run("archive", "dispose", "propose", reg, "--reason", "retensi habis", "--decision-number",
+                   "045/BA-MUS/2026", "--delete-files", "--by", PROPOSER, "--json", *ws_args)
+    assert proposed.code == 0, proposed.err
+    args = ("archive", "dispose", "approve", proposed.json()["id"], "--by", "Kepala Dinas", *ws_args)
     rng = random.Random(8)
     for _attempt in range(4):
         proc = subprocess.Popen(command(*args), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -358,8 +377,8 @@ def test_dispose_delete_files_killed_at_random_moments(archive, ws_args):
 
 def test_nothing_more_is_filed_into_a_disposed_berkas(archive, tmp_path, ws_args):
     ws, regs = archive
-    assert run("archive", "dispose", regs["due"], "--reason", "retensi habis sesuai JRA",
-               "--decision-number", "045/BA-MUS/2026", "--by", "Budi", *ws_args).code == 0
+    assert dispose(ws_args, regs["due"], "--reason", "retensi habis sesuai JRA",
+                   "--decision-number", "045/BA-MUS/2026", by="Budi").code == 0
     before = _snapshot(ws)
     late = tmp_path / "susulan.txt"
     late.write_text("Surat susulan\n", "utf-8")

@@ -115,11 +115,12 @@ def default_agent() -> str:
 def carry_out(ws: Workspace, action_name: str, refs: list[str], *, decision_number: str | None = None,
               reason: str | None = None, to: str | None = None, agent: str | None = None,
               force: str | None = None, delete_files: bool = False, dry_run: bool = False,
-              on: dt.date | None = None) -> list[Outcome]:
+              on: dt.date | None = None, record: dict | None = None) -> list[Outcome]:
     """Check every berkas REFS names, then (unless any is refused, or dry_run) carry out the action.
 
     Returns one Outcome per distinct berkas; if any is REFUSED, the others
-    are NOT_DONE and nothing was written.
+    are NOT_DONE and nothing was written. `record`: more detail for the
+    PREMIS events (a disposal's proposal, its proposer and approver).
     """
     action = ACTIONS[action_name]
     decision_number = _clean(decision_number)
@@ -156,7 +157,7 @@ def carry_out(ws: Workspace, action_name: str, refs: list[str], *, decision_numb
             plan.outcome.message = _would(action, plan, delete_files)
             continue
         _apply(ws, action, plan, decision_number=decision_number, reason=reason, to=to, agent=agent,
-               force=force, delete_files=delete_files)
+               force=force, delete_files=delete_files, record=record or {})
     return [p.outcome for p in plans]
 
 
@@ -264,7 +265,7 @@ def _would(action: Action, plan: _Plan, delete_files: bool) -> str:
 
 
 def _apply(ws: Workspace, action: Action, plan: _Plan, *, decision_number, reason, to, agent, force,
-           delete_files) -> None:
+           delete_files, record: dict) -> None:
     meta, outcome = plan.meta, plan.outcome
     expected_stage = meta.stage
     detail = {"action": action.name, "decision_number": decision_number, "reason": reason,
@@ -278,6 +279,7 @@ def _apply(ws: Workspace, action: Action, plan: _Plan, *, decision_number, reaso
         detail["electronic_copy"] = "deleted" if delete_files else "kept"
     if plan.overridden:
         detail["forced"] = {"reason": force, "overridden": plan.overridden}
+    detail.update(record)
     events = [] if plan.delete_only else [
         new_event(action.event_type, agent=agent, objects=["berkas", "paper original"], **detail)]
 
@@ -294,7 +296,7 @@ def _apply(ws: Workspace, action: Action, plan: _Plan, *, decision_number, reaso
 
     if delete_files:
         deleted = _swap_without_payload(ws, meta, events, update, agent=agent,
-                                        decision_number=decision_number, reason=reason)
+                                        decision_number=decision_number, reason=reason, record=record)
         outcome.deleted = deleted
     else:
         file_into(ws, meta, [], agent=agent, events=events, update=update)
@@ -318,7 +320,7 @@ def _apply(ws: Workspace, action: Action, plan: _Plan, *, decision_number, reaso
 
 
 def _swap_without_payload(ws: Workspace, meta: BerkasMeta, events: list[dict], update, *, agent: str,
-                          decision_number: str, reason: str | None) -> list[str]:
+                          decision_number: str, reason: str | None, record: dict | None = None) -> list[str]:
     """One atomic bag change that records `events`, applies `update` and drops every payload file.
 
     The same protocol as bags.stage_and_swap (a complete new version in
@@ -342,7 +344,7 @@ def _swap_without_payload(ws: Workspace, meta: BerkasMeta, events: list[dict], u
         sizes = {rel: (target / rel).stat().st_size if (target / rel).is_file() else None for rel in removed}
         deletion = new_event(DELETION, agent=agent, objects=removed, decision_number=decision_number,
                              reason=reason, files=[{"path": rel, "sha256": content.manifest[rel], "size": sizes[rel]}
-                                                   for rel in removed])
+                                                   for rel in removed], **(record or {}))
         version = uuid.uuid4().hex
         staging = root / STAGING / uuid.uuid4().hex
         bag = staging / "bag"

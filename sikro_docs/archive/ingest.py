@@ -207,9 +207,10 @@ def match_codes(ws: Workspace, session, codes: list[str]) -> Match | str:
 
 
 def ingest(ws: Workspace, paths, *, keep: bool = False, move_to=None, do_ocr: bool = True,
-           workers: int = DEFAULT_WORKERS, agent: str = "sikro-docs") -> IngestReport:
+           workers: int = DEFAULT_WORKERS, agent: str = "sikro-docs", progress=None) -> IngestReport:
     """File the scans at `paths`. UnusableInput (nothing done) for a folder of the workspace or a
-    --move-to folder inside it; everything else is reported file by file."""
+    --move-to folder inside it; everything else is reported file by file. `progress(outcomes)`, if
+    given, hears of each file as soon as it is done (a job's progress; it may raise to stop the run)."""
     protected = Protected(ws)
     check_arguments(ws, paths, protected)
     move_to = check_move_to(ws, move_to or ws.profile.get("archive", {}).get("move_ingested_to"), protected)
@@ -219,12 +220,16 @@ def ingest(ws: Workspace, paths, *, keep: bool = False, move_to=None, do_ocr: bo
     with snapshot_folder(ws) as snapshots:
         sources, problems = collect(ws, paths, limits, protected, snapshots)
         report.files += problems
+        if progress and problems:
+            progress(problems)
         filed: list[tuple[Source, list[FileOutcome]]] = []
         for source, (state, found) in zip(sources, read_all_codes([s.copy for s in sources], limits, workers),
                                           strict=True):
             outcomes = _guarded(source, lambda s=source, st=state, f=found: _file_scan(ws, s, st, f, agent, limits))
             filed.append((source, outcomes))
             report.files += outcomes
+            if progress:
+                progress(outcomes)
         report.notes += _step("recording the unmatched files", _remember_unmatched, ws, filed)
         if not keep:
             for source, outcomes in filed:

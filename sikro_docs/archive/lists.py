@@ -304,7 +304,7 @@ def _berita_acara_opening(sheet: Worksheet, ws: Workspace, kind: str, title: str
                 f"sebanyak {count} ({terbilang(count)}) berkas sebagaimana tercantum dalam daftar di bawah ini, "
                 f"yang telah habis masa retensinya dan berketerangan musnah menurut Jadwal Retensi Arsip. "
                 f"Alasan pemusnahan: {first.get('reason') or '-'}. {electronic} "
-                f"Pemusnahan dilaksanakan oleh: {', '.join(agents) or '-'}.")
+                f"Pemusnahan dilaksanakan oleh: {', '.join(agents) or '-'}.{_two_people(events)}")
     else:
         to = first.get("to") or "lembaga kearsipan daerah"
         text = (f"Pada hari ini, {tanggal_kata(on)}, bertempat di {where}, telah dilaksanakan penyerahan arsip "
@@ -314,6 +314,15 @@ def _berita_acara_opening(sheet: Worksheet, ws: Workspace, kind: str, title: str
                 f"Penyerahan dilaksanakan oleh: {', '.join(agents) or '-'}.")
     _paragraph(sheet, name, text, lines=5)
     write_row(sheet, [])
+
+
+def _two_people(events) -> str:
+    """Who proposed and who approved the disposal (a two-person pemusnahan), as a sentence; else ""."""
+    proposers = sorted({(e.detail or {}).get("proposed_by") for e in events} - {None})
+    approvers = sorted({(e.detail or {}).get("approved_by") for e in events} - {None})
+    if not proposers:
+        return ""
+    return f" Diusulkan oleh: {', '.join(proposers)}; disetujui oleh: {', '.join(approvers) or '-'}."
 
 
 def _signature_block(sheet: Worksheet, name: str, left: list[str], right: list[str]) -> None:

@@ -349,43 +349,142 @@ def move_inactive_cmd(refs, decision_number, agent, force, dry_run, as_json, ws)
                                 force=force, dry_run=dry_run), as_json)
 
 
-@archive_group.command("dispose")
-@_retention_options
-@click.option("--reason", required=True, help='Why, e.g. "retensi habis sesuai JRA, usul musnah disetujui".')
-@click.option("--decision-number", "decision_number", required=True, metavar="NOMOR",
-              help="Number of the approval / berita acara pemusnahan (printed by export berita-acara).")
-@click.option("--delete-files", is_flag=True,
-              help="Also delete the electronic copy (every payload file of the bag).")
-@workspace_option
-def dispose_cmd(refs, reason, decision_number, delete_files, agent, force, dry_run, as_json, ws):
-    """Record the disposal (pemusnahan) of berkas whose JRA final fate is Musnah.
+class _DisposeGroup(click.Group):
+    """`sikro archive dispose` with berkas numbers (the one-step form of before) says what to do now."""
 
-    BERKAS: registration, berkas or document numbers. Refused (exit 1,
-    nothing written for any berkas) when retention is not yet due, when the
-    final fate is not Musnah (unless --force REASON), or when a berkas is
-    already closed. Each berkas gets a PREMIS "deaccession" event (decision
-    number, reason, who, where the paper was) and the stage "musnah"; its
-    location is cleared (the paper no longer sits in its box).
+    def resolve_command(self, ctx, args):
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            raise click.UsageError(
+                "pemusnahan needs a second person: propose it with `sikro archive dispose propose BERKAS... "
+                "--reason ...`, then another person approves it with `sikro archive dispose approve ID`", ctx)
+        return super().resolve_command(ctx, args)
+
+
+@archive_group.group("dispose", cls=_DisposeGroup)
+def dispose_group():
+    """Disposal (pemusnahan) of berkas whose JRA final fate is Musnah, by two people.
+
+    \b
+    One person proposes:  sikro archive dispose propose BERKAS... --reason "..." [--decision-number NOMOR]
+    another approves:     sikro archive dispose approve ID [--decision-number NOMOR]
+    (or rejects:          sikro archive dispose reject ID --reason "...")
+    and the open ones:    sikro archive dispose list
+
+    Approving carries the disposal out. Each berkas gets a PREMIS
+    "deaccession" event (decision number, reason, the proposer and the
+    approver, where the paper was) and the stage "musnah"; its location is
+    cleared (the paper no longer sits in its box). The proposer cannot
+    approve their own proposal. A berkas is in at most one open proposal.
 
     \b
     The electronic copy: destroying the paper original is done by people,
     with the berita acara. Without --delete-files the bag KEEPS its files,
-    marked musnah (safe and auditable: if a disposal proves mistaken, the
-    electronic record is still there). With --delete-files the same atomic bag
+    marked musnah. With --delete-files (on the proposal) the same atomic bag
     change removes every payload file and its manifest line, and a PREMIS
-    "deletion" event lists each path and SHA-256: the bag stays valid, its
-    metadata and event log stay, `search`, `locate` and `audit` keep working
-    and the audit reports no missing file. Running dispose --delete-files
+    "deletion" event lists each path and SHA-256: the bag stays valid and
+    `search`, `locate` and `audit` keep working. Proposing --delete-files
     again with the same decision number deletes the files of berkas
     disposed earlier without it.
 
     Print the Berita Acara with:
     sikro archive export berita-acara --decision-number NOMOR -o ba.xlsx
     """
+
+
+def _by(agent: str | None) -> str:
+    from ..archive.disposal import default_agent
+
+    return " ".join((agent or "").split()) or default_agent()
+
+
+@dispose_group.command("propose")
+@click.argument("refs", nargs=-1, required=True, metavar="BERKAS...")
+@click.option("--reason", required=True, help='Why, e.g. "retensi habis sesuai JRA".')
+@click.option("--decision-number", "decision_number", metavar="NOMOR",
+              help="Number of the approval / berita acara pemusnahan, if known now (else given on approval).")
+@click.option("--delete-files", is_flag=True,
+              help="Also delete the electronic copy (every payload file of the bag) when approved.")
+@click.option("--force", "force", metavar="REASON",
+              help="Propose it although retention is not yet due or the JRA final fate differs; "
+                   "REASON is recorded in the berkas's event log.")
+@click.option("--dry-run", is_flag=True, help="Check and say what the disposal would do; record nothing.")
+@click.option("--by", "agent", metavar="NAME", help="Who proposes it (default: your login name).")
+@click.option("--json", "as_json", is_flag=True)
+@workspace_option
+def dispose_propose_cmd(refs, reason, decision_number, delete_files, force, dry_run, agent, as_json, ws):
+    """Propose the disposal of BERKAS (registration, berkas or document numbers).
+
+    Refused (exit 1, nothing recorded) when retention is not yet due, when
+    the final fate is not Musnah (unless --force REASON), when a berkas is
+    already closed, or when it is in another open proposal.
+    """
+    from ..archive import proposals
     from ..archive.disposal import DISPOSE, carry_out
 
-    _report_retention(carry_out(ws, DISPOSE, list(refs), decision_number=decision_number, reason=reason,
-                                agent=agent, force=force, delete_files=delete_files, dry_run=dry_run), as_json)
+    if dry_run:
+        _report_retention(carry_out(ws, DISPOSE, list(refs), decision_number=decision_number or proposals.UNDECIDED,
+                                    reason=reason, agent=_by(agent), force=force, delete_files=delete_files,
+                                    dry_run=True), as_json)
+    proposal_id = proposals.propose(ws, list(refs), reason, decision_number, by=_by(agent),
+                                    delete_files=delete_files, force=force)
+    found = proposals.proposal(ws, proposal_id)
+    if as_json:
+        print_json(found.as_json())
+        return
+    click.echo(f"proposed disposal {proposal_id}: {len(found.berkas)} berkas, by {found.proposed_by}")
+    for item in found.berkas:
+        click.echo(f"  {item['registration_number']}")
+    click.echo(f"another person approves it with: sikro archive dispose approve {proposal_id}")
+
+
+@dispose_group.command("approve")
+@click.argument("proposal_id", type=int, metavar="ID")
+@click.option("--decision-number", "decision_number", metavar="NOMOR",
+              help="Number of the approval / berita acara pemusnahan, when the proposal has none.")
+@click.option("--by", "agent", metavar="NAME", help="Who approves it (default: your login name); "
+                                                    "not the proposer.")
+@click.option("--json", "as_json", is_flag=True)
+@workspace_option
+def dispose_approve_cmd(proposal_id, decision_number, agent, as_json, ws):
+    """Approve disposal proposal ID and carry it out (a second person: not its proposer)."""
+    from ..archive import proposals
+
+    _report_retention(proposals.approve(ws, proposal_id, by=_by(agent), decision_number=decision_number), as_json)
+
+
+@dispose_group.command("reject")
+@click.argument("proposal_id", type=int, metavar="ID")
+@click.option("--reason", required=True, help="Why the disposal is not approved.")
+@click.option("--by", "agent", metavar="NAME", help="Who rejects it (default: your login name).")
+@workspace_option
+def dispose_reject_cmd(proposal_id, reason, agent, ws):
+    """Reject disposal proposal ID (its berkas may be proposed again)."""
+    from ..archive import proposals
+
+    found = proposals.reject(ws, proposal_id, by=_by(agent), reason=reason)
+    click.echo(f"rejected disposal proposal {found.id} by {found.decided_by}: {found.decision_reason}")
+
+
+@dispose_group.command("list")
+@click.option("--all", "show_all", is_flag=True, help="Also the approved and rejected proposals.")
+@click.option("--json", "as_json", is_flag=True)
+@workspace_option
+def dispose_list_cmd(show_all, as_json, ws):
+    """The open disposal proposals (with --all: every proposal and its decision)."""
+    from ..archive import proposals
+
+    found = proposals.list_proposals(ws, only_open=not show_all)
+    if as_json:
+        print_json({"proposals": [p.as_json() for p in found]})
+        return
+    for p in found:
+        decided = f" by {p.decided_by}" if p.decided_by else ""
+        click.echo(f"{p.id:>4}  {p.status}{decided}  proposed by {p.proposed_by} {p.proposed_at:%Y-%m-%d}  "
+                   f"{len(p.berkas)} berkas  decision {p.decision_number or '-'}  reason: {p.reason}")
+        for item in p.berkas:
+            click.echo(f"      {item['registration_number']}")
+    if not found:
+        click.echo("no open disposal proposal" if not show_all else "no disposal proposal")
 
 
 @archive_group.command("hand-over")

@@ -76,9 +76,16 @@ def box_href(box: str) -> str:
     return "/A/BOX/" + quote(box, safe="")
 
 
+class _ArchiveMenuItem(MenuItem):
+    """The archive's entry, current under /archive but for the disposal page (its own entry)."""
+
+    def current(self, path: str) -> bool:
+        return super().current(path) and not path.startswith("/archive/disposal")
+
+
 class ArchiveArea(Area):
     name = "archive"
-    menu = [MenuItem("nav_archive", "/archive", MANAGE_ARCHIVE)]
+    menu = [_ArchiveMenuItem("nav_archive", "/archive", MANAGE_ARCHIVE)]
     words = {
         "id": {
             "nav_archive": "Arsip",
