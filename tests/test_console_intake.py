@@ -110,8 +110,8 @@ def test_the_sweep_removes_only_the_uploads_nothing_needs(tmp_path, workspace):
     hours_ago = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=2)).timestamp()
     for folder in (running, finished, orphan):
         os.utime(folder, (hours_ago, hours_ago))
-    submitted = [jobs.submit(workspace, "import", {"path": str(folder / "00-book.xlsx")}, actor="rina")
-                 for folder in (running, finished)]
+    submitted = [jobs.submit(workspace, "import", {"path": str(running / "00-book.xlsx")}, actor="rina"),
+                 jobs.submit(workspace, "ingest", {"files": [{"path": str(finished / "00-book.xlsx")}]}, actor="arsip")]
     with db.session(workspace, write=True) as session:
         job = session.get(jobs.Job, submitted[1].id)
         job.status, job.finished_at = jobs.DONE, dt.datetime.now(dt.UTC) - dt.timedelta(days=uploads.KEEP_DAYS + 1)

@@ -147,14 +147,15 @@ def sweep(ws, *, now: dt.datetime | None = None) -> list[Path]:
     return removed
 
 
-def _folders_named(root: Path, params: dict) -> set[str]:
-    """The upload folders a job's parameters name (a path, or a list of paths, under `root`)."""
-    values = [v for value in params.values() for v in (value if isinstance(value, list) else [value])]
-    names = set()
-    for value in values:
-        if isinstance(value, str) and value.startswith(str(root) + "/"):
-            names.add(Path(value).relative_to(root).parts[0])
-    return names
+def _folders_named(root: Path, params) -> set[str]:
+    """The upload folders a job's parameters name anywhere (a path, in a list or a mapping, under `root`)."""
+    if isinstance(params, dict):
+        return set().union(*(_folders_named(root, v) for v in params.values()))
+    if isinstance(params, list):
+        return set().union(*(_folders_named(root, v) for v in params))
+    if isinstance(params, str) and params.startswith(str(root) + "/"):
+        return {Path(params).relative_to(root).parts[0]}
+    return set()
 
 
 def _aware(moment: dt.datetime) -> dt.datetime:
