@@ -25,6 +25,7 @@ from .keys import chain_secret, create_signing_key
 PROFILE_NAME = "sikro.toml"
 DB_NAME = "sikro.db"
 ENV_VAR = "SIKRO_WORKSPACE"
+DATABASE_ENV_VAR = "SIKRO_DATABASE_URL"
 SUBFOLDERS = ("archive", "keys", "templates", "out")
 # Personal data at rest (full NIK, address, phone): what the tool creates is
 # owner-only, or readable by the office group that `[security] group` names.
@@ -47,7 +48,12 @@ class Workspace:
 
     @property
     def db_url(self) -> str:
-        return self.profile.get("database", {}).get("url") or f"sqlite:///{self.db_path}"
+        """$SIKRO_DATABASE_URL, else the profile's `[database] url`, else sikro.db in the workspace.
+
+        `postgresql://` means psycopg 3 (SQLAlchemy's own default for it is psycopg2).
+        """
+        url = os.environ.get(DATABASE_ENV_VAR) or self.profile.get("database", {}).get("url")
+        return normalise_db_url(url) if url else f"sqlite:///{self.db_path}"
 
     @property
     def archive_dir(self) -> Path:
@@ -69,6 +75,14 @@ class Workspace:
     @property
     def access(self) -> Access:
         return access_of(self.profile, self.profile_path)
+
+
+def normalise_db_url(url: str) -> str:
+    """A database URL as SQLAlchemy is to open it: `postgresql://` and `postgres://` through psycopg 3."""
+    for scheme in ("postgresql://", "postgres://"):
+        if url.startswith(scheme):
+            return "postgresql+psycopg://" + url[len(scheme):]
+    return url
 
 
 class UnknownGroup(SikroError):

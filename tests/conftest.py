@@ -109,3 +109,34 @@ def _have_soffice() -> bool:
 
 HAVE_SOFFICE = _have_soffice()
 needs_soffice = needs_tool(HAVE_SOFFICE, "LibreOffice")
+
+
+# PostgreSQL: one throwaway server per test session (tests/pg_support.py), a database per test.
+from pg_support import PgServer, have_postgresql, use_database  # noqa: E402
+
+HAVE_POSTGRESQL = have_postgresql()
+needs_postgresql = needs_tool(HAVE_POSTGRESQL, "PostgreSQL (initdb, pg_ctl) and psycopg")
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    server = PgServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def pg_url(pg_server):
+    """A `postgresql+psycopg://` URL of an empty database of this test's own."""
+    return pg_server.new_database()
+
+
+@pytest.fixture
+def pg_workspace(tmp_path, pg_url):
+    """A fresh workspace whose `[database] url` is `pg_url` (its schema migrated there)."""
+    from sikro_docs import db
+
+    ws, _ = init_workspace(tmp_path / "ws")
+    ws = use_database(ws.root, pg_url)
+    db.migrate_once(ws)
+    return ws
