@@ -181,15 +181,49 @@ CREATE TRIGGER {table}_no_{verb} BEFORE {VERB} ON {table}
 BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END
 """
 
+# PostgreSQL: one function raises for every append-only table; a row trigger per verb calls it,
+# and a statement trigger stops TRUNCATE (which fires no row trigger). The message is SQLite's.
+_PG_APPEND_ONLY_FUNCTION = """
+CREATE OR REPLACE FUNCTION sikro_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION '% is append-only', TG_TABLE_NAME USING ERRCODE = 'restrict_violation';
+END
+$$
+"""
+_PG_APPEND_ONLY_TRIGGER = """
+CREATE OR REPLACE TRIGGER {table}_no_{verb} BEFORE {VERB} ON {table}
+FOR EACH {each} EXECUTE FUNCTION sikro_append_only()
+"""
+_PG_VERBS = (("update", "ROW"), ("delete", "ROW"), ("truncate", "STATEMENT"))
+
 
 def forbid_changes(table: str) -> None:
-    """For migrations: SQLite triggers that make `table` append-only (evidence is never rewritten).
+    """For migrations: triggers that make `table` append-only (evidence is never rewritten).
 
-    Kept unchanged once written: migrations that already ran depend on it.
+    SQLite: triggers that RAISE(ABORT) on UPDATE and DELETE, kept unchanged once written
+    (migrations that already ran depend on it). PostgreSQL: triggers calling a plpgsql
+    function that raises, on UPDATE, DELETE and TRUNCATE. Other engines: none.
     """
     from alembic import op
 
-    if op.get_bind().dialect.name != "sqlite":
-        return
-    for verb in ("update", "delete"):
-        op.execute(_APPEND_ONLY_TRIGGER.format(table=table, verb=verb, VERB=verb.upper()))
+    dialect = op.get_bind().dialect.name
+    if dialect == "sqlite":
+        for verb in ("update", "delete"):
+            op.execute(_APPEND_ONLY_TRIGGER.format(table=table, verb=verb, VERB=verb.upper()))
+    elif dialect == "postgresql":
+        op.execute(_PG_APPEND_ONLY_FUNCTION)
+        for verb, each in _PG_VERBS:
+            op.execute(_PG_APPEND_ONLY_TRIGGER.format(table=table, verb=verb, VERB=verb.upper(), each=each))
+
+
+def allow_changes(table: str) -> None:
+    """For downgrades: drop the triggers `forbid_changes` made on `table` (before the table is dropped)."""
+    from alembic import op
+
+    dialect = op.get_bind().dialect.name
+    if dialect == "sqlite":
+        for verb in ("update", "delete"):
+            op.execute(f"DROP TRIGGER IF EXISTS {table}_no_{verb}")
+    elif dialect == "postgresql":
+        for verb, _each in _PG_VERBS:
+            op.execute(f"DROP TRIGGER IF EXISTS {table}_no_{verb} ON {table}")

@@ -11,7 +11,7 @@ Revises: 0004
 import sqlalchemy as sa
 from alembic import op
 
-from sikro_docs.db import forbid_changes
+from sikro_docs.db import allow_changes, forbid_changes
 
 revision = "0005"
 down_revision = "0004"
@@ -36,6 +36,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.execute("DROP TRIGGER IF EXISTS step_records_no_update")
-    op.execute("DROP TRIGGER IF EXISTS step_records_no_delete")
+    allow_changes("step_records")
     op.drop_table("step_records")

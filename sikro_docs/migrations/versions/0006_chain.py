@@ -11,7 +11,7 @@ Revises: 0005
 import sqlalchemy as sa
 from alembic import op
 
-from sikro_docs.db import forbid_changes
+from sikro_docs.db import allow_changes, forbid_changes
 
 revision = "0006_chain"
 down_revision = "0005"
@@ -35,6 +35,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.execute("DROP TRIGGER IF EXISTS chain_log_no_update")
-    op.execute("DROP TRIGGER IF EXISTS chain_log_no_delete")
+    allow_changes("chain_log")
     op.drop_table("chain_log")

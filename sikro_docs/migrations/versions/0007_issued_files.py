@@ -15,7 +15,7 @@ Revises: 0006_chain
 import sqlalchemy as sa
 from alembic import op
 
-from sikro_docs.db import forbid_changes
+from sikro_docs.db import allow_changes, forbid_changes
 
 revision = "0007_issued_files"
 down_revision = "0006_chain"
@@ -55,6 +55,5 @@ def downgrade() -> None:
     with op.batch_alter_table("document_verification") as batch:
         batch.drop_column("token")
     for table in ("key_status", "issued_files"):
-        op.execute(f"DROP TRIGGER IF EXISTS {table}_no_update")
-        op.execute(f"DROP TRIGGER IF EXISTS {table}_no_delete")
+        allow_changes(table)
         op.drop_table(table)

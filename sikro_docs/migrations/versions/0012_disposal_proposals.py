@@ -13,7 +13,7 @@ Revises: 0011_schedule
 import sqlalchemy as sa
 from alembic import op
 
-from sikro_docs.db import forbid_changes
+from sikro_docs.db import allow_changes, forbid_changes
 
 revision = "0012_disposal_proposals"
 down_revision = "0011_schedule"
@@ -61,6 +61,5 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     for table in TABLES:
-        op.execute(f"DROP TRIGGER IF EXISTS {table}_no_update")
-        op.execute(f"DROP TRIGGER IF EXISTS {table}_no_delete")
+        allow_changes(table)
         op.drop_table(table)
