@@ -18,7 +18,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.orm import Session
 
 from .workspace import Workspace
@@ -126,6 +126,7 @@ def _restate_chains(workspace: Workspace, applied: list[str]) -> None:
         with Session(engine, expire_on_commit=False) as sess:
             sess.info["workspace"] = workspace
             with sess.begin():
+                lock(sess, WRITERS_LOCK)
                 for item in restates:
                     chain.restate(sess, workspace, item)
     except chain.ChainTampered:
@@ -143,8 +144,15 @@ def _has_table(workspace: Workspace, name: str) -> bool:
 def session(workspace: Workspace, *, write: bool = False) -> Iterator[Session]:
     """A session in one transaction, committed on success, rolled back on error.
 
-    `write=True` takes SQLite's write lock at BEGIN: use it for anything
-    that reads a value it will then write on (numbers, upserts).
+    `write=True` makes the transaction the only writing one of the database from its
+    start: use it for anything that reads a value it will then write on (numbers, upserts).
+    On SQLite that is the write lock BEGIN IMMEDIATE takes; on PostgreSQL the advisory
+    lock `WRITERS_LOCK` (see `lock`), taken before the first read and held to the commit,
+    so that what the transaction reads (a register's max(seq), a chain's tail) no other
+    writer changes before it is done: numbers stay gap-free and duplicate-free on both.
+    One lock for all writers is the simple first step; the next is a counter row per
+    register and year locked with SELECT ... FOR UPDATE, so writers of different
+    registers no longer wait for each other.
     """
     migrate_once(workspace)
     engine = engine_for(workspace)
@@ -158,10 +166,36 @@ def session(workspace: Workspace, *, write: bool = False) -> Iterator[Session]:
         with Session(engine, expire_on_commit=False) as sess:
             sess.info["workspace"] = workspace  # chained changes need the workspace's chain secret and head
             with sess.begin():
+                if write:
+                    lock(sess, WRITERS_LOCK)
                 yield sess
     finally:
         if turn:
             _WRITERS.release()
+
+
+# The advisory locks of sikro-docs are pairs (LOCK_SPACE, hashtext(name)): another application's
+# one-number advisory locks on the same database never collide with them.
+LOCK_SPACE = 0x51C0
+WRITERS_LOCK = "sikro:writers"  # what `session(write=True)` takes on PostgreSQL
+
+
+def lock(sess: Session | Connection, name: str) -> None:
+    """Hold the lock `name` until the current transaction ends (commit or rollback).
+
+    Writers that take the same name take turns; it is the one locking primitive of the
+    database layer. SQLite: nothing to do, its writers already take turns (the IMMEDIATE
+    transaction of `session(write=True)` holds the database's write lock). PostgreSQL: a
+    transaction-level advisory lock, `pg_advisory_xact_lock`, which the server releases
+    itself when the transaction or its connection ends (a killed process holds nothing).
+    Take it before reading what it protects: under READ COMMITTED each statement after
+    it sees what the previous holder committed.
+    """
+    dialect = sess.get_bind().dialect if isinstance(sess, Session) else sess.dialect
+    if dialect.name != "postgresql":
+        return
+    sess.execute(text("SELECT pg_advisory_xact_lock(:space, hashtext(:name))"),
+                 {"space": LOCK_SPACE, "name": name})
 
 
 _WRITERS = threading.RLock()

@@ -61,7 +61,9 @@ def start_worker(ws, first: int, last: int, kinds: str, *, slow: float = 0.0, di
 
 
 def sql(ws, statement: str, params=()) -> list[tuple]:
-    """Run SQL directly on the workspace database, as someone with sqlite3 could."""
+    """Run SQL directly on the workspace database, as someone with sqlite3 (or psql) could."""
+    if ws.db_url.startswith("postgresql"):
+        return _pg_sql(ws.db_url, statement, params)
     conn = sqlite3.connect(ws.db_path)
     try:
         rows = conn.execute(statement, params).fetchall()
@@ -69,6 +71,18 @@ def sql(ws, statement: str, params=()) -> list[tuple]:
         return rows
     finally:
         conn.close()
+
+
+def _pg_sql(url: str, statement: str, params) -> list[tuple]:
+    """`sql` on PostgreSQL: psycopg, straight to the server (`?` placeholders become psycopg's `%s`)."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    u = make_url(url)
+    with psycopg.connect(host=u.query.get("host") or u.host, port=u.port, user=u.username, password=u.password,
+                         dbname=u.database) as conn:
+        cur = conn.execute(statement.replace("?", "%s"), params or None)
+        return cur.fetchall() if cur.description else []
 
 
 def entries(ws, register: str) -> list[tuple]:

@@ -6,16 +6,23 @@ in CI a missing server fails rather than skips.
 
 from __future__ import annotations
 
+import datetime as dt
+import threading
+
+import psycopg
 import pytest
 from conftest import needs_postgresql
+from registers_support import DOC_DATE, _pg_sql, assert_series_complete, make_applications, sql, start_worker
+from sqlalchemy import text
+from test_intake_support import make_workbook, valid_record
+
+from sikro_docs import clock, db, numbering
 
 pytestmark = needs_postgresql
 
 
 def test_migrations_upgrade_to_head_on_postgresql(pg_workspace):
     from sqlalchemy import inspect
-
-    from sikro_docs import db
 
     current, head = db._current_and_head(pg_workspace)
     assert current == head is not None
@@ -29,15 +36,9 @@ APPEND_ONLY = ("events", "register_log", "dispatches", "archive_events", "step_r
                "issued_files", "key_status", "disposal_proposals", "disposal_items", "disposal_decisions")
 
 
-def raw(url: str, statement: str, params=None) -> list[tuple]:
+def raw(url: str, statement: str, params=()) -> list[tuple]:
     """Run SQL on the database directly, as someone with psql could (no sikro code in between)."""
-    import psycopg
-    from sqlalchemy.engine import make_url
-
-    u = make_url(url)
-    with psycopg.connect(host=u.query["host"], user=u.username, dbname=u.database) as conn:
-        cur = conn.execute(statement, params)
-        return cur.fetchall() if cur.description else []
+    return _pg_sql(url, statement, params)
 
 
 def test_every_evidence_table_has_its_triggers_on_postgresql(pg_workspace, pg_url):
@@ -50,9 +51,6 @@ def test_every_evidence_table_has_its_triggers_on_postgresql(pg_workspace, pg_ur
 
 
 def test_update_delete_and_truncate_of_evidence_fail_on_postgresql(pg_workspace, pg_url):
-    import psycopg
-    from registers_support import make_applications
-
     make_applications(pg_workspace, 2)
     assert raw(pg_url, "SELECT count(*) FROM register_log")[0][0] == 2
     for statement in ("UPDATE register_log SET number = 'X'", "DELETE FROM register_log",
@@ -69,8 +67,6 @@ def test_migrations_go_down_and_up_again_on_postgresql(pg_workspace):
     from alembic import command
     from sqlalchemy import inspect
 
-    from sikro_docs import db
-
     cfg = db._alembic_config(pg_workspace)
     command.downgrade(cfg, "base")
     engine = db.engine_for(pg_workspace)
@@ -78,3 +74,127 @@ def test_migrations_go_down_and_up_again_on_postgresql(pg_workspace):
     command.upgrade(cfg, "head")
     current, head = db._current_and_head(pg_workspace)
     assert current == head
+
+
+def held_elsewhere(url: str, name: str) -> bool:
+    """Whether another connection holds the advisory lock `name` of db.lock (tried, never waited for)."""
+    [(got,)] = raw(url, "SELECT pg_try_advisory_xact_lock(%s, hashtext(%s))", (db.LOCK_SPACE, name))
+    return not got
+
+
+def test_a_write_session_holds_the_writers_lock_until_it_commits(pg_workspace, pg_url):
+    assert not held_elsewhere(pg_url, db.WRITERS_LOCK)
+    with db.session(pg_workspace) as session:  # reading takes no lock
+        session.execute(text("SELECT 1"))
+        assert not held_elsewhere(pg_url, db.WRITERS_LOCK)
+    with db.session(pg_workspace, write=True) as session:
+        assert held_elsewhere(pg_url, db.WRITERS_LOCK)
+        db.lock(session, "register:izin:2025")
+        assert held_elsewhere(pg_url, "register:izin:2025")
+        assert not held_elsewhere(pg_url, "register:izin:2026")
+    assert not held_elsewhere(pg_url, db.WRITERS_LOCK)
+    assert not held_elsewhere(pg_url, "register:izin:2025")
+    with pytest.raises(RuntimeError), db.session(pg_workspace, write=True):
+        raise RuntimeError("a failed write")
+    assert not held_elsewhere(pg_url, db.WRITERS_LOCK)  # a rollback lets go too
+
+
+def test_a_second_writer_waits_for_the_first_to_commit(pg_workspace, pg_url):
+    """Across connections (as across processes): the second BEGIN waits, then reads what the first wrote."""
+    first_has_it, seen = threading.Event(), []
+
+    def other_writer():
+        first_has_it.wait(30)
+        with psycopg.connect(pg_url.replace("postgresql+psycopg", "postgresql")) as conn:
+            conn.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (db.LOCK_SPACE, db.WRITERS_LOCK))
+            seen.append(conn.execute("SELECT count(*) FROM register_entries").fetchone()[0])
+
+    thread = threading.Thread(target=other_writer)
+    thread.start()
+    with db.session(pg_workspace, write=True) as session:
+        first_has_it.set()
+        numbering_done = make_applications_in(session, pg_workspace)
+        thread.join(0.5)
+        assert thread.is_alive() and not seen  # still waiting: the lock is held to the commit
+    thread.join(30)
+    assert seen == [numbering_done]
+
+
+def make_applications_in(session, ws) -> int:
+    """One registration number allocated in `session` (the caller's write transaction); returns the entries."""
+    from sikro_docs.models import Application
+
+    app = Application(registration_number="(pending)", application_date=DOC_DATE, name="Pemohon",
+                      nik="1211010101900001", birth_place="Sidikalang", birth_date=dt.date(1990, 1, 1), sex="L",
+                      address="Jl. Sudirman 1", phone="0812", education="D3", checklist={}, status="open",
+                      current_step=2, permit_type="sikro", application_kind="baru", place_key="",
+                      facts={"str_number": "STR-1", "str_valid_until": None, "workplace_name": "Optik",
+                             "workplace_address": "Jl. Pahlawan 2"})
+    session.add(app)
+    session.flush()
+    app.registration_number = numbering.allocate(session, ws, "registrasi", DOC_DATE, kind="registration",
+                                                 application_id=app.id).number
+    return 1
+
+
+def write_number_file(ws):
+    def produce(document):
+        path = ws.out_dir / f"{document.uid}.txt"
+        path.write_text(f"Nomor: {document.number}")
+        return [path]
+    return produce
+
+
+def test_a_workspace_on_postgresql_imports_issues_and_verifies(pg_workspace, sikro, tmp_path):
+    ws, args = pg_workspace, ["--workspace", str(pg_workspace.root)]
+    year = clock.today({}).year
+    records = [valid_record(no_registrasi=None),
+               valid_record(no_registrasi=None, nama="Hotman Simanjuntak, A.Md.RO", nik="1211012111880003",
+                            tanggal_lahir="21-11-1988", jenis_kelamin="L")]
+    result = sikro("import", make_workbook(tmp_path / "p.xlsx", records), "--json", *args)
+    assert result.code == 0, result.err
+    assert result.json()["imported"] == 2
+    listed = sikro("list", "--json", *args).json()
+    assert [a["registration_number"] for a in listed] == [f"REG/00001/SIKRO/{year}", f"REG/00002/SIKRO/{year}"]
+    app_ids = [row[0] for row in sql(ws, "SELECT id FROM applications ORDER BY id")]
+
+    letter = numbering.issue_document(ws, kind="recommendation-request", application_id=app_ids[0],
+                                      on=DOC_DATE, produce=write_number_file(ws))
+    assert (letter.status, letter.number) == ("issued", "500.16.7.2/0001/DPMPTSPK/III/2025")
+    assert (ws.root / letter.files[0]).read_text() == f"Nomor: {letter.number}"
+    permits = numbering.issue_documents(ws, kind="permit", on=DOC_DATE, produce=write_number_file(ws),
+                                        requests=[numbering.IssueRequest(application_id=i) for i in app_ids])
+    assert [p.status for p in permits] == ["issued", "issued"]
+    with db.session(ws, write=True) as session:
+        numbering.void(session, ws, "izin", permits[1].number, "salah ketik nama")
+    rows = assert_series_complete(ws, "izin")
+    assert [(r[1], r[3]) for r in rows] == [(1, "used"), (2, "void")]
+    with db.session(ws) as session:
+        assert numbering.verify_registers(session, ws) == []
+    assert sikro("register", "verify", *args).code == 0
+    # What is kept as timestamptz comes back as an aware time.
+    [(at,)] = sql(ws, "SELECT created_at FROM register_entries WHERE register = 'surat-keluar'")
+    assert at.tzinfo is not None
+
+
+KINDS = "recommendation-request,permit"
+
+
+def test_two_processes_issue_numbers_on_postgresql_without_duplicate_or_gap(pg_workspace, sikro):
+    ws = pg_workspace
+    make_applications(ws, 60)
+    workers = [start_worker(ws, 1, 30, KINDS), start_worker(ws, 31, 60, KINDS)]
+    outputs = [w.communicate(timeout=180) for w in workers]
+    for worker, (out, err) in zip(workers, outputs):
+        assert worker.returncode == 0, err
+        assert len(out.splitlines()) == 60 and all(line.startswith("issued ") for line in out.splitlines())
+    for register in ("surat-keluar", "izin"):
+        rows = assert_series_complete(ws, register)
+        assert len(rows) == 60 and {r[3] for r in rows} == {"used"}
+        got = [{line.split()[2] for line in out.splitlines()} for out, _ in outputs]
+        seqs = [sorted(r[1] for r in rows if r[2] in mine) for mine in got]
+        assert seqs[0][0] < seqs[1][-1] and seqs[1][0] < seqs[0][-1]  # they really drew at the same time
+    assert len(sql(ws, "SELECT id FROM documents WHERE status = 'issued'")) == 120
+    result = sikro("register", "verify", "--workspace", str(ws.root))
+    assert result.code == 0, result.out + result.err
+    assert "all registers intact: 180 entries" in result.out

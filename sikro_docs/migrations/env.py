@@ -2,6 +2,7 @@
 
 from alembic import context
 
+from sikro_docs.db import WRITERS_LOCK, lock
 from sikro_docs.models import Base
 
 engine = context.config.attributes["engine"]
@@ -19,6 +20,10 @@ with engine.connect() as connection:
     )
     try:
         with context.begin_transaction():
+            # PostgreSQL: two processes opening the workspace at once take turns; the second
+            # then reads the version the first committed and has nothing left to do (DDL is
+            # transactional there). A no-op on SQLite, whose migration holds the write lock.
+            lock(connection, WRITERS_LOCK)
             context.run_migrations()
             if sqlite:
                 broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
