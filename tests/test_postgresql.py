@@ -198,3 +198,23 @@ def test_two_processes_issue_numbers_on_postgresql_without_duplicate_or_gap(pg_w
     result = sikro("register", "verify", "--workspace", str(ws.root))
     assert result.code == 0, result.out + result.err
     assert "all registers intact: 180 entries" in result.out
+
+
+def test_sikro_database_url_names_the_database_of_a_new_workspace(pg_url, sikro, tmp_path):
+    """$SIKRO_DATABASE_URL wins over the profile; a plain postgresql:// URL means psycopg 3."""
+    from sqlalchemy.engine import make_url
+
+    from sikro_docs.cli.workspace_cmds import _database_shown
+    from sikro_docs.workspace import Workspace, open_workspace
+
+    secret = Workspace(tmp_path, {"database": {"url": "postgresql://sikro:rahasia@db.kantor:5432/sikro"}})
+    assert _database_shown(secret) == "postgresql+psycopg://sikro:***@db.kantor:5432/sikro"
+    plain = pg_url.replace("postgresql+psycopg://", "postgresql://")
+    result = sikro("init", tmp_path / "kantor", env={"SIKRO_DATABASE_URL": plain})
+    assert result.code == 0, result.err
+    assert f"database:       {make_url(pg_url).render_as_string()}" in result.out
+    assert ("alembic_version",) in raw(pg_url, "SELECT table_name FROM information_schema.tables")
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("SIKRO_DATABASE_URL", plain)
+        assert open_workspace(tmp_path / "kantor").db_url == pg_url
+    assert open_workspace(tmp_path / "kantor").db_url.startswith("sqlite:///")  # the profile names none

@@ -36,7 +36,7 @@ def init_cmd(directory, demo_certificate):
     if created:
         click.echo(f"Created workspace {ws.root}")
         click.echo(f"  office profile: {ws.profile_path}  (edit names, officials, numbering)")
-        click.echo(f"  database:       {ws.db_path}")
+        click.echo(f"  database:       {_database_shown(ws)}")
         click.echo(f"  archive:        {ws.archive_dir}")
         click.echo(f"  signing key:    {ws.keys_dir}/ (owner-only)")
     elif fixes:
@@ -130,4 +130,13 @@ def restore_cmd(source, directory):
                f"(--workspace {ws.root})")
 
 
+def _database_shown(ws) -> str:
+    """sikro.db's path, or the server URL without its password ($SIKRO_DATABASE_URL, [database] url)."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(ws.db_url)
+    return str(ws.db_path) if url.get_backend_name() == "sqlite" else url.render_as_string(hide_password=True)
+
+
 COMMANDS = [init_cmd, backup_cmd, restore_cmd]
+
