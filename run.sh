@@ -6,7 +6,8 @@
 #   ./run.sh setup            only set up
 #
 # Setting up means: the Debian packages the toolkit uses (LibreOffice for PDF,
-# fonts for the templates, Tesseract for OCR, Chromium for the page tests) when missing, a virtualenv in .venv, and the
+# fonts for the templates, Tesseract for OCR, Chromium for the page tests, PostgreSQL
+# for the tests on a server database) when missing, a virtualenv in .venv, and the
 # package with its Python dependencies. Each part is skipped when already done,
 # so running it again is quick.
 set -euo pipefail
@@ -26,6 +27,7 @@ DEBIAN_PACKAGES=(
   poppler-utils               # pdftoppm: look at a PDF as a person would
   wrk                         # bench/verify_bench.py's load generator
   faketime                    # tests run the CLI at the year boundary (libfaketime)
+  postgresql                  # tests start a throwaway PostgreSQL server of their own (tests/pg_support.py)
 )
 VENV=.venv
 
@@ -65,7 +67,7 @@ install_python_packages() {
   if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     say "installing Python packages into $VENV"
     "$VENV/bin/python" -m pip install -q --upgrade pip
-    "$VENV/bin/python" -m pip install -q -e '.[test]'
+    "$VENV/bin/python" -m pip install -q -e '.[test,postgresql]'
     echo "$want" > "$stamp"
   fi
 }
