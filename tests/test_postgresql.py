@@ -7,7 +7,10 @@ in CI a missing server fails rather than skips.
 from __future__ import annotations
 
 import datetime as dt
+import random
+import signal
 import threading
+import time
 
 import psycopg
 import pytest
@@ -218,3 +221,37 @@ def test_sikro_database_url_names_the_database_of_a_new_workspace(pg_url, sikro,
         env.setenv("SIKRO_DATABASE_URL", plain)
         assert open_workspace(tmp_path / "kantor").db_url == pg_url
     assert open_workspace(tmp_path / "kantor").db_url.startswith("sqlite:///")  # the profile names none
+
+
+def test_kill_9_mid_batch_on_postgresql_leaves_every_number_explained(pg_workspace, sikro):
+    """A killed writer's connection goes, and the server lets go of its lock with it: the other goes on."""
+    ws = pg_workspace
+    make_applications(ws, 40)
+    rng = random.Random(20251203)
+    for _round in range(3):
+        workers = [start_worker(ws, 1, 20, KINDS, slow=0.01), start_worker(ws, 21, 40, KINDS, slow=0.01)]
+        for worker in workers:
+            worker.stdout.readline()  # it is in the middle of its batch
+        time.sleep(rng.uniform(0.0, 0.25))
+        for worker in workers:
+            worker.send_signal(signal.SIGKILL)
+            worker.wait(timeout=30)
+            assert worker.returncode == -signal.SIGKILL
+    issued = sql(ws, "SELECT uid, number FROM documents WHERE status = 'issued'")
+    assert issued, "the workers issued nothing before being killed"
+
+    result = sikro("register", "verify", "--workspace", str(ws.root))  # the next command touching the registers
+    assert result.code == 0, result.out + result.err
+    voids = [r for reg in ("surat-keluar", "izin") for r in assert_series_complete(ws, reg) if r[3] == "void"]
+    assert {r[4] for r in voids} <= {"interrupted"}
+    assert not sql(ws, "SELECT id FROM documents WHERE status = 'pending'")
+
+    finish = [start_worker(ws, 1, 20, KINDS), start_worker(ws, 21, 40, KINDS)]
+    outs = [w.communicate(timeout=180)[0] for w in finish]
+    assert all(w.returncode == 0 for w in finish)
+    assert len([line for out in outs for line in out.splitlines() if line.startswith("reused ")]) == len(issued)
+    assert len(sql(ws, "SELECT id FROM documents WHERE status = 'issued'")) == 80
+    for register in ("surat-keluar", "izin"):
+        assert_series_complete(ws, register)
+    with db.session(ws) as session:
+        assert numbering.verify_registers(session, ws) == []
