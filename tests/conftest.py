@@ -72,8 +72,12 @@ def sikro():
 
 
 @pytest.fixture
-def workspace(tmp_path):
+def workspace(tmp_path, request):
+    """A fresh workspace; on a PostgreSQL database of its own when $SIKRO_TEST_DATABASE=postgresql
+    (tests that read sikro.db with sqlite3 themselves do not run that way yet)."""
     ws, _ = init_workspace(tmp_path / "ws")
+    if os.environ.get("SIKRO_TEST_DATABASE") == "postgresql":
+        ws = use_database(ws.root, request.getfixturevalue("pg_url"))
     return ws
 
 

@@ -85,6 +85,16 @@ def _pg_sql(url: str, statement: str, params) -> list[tuple]:
         return cur.fetchall() if cur.description else []
 
 
+def drop_append_only_triggers(ws, table: str) -> None:
+    """What an insider with the database's owner rights could do first: take the append-only triggers away."""
+    if ws.db_url.startswith("postgresql"):
+        for verb in ("update", "delete", "truncate"):
+            sql(ws, f"DROP TRIGGER {table}_no_{verb} ON {table}")
+        return
+    sql(ws, f"drop trigger {table}_no_update")
+    sql(ws, f"drop trigger {table}_no_delete")
+
+
 def entries(ws, register: str) -> list[tuple]:
     return sql(ws, "select year, seq, number, status, reason, document_id from register_entries "
                    "where register = ? order by year, seq", (register,))

@@ -7,7 +7,7 @@ import json
 
 import pytest
 from conftest import assert_no_traceback
-from registers_support import DOC_DATE, make_applications, sql
+from registers_support import DOC_DATE, drop_append_only_triggers, make_applications, sql
 
 from sikro_docs import db, numbering
 from sikro_docs.keys import chain_secret
@@ -45,8 +45,7 @@ def insider_key(ws):
 
 
 def drop_triggers(ws, table):
-    sql(ws, f"drop trigger {table}_no_update")
-    sql(ws, f"drop trigger {table}_no_delete")
+    drop_append_only_triggers(ws, table)
 
 
 def verify_fails(sikro, ws, *expected):
