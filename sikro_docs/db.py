@@ -225,7 +225,7 @@ END
 $$
 """
 _PG_APPEND_ONLY_TRIGGER = """
-CREATE OR REPLACE TRIGGER {table}_no_{verb} BEFORE {VERB} ON {table}
+CREATE TRIGGER {table}_no_{verb} BEFORE {VERB} ON {table}
 FOR EACH {each} EXECUTE FUNCTION sikro_append_only()
 """
 _PG_VERBS = (("update", "ROW"), ("delete", "ROW"), ("truncate", "STATEMENT"))
