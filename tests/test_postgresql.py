@@ -255,3 +255,26 @@ def test_kill_9_mid_batch_on_postgresql_leaves_every_number_explained(pg_workspa
         assert_series_complete(ws, register)
     with db.session(ws) as session:
         assert numbering.verify_registers(session, ws) == []
+
+
+def test_two_processes_opening_a_new_database_at_once_migrate_it_once(tmp_path, pg_url):
+    """The console and the worker started together: the second waits for the first's migration, then finds it done."""
+    import os
+    import subprocess
+    import sys
+
+    from pg_support import use_database
+
+    from sikro_docs.workspace import init_workspace
+
+    ws, _ = init_workspace(tmp_path / "ws")
+    use_database(ws.root, pg_url)
+    command = [sys.executable, "-m", "sikro_docs", "register", "verify", "--workspace", str(ws.root)]
+    env = {k: v for k, v in os.environ.items() if k != "SIKRO_DEBUG"}
+    procs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+             for _ in range(3)]
+    for proc in procs:
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, out + err
+        assert "Traceback" not in err
+    assert len(raw(pg_url, "SELECT version_num FROM alembic_version")) == 1
