@@ -133,11 +133,17 @@ class PgServer:
 
 
 def use_database(ws_root: Path, url: str):
-    """Point the workspace at `root` to `url` (its sikro.toml's `[database] url`); returns it opened again."""
-    from sikro_docs.workspace import PROFILE_NAME, open_workspace
+    """Point the workspace at `root` to `url` (its sikro.toml's `[database] url`); returns it opened again.
+
+    The sikro.db `init` made goes: a test that still reads it with sqlite3 then fails
+    loudly (no such table) instead of finding an empty register.
+    """
+    from sikro_docs.workspace import DB_NAME, PROFILE_NAME, open_workspace
 
     profile = ws_root / PROFILE_NAME
     text = profile.read_text(encoding="utf-8")
     assert "\n[database]" not in text, "the default profile has a [database] table now: set its url instead"
     profile.write_text(text + f'\n[database]\nurl = "{url}"\n', encoding="utf-8")
+    for suffix in ("", "-wal", "-shm"):
+        (ws_root / f"{DB_NAME}{suffix}").unlink(missing_ok=True)
     return open_workspace(ws_root)
