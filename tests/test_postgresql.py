@@ -103,28 +103,35 @@ def test_a_write_session_holds_the_writers_lock_until_it_commits(pg_workspace, p
 
 
 def test_a_second_writer_waits_for_the_first_to_commit(pg_workspace, pg_url):
-    """Across connections (as across processes): the second BEGIN waits, then reads what the first wrote."""
-    first_has_it, seen = threading.Event(), []
+    """Across connections (as across processes): the second waits for the lock, then reads what the first wrote."""
+    seen = []
 
     def other_writer():
-        first_has_it.wait(30)
         with psycopg.connect(pg_url.replace("postgresql+psycopg", "postgresql")) as conn:
             conn.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (db.LOCK_SPACE, db.WRITERS_LOCK))
             seen.append(conn.execute("SELECT count(*) FROM register_entries").fetchone()[0])
 
-    thread = threading.Thread(target=other_writer)
-    thread.start()
     with db.session(pg_workspace, write=True) as session:
-        first_has_it.set()
-        numbering_done = make_applications_in(session, pg_workspace)
-        thread.join(0.5)
-        assert thread.is_alive() and not seen  # still waiting: the lock is held to the commit
+        allocate_one_registration(session, pg_workspace)
+        thread = threading.Thread(target=other_writer)
+        thread.start()
+        wait_for(lambda: raw(pg_url, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+                 == [(1,)])  # the other writer is at its lock, waiting
+        assert not seen
     thread.join(30)
-    assert seen == [numbering_done]
+    assert seen == [1]  # it read after the first's commit
 
 
-def make_applications_in(session, ws) -> int:
-    """One registration number allocated in `session` (the caller's write transaction); returns the entries."""
+def wait_for(condition, limit: float = 30.0) -> None:
+    """Poll `condition` until it holds (a bound against hanging, never a timed assertion)."""
+    deadline = time.monotonic() + limit
+    while not condition():
+        assert time.monotonic() < deadline, "condition never held"
+        time.sleep(0.02)
+
+
+def allocate_one_registration(session, ws) -> None:
+    """An application and its registration number, in `session` (the caller's write transaction)."""
     from sikro_docs.models import Application
 
     app = Application(registration_number="(pending)", application_date=DOC_DATE, name="Pemohon",
@@ -137,7 +144,6 @@ def make_applications_in(session, ws) -> int:
     session.flush()
     app.registration_number = numbering.allocate(session, ws, "registrasi", DOC_DATE, kind="registration",
                                                  application_id=app.id).number
-    return 1
 
 
 def write_number_file(ws):
