@@ -124,9 +124,11 @@ needs_postgresql = needs_tool(HAVE_POSTGRESQL, "PostgreSQL (initdb, pg_ctl) and 
 
 @pytest.fixture(scope="session")
 def pg_server():
-    server = PgServer().start()
-    yield server
-    server.stop()
+    server = PgServer()
+    try:
+        yield server.start()
+    finally:
+        server.stop()  # also after a start that failed half-way: no cluster or folder is left behind
 
 
 @pytest.fixture
