@@ -130,6 +130,7 @@ class ConsoleServer:
 
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.ws_root = ws_root
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "sikro_docs", "console", "--workspace", str(ws_root), "--port", str(self.port),
              *extra], env={**os.environ}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
