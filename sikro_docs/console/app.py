@@ -60,6 +60,7 @@ from .application import application_page, document_pdf
 from .area import ApiCall, Area, Endpoint
 from .area_archive import ArchiveArea
 from .area_dashboard import DashboardArea
+from .area_documents import DocumentsArea
 from .area_intake import IntakeArea
 from .area_jobs import JobsArea
 from .area_registers import RegistersArea
@@ -72,7 +73,7 @@ from .uploads import Upload, received
 
 log = logging.getLogger("sikro.console")
 # The console's areas, in the menu's order (area.py): each one module, its pages, API and words.
-AREAS: list[type[Area]] = [IntakeArea, RegistersArea, ArchiveArea, DashboardArea, JobsArea, TokensArea]
+AREAS: list[type[Area]] = [IntakeArea, DocumentsArea, RegistersArea, ArchiveArea, DashboardArea, JobsArea, TokensArea]
 # The console's own scripts (static/htmx-2.0.11.min.js) and nothing else: no inline script.
 CONSOLE_CSP = ("default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self' data:; "
                "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")

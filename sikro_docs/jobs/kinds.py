@@ -95,3 +95,4 @@ def _run_batch(ws, params: dict, ctx) -> dict:
 
 register(JobKind("import", "Impor permohonan", _run_import, _check_import))
 register(JobKind("batch", "Pembuatan dokumen", _run_batch, _check_batch))
+from . import documents_job  # noqa: E402,F401  (the `documents` kind: console/area_documents.py)
