@@ -23,6 +23,7 @@ from sikro_docs.numbering import Document, RegisterEntry
 from sikro_docs.signing import enable_demo_signing, validate_signatures, workspace_trust_roots
 from sikro_docs.signing.demo_ca import DEMO_DIR, PASSPHRASE_NAME
 from sikro_docs.workflow.records import StepRecord
+from sikro_docs.workspace import open_workspace
 
 pytestmark = needs_soffice
 
@@ -108,6 +109,9 @@ def test_a_batch_from_the_form_makes_numbered_pdfs_and_a_rerun_issues_nothing_ne
     assert [d["number"] for d in again.result["documents"]] == [d["number"] for d in docs]
     runner.run_job(str(ws.root), job.id)  # the first job delivered again: a finished job is not run twice
     assert counts(ws) == before and verify(ws) == []
+    english = budi.get(f"/documents/result/{again.id}?lang=en")
+    assert english.status_code == 200 and "Already issued" in english.text
+    assert "Make the documents" in budi.get("/documents?lang=en").text
 
 
 def test_a_download_serves_only_the_jobs_own_documents(desk):
@@ -193,6 +197,23 @@ def test_the_kepala_dinas_signs_the_queue_with_the_passphrase_never_stored(desk)
     assert passphrase(ws).encode() not in stored  # not in the database, the job queue, a log or a file
 
 
+def test_the_queue_offers_no_more_boxes_than_its_form_may_post(desk):
+    """The console takes [limits.console] form_fields fields a request: 4 here, so the queue offers
+    2 boxes (beside csrf and passphrase), the oldest; the third waits for the next submit."""
+    ws, the_office = desk
+    make_batch(ws, signed_in(ws, "budi"), [the_office.at_step18, the_office.at_step20, the_office.at_step22])
+    head, tail = ws.profile_path.read_text("utf-8").split("[limits.console]")
+    ws.profile_path.write_text(head + "[limits.console]" + re.sub(r"form_fields = \d+", "form_fields = 4", tail, count=1))
+    ws = open_workspace(ws.root)
+    kadis = signed_in(ws, "kadis")
+    page = kadis.get("/documents/sign").text
+    boxes = re.findall(r'name="doc" value="(\d+)" checked', page)
+    assert len(boxes) == 2 and "3 dokumen menunggu" in page
+    answer = kadis.post("/documents/sign", data={"csrf": csrf_of(page), "doc": boxes, "passphrase": passphrase(ws)})
+    assert answer.status_code == 303 and answer.headers["location"] == "/documents/sign?signed=2"
+    assert len(re.findall(r'name="doc" value="\d+" checked', kadis.get("/documents/sign").text)) == 1
+
+
 def test_signing_needs_documents_sign(desk):
     ws, _office = desk
     for username in ("budi", "rina"):
@@ -203,6 +224,7 @@ def test_signing_needs_documents_sign(desk):
     kadis = signed_in(ws, "kadis")
     assert kadis.get("/documents").status_code == 403  # signs, does not make batches
     assert "Tidak ada dokumen yang menunggu tanda tangan." in kadis.get("/documents/sign").text
+    assert "No document is waiting for a signature." in kadis.get("/documents/sign?lang=en").text
 
 
 def test_the_api_makes_a_batch_and_signs_with_the_passphrase_in_the_body(desk):
@@ -260,7 +282,7 @@ def _signed_in_page(chromium, server, username: str, path: str):
 @needs_tool(sync_playwright is not None and Path(CHROMIUM).exists(), "chromium and playwright")
 def test_the_documents_page_and_the_signing_queue_in_a_real_browser(desk):
     ws, the_office = desk
-    make_batch(ws, signed_in(ws, "budi"), [the_office.at_step20, the_office.at_step22])
+    job = make_batch(ws, signed_in(ws, "budi"), [the_office.at_step20, the_office.at_step22])
     server = ConsoleServer(ws.root)
     try:
         with sync_playwright() as playwright:
@@ -272,6 +294,9 @@ def test_the_documents_page_and_the_signing_queue_in_a_real_browser(desk):
                 page.check("input[name=ref]")
                 page.screenshot(path="/tmp/documents-form.png", full_page=True)
                 assert page.evaluate("document.documentElement.scrollWidth") <= 1366 and not csp, csp
+                page.goto(f"{server.url}/documents/result/{job.id}")
+                assert page.locator("table.docs-result tbody tr").count() == 2
+                page.screenshot(path="/tmp/documents-result.png", full_page=True)
                 page, csp = _signed_in_page(chromium, server, "kadis", "/documents/sign")
                 assert page.inner_text("h1") == "Antrian tanda tangan"
                 assert page.locator("table.docs-queue input[name=doc]:checked").count() == 2

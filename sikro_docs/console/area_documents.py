@@ -38,11 +38,15 @@ from . import area_jobs, i18n
 from .area import ApiCall, ApiRefusal, Area, Endpoint, MenuItem
 
 KIND = "documents"  # the job kind
-READY_SHOWN = 200  # applications listed for a kind; more are typed (or made in several batches)
+READY_SHOWN = 200  # applications listed for a kind at most; more are typed (or made in several batches)
 # Signed within the request, never as a job: a job's parameters are stored by the queue (on disk
 # or in Redis), and the passphrase must never be stored anywhere. A request signs at most this
-# many (a few seconds each at most, in Starlette's thread pool); the rest stay in the queue.
+# many (a fraction of a second each, in Starlette's thread pool); the rest stay in the queue.
 MAX_SIGN = 100
+# A form posts one field per checked box, and the console takes at most [limits.console]
+# form_fields fields a request: a page offers no more boxes than its form can post beside its
+# other fields (csrf, kind, typed, draft; csrf, passphrase).
+BATCH_FIELDS, SIGN_FIELDS = 4, 2
 SPLIT = re.compile(r"[\s,;]+")
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -80,8 +84,12 @@ def ready_for(ws, kind: str, limit: int = READY_SHOWN) -> tuple[list[dict], bool
         for app in session.scalars(query.order_by(Application.id).limit(limit * 2 + 1)):
             if spec.applies_to_kind(app.application_kind):
                 rows.append({"id": app.id, "registration_number": app.registration_number, "name": app.name,
-                             "nik": mask_nik(app.nik), "step": app.next_step})
+                             "nik": mask_nik(app.nik), "step": _step_label(sop, app.next_step)})
     return rows[:limit], len(rows) > limit
+
+
+def _step_label(sop, number: int | None) -> str | None:
+    return f"{number}. {sop.step(number).activity}" if number in sop.steps else None
 
 
 class DocumentsArea(Area):
@@ -138,13 +146,13 @@ class DocumentsArea(Area):
             "sign_intro": "Dokumen yang sudah bernomor dan menunggu tanda tangan elektronik (PAdES) Kepala "
                           "Dinas. Frasa sandi dipakai sekali untuk menandatangani dan tidak disimpan.",
             "sign_empty": "Tidak ada dokumen yang menunggu tanda tangan.",
-            "sign_kind": "Dokumen", "sign_date": "Tanggal", "sign_step": "Langkah SOP",
+            "sign_kind": "Dokumen", "sign_date": "Tanggal", "sign_step": "Langkah SOP yang dicatat",
             "sign_passphrase": "Frasa sandi sertifikat",
             "sign_submit": "Tandatangani yang dipilih",
             "sign_none_chosen": "Pilih setidaknya satu dokumen.",
             "sign_done": "{count} dokumen ditandatangani.",
-            "sign_more": "{total} dokumen menunggu; {shown} ditampilkan. Paling banyak {cap} ditandatangani "
-                         "sekali kirim: sisanya tetap di antrian.",
+            "sign_more": "{total} dokumen menunggu; {shown} yang terlama ditampilkan dan ditandatangani sekali "
+                         "kirim. Sisanya tetap di antrian dan muncul di sini sesudahnya.",
             "sign_failed": "Tidak ditandatangani: {number}: {message}",
             "sign_step_note": "ditandatangani secara elektronik di antrian tanda tangan",
         },
@@ -183,17 +191,21 @@ class DocumentsArea(Area):
             "sign_intro": "Numbered documents waiting for the Kepala Dinas's electronic signature (PAdES). "
                           "The passphrase is used once to sign and is never stored.",
             "sign_empty": "No document is waiting for a signature.",
-            "sign_kind": "Document", "sign_date": "Date", "sign_step": "SOP step",
+            "sign_kind": "Document", "sign_date": "Date", "sign_step": "SOP step recorded",
             "sign_passphrase": "Certificate passphrase",
             "sign_submit": "Sign the chosen ones",
             "sign_none_chosen": "Choose at least one document.",
             "sign_done": "{count} documents signed.",
-            "sign_more": "{total} documents are waiting; {shown} are shown. At most {cap} are signed per "
-                         "submit: the rest stay in the queue.",
+            "sign_more": "{total} documents are waiting; the {shown} oldest are shown and signed in one "
+                         "submit. The rest stay in the queue and show here afterwards.",
             "sign_failed": "Not signed: {number}: {message}",
             "sign_step_note": "signed electronically in the signing queue",
         },
     }
+
+    def boxes(self, other_fields: int, most: int) -> int:
+        """How many checkboxes one of this area's forms may offer (see BATCH_FIELDS)."""
+        return max(1, min(most, self.console.settings.form_fields - other_fields))
 
     def pages(self):
         return [self.page("/documents", self.form, MAKE_DOCUMENTS),
@@ -230,9 +242,10 @@ class DocumentsArea(Area):
         kind = ctx.request.query_params.get("kind") or ctx.field("kind") or kinds[0][0]
         if kind not in dict(kinds):
             kind = kinds[0][0]
-        ready, more = ready_for(self.ws, kind)
+        shown = self.boxes(BATCH_FIELDS, READY_SHOWN)
+        ready, more = ready_for(self.ws, kind, shown)
         return self.console.page(ctx, "documents.html", status, kinds=kinds, kind=kind, ready=ready, more=more,
-                                 shown=READY_SHOWN, problem=problem, typed=typed,
+                                 shown=shown, problem=problem, typed=typed,
                                  chosen=set(ctx.fields("ref")), draft=ctx.field("draft") == "yes",
                                  switch_path="/documents")
 
@@ -337,11 +350,14 @@ class DocumentsArea(Area):
     # ----------------------------------------------------------------- the signing queue
 
     def queue(self, ctx, *, problem: str | None = None, status: int = 200, failed: list | None = None) -> Response:
-        items, total = pending.waiting(self.ws)
-        steps = {item.document_id: pending.sign_step_for(self.ws, item.application_id, item.kind) for item in items}
+        cap = self.boxes(SIGN_FIELDS, MAX_SIGN)
+        items, total = pending.waiting(self.ws, limit=cap)
+        sop = workflow.sop_for(self.ws)
+        steps = {item.document_id: _step_label(sop, pending.sign_step_for(self.ws, item.application_id, item.kind))
+                 for item in items}
         done = ctx.request.query_params.get("signed", "")
         return self.console.page(ctx, "documents_sign.html", status, items=items, total=total, steps=steps,
-                                 cap=MAX_SIGN, problem=problem, failed=failed or [],
+                                 cap=cap, problem=problem, failed=failed or [],
                                  signed=int(done) if done.isdigit() and len(done) < 5 else None,
                                  switch_path="/documents/sign")
 
@@ -404,7 +420,7 @@ class DocumentsArea(Area):
 
     def api_sign(self, call: ApiCall) -> dict:
         ids, passphrase = call.body.get("ids"), call.body.get("passphrase")
-        if not isinstance(ids, list) or not ids or not all(isinstance(i, int) and 0 < i < 2**62 for i in ids):
+        if not isinstance(ids, list) or not ids or not all(type(i) is int and 0 < i < 2**62 for i in ids):
             raise ApiRefusal(400, "ids-must-be-a-list-of-document-ids")
         if not isinstance(passphrase, str):
             raise ApiRefusal(400, "passphrase-required")
