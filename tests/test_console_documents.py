@@ -293,6 +293,9 @@ def test_the_documents_page_and_the_signing_queue_in_a_real_browser(desk):
                 assert page.locator("table.docs-ready tbody tr").count() == 1  # at step 18 only
                 page.check("input[name=ref]")
                 page.screenshot(path="/tmp/documents-form.png", full_page=True)
+                page.select_option("#docs-kind", "receipt")  # htmx swaps the selection in, no reload
+                page.wait_for_function("document.querySelector('#docs-batch h2').textContent.includes('Resi')")
+                assert page.input_value("#docs-batch input[name=kind]") == "receipt"
                 assert page.evaluate("document.documentElement.scrollWidth") <= 1366 and not csp, csp
                 page.goto(f"{server.url}/documents/result/{job.id}")
                 assert page.locator("table.docs-result tbody tr").count() == 2

@@ -72,7 +72,7 @@ def ready_for(ws, kind: str, limit: int = READY_SHOWN) -> tuple[list[dict], bool
     spec = numbering.document_kind(kind)
     gate = workflow.issue_gate(sop, kind)
     has_it = select(Document.application_id).where(Document.kind == kind,
-                                                   Document.status.in_(("issued", "pending")))
+                                                   Document.status.in_(("issued", "pending", "revoked")))
     query = select(Application).where(Application.id.not_in(has_it))
     if gate is not None:
         query = query.where(Application.status.in_(gate.statuses),
