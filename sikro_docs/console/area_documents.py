@@ -244,7 +244,9 @@ class DocumentsArea(Area):
             kind = kinds[0][0]
         shown = self.boxes(BATCH_FIELDS, READY_SHOWN)
         ready, more = ready_for(self.ws, kind, shown)
-        return self.console.page(ctx, "documents.html", status, kinds=kinds, kind=kind, ready=ready, more=more,
+        # htmx asks for the batch form alone when the kind changes (HX-Request); a browser, the page
+        template = "documents_batch.html" if ctx.request.headers.get("hx-request") == "true" else "documents.html"
+        return self.console.page(ctx, template, status, kinds=kinds, kind=kind, ready=ready, more=more,
                                  shown=shown, problem=problem, typed=typed,
                                  chosen=set(ctx.fields("ref")), draft=ctx.field("draft") == "yes",
                                  switch_path="/documents")
