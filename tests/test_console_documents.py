@@ -157,6 +157,21 @@ def test_the_form_refuses_an_unknown_number_and_an_empty_choice(desk):
     assert jobs.list_jobs(ws) == []
 
 
+def test_odd_addresses_and_values_get_an_answer_never_a_500(desk):
+    ws, _office = desk
+    budi, kadis = signed_in(ws, "budi"), signed_in(ws, "kadis")
+    assert budi.get("/documents?kind=" + "x" * 500).status_code == 200  # an unknown kind: the first one
+    for url in ("/documents/result/" + "a" * 40, "/documents/result/0a1b/draft/99999999999999999999",
+                "/documents/result/0a1b/pdf/0", "/documents/result/%00/results.xlsx"):
+        assert budi.get(url).status_code == 404, url
+    csrf = csrf_of(kadis.get("/documents/sign").text)
+    for doc in ("abc", "-1", "9" * 40, ""):
+        answer = kadis.post("/documents/sign", data={"csrf": csrf, "doc": doc, "passphrase": "x"})
+        assert answer.status_code == 400 and "Pilih setidaknya satu dokumen." in answer.text, doc
+    nothing = kadis.post("/documents/sign", data={"csrf": csrf, "doc": "12345", "passphrase": passphrase(ws)})
+    assert nothing.status_code == 303 and nothing.headers["location"] == "/documents/sign?signed=0"
+
+
 # --------------------------------------------------------------------------- the signing queue
 
 
