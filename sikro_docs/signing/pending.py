@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import secrets
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -156,7 +157,7 @@ def _sign_one(ws, item: Waiting, credentials: Credentials, request, actor: str) 
     pdf = item.pdf
     # A PDF signed by a run that stopped before recording it is recorded, not signed twice.
     if issued_files.signer_fingerprint(pdf.read_bytes()) is None:
-        signing = pdf.with_name(f".{pdf.stem}.signing.pdf")
+        signing = pdf.with_name(f".{pdf.stem}.{secrets.token_hex(4)}.signing.pdf")  # two desks never share it
         sign_pdf(pdf, signing, credentials, request)
         os.replace(signing, pdf)
     with db.session(ws, write=True) as session:
