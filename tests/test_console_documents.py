@@ -204,6 +204,8 @@ def test_the_kepala_dinas_signs_the_queue_with_the_passphrase_never_stored(desk)
         step = session.scalars(select(StepRecord).where(StepRecord.application_id == the_office.ids["at_step20"],
                                                         StepRecord.step == 20)).one()
         assert step.by == "kadis"  # the SOP's signing step, recorded with the signature
+    timeline = signed_in(ws, "budi").get(f"/applications/{the_office.ids['at_step20']}").text
+    assert "Dokumen ditandatangani secara elektronik" in timeline
     after = kadis.get("/documents/sign?signed=1")
     assert "1 dokumen ditandatangani." in after.text and made["number"] not in after.text
     assert verify(ws) == []

@@ -56,6 +56,9 @@ def _result_links(job: jobs.JobView, words: dict) -> list[tuple[str, str]]:
 
 
 area_jobs.RESULT_LINKS[KIND] = _result_links
+# how an application's timeline names the event this area's signing records (signing/pending.py)
+i18n.EVENTS["id"]["document.signed"] = "Dokumen ditandatangani secara elektronik"
+i18n.EVENTS["en"]["document.signed"] = "Document signed electronically"
 
 
 def kinds_offered() -> list[tuple[str, str]]:
