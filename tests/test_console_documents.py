@@ -93,6 +93,7 @@ def test_a_batch_from_the_form_makes_numbered_pdfs_and_a_rerun_issues_nothing_ne
     assert f"/documents/result/{job.id}" in budi.get(f"/jobs/{job.id}").text
     page = budi.get(f"/documents/result/{job.id}")
     assert page.status_code == 200 and all(d["number"] in page.text for d in docs)
+    assert "Langkah SOP 21 dicatat untuk 0 permohonan; 2 permohonan belum" in page.text  # the batch's note, worded
     for d in docs:
         pdf = budi.get(f"/documents/result/{job.id}/pdf/{d['document_id']}")
         assert pdf.status_code == 200 and pdf.content == Path(d["pdf"]).read_bytes()

@@ -49,6 +49,14 @@ MAX_SIGN = 100
 BATCH_FIELDS, SIGN_FIELDS = 4, 2
 SPLIT = re.compile(r"[\s,;]+")
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# the batch's note on the SOP step it records (batch._record_steps), worded here in the page's language
+STEP_NOTE = re.compile(r"SOP step (?P<step>\d+) was recorded for (?P<done>\d+) applications; "
+                       r"(?P<skipped>\d+) were not at the step before it")
+
+
+def note_words(note: str, t: dict) -> str:
+    found = STEP_NOTE.match(note)
+    return t["docs_step_note"].format(**found.groupdict()) if found else note
 
 
 def _result_links(job: jobs.JobView, words: dict) -> list[tuple[str, str]]:
@@ -141,6 +149,8 @@ class DocumentsArea(Area):
             "docs_file": "Berkas", "docs_download": "Unduh PDF", "docs_preview": "Lihat draf",
             "docs_merged": "Unduh PDF gabungan untuk dicetak", "docs_results_book": "Unduh buku kerja hasil",
             "docs_notes": "Catatan",
+            "docs_step_note": "Langkah SOP {step} dicatat untuk {done} permohonan; {skipped} permohonan belum "
+                              "berada pada langkah sebelumnya, jadi langkah itu dicatat nanti oleh perannya.",
             "docs_status_issued": "Diterbitkan", "docs_status_existing": "Sudah ada",
             "docs_status_draft": "Draf", "docs_status_skipped": "Dilewati", "docs_status_waiting": "Menunggu",
             "docs_status_revoked": "Dicabut", "docs_status_failed": "Gagal",
@@ -186,6 +196,8 @@ class DocumentsArea(Area):
             "docs_file": "File", "docs_download": "Download PDF", "docs_preview": "View draft",
             "docs_merged": "Download the merged PDF for printing", "docs_results_book": "Download the results workbook",
             "docs_notes": "Notes",
+            "docs_step_note": "SOP step {step} was recorded for {done} applications; {skipped} were not at the "
+                              "step before it, so their role records it later.",
             "docs_status_issued": "Issued", "docs_status_existing": "Already issued",
             "docs_status_draft": "Draft", "docs_status_skipped": "Skipped", "docs_status_waiting": "Waiting",
             "docs_status_revoked": "Revoked", "docs_status_failed": "Failed",
@@ -304,7 +316,8 @@ class DocumentsArea(Area):
         drafts = [i for i, d in enumerate(docs) if d["status"] == "draft" and d.get("pdf")]
         title = dict(kinds_offered()).get(job.params.get("kind"), job.params.get("kind"))
         return self.console.page(ctx, "documents_result.html", job=job, docs=docs, counts=counts, drafts=drafts,
-                                 title=title, notes=job.result.get("notes") or [])
+                                 title=title, notes=[note_words(n, i18n.words(ctx.lang))
+                                                     for n in job.result.get("notes") or []])
 
     def document_file(self, ctx) -> Response:
         """An issued document's PDF: only a document of this job's result, as the registry knows it."""
