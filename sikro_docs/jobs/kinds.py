@@ -95,4 +95,5 @@ def _run_batch(ws, params: dict, ctx) -> dict:
 
 register(JobKind("import", "Impor permohonan", _run_import, _check_import))
 register(JobKind("batch", "Pembuatan dokumen", _run_batch, _check_batch))
-from . import ingest_job  # noqa: E402,F401  (the archive's scan ingest registers itself)
+# The kinds of other areas register themselves when imported (after the built-in ones above).
+from . import documents_job, ingest_job  # noqa: E402,F401
