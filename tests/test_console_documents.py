@@ -329,3 +329,22 @@ def test_the_documents_page_and_the_signing_queue_in_a_real_browser(desk):
     finally:
         _out, err = server.stop()
         assert "Traceback" not in err, err
+
+
+def test_a_document_another_desk_is_signing_is_left_to_it(desk):
+    """Two desks on one queue: the document one of them is signing is not signed again by the other."""
+    from sikro_docs.signing import pending
+
+    ws, the_office = desk
+    make_batch(ws, signed_in(ws, "budi"), [the_office.at_step20])
+    [first], _total = pending.waiting(ws)
+    before = first.pdf.read_bytes()
+    credentials = pending.open_credentials(ws, passphrase(ws))
+    with pending._signing_alone(ws, first.document_id) as alone:  # the other desk, mid-signature
+        assert alone
+        [outcome] = pending.sign_documents(ws, [first.document_id], credentials, actor="kadis")
+        assert outcome.status == "not-waiting" and first.pdf.read_bytes() == before
+    [outcome] = pending.sign_documents(ws, [first.document_id], credentials, actor="kadis")
+    assert outcome.status == "signed" and first.pdf.read_bytes() != before
+    [again] = pending.sign_documents(ws, [first.document_id], credentials, actor="kadis")
+    assert again.status == "not-waiting"  # signed once, never twice

@@ -18,8 +18,10 @@ naming who signed.
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import os
 import secrets
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -142,11 +144,34 @@ def sign_documents(ws, ids: list[int], credentials: Credentials, *, actor: str) 
         if item is None:
             outcomes.append(Signed(doc_id, "not-waiting"))
             continue
-        try:
-            outcomes.append(_sign_one(ws, item, credentials, request, actor))
-        except SikroError as err:
-            outcomes.append(Signed(doc_id, "failed", item.number, item.application_id, item.kind, str(err)))
+        with _signing_alone(ws, doc_id) as alone:
+            # another desk signing it now, or done since the queue was read: not signed twice
+            if not alone or not waiting(ws, limit=1, ids=[doc_id])[0]:
+                outcomes.append(Signed(doc_id, "not-waiting", item.number, item.application_id, item.kind))
+                continue
+            try:
+                outcomes.append(_sign_one(ws, item, credentials, request, actor))
+            except SikroError as err:
+                outcomes.append(Signed(doc_id, "failed", item.number, item.application_id, item.kind, str(err)))
     return outcomes
+
+
+@contextmanager
+def _signing_alone(ws, doc_id: int):
+    """True while this process alone signs document `doc_id` (an flock of the workspace's
+    locks/ folder, dropped by the kernel if the process dies); False when another holds it."""
+    folder = ws.root / "locks"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    with open(folder / f"sign-{doc_id}.lock", "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _sign_one(ws, item: Waiting, credentials: Credentials, request, actor: str) -> Signed:
