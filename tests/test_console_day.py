@@ -51,8 +51,8 @@ def office(tmp_path):
     for username, (role, name) in STAFF.items():
         make_user(ws, username, role, name=name)
     book = make_workbook(tmp_path / "hari-ini.xlsx", [
-        valid_record(no_registrasi="REG-HARI-1"),
-        valid_record(no_registrasi="REG-HARI-2", nama="Dewi Lubis, A.Md.RO", nik="1211014503910004")])
+        valid_record(no_registrasi=None),  # new applications: the registry gives their numbers
+        valid_record(no_registrasi=None, nama="Dewi Lubis, A.Md.RO", nik="1211014503910004")])
     server = ConsoleServer(ws.root)
     try:
         yield ws, book, server
