@@ -133,8 +133,10 @@ class ImportReport:
             "imported": self.imported,
             "updated": self.updated,
             "unchanged": self.unchanged,
+            # code and values: the console words each problem in its language (intake/problems.py)
             "invalid": [
-                {"row": p.row, "column": p.column, "message": p.message} for p in self.invalid
+                {"row": p.row, "column": p.column, "message": p.message, "code": p.code, "values": dict(p.values)}
+                for p in self.invalid
             ],
             "errors_file": str(self.errors_file) if self.errors_file else None,
         }
