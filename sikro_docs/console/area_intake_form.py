@@ -35,7 +35,10 @@ MAX_ID = 2**62
 
 
 def _problems_json(row) -> list[dict]:
-    return [{"field": p.field, "column": p.column, "message": forms.masked(p.message)} for p in row.problems]
+    """Each problem at its field: the English message, its code and values (a NIK masked in both)."""
+    return [{"field": p.field, "column": p.column, "message": forms.masked(p.message), "code": p.code,
+             "values": {k: forms.masked(v) if isinstance(v, str) else v for k, v in p.values.items()}}
+            for p in row.problems]
 
 
 class IntakeFormArea(Area):
@@ -149,7 +152,7 @@ class IntakeFormArea(Area):
         saved = forms.save(self.ws, row, ctx.who.username, FORM_SOURCE)
         if isinstance(saved, forms.Saved):
             return RedirectResponse(f"/applications/{saved.app_id}", status_code=303)
-        return self.show_form(ctx, forms.build_form(ptype, posted, row.problems), status=400,
+        return self.show_form(ctx, forms.build_form(ptype, posted, row.problems, ctx.lang), status=400,
                               duplicate=saved if isinstance(saved, forms.Duplicate) else None)
 
     def show_form(self, ctx, form: forms.Form, *, status: int = 200, app: Application | None = None,
@@ -185,7 +188,7 @@ class IntakeFormArea(Area):
         saved = forms.save(self.ws, row, ctx.who.username, FORM_SOURCE, number=app.registration_number)
         if isinstance(saved, forms.Saved):
             return RedirectResponse(f"/applications/{app.id}", status_code=303)
-        return self.show_form(ctx, forms.build_form(ptype, posted, row.problems), status=400, app=app)
+        return self.show_form(ctx, forms.build_form(ptype, posted, row.problems, ctx.lang), status=400, app=app)
 
     # ----------------------------------------------------------------- API
 
