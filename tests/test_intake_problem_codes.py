@@ -6,6 +6,7 @@ correction, and the API's 422 errors carry the code and values beside the Englis
 from __future__ import annotations
 
 import datetime as dt
+import os
 import string
 
 import pytest
@@ -16,7 +17,7 @@ from test_intake_types import SIPB, book, read, record
 
 from sikro_docs import accounts, clock, permit_types
 from sikro_docs.console import i18n
-from sikro_docs.intake import Problem
+from sikro_docs.intake import Problem, open_input, read_ahead
 from sikro_docs.intake import columns as c
 from sikro_docs.intake import problems as pr
 from sikro_docs.intake.columns import workbook_fields
@@ -136,6 +137,19 @@ def test_the_records_own_checks_and_another_types_column(tmp_path):
     assert column.message == "No STRA is a column of SIPA (Surat Izin Praktik Apoteker), not of SIPB"
     [twice] = duplicate.problems
     assert (twice.code, twice.values["first_row"]) == ("intake.duplicate", 3)
+
+
+def test_the_codes_travel_from_the_reader_process(tmp_path, monkeypatch):
+    """A large file's rows come pickled from a forked reader (read_ahead.py): the codes with them."""
+    monkeypatch.setattr(read_ahead, "READ_AHEAD_BYTES", 0)
+    forked, real_fork = [], os.fork
+    monkeypatch.setattr(os, "fork", lambda: forked.append(1) or real_fork())
+    path = book(tmp_path, [record(SIPB, nik=FIFTEEN), record(SIPB, nik="1211014503910003")], FIELDS)
+    with open_input(path, permit_type="sipb") as intake, read_ahead.read_ahead(intake, 1) as chunks:
+        rows = [row for chunk in chunks for row in chunk]
+    assert [codes_of(row) for row in rows] == [
+        [("intake.nik.digits", "nik", {"label": "NIK", "value": FIFTEEN, "digits": 15, "expected": 16})], []]
+    assert forked  # read by a child indeed
 
 
 def test_every_code_has_words_in_both_languages():

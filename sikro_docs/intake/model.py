@@ -6,7 +6,6 @@ import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
 OTHER = "intake.other"  # the code of a problem no check names (problems.py has the others)
@@ -21,7 +20,8 @@ class Problem:
     # A stable name of the check (problems.py) and what the message is made of (plus `label`, the
     # column as named in the message): the console words the problem from these in its language.
     code: str = OTHER
-    values: Any = dataclasses.field(default_factory=lambda: MappingProxyType({}), compare=False)
+    # A plain dict: a row travels pickled from the reader process (read_ahead.py); never changed.
+    values: dict[str, Any] = dataclasses.field(default_factory=dict, compare=False)
 
     @classmethod
     def of(cls, row: int, column: str | None, err, field_name: str | None = None, *,
@@ -30,7 +30,7 @@ class Problem:
         starts with it ("NIK ... has 15 digits")."""
         message = f"{label} {err}" if label is not None else str(err)
         values = {"label": label, **err.values} if label is not None else dict(err.values)
-        return cls(row, column, message, field_name, getattr(err, "code", OTHER), MappingProxyType(values))
+        return cls(row, column, message, field_name, getattr(err, "code", OTHER), values)
 
     def as_json(self) -> dict:
         """Row, column, field, English message, code and values (as an import's result keeps them)."""
