@@ -394,7 +394,8 @@ def add_problems(row: Row, prepared: Prepared) -> None:
     """The prepared record's issues as the row's problems, at its columns."""
     for issue in prepared.issues:
         label = column_label(prepared.ptype, issue.field)
-        row.problems.append(Problem(row.number, label, f"{label} {issue.message}", issue.field))
+        row.problems.append(Problem(row.number, label, f"{label} {issue.message}", issue.field, issue.code,
+                                    {"label": label, **issue.values}))
 
 
 def event_source(source: Path, row: Row) -> dict:

@@ -15,8 +15,8 @@ from test_console_intake import run, sipb_book, upload
 from test_console_intake_form import _api_record, applications, field_block, form_data, post_new
 from test_intake_types import SIPB, book, read, record
 
-from sikro_docs import accounts, clock, permit_types
-from sikro_docs.console import i18n
+from sikro_docs import accounts, clock, holdings, permit_types
+from sikro_docs.console import i18n, intake_form
 from sikro_docs.intake import Problem, open_input, read_ahead
 from sikro_docs.intake import columns as c
 from sikro_docs.intake import problems as pr
@@ -154,7 +154,8 @@ def test_the_codes_travel_from_the_reader_process(tmp_path, monkeypatch):
 
 def test_every_code_has_words_in_both_languages():
     codes = pr.codes()
-    assert set(i18n.INTAKE_PROBLEMS["en"]) == set(codes) - {pr.OTHER}
+    assert set(i18n.INTAKE_PROBLEMS["en"]) == set(codes) - {pr.OTHER} | set(holdings.ISSUES)
+    codes.update(holdings.ISSUES)
     assert set(i18n.INTAKE_PROBLEMS["id"]) == set(i18n.INTAKE_PROBLEMS["en"])
     for code, template in i18n.INTAKE_PROBLEMS["id"].items():  # the Indonesian uses only the English's values
         names = {n for _t, n, _f, _c in string.Formatter().parse(template) if n}
@@ -170,6 +171,24 @@ def test_problem_words_in_each_language_and_the_fallback():
     old = {"row": 2, "column": "NIK", "message": "NIK is odd"}  # a result kept before codes existed
     assert i18n.problem_words(old, "id") == "NIK is odd"
     assert i18n.problem_words(Problem(2, "X", "X is odd"), "id") == "X is odd"
+
+
+def test_the_registrys_refusal_of_an_unknown_previous_permit_is_coded_and_worded(workspace):
+    renewal = next(k for k in permit_types.common().kinds if k.needs_previous)
+    sipb = permit_types.get(workspace, "sipb")
+    cells = {**record(sipb, jenis_permohonan=renewal.title, nomor_izin_sebelumnya="503/999/SIPB/2020"),
+             "no_registrasi": None}
+    cells = {f.name: cells.get(f.name) for f in intake_form.form_fields(sipb)}
+    with clock.frozen(NOW):
+        row = intake_form.check(workspace, sipb, cells)
+        assert row.ok, row.problems
+        assert intake_form.save(workspace, row, "rina", {"source_file": "test"}) is None
+    [problem] = row.problems
+    assert (problem.code, problem.values["number"]) == ("registry.previous.unknown", "503/999/SIPB/2020")
+    assert problem.message.endswith('is empty; permit "503/999/SIPB/2020" is not in the registry (issued before '
+                                    "the office used this toolkit): type its date")
+    assert i18n.problem_words(problem, "id").endswith('izin "503/999/SIPB/2020" tidak tercatat di registri '
+                                                      "(terbit sebelum kantor memakai aplikasi ini): ketik tanggalnya")
 
 
 # --- the console ------------------------------------------------------------------------------

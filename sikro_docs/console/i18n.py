@@ -9,6 +9,7 @@ missing in one language fails `test_console_i18n_complete`.
 
 from __future__ import annotations
 
+from ..holdings import ISSUES as REGISTRY_ISSUES
 from ..intake.problems import OTHER as PROBLEM_OTHER
 from ..intake.problems import codes as problem_codes
 
@@ -580,8 +581,23 @@ INTAKE_PROBLEMS: dict[str, dict[str, str]] = {
         "intake.json.checklist": "{key} harus berupa objek berisi true/false",
         "intake.json.not-single": "{key} harus berupa satu nilai, bukan objek atau daftar",
         "intake.json.misspelt-key": 'kunci "{key}" tidak dikenal; maksudnya "{suggestion}"?',
+        # the registry's, against the permits it holds (holdings.ISSUES)
+        "registry.previous.required": "kosong; permohonan {kind} harus menyebut izin yang dimaksud",
+        "registry.previous.unknown": ('kosong; izin "{number}" tidak tercatat di registri (terbit sebelum kantor '
+                                      "memakai aplikasi ini): ketik tanggalnya"),
+        "registry.previous.wrong-date": '{typed} bukan tanggal izin "{number}" ({date})',
+        "registry.previous.other-type": '"{number}" adalah {other}, bukan {permit_type}',
+        "registry.previous.other-holder": '"{number}" diterbitkan untuk pemegang lain (NIK lain)',
+        "registry.previous.revoked": '"{number}" sudah dicabut (DICABUT); izin itu tidak dapat diproses lagi',
+        "registry.previous.replaced": '"{number}" sudah diganti (DIGANTI); izin itu tidak dapat diproses lagi',
+        "registry.previous.pending": '"{number}" sudah disebut oleh permohonan {registration_number} ({kind})',
+        "registry.holder.at-most": ('"{value}" sudah memegang {count} {permit_type} yang berlaku ({numbers}); '
+                                    "paling banyak {maximum}"),
+        "registry.holder.same-place": ('"{value}" sudah menjadi tempat {permit_type} {number} yang berlaku milik '
+                                       "pemegang ini; satu izin per tempat"),
     },
-    "en": {code: template for code, template in problem_codes().items() if code != PROBLEM_OTHER},
+    "en": {**{code: template for code, template in problem_codes().items() if code != PROBLEM_OTHER},
+           **REGISTRY_ISSUES},
 }
 
 
