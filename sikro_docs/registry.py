@@ -128,14 +128,16 @@ class ImportReport:
     # (row number, application id) of every valid row, in file order: what a batch works on.
     applications: list[tuple[int, int]] = field(default_factory=list)
 
-    def as_json(self) -> dict:
+    def as_json(self, codes: bool = False) -> dict:
+        """The report as the CLI prints it; with `codes` each problem also has its code and values
+        (what an import job keeps, for the console to word each problem in its language)."""
         return {
             "imported": self.imported,
             "updated": self.updated,
             "unchanged": self.unchanged,
-            # code and values: the console words each problem in its language (intake/problems.py)
             "invalid": [
-                {"row": p.row, "column": p.column, "message": p.message, "code": p.code, "values": dict(p.values)}
+                {"row": p.row, "column": p.column, "message": p.message,
+                 **({"code": p.code, "values": dict(p.values)} if codes else {})}
                 for p in self.invalid
             ],
             "errors_file": str(self.errors_file) if self.errors_file else None,
