@@ -12,6 +12,7 @@ as a workbook row, registered through the same library path as an import (intake
                                            409 once a permit was issued on the application
     POST  /api/v1/applications             one application as a JSON record (`sikro schema --type`): 201 with
                                            its id and registration number, 422 with the problems
+                                           (each: field, column, English message, code and values)
     PATCH /api/v1/applications/{id}        a correction: the keys given replace the stored values
 """
 
@@ -111,7 +112,8 @@ class IntakeFormArea(Area):
 
     def endpoints(self):
         refused = ((404, "no such application"), (409, "a permit was issued on it, or it is registered already"),
-                   (422, "the record breaks intake's rules: `errors` lists each problem at its field"))
+                   (422, "the record breaks intake's rules: `errors` lists each problem at its field "
+                          "(its English message, a stable code and the values the message is made of)"))
         return [Endpoint("POST", "/api/v1/applications", self.api_create, UPLOAD_APPLICATIONS,
                          "Register one application (a record of the JSON input, `jenis_izin` naming its type)",
                          body=self.record_schema(), returns="its id, registration number and outcome", status=201,

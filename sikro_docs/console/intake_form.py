@@ -1,7 +1,7 @@
 """One application entered or corrected by hand: the form a permit type's data makes, and its record
 checked and registered exactly as a workbook row is.
 
-    form = build_form(ptype, posted, problems)     # sections of FormField, from the type's fields
+    form = build_form(ptype, posted, problems, lang)  # sections of FormField; problems worded in `lang`
     row = check(ws, ptype, cells_of(ptype, get))   # intake's RecordValidator, as for a sheet row
     saved = save(ws, row, actor, source)           # registry: find_existing, prepare, store
 
