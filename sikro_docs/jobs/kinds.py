@@ -72,7 +72,7 @@ def _run_import(ws, params: dict, ctx) -> dict:
     report = registry.import_file(ws, _existing_file(params), actor=ctx.actor, permit_type=_permit_type(ws, params),
                                   progress=lambda _row: ctx.advance(message="baris dibaca"))
     ensure_scheduled(ws)  # place the new applications for the inbox here, not in a page's request
-    return report.as_json()
+    return report.as_json(codes=True)  # the result page words each problem from its code and values
 
 
 def _check_batch(ws, params: dict) -> None:
