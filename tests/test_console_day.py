@@ -106,8 +106,11 @@ class Desk:
 
 
 def _wait_for_job(desk: Desk, link_text: str) -> None:
-    """On a job's page: wait until the worker finished it, then open its result."""
-    desk.page.wait_for_selector(f"a:has-text('{link_text}')", timeout=180_000)
+    """On a job's page: wait until the worker finished it (the page follows it by itself), then
+    open its result; a failed job is the test's failure, with what the page says."""
+    desk.page.wait_for_selector(f"a:has-text('{link_text}'), .badge.job-failed, .badge.job-cancelled",
+                                timeout=300_000)  # a cold LibreOffice on a loaded machine
+    assert desk.page.locator(".badge.job-failed, .badge.job-cancelled").count() == 0, desk.page.inner_text("main")
     with desk.page.expect_navigation():
         desk.page.click(f"a:has-text('{link_text}')")
 
@@ -183,7 +186,7 @@ def _make_a_batch(desk: Desk, kind: str, count: int) -> None:
     for index in range(count):
         boxes.nth(index).check()
     with desk.page.expect_navigation():
-        desk.page.click("form[action='/documents'] button[type=submit]")
+        desk.page.click("#docs-batch button[type=submit]")
     _wait_for_job(desk, "Hasil")
     assert desk.page.locator("a[href*='/pdf/']").count() == count, desk.page.inner_text("main")
 

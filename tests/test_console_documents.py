@@ -348,3 +348,17 @@ def test_a_document_another_desk_is_signing_is_left_to_it(desk):
     assert outcome.status == "signed" and first.pdf.read_bytes() != before
     [again] = pending.sign_documents(ws, [first.document_id], credentials, actor="kadis")
     assert again.status == "not-waiting"  # signed once, never twice
+
+
+def test_applications_registered_outside_a_job_are_ready_for_their_first_document(workspace, tmp_path):
+    """An import by the library (the CLI's) leaves its rows to be scheduled: the form works them out."""
+    from test_intake_support import make_workbook, valid_record
+
+    from sikro_docs import registry
+    from sikro_docs.console.area_documents import ready_for
+
+    book = make_workbook(tmp_path / "book.xlsx", [valid_record(no_registrasi=None),
+                                                  valid_record(no_registrasi=None, nik="1211014503910004")])
+    assert registry.import_file(workspace, book).imported == 2
+    rows, more = ready_for(workspace, "receipt")
+    assert len(rows) == 2 and not more and all(row["step"].startswith("3. ") for row in rows)

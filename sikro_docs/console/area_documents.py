@@ -34,6 +34,7 @@ from ..jobs.documents_job import MAX_REFS, renderable_kinds
 from ..models import Application
 from ..numbering import Document
 from ..signing import pending
+from ..workflow.schedule import ensure_scheduled
 from . import area_jobs, i18n
 from .area import ApiCall, ApiRefusal, Area, Endpoint, MenuItem
 
@@ -82,6 +83,7 @@ def ready_for(ws, kind: str, limit: int = READY_SHOWN) -> tuple[list[dict], bool
     sop = workflow.sop_for(ws)
     spec = numbering.document_kind(kind)
     gate = workflow.issue_gate(sop, kind)
+    ensure_scheduled(ws)  # new registrations wait on their first step once it is worked out
     has_it = select(Document.application_id).where(Document.kind == kind,
                                                    Document.status.in_(("issued", "pending", "revoked")))
     query = select(Application).where(Application.id.not_in(has_it))
