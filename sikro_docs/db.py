@@ -9,6 +9,7 @@ is opened, so an older workspace is upgraded in place.
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -51,16 +52,29 @@ def _configure_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
 
+# The engines _engine() made (lru_cache keeps no public list of its values), for close_connections.
+_ENGINES: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
 @lru_cache(maxsize=8)
 def _engine(url: str) -> Engine:
     engine = create_engine(url)
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine)
+    _ENGINES.add(engine)
     return engine
 
 
 def engine_for(workspace: Workspace) -> Engine:
     return _engine(workspace.db_url)
+
+
+def close_connections() -> None:
+    """Close every pooled connection of this process (each engine opens new ones when next used):
+    what a process's end does, for whoever runs several commands in one (the tests' in-process CLI),
+    so that a database file replaced in between is opened again, not read through an old handle."""
+    for engine in list(_ENGINES):
+        engine.dispose()
 
 
 def _alembic_config(workspace: Workspace) -> Config:

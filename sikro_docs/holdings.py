@@ -11,6 +11,7 @@ the registry turns them into row errors of an import or a structured error of th
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 
@@ -34,6 +35,32 @@ class Issue:
     field: str  # the field (column) it is about
     message: str  # the sentence after the column's name
     fact: bool = False  # about a value itself (unknown field, wrong kind), not about other permits
+    # A stable name and what the message is made of (ISSUES): an import's row problem carries them,
+    # for the console to word it in its language.
+    code: str = "intake.other"
+    values: dict = dataclasses.field(default_factory=dict, compare=False)
+
+
+# The registry's refusals of a record against the permits it holds: code -> the English message.
+ISSUES = {
+    "registry.previous.required": "is empty; a {kind} names the permit it is about",
+    "registry.previous.unknown": ('is empty; permit "{number}" is not in the registry (issued before the office '
+                                  "used this toolkit): type its date"),
+    "registry.previous.wrong-date": '{typed} is not the date of permit "{number}" ({date})',
+    "registry.previous.other-type": '"{number}" is a {other}, not a {permit_type}',
+    "registry.previous.other-holder": '"{number}" was issued to another holder (another NIK)',
+    "registry.previous.revoked": '"{number}" was revoked (DICABUT); it cannot be {verb}',
+    "registry.previous.replaced": '"{number}" was already replaced (DIGANTI); it cannot be {verb} again',
+    "registry.previous.pending": '"{number}" is already named by application {registration_number} ({kind})',
+    "registry.holder.at-most": ('"{value}" already holds {count} valid {permit_type} ({numbers}); at most '
+                                "{maximum} are allowed"),
+    "registry.holder.same-place": ('"{value}" already has this holder\'s valid {permit_type} {number}; one permit '
+                                   "per place"),
+}
+
+
+def _issue(field_name: str, code: str, **values) -> Issue:
+    return Issue(field_name, ISSUES[code].format(**values), code=code, values=values)
 
 
 @dataclass(frozen=True)
@@ -152,17 +179,16 @@ def check_previous(sess: Session, ptype, kind_code: str, values: dict, applicati
     if not kind.needs_previous:
         return None, []
     if not number:
-        return None, [Issue(PREVIOUS_NUMBER, f"is empty; a {kind.title} names the permit it is about")]
+        return None, [_issue(PREVIOUS_NUMBER, "registry.previous.required", kind=kind.title)]
     held = find_permit(sess, number)
     if held is None:
         if typed is None:
-            return None, [Issue(PREVIOUS_DATE, f'is empty; permit "{number}" is not in the registry (issued '
-                                               "before the office used this toolkit): type its date")]
+            return None, [_issue(PREVIOUS_DATE, "registry.previous.unknown", number=number)]
         return PreviousPermit(number, typed, None), []
     issues = _previous_problems(sess, ptype, kind, values, held, application_id, today)
     if typed is not None and typed != held.document.date:
-        issues.append(Issue(PREVIOUS_DATE, f"{typed:%d-%m-%Y} is not the date of permit \"{number}\" "
-                                           f"({held.document.date:%d-%m-%Y})"))
+        issues.append(_issue(PREVIOUS_DATE, "registry.previous.wrong-date", typed=f"{typed:%d-%m-%Y}",
+                             number=number, date=f"{held.document.date:%d-%m-%Y}"))
     return PreviousPermit(number, held.document.date, held), issues
 
 
@@ -170,19 +196,20 @@ def _previous_problems(sess, ptype, kind, values, held: HeldPermit, application_
     number, effect = held.number, EFFECTS[kind.effect]
     if held.application.permit_type != ptype.code:
         other = _short_name(held.application.permit_type)
-        return [Issue(PREVIOUS_NUMBER, f'"{number}" is a {other}, not a {ptype.short_name}')]
+        return [_issue(PREVIOUS_NUMBER, "registry.previous.other-type", number=number, other=other,
+                       permit_type=ptype.short_name)]
     if held.application.nik != values.get(NIK_FIELD):
-        return [Issue(PREVIOUS_NUMBER, f'"{number}" was issued to another holder (another NIK)')]
+        return [_issue(PREVIOUS_NUMBER, "registry.previous.other-holder", number=number)]
     state = held.state(today)
     if state == REVOKED:
-        return [Issue(PREVIOUS_NUMBER, f'"{number}" was revoked (DICABUT); it cannot be {effect.verb}')]
+        return [_issue(PREVIOUS_NUMBER, "registry.previous.revoked", number=number, verb=effect.verb)]
     if state == REPLACED:
-        return [Issue(PREVIOUS_NUMBER, f'"{number}" was already replaced (DIGANTI); it cannot be '
-                                       f"{effect.verb} again")]
+        return [_issue(PREVIOUS_NUMBER, "registry.previous.replaced", number=number, verb=effect.verb)]
     pending = _pending_successor(sess, held, application_id)
     if pending is not None:
-        return [Issue(PREVIOUS_NUMBER, f'"{number}" is already named by application {pending.registration_number}'
-                                       f" ({kind_of(pending.application_kind).title})")]
+        return [_issue(PREVIOUS_NUMBER, "registry.previous.pending", number=number,
+                       registration_number=pending.registration_number,
+                       kind=kind_of(pending.application_kind).title)]
     return []
 
 
@@ -259,14 +286,14 @@ def check_rules(sess: Session, ptype, kind_code: str, values: dict, previous: Pr
         held = [p for p in held if p.document.id != previous.held.document.id]
     if rules.max_places and len(held) + 1 > rules.max_places:
         numbers = ", ".join(p.number for p in held)
-        outcome.issues.append(Issue(NIK_FIELD, f'"{nik}" already holds {len(held)} valid {ptype.short_name} '
-                                               f"({numbers}); at most {rules.max_places} are allowed"))
+        outcome.issues.append(_issue(NIK_FIELD, "registry.holder.at-most", value=nik, count=len(held),
+                                     permit_type=ptype.short_name, numbers=numbers, maximum=rules.max_places))
     place = fold(values.get(rules.place_field)) if rules.place_field else ""
     same_place = [p for p in held if place and p.application.place_key == place]
     if same_place:
-        outcome.issues.append(Issue(rules.place_field, f'"{values.get(rules.place_field)}" already has this '
-                                                       f"holder's valid {ptype.short_name} {same_place[0].number}; "
-                                                       "one permit per place"))
+        outcome.issues.append(_issue(rules.place_field, "registry.holder.same-place",
+                                     value=str(values.get(rules.place_field)), permit_type=ptype.short_name,
+                                     number=same_place[0].number))
     return outcome
 
 

@@ -128,13 +128,17 @@ class ImportReport:
     # (row number, application id) of every valid row, in file order: what a batch works on.
     applications: list[tuple[int, int]] = field(default_factory=list)
 
-    def as_json(self) -> dict:
+    def as_json(self, codes: bool = False) -> dict:
+        """The report as the CLI prints it; with `codes` each problem also has its code and values
+        (what an import job keeps, for the console to word each problem in its language)."""
         return {
             "imported": self.imported,
             "updated": self.updated,
             "unchanged": self.unchanged,
             "invalid": [
-                {"row": p.row, "column": p.column, "message": p.message} for p in self.invalid
+                {"row": p.row, "column": p.column, "message": p.message,
+                 **({"code": p.code, "values": dict(p.values)} if codes else {})}
+                for p in self.invalid
             ],
             "errors_file": str(self.errors_file) if self.errors_file else None,
         }
@@ -392,7 +396,8 @@ def add_problems(row: Row, prepared: Prepared) -> None:
     """The prepared record's issues as the row's problems, at its columns."""
     for issue in prepared.issues:
         label = column_label(prepared.ptype, issue.field)
-        row.problems.append(Problem(row.number, label, f"{label} {issue.message}", issue.field))
+        row.problems.append(Problem(row.number, label, f"{label} {issue.message}", issue.field, issue.code,
+                                    {"label": label, **issue.values}))
 
 
 def event_source(source: Path, row: Row) -> dict:

@@ -105,8 +105,8 @@ def command(*args) -> list[str]:
     return [sys.executable, "-m", "sikro_docs", *map(str, args)]
 
 
-def run(*args, timeout: int = 120) -> Result:
-    result = run_sikro(*args, timeout=timeout)
+def run(*args, timeout: int = 120, process: bool = False) -> Result:
+    result = run_sikro(*args, timeout=timeout, process=process)
     assert "Traceback" not in result.err + result.out, result.err
     return result
 

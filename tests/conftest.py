@@ -46,6 +46,7 @@ def _as_process(args, cwd, env, timeout) -> Result:
 def _in_process(args, cwd, env) -> Result:
     from click.testing import CliRunner
 
+    from sikro_docs import db
     from sikro_docs.cli import main
 
     runner = CliRunner()
@@ -63,6 +64,7 @@ def _in_process(args, cwd, env) -> Result:
         finally:
             os.chdir(here)
             os.umask(umask)
+            db.close_connections()  # as the command's process would at its end
         return Result(code, out.getvalue().decode("utf-8", "replace"), err.getvalue().decode("utf-8", "replace"))
 
 

@@ -130,10 +130,11 @@ class ConsoleServer:
 
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.ws_root = ws_root
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "sikro_docs", "console", "--workspace", str(ws_root), "--port", str(self.port),
              *extra], env={**os.environ}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 90  # a loaded machine (CI beside helpers) starts its workers slowly
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"sikro console exited: {self.proc.stderr.read()}")

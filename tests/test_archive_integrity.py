@@ -78,17 +78,18 @@ def test_append_only_archive_events(filed):
 
 
 def test_rebuild_after_the_database_is_lost(filed, ws_args):
+    """Each command a process of its own, as after a real loss: nothing of the old database lives on."""
     before = run("archive", "search", "hotman", "--json", *ws_args).json()
     for suffix in ("", "-wal", "-shm"):
         (filed.root / f"sikro.db{suffix}").unlink(missing_ok=True)
-    assert run("archive", "reindex", *ws_args).code == 0
-    located = run("archive", "locate", "REG/00001/SIKRO/2026", *ws_args)
+    assert run("archive", "reindex", *ws_args, process=True).code == 0
+    located = run("archive", "locate", "REG/00001/SIKRO/2026", *ws_args, process=True)
     assert located.code == 0
     assert located.out.strip() == "REG/00001/SIKRO/2026: Ruang Arsip 1, Lemari 2, Rak 3, Boks 12, Map 4"
-    after = run("archive", "search", "hotman", "--json", *ws_args).json()
+    after = run("archive", "search", "hotman", "--json", *ws_args, process=True).json()
     assert [h["berkas_number"] for h in after["hits"]] == [h["berkas_number"] for h in before["hits"]] \
         == ["REG-00002-SIKRO-2026"]
-    by_number = run("archive", "locate", "REG-00002-SIKRO-2026", *ws_args)
+    by_number = run("archive", "locate", "REG-00002-SIKRO-2026", *ws_args, process=True)
     assert by_number.code == 1 and "not recorded" in by_number.out
     events = sqlite3.connect(filed.db_path).execute("select type from archive_events").fetchall()
     assert {"ingestion", "location change"} <= {t for (t,) in events}

@@ -42,19 +42,23 @@ PAGES = ["/", "/applications/1", "/applications/1/documents/1", "/account/passwo
          "/registers/registrasi/verify", "/dispatch", "/dashboard", "/dashboard/sla.xlsx",
          "/intake", "/intake/result/0a1b", "/intake/result/0a1b/errors", "/archive", "/archive/berkas/1",
          "/archive/labels", "/archive/due", "/archive/lists/daftar-aktif.xlsx", "/intake/new", "/intake/new/sipb",
-         "/applications/1/edit", "/archive/scans", "/archive/scans/result/0a1b", "/archive/disposal"]
+         "/applications/1/edit", "/archive/scans", "/archive/scans/result/0a1b", "/archive/disposal", "/documents",
+         "/documents/result/0a1b", "/documents/result/0a1b/pdf/1", "/documents/result/0a1b/draft/0",
+         "/documents/result/0a1b/merged.pdf", "/documents/result/0a1b/results.xlsx", "/documents/sign"]
 POSTS = ["/logout", "/applications/1/steps", "/account/password", "/admin/users", "/admin/users/rina/roles",
          "/admin/users/rina/disable", "/admin/users/rina/reset", "/jobs/0a1b/cancel", "/account/tokens",
          "/account/tokens/1/revoke", "/registers/registrasi/1/void", "/dispatch", "/intake",
          "/archive/berkas/1/place", "/intake/new/sipb", "/applications/1/edit", "/archive/scans",
-         "/archive/disposal", "/archive/disposal/1/approve", "/archive/disposal/1/reject"]
+         "/archive/disposal", "/archive/disposal/1/approve", "/archive/disposal/1/reject", "/documents",
+         "/documents/sign"]
 API = ["/api/v1/me", "/api/v1/inbox", "/api/v1/users", "/api/v1/jobs", "/api/v1/jobs/0a1b",
        "/api/v1/registers", "/api/v1/registers/registrasi", "/api/v1/dashboard", "/api/v1/archive",
        "/api/v1/archive/berkas/1", "/api/v1/archive/due", "/api/v1/applications/1", "/api/v1/archive/scans/0a1b",
-       "/api/v1/archive/disposal"]
+       "/api/v1/archive/disposal", "/api/v1/documents/kinds", "/api/v1/documents/sign"]
 API_POSTS = ["/api/v1/jobs/0a1b/cancel", "/api/v1/registers/registrasi/1/void", "/api/v1/dispatch",
              "/api/v1/archive/berkas/1/place", "/api/v1/applications/1/steps", "/api/v1/applications",
-             "/api/v1/archive/disposal", "/api/v1/archive/disposal/1/approve", "/api/v1/archive/disposal/1/reject"]
+             "/api/v1/archive/disposal", "/api/v1/archive/disposal/1/approve", "/api/v1/archive/disposal/1/reject",
+             "/api/v1/documents/batches", "/api/v1/documents/sign"]
 OPEN = ["/login", "/healthz", "/static/console.css", "/api/v1/openapi.json"]  # what a browser needs before signing in
 
 

@@ -63,6 +63,7 @@ from .area_archive import ArchiveArea
 from .area_archive_disposal import ArchiveDisposalArea
 from .area_archive_scans import ArchiveScansArea
 from .area_dashboard import DashboardArea
+from .area_documents import DocumentsArea
 from .area_intake import IntakeArea
 from .area_intake_form import IntakeFormArea
 from .area_jobs import JobsArea
@@ -76,8 +77,8 @@ from .uploads import Upload, received
 
 log = logging.getLogger("sikro.console")
 # The console's areas, in the menu's order (area.py): each one module, its pages, API and words.
-AREAS: list[type[Area]] = [ApplicationsArea, IntakeArea, IntakeFormArea, RegistersArea, ArchiveArea, ArchiveScansArea,
-                            ArchiveDisposalArea, DashboardArea, JobsArea, TokensArea]
+AREAS: list[type[Area]] = [ApplicationsArea, IntakeArea, IntakeFormArea, DocumentsArea, RegistersArea, ArchiveArea,
+                            ArchiveScansArea, ArchiveDisposalArea, DashboardArea, JobsArea, TokensArea]
 # The console's own scripts (static/htmx-2.0.11.min.js) and nothing else: no inline script.
 CONSOLE_CSP = ("default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self' data:; "
                "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")

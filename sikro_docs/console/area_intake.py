@@ -22,6 +22,7 @@ from ..errors import SikroError
 from ..intake import open_input
 from . import area_jobs, i18n
 from .area import Area, MenuItem
+from .intake_form import masked
 
 ACCEPTED = (".xlsx", ".json")
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -142,7 +143,11 @@ class IntakeArea(Area):
             return self.console.error_page(ctx, 404)
         if job.status != jobs.DONE or not job.result:
             return self.console.error_page(ctx, 409, i18n.words(ctx.lang)["intake_not_finished"])
-        return self.console.page(ctx, "intake_result.html", job=job, report=job.result)
+        # Each refused row in the page's language, from the code and values the job kept (an older
+        # result has its English message only); a NIK the message quotes is masked.
+        problems = [{"row": p.get("row"), "column": p.get("column"),
+                     "words": masked(i18n.problem_words(p, ctx.lang))} for p in job.result.get("invalid") or []]
+        return self.console.page(ctx, "intake_result.html", job=job, report=job.result, problems=problems)
 
     def errors_book(self, ctx) -> Response:
         job = self.job_of(ctx)

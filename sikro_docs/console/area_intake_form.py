@@ -12,6 +12,7 @@ as a workbook row, registered through the same library path as an import (intake
                                            409 once a permit was issued on the application
     POST  /api/v1/applications             one application as a JSON record (`sikro schema --type`): 201 with
                                            its id and registration number, 422 with the problems
+                                           (each: field, column, English message, code and values)
     PATCH /api/v1/applications/{id}        a correction: the keys given replace the stored values
 """
 
@@ -35,7 +36,10 @@ MAX_ID = 2**62
 
 
 def _problems_json(row) -> list[dict]:
-    return [{"field": p.field, "column": p.column, "message": forms.masked(p.message)} for p in row.problems]
+    """Each problem at its field: the English message, its code and values (a NIK masked in both)."""
+    return [{"field": p.field, "column": p.column, "message": forms.masked(p.message), "code": p.code,
+             "values": {k: forms.masked(v) if isinstance(v, str) else v for k, v in p.values.items()}}
+            for p in row.problems]
 
 
 class IntakeFormArea(Area):
@@ -108,7 +112,8 @@ class IntakeFormArea(Area):
 
     def endpoints(self):
         refused = ((404, "no such application"), (409, "a permit was issued on it, or it is registered already"),
-                   (422, "the record breaks intake's rules: `errors` lists each problem at its field"))
+                   (422, "the record breaks intake's rules: `errors` lists each problem at its field "
+                          "(its English message, a stable code and the values the message is made of)"))
         return [Endpoint("POST", "/api/v1/applications", self.api_create, UPLOAD_APPLICATIONS,
                          "Register one application (a record of the JSON input, `jenis_izin` naming its type)",
                          body=self.record_schema(), returns="its id, registration number and outcome", status=201,
@@ -149,7 +154,7 @@ class IntakeFormArea(Area):
         saved = forms.save(self.ws, row, ctx.who.username, FORM_SOURCE)
         if isinstance(saved, forms.Saved):
             return RedirectResponse(f"/applications/{saved.app_id}", status_code=303)
-        return self.show_form(ctx, forms.build_form(ptype, posted, row.problems), status=400,
+        return self.show_form(ctx, forms.build_form(ptype, posted, row.problems, ctx.lang), status=400,
                               duplicate=saved if isinstance(saved, forms.Duplicate) else None)
 
     def show_form(self, ctx, form: forms.Form, *, status: int = 200, app: Application | None = None,
@@ -185,7 +190,7 @@ class IntakeFormArea(Area):
         saved = forms.save(self.ws, row, ctx.who.username, FORM_SOURCE, number=app.registration_number)
         if isinstance(saved, forms.Saved):
             return RedirectResponse(f"/applications/{app.id}", status_code=303)
-        return self.show_form(ctx, forms.build_form(ptype, posted, row.problems), status=400, app=app)
+        return self.show_form(ctx, forms.build_form(ptype, posted, row.problems, ctx.lang), status=400, app=app)
 
     # ----------------------------------------------------------------- API
 

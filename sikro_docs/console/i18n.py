@@ -9,6 +9,10 @@ missing in one language fails `test_console_i18n_complete`.
 
 from __future__ import annotations
 
+from ..holdings import ISSUES as REGISTRY_ISSUES
+from ..intake.problems import OTHER as PROBLEM_OTHER
+from ..intake.problems import codes as problem_codes
+
 DEFAULT_LANGUAGE = "id"
 
 WORDS: dict[str, dict[str, str]] = {
@@ -523,6 +527,97 @@ ERRORS: dict[str, dict[str, str]] = {
         "application.unknown": "There is no application with id {ref}.",
     },
 }
+
+# Words of intake's row problems by code (sikro_docs/intake/problems.py), made from the problem's
+# values. A problem at a column starts with its label ("NIK ..."), in both languages; English is the
+# library's own message (`Problem.message`), kept exact. A code without words here is shown in English.
+INTAKE_PROBLEMS: dict[str, dict[str, str]] = {
+    "id": {
+        "intake.nik.not-nik": '"{value}" bukan NIK',
+        "intake.nik.lost-digits": ('"{value}" tersimpan sebagai angka, yang hanya menyimpan 15 digit; format kolom '
+                                   "NIK sebagai teks lalu ketik ulang NIK-nya"),
+        "intake.nik.not-digits": '"{value}" memuat karakter selain angka',
+        "intake.nik.digits": '"{value}" terdiri atas {digits} digit; NIK harus {expected} digit',
+        "intake.nik.birth-date": '"{value}" memuat tanggal lahir {encoded}, padahal tanggal itu tidak ada',
+        "intake.nik.serial": '"{value}" bernomor urut 0000; nomor urut dimulai dari 0001',
+        "intake.nik.birth-mismatch": '"{value}" memuat tanggal lahir {encoded}, tetapi {birth_label} "{birth}"',
+        "intake.nik.gender-female": '"{value}" adalah NIK perempuan (tanggal + 40), tetapi {gender_label} {gender}',
+        "intake.nik.gender-male": '"{value}" adalah NIK laki-laki, tetapi {gender_label} {gender}',
+        "intake.date.unreal": '"{value}" bukan tanggal yang ada',
+        "intake.date.not-date": '"{value}" bukan tanggal',
+        "intake.date.time": '"{value}" adalah jam, bukan tanggal',
+        "intake.date.month": '"{value}" bukan tanggal: "{word}" bukan nama bulan',
+        "intake.date.unreadable": '"{value}" bukan tanggal; tulis sebagai hh-bb-tttt, misalnya 05-03-1991',
+        "intake.date.not-lifetime": '"{value}" bukan tanggal dan bukan "Seumur Hidup"',
+        "intake.gender": '"{value}" harus L atau P',
+        "intake.yes-no": '"{value}" harus Y atau T',
+        "intake.decision": '"{value}" harus Disetujui atau Ditolak',
+        "intake.choice": '"{value}" harus salah satu dari: {choices}',
+        "intake.number.not-whole": '"{value}" bukan bilangan bulat',
+        "intake.number.range": '"{value}" harus antara {low} dan {high}',
+        "intake.phone.not-phone": '"{value}" bukan nomor telepon Indonesia (08… atau +62…)',
+        "intake.phone.digits": '"{value}" terdiri atas {digits} digit; seharusnya {low} sampai {high} digit (dengan 0 di depan)',
+        "intake.email": '"{value}" bukan alamat email yang sah',
+        "intake.application-kind": '"{value}" bukan salah satu dari {kinds}',
+        "intake.type.unknown": '"{value}" bukan jenis izin di kantor ini; yang dikenal: {known}',
+        "intake.type.other": '"{value}" adalah {found}, tetapi berkas ini diunggah sebagai {given}',
+        "intake.pattern": '"{value}" tidak berbentuk seperti yang diharapkan{hint}',
+        "intake.invalid": '"{value}" bukan nilai yang sah',
+        "intake.excel-error": 'menampilkan galat Excel "{value}"; perbaiki rumusnya atau ketik nilainya',
+        "intake.too-long": '"{value}" panjangnya {length} karakter; paling banyak {maximum} karakter',
+        "intake.formula": ('"{value}" adalah rumus yang disimpan tanpa hasilnya; buka berkas di Excel atau '
+                           "LibreOffice, simpan, lalu impor lagi"),
+        "intake.required": "kosong; wajib diisi",
+        "intake.required-previous": "kosong; wajib diisi untuk {kind} (nomor izin sebelumnya)",
+        "intake.required-for-kind": "kosong; wajib diisi untuk {kind}",
+        "intake.checklist-empty": "kosong; harus Y atau T",
+        "intake.reason-required": "kosong; wajib diisi bila Keputusan Ditolak",
+        "intake.duplicate": '"{value}" dengan {date_label} "{date}" sama dengan baris {first_row}',
+        "intake.birth-after": '"{value}" tidak sebelum {date_label} "{date}"',
+        "intake.under-age": ('"{value}" membuat pemohon berumur {age} tahun pada {date_label}; umur paling rendah '
+                             "{minimum} tahun"),
+        "intake.expired": '"{value}" sebelum {limit_label} "{limit}"; {what} sudah tidak berlaku',
+        "intake.foreign-column": "{header} adalah kolom {owners}, bukan kolom {permit_type}",
+        "intake.json.checklist": "{key} harus berupa objek berisi true/false",
+        "intake.json.not-single": "{key} harus berupa satu nilai, bukan objek atau daftar",
+        "intake.json.misspelt-key": 'kunci "{key}" tidak dikenal; maksudnya "{suggestion}"?',
+        # the registry's, against the permits it holds (holdings.ISSUES)
+        "registry.previous.required": "kosong; permohonan {kind} harus menyebut izin yang dimaksud",
+        "registry.previous.unknown": ('kosong; izin "{number}" tidak tercatat di registri (terbit sebelum kantor '
+                                      "memakai aplikasi ini): ketik tanggalnya"),
+        "registry.previous.wrong-date": '{typed} bukan tanggal izin "{number}" ({date})',
+        "registry.previous.other-type": '"{number}" adalah {other}, bukan {permit_type}',
+        "registry.previous.other-holder": '"{number}" diterbitkan untuk pemegang lain (NIK lain)',
+        "registry.previous.revoked": '"{number}" sudah dicabut (DICABUT); izin itu tidak dapat diproses lagi',
+        "registry.previous.replaced": '"{number}" sudah diganti (DIGANTI); izin itu tidak dapat diproses lagi',
+        "registry.previous.pending": '"{number}" sudah disebut oleh permohonan {registration_number} ({kind})',
+        "registry.holder.at-most": ('"{value}" sudah memegang {count} {permit_type} yang berlaku ({numbers}); '
+                                    "paling banyak {maximum}"),
+        "registry.holder.same-place": ('"{value}" sudah menjadi tempat {permit_type} {number} yang berlaku milik '
+                                       "pemegang ini; satu izin per tempat"),
+    },
+    "en": {**{code: template for code, template in problem_codes().items() if code != PROBLEM_OTHER},
+           **REGISTRY_ISSUES},
+}
+
+
+def problem_words(problem, lang: str) -> str:
+    """One of intake's row problems (a Problem, or its `as_json` dict) in `lang`: its code's words
+    with its values, its label first; else, and in English, the library's English message."""
+    def get(key):
+        return problem.get(key) if isinstance(problem, dict) else getattr(problem, key, None)
+
+    message = get("message") or ""
+    template = INTAKE_PROBLEMS["id"].get(get("code") or "") if lang == "id" else None
+    if template is None:
+        return message
+    values = dict(get("values") or {})
+    try:
+        words = template.format(**values)
+    except (KeyError, IndexError, ValueError, AttributeError):
+        return message
+    return f"{values['label']} {words}" if values.get("label") else words
+
 
 # Words of the events in an application's history (models.Event.action); others are shown as they are.
 EVENTS: dict[str, dict[str, str]] = {

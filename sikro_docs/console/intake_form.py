@@ -1,7 +1,7 @@
 """One application entered or corrected by hand: the form a permit type's data makes, and its record
 checked and registered exactly as a workbook row is.
 
-    form = build_form(ptype, posted, problems)     # sections of FormField, from the type's fields
+    form = build_form(ptype, posted, problems, lang)  # sections of FormField; problems worded in `lang`
     row = check(ws, ptype, cells_of(ptype, get))   # intake's RecordValidator, as for a sheet row
     saved = save(ws, row, actor, source)           # registry: find_existing, prepare, store
 
@@ -28,6 +28,7 @@ from ..intake.jsoninput import check_record
 from ..intake.validate import RecordValidator
 from ..models import Application
 from ..numbering import Document
+from . import i18n
 
 REGISTRATION = "no_registrasi"  # the number a row names to update an application (registry.find_existing)
 LIFETIME = "Seumur Hidup"
@@ -94,8 +95,8 @@ def _options(fld: c.Field) -> tuple[tuple[str, str], ...]:
     return (("", "–"), *((choice, choice) for choice in fld.choices))
 
 
-def build_form(ptype, posted: dict[str, str], problems: list[Problem] = ()) -> Form:
-    """The form of `ptype` holding `posted` (form names -> text), each problem at its field."""
+def build_form(ptype, posted: dict[str, str], problems: list[Problem] = (), lang: str = "en") -> Form:
+    """The form of `ptype` holding `posted` (form names -> text), each problem at its field, worded in `lang`."""
     kind_code = _kind_code(ptype, posted)
     wajib = {item.name for item in ptype.checklist(kind_code) if item.required} if kind_code else set()
     by_group: dict[str, list[FormField]] = {g: [] for g in GROUPS}
@@ -111,7 +112,7 @@ def build_form(ptype, posted: dict[str, str], problems: list[Problem] = ()) -> F
     entries = {e.name: e for fields in by_group.values() for e in fields}
     general = []
     for problem in problems:
-        message = masked(problem.message)
+        message = masked(i18n.problem_words(problem, lang))
         if problem.field in entries:
             entries[problem.field].errors.append(message)
         else:
@@ -236,7 +237,7 @@ def save(ws, row: Row, actor: str, source: dict, *, number: str | None = None) -
         try:
             ptype, kind = registry.type_and_kind(ws, row.values, sess)
         except registry.ApplicationRefused as err:
-            row.problems.append(Problem(row.number, err.column, str(err), err.field))
+            row.problems.append(Problem(row.number, err.column, str(err), err.field))  # "intake.other"
             return None
         row.values[REGISTRATION] = number
         existing = registry.find_existing(sess, row, ptype, kind)

@@ -15,6 +15,7 @@ from typing import Any
 
 from ..limits import LimitReached, limits
 from . import columns as c
+from . import problems as pr
 from .detect import unusable
 from .model import Intake, Problem, Row
 from .types import TypeChooser, kind_field
@@ -202,12 +203,12 @@ def _flatten(number: int, record: dict[str, Any], fields) -> tuple[dict[str, Any
     if berkas is None:
         berkas = {}
     elif not isinstance(berkas, dict):
-        problems.append(Problem(number, CHECKLIST_KEY, f"{CHECKLIST_KEY} must be an object of booleans"))
+        problems.append(Problem.of(number, CHECKLIST_KEY, pr.ChecklistNotObject(key=CHECKLIST_KEY)))
         berkas = {}
     flat.update({f.name: berkas.get(f.name) for f in fields if f.group == c.CHECKLIST_GROUP})
     for name, value in list(flat.items()):
         if isinstance(value, (dict, list)):
-            problems.append(Problem(number, name, f"{name} must be a single value, not {_json_type(value)}"))
+            problems.append(Problem.of(number, name, pr.NotSingleValue(key=name, found=_json_type(value))))
             flat[name] = None
     problems += _misspelt_keys(number, record, fields)
     return flat, problems
@@ -222,5 +223,5 @@ def _misspelt_keys(number: int, record: dict[str, Any], fields) -> list[Problem]
             continue
         close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.8)
         if close and close[0] not in record:
-            problems.append(Problem(number, key, f'unknown key "{key}"; did you mean "{close[0]}"?'))
+            problems.append(Problem.of(number, key, pr.MisspeltKey(key=key, suggestion=close[0])))
     return problems

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+OTHER = "intake.other"  # the code of a problem no check names (problems.py has the others)
 
 
 @dataclass(frozen=True)
@@ -14,6 +17,25 @@ class Problem:
     column: str | None  # header text as found in the file, or the JSON key
     message: str
     field: str | None = None  # field name, when the problem belongs to one column
+    # A stable name of the check (problems.py) and what the message is made of (plus `label`, the
+    # column as named in the message): the console words the problem from these in its language.
+    code: str = OTHER
+    # A plain dict: a row travels pickled from the reader process (read_ahead.py); never changed.
+    values: dict[str, Any] = dataclasses.field(default_factory=dict, compare=False)
+
+    @classmethod
+    def of(cls, row: int, column: str | None, err, field_name: str | None = None, *,
+           label: str | None = None) -> Problem:
+        """The problem a coded error (problems.InvalidValue) makes; with `label`, the message
+        starts with it ("NIK ... has 15 digits")."""
+        message = f"{label} {err}" if label is not None else str(err)
+        values = {"label": label, **err.values} if label is not None else dict(err.values)
+        return cls(row, column, message, field_name, getattr(err, "code", OTHER), values)
+
+    def as_json(self) -> dict:
+        """Row, column, field, English message, code and values (as an import's result keeps them)."""
+        return {"row": self.row, "column": self.column, "field": self.field, "message": self.message,
+                "code": self.code, "values": dict(self.values)}
 
     def __str__(self) -> str:
         where = f"row {self.row}" + (f", {self.column}" if self.column else "")

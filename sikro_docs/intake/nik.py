@@ -13,6 +13,16 @@ import calendar
 import re
 from dataclasses import dataclass
 
+from .problems import (  # noqa: F401  (InvalidNik: what callers catch)
+    InvalidNik,
+    NikBadBirthDate,
+    NikBadSerial,
+    NikDigitCount,
+    NikLostDigits,
+    NikNotDigits,
+    NotNik,
+)
+
 NIK_DIGITS = 16
 FEMALE_DAY_OFFSET = 40
 _SEPARATORS = re.compile(r"[\s.\-'’]")
@@ -22,8 +32,6 @@ _SCIENTIFIC = re.compile(r"^\d(\.\d+)?[eE]\+?\d+$")
 _EXCEL_PRECISION = 15
 
 
-class InvalidNik(ValueError):
-    pass
 
 
 @dataclass(frozen=True)
@@ -35,48 +43,43 @@ class NikInfo:
     female: bool
 
 
-def _lost_digits_message(shown: str) -> str:
-    return (f'"{shown}" was stored as a number, which keeps only 15 digits; '
-            "format the NIK column as text and type the NIK again")
-
-
 def nik_text(value: object) -> str:
     """The NIK as digits only, from a text or number cell."""
     if isinstance(value, bool):
-        raise InvalidNik(f'"{value}" is not a NIK')
+        raise NotNik(value=str(value))
     if isinstance(value, (int, float)):
         return _number_nik_text(value)
     text = str(value).strip()
     if _SCIENTIFIC.match(text):  # "1.21101E+15" copied from what Excel showed
-        raise InvalidNik(_lost_digits_message(text))
+        raise NikLostDigits(value=text)
     return _SEPARATORS.sub("", text)
 
 
 def _number_nik_text(value: int | float) -> str:
     if isinstance(value, float) and not value.is_integer():
-        raise InvalidNik(f'"{value}" is not a NIK')
+        raise NotNik(value=str(value))
     digits = str(int(value))
     # Excel keeps 15 significant digits: a 16-digit NIK typed as a number is
     # saved with a 0 in place of its last digit (shown as 1.21101E+15). A
     # number with all 16 digits significant was written by a program and is exact.
     if len(digits) >= NIK_DIGITS and len(digits.rstrip("0")) <= _EXCEL_PRECISION:
-        raise InvalidNik(_lost_digits_message(digits))
+        raise NikLostDigits(value=digits)
     return digits
 
 
 def parse_nik(value: object) -> NikInfo:
     digits = nik_text(value)
     if not _ASCII_DIGITS.match(digits):
-        raise InvalidNik(f'"{value}" contains characters other than digits')
+        raise NikNotDigits(value=str(value))
     if len(digits) != NIK_DIGITS:
-        raise InvalidNik(f'"{digits}" has {len(digits)} digits; a NIK has {NIK_DIGITS}')
+        raise NikDigitCount(value=digits, digits=len(digits), expected=NIK_DIGITS)
     day_field, month, yy = int(digits[6:8]), int(digits[8:10]), int(digits[10:12])
     female = day_field > FEMALE_DAY_OFFSET
     day = day_field - FEMALE_DAY_OFFSET if female else day_field
     if not _possible_birth_date(day, month, yy):
-        raise InvalidNik(f'"{digits}" encodes birth date {digits[6:12]}, which is not a real date')
+        raise NikBadBirthDate(value=digits, encoded=digits[6:12])
     if digits[12:] == "0000":
-        raise InvalidNik(f'"{digits}" has serial 0000; serials start at 0001')
+        raise NikBadSerial(value=digits)
     return NikInfo(digits, day, month, yy, female)
 
 

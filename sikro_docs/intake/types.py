@@ -20,7 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from . import columns as c
-from .values import clean_text, is_blank, shown
+from . import problems as pr
+from .values import as_shown, clean_text, is_blank
 
 
 def describe(permit_type) -> str:
@@ -47,7 +48,7 @@ class TypeChooser:
         return [self.fixed] if self.fixed else list(self.catalogue.types.values())
 
     def choose(self, value) -> tuple:
-        """(the row's type or None when it names no known type, a problem sentence or None)."""
+        """(the row's type or None when it names no known type, a coded problem or None)."""
         if is_blank(value):
             return self.fallback, None
         text = " ".join(clean_text(str(value)).split())
@@ -59,10 +60,10 @@ class TypeChooser:
         found = self.catalogue.find(text)
         if found is None:
             known = ", ".join(t.short_name for t in self.catalogue.types.values())
-            return None, f"{shown(value)} is not a permit type here; known: {known}"
+            return None, pr.UnknownPermitType(value=as_shown(value), known=known)
         if self.fixed is not None and found.code != self.fixed.code:
-            return self.fixed, (f"{shown(value)} is {describe(found)}, but this file was given as "
-                                f"{describe(self.fixed)} (--type)")
+            return self.fixed, pr.OtherPermitType(value=as_shown(value), found=describe(found),
+                                                  given=describe(self.fixed))
         return found, None
 
 
@@ -130,9 +131,10 @@ def _foreign(headers: list[str], columns: dict[str, int], others: list) -> dict[
     return foreign
 
 
-def foreign_message(header: str, owners: tuple, permit_type) -> str:
+def foreign_message(header: str, owners: tuple, permit_type) -> pr.InvalidValue:
+    """The problem of a filled cell in a column of other types (`str()` of it: the sentence)."""
     names = " and ".join(describe(t) for t in owners)
-    return f"{header} is a column of {names}, not of {permit_type.short_name}"
+    return pr.ForeignColumn(header=header, owners=names, permit_type=permit_type.short_name)
 
 
 class SheetColumns:

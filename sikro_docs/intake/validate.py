@@ -15,10 +15,11 @@ from typing import Any
 
 from .. import permit_types
 from . import columns as c
+from . import problems as pr
 from .model import Problem, Row
 from .nik import InvalidNik, parse_nik
 from .types import TypeChooser, foreign_message
-from .values import EXCEL_ERRORS, FormulaText, InvalidValue, clean_text, is_blank, parse_value, shown
+from .values import EXCEL_ERRORS, FormulaText, InvalidValue, as_shown, clean_text, is_blank, parse_value
 
 MINIMUM_AGE = 17
 PREVIOUS_NUMBER = "nomor_izin_sebelumnya"
@@ -87,7 +88,7 @@ class RecordValidator:
         check.run(cells)
         if permit_type is not None:
             for header, owners in foreign:
-                row.problems.append(Problem(number, header, foreign_message(header, owners, permit_type)))
+                row.problems.append(Problem.of(number, header, foreign_message(header, owners, permit_type)))
         self._check_duplicate(check)
         return row
 
@@ -103,24 +104,24 @@ class RecordValidator:
         first = self._first_row_of.setdefault(key, row.number)
         if first != row.number:
             tp = check.label("tanggal_permohonan")
-            check.problem("nik", f'"{nik}" with {tp} {shown(applied)} is a duplicate of row {first}')
+            check.problem("nik", pr.Duplicate(value=nik, date_label=tp, date=as_shown(applied), first_row=first))
 
 
 PARSED_MEMO = 50_000  # values remembered per file (a few MB at most)
 
 
-def _parse_cell(fld: c.Field, value: Any) -> tuple[Any, str | None]:
+def _parse_cell(fld: c.Field, value: Any) -> tuple[Any, InvalidValue | None]:
     """A filled cell's value for `fld`, or the problem with it (without the column's label)."""
     if isinstance(value, str):
         value = clean_text(value)
         if value.upper() in EXCEL_ERRORS:
-            return None, f'shows the Excel error "{value}"; correct the formula or type the value'
+            return None, pr.ExcelError(value=value)
     try:
         parsed = parse_value(fld, value)
     except InvalidValue as err:
-        return None, str(err)
+        return None, err
     if fld.max_length and isinstance(parsed, str) and len(parsed) > fld.max_length:
-        return None, f"{shown(parsed)} is {len(parsed)} characters long; at most {fld.max_length} fit"
+        return None, pr.TooLong(value=as_shown(parsed), length=len(parsed), maximum=fld.max_length)
     return parsed, None
 
 
@@ -137,9 +138,11 @@ class _Check:
             return self.labels[field_name]
         return next((f.header for f in self.fields if f.name == field_name), field_name)
 
-    def problem(self, field_name: str, message: str) -> None:
+    def problem(self, field_name: str, err: InvalidValue | str) -> None:
+        """The row's problem at the field: `err` a coded problem (a bare sentence is "intake.other")."""
         label = self.label(field_name)
-        self.row.problems.append(Problem(self.row.number, label, f"{label} {message}", field_name))
+        err = err if isinstance(err, InvalidValue) else InvalidValue(err)
+        self.row.problems.append(Problem.of(self.row.number, label, err, field_name, label=label))
 
     def run(self, cells: dict[str, Any]) -> None:
         blank_items: list[tuple[c.Field, int]] = []  # and where its problem goes, if it is one
@@ -161,14 +164,13 @@ class _Check:
         if isinstance(value, FormulaText):
             if fld.kind in (c.TEXT, c.NAME, c.CODE):
                 values[fld.name] = str(value)  # what the cell holds, though the row is refused
-            self.problem(fld.name, f"{shown(value)} is a formula saved without its result; open the "
-                                   "file in Excel or LibreOffice, save it, and import it again")
+            self.problem(fld.name, pr.FormulaWithoutResult(value=as_shown(value)))
             return False
         if is_blank(value):
             if fld.group == c.CHECKLIST_GROUP:
                 return True  # WAJIB for this record or not: decided once every value is read
             if fld.required and not _filled_by_registry(self.row, fld):
-                self.problem(fld.name, "is empty; it is required")
+                self.problem(fld.name, pr.Required())
             return False
         memo = self.validator.parsed
         # By the field's identity (a Field hashes all its settings; the validator keeps its fields
@@ -201,12 +203,12 @@ class _Check:
         self.kind_code = self.row.values[fld.name] = kind.code
         if kind.needs_previous and self.row.values.get(PREVIOUS_NUMBER) is None and \
                 not self._has_problem(PREVIOUS_NUMBER):
-            self.problem(PREVIOUS_NUMBER, f"is empty; it is required for {kind.title} (the permit it "
-                                          f"{_WHAT_IT_DOES.get(kind.effect, 'concerns')})")
+            self.problem(PREVIOUS_NUMBER, pr.RequiredPrevious(kind=kind.title,
+                                                              what=_WHAT_IT_DOES.get(kind.effect, "concerns")))
         for name in EFFECT_FIELDS.get(kind.effect, ()):
             if self.row.values.get(name) is None and not self._has_problem(name):
                 why = f" ({_EFFECT_WHY[kind.effect]})" if kind.effect in _EFFECT_WHY else ""
-                self.problem(name, f"is empty; it is required for {kind.title}{why}")
+                self.problem(name, pr.RequiredForKind(kind=kind.title, why=why))
 
     def _has_problem(self, field_name: str) -> bool:
         return any(p.field == field_name for p in self.row.problems)
@@ -222,8 +224,8 @@ class _Check:
         for fld, position in reversed(blank_items):  # in column order among the other problems
             if fld.name in wajib:
                 label = self.label(fld.name)
-                self.row.problems.insert(position, Problem(self.row.number, label,
-                                                           f"{label} is empty; it must be Y or T", fld.name))
+                self.row.problems.insert(position, Problem.of(self.row.number, label, pr.ChecklistEmpty(),
+                                                              fld.name, label=label))
             else:
                 handed_in[fld.name] = False  # not asked of this application: blank is "not handed in"
         self.row.missing = [item.field.label for item in
@@ -242,11 +244,11 @@ class _Check:
             return
         if birth is not None and (info.day, info.month, info.yy) != (birth.day, birth.month, birth.year % 100):
             encoded = f"{info.day:02d}-{info.month:02d}-{info.yy:02d}"
-            self.problem("nik", f'"{nik}" encodes birth date {encoded} but {self.label("tanggal_lahir")} '
-                                f"is {shown(birth)}")
+            self.problem("nik", pr.NikBirthMismatch(value=nik, encoded=encoded, birth_label=self.label("tanggal_lahir"),
+                                                    birth=as_shown(birth)))
         if gender is not None and ("P" if info.female else "L") != gender:
-            sex = "a woman (day + 40)" if info.female else "a man"
-            self.problem("nik", f'"{nik}" is the NIK of {sex} but {self.label("jenis_kelamin")} is {gender}')
+            refused = pr.NikOfWoman if info.female else pr.NikOfMan
+            self.problem("nik", refused(value=nik, gender_label=self.label("jenis_kelamin"), gender=gender))
 
     def _check_dates(self) -> None:
         applied, birth = self.row.values.get("tanggal_permohonan"), self.row.values.get("tanggal_lahir")
@@ -255,10 +257,11 @@ class _Check:
         tp = self.label("tanggal_permohonan")
         if birth is not None:
             if birth >= applied:
-                self.problem("tanggal_lahir", f"{shown(birth)} is not before {tp} {shown(applied)}")
+                self.problem("tanggal_lahir", pr.BirthNotBefore(value=as_shown(birth), date_label=tp,
+                                                                date=as_shown(applied)))
             elif age_on(birth, applied) < MINIMUM_AGE:
-                self.problem("tanggal_lahir", f"{shown(birth)} makes the applicant {age_on(birth, applied)} "
-                                              f"on {tp}; the minimum age is {MINIMUM_AGE}")
+                self.problem("tanggal_lahir", pr.UnderAge(value=as_shown(birth), age=age_on(birth, applied),
+                                                          date_label=tp, minimum=MINIMUM_AGE))
         self._check_not_before()
 
     def _check_not_before(self) -> None:
@@ -268,13 +271,13 @@ class _Check:
                 continue
             value, limit = self.row.values.get(fld.name), self.row.values.get(fld.not_before)
             if value is not None and limit is not None and value < limit:
-                self.problem(fld.name, f"{shown(value)} is before {self.label(fld.not_before)} {shown(limit)}; "
-                                       f"the {fld.header.split()[0]} had expired")
+                self.problem(fld.name, pr.Expired(value=as_shown(value), limit_label=self.label(fld.not_before),
+                                                  limit=as_shown(limit), what=fld.header.split()[0]))
 
     def _check_decision(self) -> None:
         if self.row.values.get("keputusan") == "Ditolak" and self.row.values.get(REASON) is None \
                 and not self._has_problem(REASON):
-            self.problem(REASON, "is empty; it is required when Keputusan is Ditolak")
+            self.problem(REASON, pr.ReasonRequired())
 
 
 _WHAT_IT_DOES = {"replace": "replaces", "revoke": "revokes"}

@@ -16,23 +16,26 @@ from babel.dates import get_month_names
 from openpyxl.utils.datetime import from_excel
 
 from . import columns as c
-from .nik import InvalidNik, parse_nik
-
-
-class InvalidValue(ValueError):
-    """A cell value that cannot be used; str() is the message for the clerk."""
+from . import problems as p
+from .nik import parse_nik
+from .problems import InvalidValue  # noqa: F401  (what callers catch)
 
 
 def shown(value: object) -> str:
     """The value as a clerk would recognise it, quoted, for messages."""
+    return f'"{as_shown(value)}"'
+
+
+def as_shown(value: object) -> str:
+    """The value as a clerk would recognise it (a message quotes it): a problem's `value`."""
     if isinstance(value, dt.datetime):
         value = value.date() if value.time() == dt.time() else value
     if isinstance(value, dt.date):
-        return f'"{value:%d-%m-%Y}"'
+        return f"{value:%d-%m-%Y}"
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     text = " ".join(str(value).split())
-    return f'"{text[:60]}…"' if len(text) > 60 else f'"{text}"'
+    return f"{text[:60]}…" if len(text) > 60 else text
 
 
 class FormulaText(str):
@@ -111,7 +114,7 @@ def _make_date(year: int, month: int, day: int, value: object) -> dt.date:
     try:
         return dt.date(year, month, day)
     except ValueError:
-        raise InvalidValue(f"{shown(value)} is not a real date") from None
+        raise p.UnrealDate(value=as_shown(value)) from None
 
 
 def parse_date(value: object) -> dt.date:
@@ -123,9 +126,9 @@ def parse_date(value: object) -> dt.date:
         low, high = _EXCEL_SERIAL_RANGE
         if low <= value <= high:
             return from_excel(value).date()
-        raise InvalidValue(f"{shown(value)} is not a date")
+        raise p.NotDate(value=as_shown(value))
     if isinstance(value, dt.time):
-        raise InvalidValue(f"{shown(value)} is a time, not a date")
+        raise p.TimeNotDate(value=as_shown(value))
     return _parse_date_text(str(value).strip(), value)
 
 
@@ -144,9 +147,9 @@ def _parse_date_text(text: str, value: object) -> dt.date:
         day, word, year = match.groups()
         month = month_words().get(word.lower())
         if month is None:
-            raise InvalidValue(f'{shown(value)} is not a date: "{word}" is not a month name')
+            raise p.NotMonthName(value=as_shown(value), word=word)
         return _make_date(int(year), month, int(day), value)
-    raise InvalidValue(f"{shown(value)} is not a date; write it as dd-mm-yyyy, e.g. 05-03-1991")
+    raise p.UnreadableDate(value=as_shown(value))
 
 
 _LIFETIME = "seumurhidup"
@@ -159,7 +162,7 @@ def parse_date_or_lifetime(value: object) -> dt.date | None:
     try:
         return parse_date(value)
     except InvalidValue:
-        raise InvalidValue(f'{shown(value)} is neither a date nor "Seumur Hidup"') from None
+        raise p.NotDateOrLifetime(value=as_shown(value)) from None
 
 
 # --- choices ----------------------------------------------------------------
@@ -167,11 +170,11 @@ def parse_date_or_lifetime(value: object) -> dt.date | None:
 _BRACKETED = re.compile(r"[\(\[].*?[\)\]]")
 
 
-def _choice(value: object, choices: dict[str, object], expected: str):
+def _choice(value: object, choices: dict[str, object], refused: type[InvalidValue]):
     key = re.sub(r"[^a-z]", "", _BRACKETED.sub("", str(value)).lower())  # "Ada (legalisir)" -> "ada"
     if key in choices:
         return choices[key]
-    raise InvalidValue(f"{shown(value)} must be {expected}")
+    raise refused(value=as_shown(value))
 
 
 _GENDERS = {"l": "L", "lakilaki": "L", "laki": "L", "pria": "L", "lk": "L", "male": "L",
@@ -190,7 +193,7 @@ _DECISIONS = {"disetujui": "Disetujui", "setuju": "Disetujui",
 
 
 def parse_gender(value: object) -> str:
-    return _choice(value, _GENDERS, "L or P")
+    return _choice(value, _GENDERS, p.NotGender)
 
 
 def parse_yes_no(value: object) -> bool:
@@ -203,11 +206,11 @@ def parse_yes_no(value: object) -> bool:
         return text == "1"
     if text.lower() in _TICKS:
         return True
-    return _choice(value, _YES_NO, "Y or T")
+    return _choice(value, _YES_NO, p.NotYesNo)
 
 
 def parse_decision(value: object) -> str | None:
-    return _choice(value, _DECISIONS, "Disetujui or Ditolak")
+    return _choice(value, _DECISIONS, p.NotDecision)
 
 
 # --- phone and email --------------------------------------------------------
@@ -231,11 +234,10 @@ def parse_phone(value: object) -> str:
     else:
         national = text
     if not national.isdigit() or not national.startswith("0") or national.startswith("00"):
-        raise InvalidValue(f"{shown(value)} is not an Indonesian phone number (08… or +62…)")
+        raise p.NotPhone(value=as_shown(value))
     low, high = _NATIONAL_DIGITS
     if not low <= len(national) <= high:
-        raise InvalidValue(
-            f"{shown(value)} has {len(national)} digits; expected {low} to {high} (with the leading 0)")
+        raise p.PhoneDigitCount(value=as_shown(value), digits=len(national), low=low, high=high)
     return "+62" + national[1:]
 
 
@@ -245,15 +247,12 @@ _EMAIL = re.compile(r"^[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za
 def parse_email(value: object) -> str:
     text = str(value).strip()
     if not _EMAIL.match(text) or ".." in text:
-        raise InvalidValue(f"{shown(value)} is not a valid email address")
+        raise p.NotEmail(value=as_shown(value))
     return text.lower()
 
 
 def _nik(value: object) -> str:
-    try:
-        return parse_nik(value).nik
-    except InvalidNik as err:
-        raise InvalidValue(str(err)) from None
+    return parse_nik(value).nik  # an InvalidNik is an InvalidValue
 
 
 def parse_choice(field: c.Field, value: object) -> str:
@@ -262,32 +261,32 @@ def parse_choice(field: c.Field, value: object) -> str:
     for choice in field.choices:
         if re.sub(r"[^a-z0-9]", "", choice.lower()) == wanted:
             return choice
-    raise InvalidValue(f"{shown(value)} must be one of: {', '.join(field.choices)}")
+    raise p.NotChoice(value=as_shown(value), choices=", ".join(field.choices))
 
 
 def parse_number(field: c.Field, value: object) -> int:
     if isinstance(value, bool):
-        raise InvalidValue(f"{shown(value)} is not a whole number")
+        raise p.NotWholeNumber(value=as_shown(value))
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     text = str(value).strip()
     text = re.sub(r"^(?:ke\s*-?\s*)", "", text, flags=re.IGNORECASE)  # "ke-2" is 2
     if not re.fullmatch(r"\d{1,9}", text):
-        raise InvalidValue(f"{shown(value)} is not a whole number")
+        raise p.NotWholeNumber(value=as_shown(value))
     number = int(text)
     low, high = field.minimum, field.maximum
     if (low is not None and number < low) or (high is not None and number > high):
-        raise InvalidValue(f"{shown(value)} must be from {low} to {high}")
+        raise p.NumberOutOfRange(value=as_shown(value), low=low, high=high)
     return number
 
 
 def parse_application_kind(value: object) -> str:
-    from ..permit_types import application_kind
+    from ..permit_types import application_kind, common
 
     try:
         return application_kind(str(value)).code
-    except ValueError as err:
-        raise InvalidValue(str(err)) from None
+    except ValueError:
+        raise p.UnknownApplicationKind(value=str(value), kinds=", ".join(k.title for k in common().kinds)) from None
 
 
 def parse_permit_type(value: object, catalogue=None) -> str:
@@ -298,7 +297,7 @@ def parse_permit_type(value: object, catalogue=None) -> str:
     try:
         return (catalogue or load()).get(str(value)).code
     except UnknownPermitType as err:
-        raise InvalidValue(str(err)) from None
+        raise p.UnknownPermitType(value=err.given, known=", ".join(err.known)) from None
 
 
 # --- dispatch ---------------------------------------------------------------
@@ -329,10 +328,10 @@ def parse_value(field: c.Field, value: object):
         parsed = PARSERS[field.kind](value)
         if isinstance(parsed, str) and not field.matches_pattern(parsed):
             hint = f" ({field.pattern_hint})" if field.pattern_hint else ""
-            raise InvalidValue(f"{shown(value)} is not in the expected form{hint}")
+            raise p.NotInForm(value=as_shown(value), hint=hint)
         return parsed
     except InvalidValue:
         raise
     except (ValueError, TypeError, OverflowError):
         # Anything a parser did not foresee is still the clerk's value, not a bug to crash on.
-        raise InvalidValue(f"{shown(value)} is not a valid value") from None
+        raise p.NotValidValue(value=as_shown(value)) from None

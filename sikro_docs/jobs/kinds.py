@@ -72,7 +72,7 @@ def _run_import(ws, params: dict, ctx) -> dict:
     report = registry.import_file(ws, _existing_file(params), actor=ctx.actor, permit_type=_permit_type(ws, params),
                                   progress=lambda _row: ctx.advance(message="baris dibaca"))
     ensure_scheduled(ws)  # place the new applications for the inbox here, not in a page's request
-    return report.as_json()
+    return report.as_json(codes=True)  # the result page words each problem from its code and values
 
 
 def _check_batch(ws, params: dict) -> None:
@@ -95,4 +95,5 @@ def _run_batch(ws, params: dict, ctx) -> dict:
 
 register(JobKind("import", "Impor permohonan", _run_import, _check_import))
 register(JobKind("batch", "Pembuatan dokumen", _run_batch, _check_batch))
-from . import ingest_job  # noqa: E402,F401  (the archive's scan ingest registers itself)
+# The kinds of other areas register themselves when imported (after the built-in ones above).
+from . import documents_job, ingest_job  # noqa: E402,F401

@@ -23,6 +23,16 @@ from ..errors import SikroError, UnusableInput
 PASSPHRASE_ENV = "SIKRO_P12_PASSPHRASE"
 
 
+class PassphraseWrong(SikroError):
+    """The PKCS#12 file is well formed but does not open with the passphrase given."""
+
+    code = "signing.passphrase-wrong"
+
+
+class PassphraseNeeded(SikroError):
+    code = "signing.passphrase-needed"
+
+
 @dataclass(frozen=True)
 class Credentials:
     """What a PKCS#12 file holds: the raw bytes and passphrase (for pyHanko) and the parsed certificate."""
@@ -108,8 +118,8 @@ def _open_error(path: Path, data: bytes, passphrase: bytes | None) -> SikroError
     except Exception:
         return UnusableInput(f"{path.name} is not a PKCS#12 (.p12/.pfx) file")
     if not passphrase:
-        return SikroError(f"{path.name}: a passphrase is needed (use --passphrase-file or ${PASSPHRASE_ENV})")
-    return SikroError(f"{path.name}: wrong passphrase")
+        return PassphraseNeeded(f"{path.name}: a passphrase is needed (use --passphrase-file or ${PASSPHRASE_ENV})")
+    return PassphraseWrong(f"{path.name}: wrong passphrase")
 
 
 def check_can_sign(cert: x509.Certificate, now: dt.datetime) -> None:

@@ -10,7 +10,7 @@ a due time is counted with the calendar in force when it is worked out.
 
 from __future__ import annotations
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import func, select, update
 
 from .. import db
 from ..models import UNSCHEDULED, Application
@@ -28,7 +28,10 @@ def ensure_scheduled(ws) -> int:
     first, so that the inbox's usual case (nothing to do) takes no write lock."""
     unscheduled = Application.next_step == UNSCHEDULED
     with db.session(ws) as session:
-        if not session.scalar(select(exists().where(unscheduled))):
+        # min(), not EXISTS: UNSCHEDULED sorts before every step, and min() is one seek along the
+        # waiting index whatever the planner's statistics say (with most rows on one step, SQLite
+        # chose to scan the table for EXISTS: 40 ms at 20,000 applications, on every inbox)
+        if session.scalar(select(func.min(Application.next_step))) != UNSCHEDULED:
             return 0
     sop, wt, done = sop_for(ws), WorkingTime.from_profile(ws.profile), 0
     with db.session(ws, write=True) as session:

@@ -34,8 +34,29 @@ class Clock:
         self.wt = WorkingTime.from_profile(ws.profile)
         self.as_of = self.wt.local(as_of) if as_of else clock.now(ws.profile).astimezone(self.wt.tz)
 
+        # what every row of an inbox asks again: worked out once per Clock (one page, one report)
+        self._spans: dict[int, dt.timedelta] = {}
+        self._after: dict[tuple[str, int], dt.timedelta] = {}
+        self._totals: dict[str, dt.timedelta] = {}
+
     def span(self, step_number: int) -> dt.timedelta:
-        return self.sop.step(step_number).time.working(self.wt.day_length)
+        if step_number not in self._spans:
+            self._spans[step_number] = self.sop.step(step_number).time.working(self.wt.day_length)
+        return self._spans[step_number]
+
+    def remaining_after(self, decision: str, step_number: int) -> dt.timedelta:
+        """Standard working time of the steps after `step_number` on `decision`'s path."""
+        key = (decision, step_number)
+        if key not in self._after:
+            numbers = [s.number for s in self.sop.path(decision)]
+            later = numbers[numbers.index(step_number) + 1:] if step_number in numbers else []
+            self._after[key] = sum((self.span(n) for n in later), dt.timedelta())
+        return self._after[key]
+
+    def standard_total(self, decision: str) -> dt.timedelta:
+        if decision not in self._totals:
+            self._totals[decision] = self.sop.standard_total(decision, self.wt.day_length)
+        return self._totals[decision]
 
     def fmt(self, span: dt.timedelta | None) -> str | None:
         return None if span is None else format_span(span, self.wt.day_length)
@@ -55,15 +76,12 @@ def _remaining_after(clock: Clock, app: Application, step_number: int | None) ->
     """Standard working time of the steps after `step_number` on the path this application takes."""
     if step_number is None:
         return dt.timedelta()
-    path = clock.sop.path(_decision_taken(app) or HOPED_DECISION)
-    numbers = [s.number for s in path]
-    later = numbers[numbers.index(step_number) + 1:] if step_number in numbers else []
-    return sum((clock.span(n) for n in later), dt.timedelta())
+    return clock.remaining_after(_decision_taken(app) or HOPED_DECISION, step_number)
 
 
 def _promise(clock: Clock, app: Application, records: list[StepRecord]) -> dt.datetime:
     decision = _decision_taken(app) or HOPED_DECISION
-    return clock.wt.add(_started(app, records), clock.sop.standard_total(decision, clock.wt.day_length))
+    return clock.wt.add(_started(app, records), clock.standard_total(decision))
 
 
 def describe_status(clock: Clock, app: Application, records: list[StepRecord]) -> dict:
