@@ -191,5 +191,6 @@ def test_a_hand_over_with_the_receivers_name_appears_in_the_buku_ekspedisi(offic
     assert (line["number"], line["received_by"], line["actor"]) == (permit.number, "Ani (istri pemohon)", "loket")
     page = signed_in(office, "arsip").get("/dispatch").text
     assert "Ani (istri pemohon)" in page and permit.number in page
+    assert "+07:00" not in page and " WIB</td>" in page  # the delivery's time as a person reads it
     assert "Catat serah terima" not in page  # arsip sees the book, records nothing
     assert verify(office) == []
