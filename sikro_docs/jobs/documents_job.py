@@ -1,6 +1,6 @@
 """The `documents` job: one document kind for registered applications, as `sikro generate` makes it.
 
-    jobs.submit(ws, "documents", {"kind": "permit", "refs": ["REG/00001/SIKRO/2027"], "draft": False},
+    jobs.submit(ws, "documents", {"kind": "permit", "refs": ["REG/00001/SIPB/2027"], "draft": False},
                 actor="budi")
 
 The batch (batch.generate) numbers, renders, converts to PDF/A, files into the archive, writes the
