@@ -214,10 +214,18 @@ def row_is_authentic(session: Session, row: ChainRow, ws: Workspace | None = Non
     return hmac.compare_digest(link_hash(key, row.prev_hash, row.content), row.hash)
 
 
+def lock_stream(session: Session, stream: str) -> None:
+    """Hold `stream`'s lock to the end of the transaction (a no-op on SQLite: see db.lock)."""
+    from .db import lock  # late: db imports chain when it migrates
+
+    lock(session, f"chain:{stream}")
+
+
 def _last_row(session: Session, ws: Workspace, stream: str) -> ChainRow | None:
     remembered = session.info.setdefault("chain_last", {})
     if stream in remembered:
         return remembered[stream]
+    lock_stream(session, stream)  # the tail is read to be written on: one appender at a time
     last = session.scalars(select(ChainRow).where(ChainRow.stream == stream)
                            .order_by(ChainRow.seq.desc()).limit(1)).first()
     head = session_head(session, ws).streams.get(f"chain:{stream}")

@@ -155,33 +155,39 @@ def _has_table(workspace: Workspace, name: str) -> bool:
 
 
 @contextmanager
-def session(workspace: Workspace, *, write: bool = False) -> Iterator[Session]:
+def session(workspace: Workspace, *, write: bool = False, alongside: bool = False) -> Iterator[Session]:
     """A session in one transaction, committed on success, rolled back on error.
 
     `write=True` makes the transaction the only writing one of the database from its
-    start: use it for anything that reads a value it will then write on (numbers, upserts).
-    On SQLite that is the write lock BEGIN IMMEDIATE takes; on PostgreSQL the advisory
-    lock `WRITERS_LOCK` (see `lock`), taken before the first read and held to the commit,
-    so that what the transaction reads (a register's max(seq), a chain's tail) no other
-    writer changes before it is done: numbers stay gap-free and duplicate-free on both.
-    One lock for all writers is the simple first step; the next is a counter row per
-    register and year locked with SELECT ... FOR UPDATE, so writers of different
-    registers no longer wait for each other.
+    start: use it for anything that reads a value it will then write on (upserts, a step's
+    order). On SQLite that is the write lock BEGIN IMMEDIATE takes; on PostgreSQL the
+    advisory lock `WRITERS_LOCK` (see `lock`) taken exclusively before the first read and
+    held to the commit, so that what the transaction reads no other writer changes first.
+
+    `alongside=True` (with write) is for the transactions that issue numbers and chain
+    what they did: everything they read to write on is guarded by a lock of its own, taken
+    where it is read — a register's counter row and log (`lock_register`), a chain stream's
+    tail (`chain:<stream>`), the Buku Ekspedisi's series. On PostgreSQL they take
+    `WRITERS_LOCK` shared, so they run at the same time as each other (writers of different
+    registers do not wait for each other) and never beside an exclusive writer. SQLite has
+    one writer at a time whatever is asked. Lock order, so that two of them never wait for
+    each other in a circle: recovery, then registers, then chain streams.
     """
     migrate_once(workspace)
     engine = engine_for(workspace)
-    if write and engine.dialect.name == "sqlite":
+    sqlite = engine.dialect.name == "sqlite"
+    if write and sqlite:
         engine = engine.execution_options(sqlite_begin="IMMEDIATE")
     # Writing threads of one process take turns here first: a waiter wakes the moment the
     # writer before it commits, where SQLite's busy handler sleeps 1 to 100 ms between tries.
     # Bounded, so that no lock order can hang: after the timeout SQLite decides, as without it.
-    turn = write and _WRITERS.acquire(timeout=BUSY_TIMEOUT_MS / 1000)
+    turn = write and (sqlite or not alongside) and _WRITERS.acquire(timeout=BUSY_TIMEOUT_MS / 1000)
     try:
         with Session(engine, expire_on_commit=False) as sess:
             sess.info["workspace"] = workspace  # chained changes need the workspace's chain secret and head
             with sess.begin():
                 if write:
-                    lock(sess, WRITERS_LOCK)
+                    lock(sess, WRITERS_LOCK, shared=alongside)
                 yield sess
     finally:
         if turn:
@@ -194,22 +200,38 @@ LOCK_SPACE = 0x51C0
 WRITERS_LOCK = "sikro:writers"  # what `session(write=True)` takes on PostgreSQL
 
 
-def lock(sess: Session | Connection, name: str) -> None:
+def lock(sess: Session | Connection, name: str, *, shared: bool = False) -> None:
     """Hold the lock `name` until the current transaction ends (commit or rollback).
 
-    Writers that take the same name take turns; it is the one locking primitive of the
-    database layer. SQLite: nothing to do, its writers already take turns (the IMMEDIATE
-    transaction of `session(write=True)` holds the database's write lock). PostgreSQL: a
-    transaction-level advisory lock, `pg_advisory_xact_lock`, which the server releases
-    itself when the transaction or its connection ends (a killed process holds nothing).
-    Take it before reading what it protects: under READ COMMITTED each statement after
-    it sees what the previous holder committed.
+    Writers that take the same name take turns (`shared` holders only exclude the others);
+    it is the one locking primitive of the database layer. SQLite: nothing to do, its
+    writers already take turns (the IMMEDIATE transaction of `session(write=True)` holds the
+    database's write lock). PostgreSQL: a transaction-level advisory lock,
+    `pg_advisory_xact_lock`, which the server releases itself when the transaction or its
+    connection ends (a killed process holds nothing). Taking a name twice in one
+    transaction is harmless. Take it before reading what it protects: under READ COMMITTED
+    each statement after it sees what the previous holder committed.
     """
     dialect = sess.get_bind().dialect if isinstance(sess, Session) else sess.dialect
     if dialect.name != "postgresql":
         return
-    sess.execute(text("SELECT pg_advisory_xact_lock(:space, hashtext(:name))"),
-                 {"space": LOCK_SPACE, "name": name})
+    if isinstance(sess, Session):  # one round trip per name and transaction (a session is one transaction)
+        held = sess.info.setdefault("locks_held", set())
+        if (name, shared) in held:
+            return
+        held.add((name, shared))
+    function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
+    sess.execute(text(f"SELECT {function}(:space, hashtext(:name))"), {"space": LOCK_SPACE, "name": name})
+
+
+def insert_missing(sess: Session, table, values: dict) -> None:
+    """INSERT `values` into `table` unless a row with the same key exists (ON CONFLICT DO NOTHING)."""
+    dialect = sess.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    sess.execute(insert(table).values(**values).on_conflict_do_nothing())
 
 
 _WRITERS = threading.RLock()

@@ -284,3 +284,38 @@ def test_two_processes_opening_a_new_database_at_once_migrate_it_once(tmp_path, 
         assert proc.returncode == 0, out + err
         assert "Traceback" not in err
     assert len(raw(pg_url, "SELECT version_num FROM alembic_version")) == 1
+
+
+@needs_postgresql
+def test_issuers_of_different_registers_do_not_wait_for_each_other(pg_workspace):
+    """No global lock for numbers: while one issuing transaction holds register `registrasi`, another
+    takes and commits a number of `surat-keluar`; a third, on `registrasi`, waits for the first."""
+    done: dict[str, int] = {}
+    ids = make_applications(pg_workspace, 1)
+
+    def issue(register: str, kind: str) -> None:
+        with db.session(pg_workspace, write=True, alongside=True) as session:
+            done[register] = numbering.allocate(session, pg_workspace, register, DOC_DATE, kind=kind,
+                                                application_id=ids[0]).seq
+
+    with db.session(pg_workspace, write=True, alongside=True) as session:
+        first = numbering.allocate(session, pg_workspace, "registrasi", DOC_DATE, kind="registration",
+                                   application_id=None)
+        other = threading.Thread(target=issue, args=("surat-keluar", "rejection"))
+        other.start()
+        other.join(30)
+        assert done == {"surat-keluar": 1}  # committed while this transaction still holds registrasi
+        same = threading.Thread(target=issue, args=("registrasi", "registration"))
+        same.start()
+        wait_for(lambda: raw_waiting(pg_workspace) == 1)  # at registrasi's lock
+        assert "registrasi" not in done
+    same.join(30)
+    assert done["registrasi"] == first.seq + 1
+    with db.session(pg_workspace) as session:
+        assert numbering.verify_registers(session, pg_workspace) == []
+
+
+def raw_waiting(ws) -> int:
+    """How many sessions wait for an advisory lock right now."""
+    with db.session(ws) as session:
+        return session.scalar(text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"))

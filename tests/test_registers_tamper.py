@@ -167,3 +167,24 @@ def test_chain_recomputed_without_the_secret_is_found(books, sikro):
             (content, prev, digest, row_id))
         prev = digest
     verify_fails(sikro, books, "log row was edited (hash mismatch)")
+
+
+def test_counter_lowered_behind_the_tool_is_found_and_no_number_is_given(books, sikro):
+    """The counter row must say the register's last number: lowered, `verify` names it and
+    the next number is refused (giving it would hand out no. 5 again)."""
+    sql(books, "update register_counters set last_seq = 3 where register = 'surat-keluar' and year = 2025")
+    verify_fails(sikro, books, "surat-keluar 2025", "the counter says no. 3 was the last given", "holds 4")
+    with pytest.raises(numbering.CounterBehind, match="no. 4-4, which its counter"):
+        numbering.issue_document(books, kind="rejection", application_id=1, on=DOC_DATE, produce=produce_nothing)
+    assert sql(books, "select max(seq) from register_entries where register = 'surat-keluar'") == [(4,)]
+
+
+def test_newest_entries_removed_with_their_log_are_refused_by_the_counter(books, sikro):
+    """Entry no. 4 and its log rows removed, the chain still linking: the counter still says 4."""
+    drop_triggers(books, "register_log")
+    sql(books, "pragma foreign_keys = off")
+    sql(books, "delete from register_log where register = 'surat-keluar' and seq = 4")
+    sql(books, "delete from register_entries where register = 'surat-keluar' and seq = 4")
+    verify_fails(sikro, books, "surat-keluar 2025", "the counter says no. 4 was the last given", "holds 3")
+    with pytest.raises(numbering.NumbersLost, match="no. 4 was given"):
+        numbering.issue_document(books, kind="rejection", application_id=1, on=DOC_DATE, produce=produce_nothing)

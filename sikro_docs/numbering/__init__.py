@@ -44,7 +44,15 @@ dispatch (the Buku Ekspedisi).
 
 from __future__ import annotations
 
-from .allocation import BlockRequest, NumbersLost, PendingRequest, allocate, allocate_block, allocate_many
+from .allocation import (
+    BlockRequest,
+    CounterBehind,
+    NumbersLost,
+    PendingRequest,
+    allocate,
+    allocate_block,
+    allocate_many,
+)
 from .dispatch import list_dispatches, record_dispatch, resolve_dispatch_ref, verify_dispatches
 from .document_stream import DOCUMENT_LABELS, DOCUMENT_STREAM, chain_document, document_state
 from .issue import (
@@ -117,6 +125,7 @@ __all__ = [
     "LOCKS_DIR",
     "Lease",
     "NumbersLost",
+    "CounterBehind",
     "PLACEHOLDERS",
     "PendingRequest",
     "Produced",

@@ -1,4 +1,4 @@
-"""Allocating numbers in the caller's write transaction: max(seq) + 1, never a gap, never twice."""
+"""Allocating numbers in the caller's write transaction: the counter row + 1, never a gap, never twice."""
 
 from __future__ import annotations
 
@@ -9,14 +9,15 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from .. import chain
+from ..db import insert_missing
 from ..errors import SikroError
 from ..models import Application, Event, utcnow
 from ..workspace import Workspace
 from .kinds import document_kind
 from .leases import current_lease
-from .log import ENTRY_FIELDS, GENESIS_HASH, _append_log, _entry_event, canonical_json, chain_hash
+from .log import ENTRY_FIELDS, GENESIS_HASH, _append_log, _entry_event, canonical_json, chain_hash, lock_register
 from .registers import _short_name, format_number, register_for
-from .tables import Document, RegisterEntry, RegisterLogRow
+from .tables import Document, RegisterCounter, RegisterEntry, RegisterLogRow
 from .voiding import recover_interrupted
 
 
@@ -24,37 +25,62 @@ def _as_date(on: dt.date | dt.datetime) -> dt.date:
     return on.date() if isinstance(on, dt.datetime) else on
 
 
-def _next_seq(session: Session, ws: Workspace, register: str, year: int) -> int:
-    """max(seq) + 1 — unless the head outside the database knows of a higher number ever given.
+def _take_seqs(session: Session, ws: Workspace, register: str, year: int, count: int = 1) -> int:
+    """Advance the register's counter row for `year` by `count`; returns the first number taken.
 
-    Then the newest entries were removed behind the tool's back. Giving
-    max(db, head) + 1 and recording the lost numbers as void would go on
-    working but overwrite the head, the only evidence left; so allocation
-    refuses, with the numbers that are missing, until the database is restored.
+    The register's lock (which also guards its log) and then its counter row are locked
+    until the caller's transaction ends, so writers of one register take turns and writers
+    of different registers do not wait. The counter must equal the register's max(seq):
+    otherwise entries were removed or added behind the tool's back. And the head outside
+    the database may know of a higher number ever given: then the newest entries and the
+    counter were rolled back together (a database restored from an old copy, or edited).
+    Giving numbers on would overwrite that evidence, so allocation refuses, with the
+    numbers that are missing, until the database is restored.
     """
+    lock_register(session, register)
+    insert_missing(session, RegisterCounter.__table__, {"register": register, "year": year, "last_seq": 0})
+    counter = session.scalars(select(RegisterCounter).where(
+        RegisterCounter.register == register, RegisterCounter.year == year).with_for_update()).one()
     last = session.scalar(
-        select(func.max(RegisterEntry.seq)).where(
-            RegisterEntry.register == register, RegisterEntry.year == year
-        )
+        select(func.max(RegisterEntry.seq)).where(RegisterEntry.register == register, RegisterEntry.year == year)
     ) or 0
+    if counter.last_seq > last:
+        raise NumbersLost(register, year, last, counter.last_seq, witness="the register's counter")
+    if counter.last_seq < last:
+        raise CounterBehind(register, year, counter.last_seq, last)
     given = chain.given_max(session, ws, register, year)
     if given > last:
         raise NumbersLost(register, year, last, given)
+    counter.last_seq = last + count
     return last + 1
 
 
 class NumbersLost(chain.ChainTampered):
-    """Numbers the chain head says were given are missing from the register."""
+    """Numbers the chain head (or the register's counter) says were given are missing from the register."""
 
     code = "numbers-lost"
 
-    def __init__(self, register: str, year: int, last: int, given: int):
+    def __init__(self, register: str, year: int, last: int, given: int, *, witness: str = ""):
         self.register, self.year, self.last, self.given = register, year, last, given
         missing = f"no. {last + 1}" if given == last + 1 else f"no. {last + 1}-{given}"
+        witness = witness or f"keys/{chain.HEAD_FILE}"
         super().__init__(
-            f"register {register} {year}: {missing} was given (keys/{chain.HEAD_FILE}) but is missing from "
-            f"the database: entries were removed behind the tool's back; no number is given until sikro.db "
-            "is restored from a backup (`sikro register verify` shows what differs)")
+            f"register {register} {year}: {missing} was given ({witness}) but is missing from "
+            f"the database: entries were removed behind the tool's back; no number is given until the "
+            "database is restored from a backup (`sikro register verify` shows what differs)")
+
+
+class CounterBehind(chain.ChainTampered):
+    """The register holds numbers its counter row never gave: entries added behind the tool's back."""
+
+    code = "counter-behind"
+
+    def __init__(self, register: str, year: int, counter: int, last: int):
+        self.register, self.year, self.counter, self.last = register, year, counter, last
+        super().__init__(
+            f"register {register} {year}: the database holds no. {counter + 1}-{last}, which its counter "
+            f"(last given: {counter}) never gave: entries were added behind the tool's back; no number is "
+            "given until the database is restored from a backup (`sikro register verify` shows what differs)")
 
 
 def _bind(document: Document, entry: RegisterEntry) -> None:
@@ -93,7 +119,7 @@ def allocate(
         )
     on = _as_date(on)
     recover_interrupted(session, ws)
-    seq = _next_seq(session, ws, register, on.year)
+    seq = _take_seqs(session, ws, register, on.year)
     number = format_number(ws, register, seq, on, _short_name(ws, session, application_id))
     clash = session.scalar(
         select(RegisterEntry.id).where(RegisterEntry.register == register, RegisterEntry.number == number)
@@ -145,7 +171,7 @@ def allocate_many(session: Session, ws: Workspace, register: str, on: dt.date, r
                 f"a {spec.title} ({kind}) takes its number from register {expected or '(none)'}, not {register}")
     on = _as_date(on)
     recover_interrupted(session, ws)
-    first, lease = _next_seq(session, ws, register, on.year), current_lease(ws).id
+    first, lease = _take_seqs(session, ws, register, on.year, len(requests)), current_lease(ws).id
     numbers = [format_number(ws, register, first + i, on, _short_name(ws, session, r.document.application_id))
                for i, r in enumerate(requests)]
     _refuse_clashes(session, register, numbers)
@@ -183,7 +209,7 @@ def allocate_block(session: Session, ws: Workspace, register: str, on: dt.date, 
         return []
     on = _as_date(on)
     recover_interrupted(session, ws)
-    first = _next_seq(session, ws, register, on.year)
+    first = _take_seqs(session, ws, register, on.year, len(requests))
     numbers = [format_number(ws, register, first + i, on, r.izin) for i, r in enumerate(requests)]
     _refuse_clashes(session, register, numbers)
     entries = [{"register": register, "year": on.year, "seq": first + i, "number": number, "status": "used",
@@ -212,6 +238,7 @@ def _append_log_many(session: Session, ws: Workspace, register: str, entries: li
                      actor: str) -> None:
     """`_append_log` for entries written in bulk: the same links, in order, one INSERT."""
     remembered = session.info.setdefault("last_log_row", {})
+    lock_register(session, register)
     last = remembered.get(register) or session.scalars(
         select(RegisterLogRow).where(RegisterLogRow.register == register)
         .order_by(RegisterLogRow.position.desc()).limit(1)).first()

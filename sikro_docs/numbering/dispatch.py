@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .. import chain, clock
+from ..db import lock
 from ..errors import SikroError
 from ..models import Application, utcnow
 from ..workspace import Workspace
@@ -50,6 +51,9 @@ def resolve_dispatch_ref(session: Session, ref: str) -> Document:
     raise SikroError(f"no document or application has the number {ref}.")
 
 
+DISPATCH_LOCK = "dispatches"  # the Buku Ekspedisi: one chain, one running No per year
+
+
 def record_dispatch(session: Session, ws: Workspace, ref: str, *, to: str, received_by: str,
                     at: dt.datetime | None = None, actor: str = "sikro") -> Dispatch:
     """Add a line to the Buku Ekspedisi: document REF delivered to `to`, signed for by `received_by`."""
@@ -62,6 +66,7 @@ def record_dispatch(session: Session, ws: Workspace, ref: str, *, to: str, recei
     if at is not None and at.tzinfo is None:
         at = at.replace(tzinfo=tz)  # a time without a zone is office time (WIB), not the server's
     delivered = (at or clock.now(ws.profile)).astimezone(tz).replace(microsecond=0)
+    lock(session, DISPATCH_LOCK)  # its tail and the year's series are read to be written on
     last = session.scalars(select(Dispatch).order_by(Dispatch.id.desc()).limit(1)).first()
     seq = (session.scalar(select(func.max(Dispatch.seq)).where(Dispatch.year == delivered.year)) or 0) + 1
     content = canonical_json({

@@ -21,11 +21,11 @@ from .allocation import PendingRequest, _as_date, allocate_many
 from .document_stream import DOCUMENT_STREAM, _verification_records, document_state
 from .kinds import DocumentKind, KindNotForApplication, document_kind, document_kinds
 from .leases import current_lease
-from .log import _append_log, _entry_event, _record_event
+from .log import _append_log, _entry_event, _record_event, lock_register
 from .placeholders import fill_placeholders
 from .registers import register_for
 from .tables import INTERRUPTED, Document, RegisterEntry
-from .voiding import _void_document, recover_interrupted
+from .voiding import _void_document, recover_interrupted_alone
 
 
 def new_uid() -> str:
@@ -54,8 +54,9 @@ def _open_documents(ws, spec: DocumentKind, requests: list[IssueRequest], on, ac
     documents are added with one flush and numbered per register in request order
     (`allocate_many`), as numbering them one by one would have.
     """
-    with db_session(ws, write=True) as session:
-        recover_interrupted(session, ws)
+    recover_interrupted_alone(ws)
+    with db_session(ws, write=True, alongside=True) as session:
+        session.info["recovered"] = True  # just done, in a transaction of its own: see db.session's lock order
         ids = {r.application_id for r in requests}
         applications = {a.id: a for a in session.scalars(select(Application).where(Application.id.in_(ids)))}
         revoked = find_revoked_for(session, list(ids), spec.key)
@@ -80,6 +81,8 @@ def _open_documents(ws, spec: DocumentKind, requests: list[IssueRequest], on, ac
                 by_register.setdefault(register, []).append(PendingRequest(
                     document, request.subject or fill_placeholders(spec.subject, application, ws),
                     request.addressee or fill_placeholders(spec.addressee, application, ws)))
+        for register in sorted(by_register):  # registers in one order: see db.session
+            lock_register(session, register)
         for register, pending in by_register.items():
             allocate_many(session, ws, register, on, pending, kind=spec.key, actor=actor)
         for document in documents:
@@ -101,11 +104,12 @@ def _close_documents(ws, document_ids: list[int], produced: dict[int, Produced],
     """Transaction 2: each produced document issued with its number used; each failed one voided
     ("generation failed: ..."); each never produced (Ctrl-C) voided as interrupted."""
     results: list[Document | Exception] = []
-    with db_session(ws, write=True) as session:
+    with db_session(ws, write=True, alongside=True) as session:
         # All at once: one query each, not one per document.
         documents = {d.id: d for d in session.scalars(select(Document).where(Document.id.in_(document_ids)))}
         entries = {e.document_id: e for e in session.scalars(
             select(RegisterEntry).where(RegisterEntry.document_id.in_(document_ids)))}
+        _lock_in_order(session, {e.register for e in entries.values()})
         # their applications too (held here: the session only keeps weak references), so that each
         # document's effect finds its own without a query, and so without a flush per document
         applications = session.scalars(select(Application).where(  # noqa: F841
@@ -130,6 +134,20 @@ def _close_documents(ws, document_ids: list[int], produced: dict[int, Produced],
             results.append(document if isinstance(outcome, list) else outcome)
         _chain_issued(session, ws, issued, actor)
     return results
+
+
+def _lock_in_order(session: Session, registers: set[str]) -> None:
+    """Take every lock closing documents may need, registers first, each group sorted (see db.session):
+    two transactions that take them lazily in different orders could each wait for the other.
+    The streams: the documents' chain, the issued files' chain, and the applications' (an
+    application kind's effect on the previous permit's holder)."""
+    from ..issued_files import FILE_STREAM  # late: both import this package
+    from ..registry import APPLICATION_STREAM
+
+    for register in sorted(registers):
+        lock_register(session, register)
+    for stream in sorted((DOCUMENT_STREAM, FILE_STREAM, APPLICATION_STREAM)):
+        chain.lock_stream(session, stream)
 
 
 def _application_kind_effect(session: Session, document: Document, actor: str) -> None:

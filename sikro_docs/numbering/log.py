@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import chain
+from ..db import lock
 from ..keys import chain_secret
 from ..models import Event, utcnow
 from ..workspace import Workspace
@@ -46,10 +47,17 @@ def entry_snapshot(entry: RegisterEntry) -> dict[str, Any]:
     return snap
 
 
+def lock_register(session: Session, register: str) -> None:
+    """Hold `register`'s lock to the end of the transaction: its counter rows and its log are
+    read to be written on (see `db.session(alongside=True)`); a no-op on SQLite, whose writer is alone."""
+    lock(session, f"register:{register}")
+
+
 def _append_log(session: Session, ws: Workspace, entry: RegisterEntry, action: str, actor: str) -> RegisterLogRow:
     # The last row is remembered per write transaction: while it holds the
     # write lock nobody else appends, and a chunk of documents appends many.
     remembered = session.info.setdefault("last_log_row", {})
+    lock_register(session, entry.register)
     last = remembered.get(entry.register) or session.scalars(
         select(RegisterLogRow)
         .where(RegisterLogRow.register == entry.register)

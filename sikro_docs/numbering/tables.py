@@ -98,3 +98,13 @@ class Dispatch(Base):
     @property
     def data(self) -> dict[str, Any]:
         return json.loads(self.content)
+
+
+class RegisterCounter(Base):
+    """The last number given per register and year (migration 0013): locked and advanced by allocation."""
+
+    __tablename__ = "register_counters"
+
+    register: Mapped[str] = mapped_column(String(40), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_seq: Mapped[int] = mapped_column(Integer)

@@ -13,7 +13,7 @@ from .. import chain
 from ..workspace import Workspace
 from .dispatch import verify_dispatches
 from .log import ENTRY_FIELDS, GENESIS_HASH, _chain_key, _check_series, chain_hash, entry_snapshot
-from .tables import Dispatch, Document, RegisterEntry, RegisterLogRow
+from .tables import Dispatch, Document, RegisterCounter, RegisterEntry, RegisterLogRow
 
 
 def _describe(register: str, year, seq, number) -> str:
@@ -121,6 +121,7 @@ def verify_registers(session: Session, ws: Workspace) -> list[str]:
         keys = {(e.year, e.seq) for e in own_entries} | set(state)
         problems += _check_series(register, keys, [e.number for e in own_entries])
     problems += _numbers_lost(head, entries)
+    problems += _counters_disagree(session.scalars(select(RegisterCounter)).all(), entries)
     problems += _verify_documents(entries, session.scalars(select(Document)).all())
     problems += verify_dispatches(session, ws)
     problems += chain.verify(session, ws)
@@ -160,4 +161,21 @@ def _numbers_lost(head: chain.Head, entries: list[RegisterEntry]) -> list[str]:
             missing = f"no. {last[key] + 1}" if given == last[key] + 1 else f"no. {last[key] + 1}-{given}"
             problems.append(f"{register} {year}: {missing} was given (keys/{chain.HEAD_FILE}) but is missing "
                             "from the register (removed)")
+    return problems
+
+
+def _counters_disagree(counters: list[RegisterCounter], entries: list[RegisterEntry]) -> list[str]:
+    """Each register's counter row must say the last number its entries hold, per year."""
+    last: dict[tuple[str, int], int] = defaultdict(int)
+    for e in entries:
+        last[(e.register, e.year)] = max(last[(e.register, e.year)], e.seq)
+    counted = {(c.register, c.year): c.last_seq for c in counters}
+    problems = []
+    for key in sorted(last.keys() | counted.keys()):
+        given, held = counted.get(key), last.get(key, 0)
+        if given is None:
+            problems.append(f"{key[0]} {key[1]}: the register holds no. 1-{held} but has no counter row (removed)")
+        elif given != held:
+            problems.append(f"{key[0]} {key[1]}: the counter says no. {given} was the last given, the register "
+                            f"holds {held} (edited behind the tool's back)")
     return problems

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..db import lock
 from ..errors import SikroError
 from ..models import utcnow
 from ..workspace import Workspace
@@ -51,33 +52,56 @@ def void_document(session: Session, ws: Workspace, document: Document, reason: s
     _void_document(session, ws, document, reason, actor)
 
 
+RECOVERY_LOCK = "numbers:recovery"
+
+
 def recover_interrupted(session: Session, ws: Workspace) -> list[RegisterEntry]:
     """Void every pending entry (and pending document) whose lease is dead: "interrupted".
 
-    Once per transaction is enough: while this transaction holds the write
-    lock no other process can leave anything new behind.
+    Once per transaction is enough: what another process leaves behind after this looked
+    is the next transaction's. Transactions that issue alongside each other (PostgreSQL,
+    `db.session(alongside=True)`) may find the same dead lease: the first to take the
+    recovery lock voids, the others find the entries voided when they look again under it.
     """
     if session.info.get("recovered"):
         return []
     session.info["recovered"] = True
-    pending_entries = session.scalars(
-        select(RegisterEntry).where(RegisterEntry.status == "pending").order_by(RegisterEntry.id)
-    ).all()
-    pending_documents = session.scalars(
-        select(Document).where(Document.status == "pending").order_by(Document.id)
-    ).all()
-    leases = {e.lease for e in pending_entries} | {d.lease for d in pending_documents}
-    dead = {lease for lease in leases if not lease_is_alive(ws, lease)}
+    entries, documents, dead = _left_by_the_dead(session, ws)
+    if not dead:
+        return []
+    lock(session, RECOVERY_LOCK)  # taken before any register's or stream's lock: see db.session
+    entries, documents, dead = _left_by_the_dead(session, ws, fresh=True)
     voided = []
-    for entry in pending_entries:
+    for entry in entries:
         if entry.lease in dead:
             voided.append(_void_entry(session, ws, entry, INTERRUPTED, "sikro (recovery)"))
-    for document in pending_documents:
+    for document in documents:
         if document.lease in dead and document.status == "pending":
             _void_document(session, ws, document, INTERRUPTED, "sikro (recovery)")
     for lease in dead:
         _forget_lease(ws, lease)
     return voided
+
+
+def recover_interrupted_alone(ws: Workspace) -> list[RegisterEntry]:
+    """`recover_interrupted` in a transaction of its own, which issuing runs first: voiding takes
+    registers' and streams' locks, and the recovery lock must come before those (see db.session)."""
+    from ..db import session as db_session
+
+    with db_session(ws, write=True, alongside=True) as session:
+        return recover_interrupted(session, ws)
+
+
+def _left_by_the_dead(session: Session, ws: Workspace, *, fresh: bool = False):
+    """The pending entries and documents, and which of their leases are dead.
+    `fresh`: re-read rows this session already holds (another transaction may have voided them)."""
+    options = {"populate_existing": True} if fresh else {}
+    entries = session.scalars(select(RegisterEntry).where(RegisterEntry.status == "pending")
+                              .order_by(RegisterEntry.id).execution_options(**options)).all()
+    documents = session.scalars(select(Document).where(Document.status == "pending")
+                                .order_by(Document.id).execution_options(**options)).all()
+    leases = {e.lease for e in entries} | {d.lease for d in documents}
+    return entries, documents, {lease for lease in leases if not lease_is_alive(ws, lease)}
 
 
 def void(session: Session, ws: Workspace, register: str, number: str, reason: str,
