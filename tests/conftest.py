@@ -79,7 +79,7 @@ def workspace(tmp_path, request):
     (tests that read sikro.db with sqlite3 themselves do not run that way yet)."""
     ws, _ = init_workspace(tmp_path / "ws")
     if os.environ.get("SIKRO_TEST_DATABASE") == "postgresql":
-        ws = use_database(ws.root, request.getfixturevalue("pg_url"))
+        ws = use_database(ws.root, request.getfixturevalue("pg_server").migrated_database())
     return ws
 
 
