@@ -202,7 +202,13 @@ def issue_documents(
     and the rest voided. `on_finish(session, document)` runs in the second
     transaction for each issued document (e.g. to record its QR signature).
     """
-    spec = document_kind(kind)
+    from .. import permit_types  # late: permit types read numbering's kinds
+
+    with permit_types.pinned(ws):  # read once for the call: subjects and patterns ask per document
+        return _issue_documents(ws, document_kind(kind), requests, on, produce, actor, on_finish)
+
+
+def _issue_documents(ws, spec: DocumentKind, requests, on, produce, actor, on_finish) -> list[Document | Exception]:
     documents = _open_documents(ws, spec, requests, on, actor)
     produced: dict[int, Produced] = {}
     try:
