@@ -48,7 +48,7 @@ import hmac
 import json
 import os
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -469,26 +469,45 @@ def verify(session: Session, ws: Workspace | None = None) -> list[str]:
     return problems
 
 
-def _verify_links(key: bytes, stream: str, rows: list[ChainRow]) -> tuple[list[str], dict[str, dict]]:
-    problems: list[str] = []
-    state: dict[str, dict] = {}
+def walk_links(key: bytes, rows, *, where: Callable[[Any], str], noun: str,
+               position: Callable[[Any], int] | None = None) -> Iterator[tuple[Any, str, dict | None, list[str]]]:
+    """Walk one hash chain in order: each row with where it is, its content read, and its link's problems.
+
+    The one walker of every chained table (these streams, the registers' logs, the Buku
+    Ekspedisi): each link must follow the previous one (`prev_hash`), carry its own HMAC, hold
+    JSON, and, when the table numbers its rows (`position`), come next in the count. What the
+    content must say is the caller's (it knows its columns).
+    """
     prev, expected = GENESIS_HASH, 1
     for row in rows:
-        where = f"chain {stream} entry {row.seq} ({row.subject})"
-        if row.seq != expected:
-            problems.append(f"{where}: entry {expected} is missing (removed)")
+        at, problems = where(row), []
+        if position is not None:
+            if position(row) != expected:
+                problems.append(f"{at}: {noun} {expected} is missing (removed)")
+            expected = position(row) + 1
         if row.prev_hash != prev:
-            problems.append(f"{where}: does not follow the previous entry (removed or inserted)")
+            problems.append(f"{at}: does not follow the previous {noun} (removed or inserted)")
         if not hmac.compare_digest(link_hash(key, row.prev_hash, row.content), row.hash):
-            problems.append(f"{where}: was edited (hash mismatch)")
-        prev, expected = row.hash, row.seq + 1
+            problems.append(f"{at}: {noun} was edited (hash mismatch)")
+        prev = row.hash
         try:
             body = json.loads(row.content)
         except ValueError:
-            problems.append(f"{where}: content is not JSON (edited)")
+            problems.append(f"{at}: {noun} content is not JSON (edited)")
+            body = None
+        yield row, at, body, problems
+
+
+def _verify_links(key: bytes, stream: str, rows: list[ChainRow]) -> tuple[list[str], dict[str, dict]]:
+    problems: list[str] = []
+    state: dict[str, dict] = {}
+    for row, at, body, link_problems in walk_links(key, rows, noun="entry", position=lambda r: r.seq,
+                                                   where=lambda r: f"chain {stream} entry {r.seq} ({r.subject})"):
+        problems += link_problems
+        if body is None:
             continue
         if (body.get("stream"), body.get("seq"), body.get("subject")) != (row.stream, row.seq, row.subject):
-            problems.append(f"{where}: its columns differ from its content (edited)")
+            problems.append(f"{at}: its columns differ from its content (edited)")
         state[body.get("subject")] = body.get("data") or {}
     return problems, state
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
-import json
 from collections import defaultdict
 
 from sqlalchemy import select
@@ -12,7 +10,7 @@ from sqlalchemy.orm import Session
 from .. import chain
 from ..workspace import Workspace
 from .dispatch import verify_dispatches
-from .log import ENTRY_FIELDS, GENESIS_HASH, _chain_key, _check_series, chain_hash, entry_snapshot
+from .log import ENTRY_FIELDS, _chain_key, _check_series, entry_snapshot
 from .tables import Dispatch, Document, RegisterCounter, RegisterEntry, RegisterLogRow
 
 
@@ -24,20 +22,11 @@ def _verify_chain(key: bytes, register: str, rows: list[RegisterLogRow]) -> tupl
     """Check one register's chain; return its problems and the replayed state."""
     problems: list[str] = []
     state: dict[tuple[int, int], dict] = {}
-    prev_hash, expected_position = GENESIS_HASH, 1
-    for row in rows:
-        where = f"{_describe(register, row.year, row.seq, row.number)}, log position {row.position}"
-        if row.position != expected_position:
-            problems.append(f"{where}: log position {expected_position} is missing (a log row was removed)")
-        if row.prev_hash != prev_hash:
-            problems.append(f"{where}: does not follow the previous log row (a log row was removed or inserted)")
-        if not hmac.compare_digest(chain_hash(key, row.prev_hash, row.content), row.hash):
-            problems.append(f"{where}: log row was edited (hash mismatch)")
-        prev_hash, expected_position = row.hash, row.position + 1
-        try:
-            content = json.loads(row.content)
-        except ValueError:
-            problems.append(f"{where}: log row content is not JSON (edited)")
+    for row, where, content, link_problems in chain.walk_links(
+            key, rows, noun="log row", position=lambda r: r.position,
+            where=lambda r: f"{_describe(register, r.year, r.seq, r.number)}, log position {r.position}"):
+        problems += link_problems
+        if content is None:
             continue
         problems += _check_log_columns(where, row, content)
         problems += _replay(where, state, content)
