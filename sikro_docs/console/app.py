@@ -215,9 +215,10 @@ class Console:
 
     async def read_form(self, request: Request) -> dict[str, list[str]]:
         """The form's fields; 400 for a value longer than any field of the console takes (a form's
-        textarea stops at FIELD_CHARS: a longer one was not typed into it)."""
+        textarea stops at FIELD_CHARS: a longer one was not typed into it), or holding a NUL (no
+        field takes one, and PostgreSQL refuses to store it)."""
         form = await form_fields(request, self.settings.form_fields)
-        if any(len(value) > FIELD_CHARS for values in form.values() for value in values):
+        if any(len(value) > FIELD_CHARS or "\x00" in value for values in form.values() for value in values):
             raise HTTPException(400)
         return form
 
