@@ -121,3 +121,28 @@ def _own_leases_end():
     yield
     for key in [k for k in numbering.leases._leases]:
         numbering.leases._leases.pop(key).held.release()
+
+
+def check_held_lock(ws) -> None:
+    """db.hold: seen by is_held, refused to a second taker that will not wait, gone once released."""
+    name = "archive:berkas:2025/503/REG-00001"
+    assert not db.is_held(ws, name)
+    held = db.hold(ws, name)
+    assert db.is_held(ws, name)
+    assert db.hold(ws, name, wait=False) is None  # another holder (a connection, a file of its own) waits
+    db.close_connections()  # the pooled connections go (the tests' in-process CLI): the lock stays
+    assert db.is_held(ws, name)
+    held.release()
+    assert not db.is_held(ws, name)
+    again = db.hold(ws, name, wait=False)
+    assert again is not None
+    again.release()
+
+
+@needs_postgresql
+def test_a_held_lock_on_postgresql(pg_workspace):
+    check_held_lock(pg_workspace)
+
+
+def test_a_held_lock_on_sqlite(workspace):
+    check_held_lock(workspace)
