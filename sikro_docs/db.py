@@ -289,8 +289,12 @@ class Held:
     SQLite (one machine by nature): an exclusive flock on a file in `<workspace>/locks/`.
     """
 
-    def __init__(self, name: str, release) -> None:
-        self.name, self._release = name, release
+    def __init__(self, name: str, release, lost=lambda: False) -> None:
+        self.name, self._release, self._lost = name, release, lost
+
+    def lost(self) -> bool:
+        """Whether the lock was lost without a release (PostgreSQL: its connection broke)."""
+        return self._release is None or self._lost()
 
     def release(self) -> None:
         if self._release is not None:
@@ -338,7 +342,8 @@ def _pg_hold(workspace: Workspace, name: str, wait: bool) -> Held | None:
     if not wait and not got:
         conn.close()
         return None
-    return Held(name, conn.close)  # closing the session releases its advisory locks
+    # Closing the session releases its advisory locks; a broken one has lost them already.
+    return Held(name, conn.close, lambda: conn.closed or conn.broken)
 
 
 def lock_file(workspace: Workspace, name: str):

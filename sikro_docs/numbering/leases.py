@@ -51,7 +51,7 @@ def current_lease(ws: Workspace) -> Lease:
     """This process's lease on `ws`, taken the first time it is asked for."""
     key = (ws.root, os.getpid())
     lease = _leases.get(key)
-    if lease is None:
+    if lease is None or lease.held.lost():  # its connection broke: others see it dead, so it is
         lease_id = uuid.uuid4().hex
         lease = _leases[key] = Lease(lease_id, db.hold(ws, lock_name(lease_id)))  # a fresh name: never waits
     return lease
