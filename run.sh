@@ -3,6 +3,7 @@
 #
 #   ./run.sh demo [DIR]       set everything up, then build the demo workspace (default: ./demo)
 #   ./run.sh test [ARGS...]   set everything up, then run the whole test suite (pytest ARGS)
+#                             on SQLite, then again on a PostgreSQL server it starts itself
 #   ./run.sh setup            only set up
 #
 # Setting up means: the Debian packages the toolkit uses (LibreOffice for PDF,
@@ -82,6 +83,11 @@ cmd=${1:-help}
 case "$cmd" in
   setup) setup ;;
   demo)  setup; exec "$VENV/bin/sikro" demo "${1:-demo}" ;;
-  test)  setup; exec "$VENV/bin/python" -m pytest "$@" ;;
-  *)     sed -n '2,7p' "$0"; exit 2 ;;
+  test)  setup
+         "$VENV/bin/python" -m pytest "$@"
+         # The tests on the workspace fixture again, each on a database of its own on a throwaway
+         # PostgreSQL cluster (tests/pg_support.py; tests/conftest.py says which run).
+         echo "--- the same tests on PostgreSQL ---"
+         SIKRO_TEST_DATABASE=postgresql exec "$VENV/bin/python" -m pytest "$@" ;;
+  *)     sed -n '2,8p' "$0"; exit 2 ;;
 esac

@@ -297,3 +297,116 @@ def allow_changes(table: str) -> None:
     elif dialect == "postgresql":
         for verb, _each in _PG_VERBS:
             op.execute(f"DROP TRIGGER IF EXISTS {table}_no_{verb} ON {table}")
+
+
+# --------------------------------------------------------------------------- locks held beyond a transaction
+
+
+class Held:
+    """A named lock this process holds until `release()` (or its end), seen from every host.
+
+    PostgreSQL: a session-level advisory lock on a connection of its own, outside the
+    engine's pool (the pool's connections are reused and disposed of), so the server
+    releases it when that connection ends: a process killed with -9 holds nothing.
+    SQLite (one machine by nature): an exclusive flock on a file in `<workspace>/locks/`.
+    """
+
+    def __init__(self, name: str, release, lost=lambda: False) -> None:
+        self.name, self._release, self._lost = name, release, lost
+
+    def lost(self) -> bool:
+        """Whether the lock was lost without a release (PostgreSQL: its connection broke)."""
+        return self._release is None or self._lost()
+
+    def release(self) -> None:
+        if self._release is not None:
+            self._release()
+            self._release = None
+
+
+def hold(workspace: Workspace, name: str, *, wait: bool = True) -> Held | None:
+    """Take the lock `name` (waiting for it, or None at once when `wait` is False and it is taken)."""
+    if engine_for(workspace).dialect.name == "postgresql":
+        return _pg_hold(workspace, name, wait)
+    return _file_hold(workspace, name, wait)
+
+
+def is_held(workspace: Workspace, name: str) -> bool:
+    """Whether a live process (on any host) holds the lock `name`; never waits, takes nothing."""
+    if engine_for(workspace).dialect.name == "postgresql":
+        with engine_for(workspace).connect() as conn:
+            return bool(conn.execute(text(_PG_HELD), {"space": LOCK_SPACE, "name": name}).scalar())
+    return _file_is_held(workspace, name)
+
+
+def forget(workspace: Workspace, name: str) -> None:
+    """The lock `name` is never taken again (a dead lease's): drop what it leaves (SQLite: its file)."""
+    if engine_for(workspace).dialect.name != "postgresql":
+        lock_file(workspace, name).unlink(missing_ok=True)
+
+
+# pg_locks shows an advisory lock on two int4 keys as classid, objid (as unsigned oids), objsubid 2.
+_PG_HELD = """
+SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 2
+               AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+               AND classid = CAST(:space AS bigint)::oid
+               AND objid = (CAST(hashtext(:name) AS bigint) & 4294967295)::oid)
+"""
+
+
+def _pg_hold(workspace: Workspace, name: str, wait: bool) -> Held | None:
+    engine = engine_for(workspace)
+    args, kwargs = engine.dialect.create_connect_args(engine.url)
+    conn = engine.dialect.connect(*args, **kwargs)
+    conn.autocommit = True
+    call = "pg_advisory_lock" if wait else "pg_try_advisory_lock"
+    got = conn.execute(f"SELECT {call}(%s, hashtext(%s))", (LOCK_SPACE, name)).fetchone()[0]
+    if not wait and not got:
+        conn.close()
+        return None
+    # Closing the session releases its advisory locks; a broken one has lost them already.
+    return Held(name, conn.close, lambda: conn.closed or conn.broken)
+
+
+def lock_file(workspace: Workspace, name: str):
+    """SQLite's stand-in for the lock `name`: a file in `<workspace>/locks/` (a lease's keeps its id as name)."""
+    import hashlib
+    import re
+
+    stem = name.split(":", 1)[1] if name.startswith("lease:") else \
+        re.sub(r"[^A-Za-z0-9._-]", "_", name)[:80] + "-" + hashlib.sha256(name.encode()).hexdigest()[:12]
+    return workspace.root / "locks" / f"{stem}.lock"
+
+
+def _file_hold(workspace: Workspace, name: str, wait: bool) -> Held | None:
+    import fcntl
+    import os
+
+    path = lock_file(workspace, name)
+    path.parent.mkdir(mode=0o700, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    os.ftruncate(fd, 0)
+    os.write(fd, f"pid {os.getpid()}\n".encode("ascii"))  # for a curious human only
+    return Held(name, lambda: os.close(fd))
+
+
+def _file_is_held(workspace: Workspace, name: str) -> bool:
+    import fcntl
+    import os
+
+    try:
+        fd = os.open(lock_file(workspace, name), os.O_RDWR)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False

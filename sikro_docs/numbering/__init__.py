@@ -13,11 +13,14 @@ How a number stays honest:
   so two processes never read the same "last number"; entries are never
   deleted, so `max(seq) + 1` leaves no gap.
 * `issue_document` is two-phase. Transaction 1 records the document and its
-  number as `pending`, owned by this process's lease (an exclusive flock on
-  `<workspace>/locks/<lease>.lock` held for the life of the process); the
-  caller then produces the files; transaction 2 marks both issued. If the
-  process dies in between, the kernel drops the flock, and the next command
-  that touches a register voids the entry with reason "interrupted".
+  number as `pending`, owned by this process's lease (the lock `lease:<id>`
+  held for the life of the process, see leases.py: on PostgreSQL a
+  session-level advisory lock every host sharing the database sees, on SQLite
+  an flock on `<workspace>/locks/<lease>.lock`; the `leases` table names its
+  host and pid); the caller then produces the files; transaction 2 marks both
+  issued. If the process dies in between, its lock goes with it (the server
+  or the kernel drops it), and the next command that touches a register, on
+  any host, voids the entry with reason "interrupted".
 * Every change appends a row to `register_log` (append-only by trigger);
   each row holds a canonical JSON snapshot of the entry and
   `hash = HMAC-SHA256(chain secret, prev_hash + content)` chaining it to the

@@ -108,3 +108,17 @@ class RegisterCounter(Base):
     register: Mapped[str] = mapped_column(String(40), primary_key=True)
     year: Mapped[int] = mapped_column(Integer, primary_key=True)
     last_seq: Mapped[int] = mapped_column(Integer)
+
+
+class LeaseRow(Base):
+    """Who owns pending numbers: one row per process lease, for an operator (`sikro register list`
+    shows a pending number's lease; this says which host and process it is). Whether a lease is
+    alive is not stored: it is the held lock `lease:<id>` (see leases.py)."""
+
+    __tablename__ = "leases"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    workspace: Mapped[str] = mapped_column(Text)  # the workspace folder on that host
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
