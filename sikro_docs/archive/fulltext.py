@@ -8,7 +8,7 @@ carries its index along, see db_copy).
 
 SQLite: the FTS5 table `archive_fts` (unicode61, diacritics removed), ranked with bm25.
 PostgreSQL: the table `archive_search` with a `tsvector` per berkas (GIN index, migration
-0015), ranked with ts_rank_cd. Its text search configuration is `simple`: no stemming
+0015), ranked with ts_rank_cd; the texts it was made of in `archive_search_text`. Its text search configuration is `simple`: no stemming
 (Indonesian names are not English words) and no stop words. The words themselves are cut
 here, in Python, the way unicode61 cuts them (letters and digits; "/", ".", "-" and "_"
 separate), lower-cased with their diacritics removed: "503/0001/SIKRO/2026" is the phrase
@@ -92,43 +92,55 @@ _PG_DOCUMENT = " || ".join(f"setweight(to_tsvector('{PG_CONFIG}', :{name}_words)
 
 
 class PgFullText:
-    """PostgreSQL: archive_search (berkas_id, the four texts, document tsvector), GIN, ts_rank_cd.
+    """PostgreSQL: archive_search (berkas_id, document tsvector; GIN), ranked with ts_rank_cd.
 
-    The texts are kept beside the tsvector so that the index can be read back (a copy to
-    SQLite). Positions beyond 16,383 (PostgreSQL's limit) count as 16,383: a phrase deep in
+    The four texts are kept in archive_search_text so that the index can be read back (a
+    copy to SQLite); apart, so that the rows a search reads stay narrow. Positions beyond 16,383 (PostgreSQL's limit) count as 16,383: a phrase deep in
     a very long document text may then match loosely; single words always match exactly.
     """
 
     def put(self, session: Session, berkas_id: int, columns: dict[str, str]) -> None:
-        folded = {f"{name}_words": " ".join(words(columns[name])) for name in COLUMNS}
+        self.put_many(session, [(berkas_id, columns)])
+
+    def put_many(self, session: Session, rows: list[tuple[int, dict[str, str]]]) -> None:
+        """`put` for many berkas in one statement sent many times (a migration, a copy)."""
+        if not rows:
+            return
+        params = [{"id": berkas_id, **columns, **{f"{name}_words": " ".join(words(columns[name])) for name in COLUMNS}}
+                  for berkas_id, columns in rows]
         session.execute(text(
-            "INSERT INTO archive_search (berkas_id, numbers, names, workplace, body, document) "
-            f"VALUES (:id, :numbers, :names, :workplace, :body, {_PG_DOCUMENT}) "
+            f"INSERT INTO archive_search (berkas_id, document) VALUES (:id, {_PG_DOCUMENT}) "
+            "ON CONFLICT (berkas_id) DO UPDATE SET document = excluded.document"), params)
+        session.execute(text(
+            "INSERT INTO archive_search_text (berkas_id, numbers, names, workplace, body) "
+            "VALUES (:id, :numbers, :names, :workplace, :body) "
             "ON CONFLICT (berkas_id) DO UPDATE SET numbers = excluded.numbers, names = excluded.names, "
-            "workplace = excluded.workplace, body = excluded.body, document = excluded.document"
-        ), {"id": berkas_id, **columns, **folded})
+            "workplace = excluded.workplace, body = excluded.body"), params)
 
     def drop(self, session: Session, berkas_id: int) -> None:
-        session.execute(text("DELETE FROM archive_search WHERE berkas_id = :id"), {"id": berkas_id})
+        for table in ("archive_search", "archive_search_text"):
+            session.execute(text(f"DELETE FROM {table} WHERE berkas_id = :id"), {"id": berkas_id})
 
     def candidates(self, session: Session, query: str, limit: int) -> dict[int, float]:
-        # The newest CANDIDATES matches (the planner walks the primary key backwards when
-        # most rows match, or the GIN index when few do), then the best of those by
-        # ts_rank_cd, divided by 1 + log(the document's length) (normalization 1: a short
-        # document that matches counts more, as with bm25); negated, so that lower is better
-        # as with bm25. The query is written
-        # out twice, not shared in a CTE: the planner then sees its words (how many rows match).
+        # As FTS5 does: the newest CANDIDATES matches, then the best of those. The planner
+        # walks the primary key backwards when the query names much of the archive (a few
+        # thousand rows read) and reads the GIN index when it names few (a name, a number):
+        # the column's statistics say which. Only ids are sorted; ts_rank_cd reads the
+        # documents of the candidates alone, divided by 1 + log(the document's length)
+        # (normalization 1: a short document that matches counts more, as with bm25), and
+        # negated, so that lower is better as with bm25.
         scored = session.execute(text(
             f"SELECT berkas_id, -ts_rank_cd('{PG_WEIGHTS}', document, CAST(:q AS tsquery), 1) AS rank "
-            "FROM (SELECT berkas_id, document FROM archive_search WHERE document @@ CAST(:q AS tsquery) "
-            "      ORDER BY berkas_id DESC LIMIT :candidates) AS newest "
+            "FROM archive_search WHERE berkas_id IN ("
+            "    SELECT berkas_id FROM archive_search WHERE document @@ CAST(:q AS tsquery) "
+            "    ORDER BY berkas_id DESC LIMIT :candidates) "
             "ORDER BY rank, berkas_id DESC LIMIT :limit"
         ), {"q": pg_query(query), "candidates": CANDIDATES, "limit": limit}).all()
         return {berkas_id: float(rank) for berkas_id, rank in scored}
 
     def rows(self, session: Session) -> list[tuple[int, dict[str, str]]]:
         found = session.execute(text(
-            "SELECT berkas_id, numbers, names, workplace, body FROM archive_search ORDER BY berkas_id"))
+            "SELECT berkas_id, numbers, names, workplace, body FROM archive_search_text ORDER BY berkas_id"))
         return [(row[0], dict(zip(COLUMNS, row[1:]))) for row in found]
 
 
