@@ -176,4 +176,8 @@ _PROVIDERS: dict[str, FullText] = {"sqlite": Fts5(), "postgresql": PgFullText()}
 
 def for_session(session: Session) -> FullText | None:
     """The full-text provider of the session's database (None: an engine without one)."""
-    return _PROVIDERS.get(session.get_bind().dialect.name)
+    return for_dialect(session.get_bind().dialect.name)
+
+
+def for_dialect(name: str) -> FullText | None:
+    return _PROVIDERS.get(name)
