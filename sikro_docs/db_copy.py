@@ -33,6 +33,7 @@ from contextlib import contextmanager
 from alembic import command
 from sqlalchemy import JSON, Connection, Integer, MetaData, Table, func, inspect, select, text
 from sqlalchemy.orm import Session
+from sqlalchemy.schema import sort_tables_and_constraints
 
 from . import db
 from .archive import fulltext
@@ -125,23 +126,36 @@ def copy_all(source: Connection, target_url: str) -> CopyReport:
     with engine.begin() as target:
         source_tables = {t.name: t for t in _copied_tables(source)}
         to_postgresql = target.dialect.name == "postgresql"
-        for table in _copied_tables(target):
+        tables, cycles = _tables_and_cycles(target)
+        later: list[tuple[Table, dict, dict]] = []
+        for table in tables:
             if table.name not in source_tables:
                 continue  # a table only one engine has (none today but the full-text ones)
-            rows[table.name] = _copy_table(source, source_tables[table.name], target, table, to_postgresql)
+            rows[table.name] = _copy_table(source, source_tables[table.name], target, table, to_postgresql,
+                                           cycles.get(table.name, []), later)
+        for table, key, values in later:  # the references that closed a cycle, now that both rows exist
+            target.execute(table.update().where(*(table.c[k] == v for k, v in key.items())).values(**values))
         if to_postgresql:
             _reset_sequences(target, [t for t in _copied_tables(target) if t.name in rows])
         index_rows = _copy_index(source, target)
     return CopyReport(target=redacted(target_url), rows=rows, index_rows=index_rows)
 
 
-def _copy_table(source: Connection, src: Table, target: Connection, dst: Table, to_postgresql: bool) -> int:
+def _copy_table(source: Connection, src: Table, target: Connection, dst: Table, to_postgresql: bool,
+                cyclic: list[str], later: list) -> int:
     columns = [c.name for c in dst.columns if c.name in src.c]
-    order = [src.c[c.name] for c in dst.primary_key.columns] or [src.c[columns[0]]]
+    keys = [c.name for c in dst.primary_key.columns]
+    order = [src.c[k] for k in keys] or [src.c[columns[0]]]
     result = source.execute(select(*(src.c[c] for c in columns)).order_by(*order))
     count = 0
     for batch in result.partitions(BATCH):
-        target.execute(dst.insert(), [{c: _moment(v, to_postgresql) for c, v in zip(columns, row)} for row in batch])
+        values = [{c: _moment(v, to_postgresql) for c, v in zip(columns, row)} for row in batch]
+        for row in values:
+            deferred = {c: row[c] for c in cyclic if row.get(c) is not None}
+            if deferred:
+                later.append((dst, {k: row[k] for k in keys}, deferred))
+                row.update(dict.fromkeys(deferred))
+        target.execute(dst.insert(), values)
         count += len(batch)
     return count
 
@@ -211,14 +225,28 @@ def chain_session(ws: Workspace) -> Iterator[Session]:
 
 def _copied_tables(conn: Connection) -> list[Table]:
     """The tables copied row by row, in foreign-key order (a table after those it refers to)."""
+    return _tables_and_cycles(conn)[0]
+
+
+def _tables_and_cycles(conn: Connection) -> tuple[list[Table], dict[str, list[str]]]:
+    """`_copied_tables`, and the columns of foreign keys that close a cycle (applications refer
+    to an earlier document, documents to their application): those are copied NULL first and
+    set once every table is in (see copy_all)."""
     metadata = MetaData()
     metadata.reflect(conn)
-    tables = [t for t in metadata.sorted_tables if not t.name.startswith(SKIPPED_PREFIXES)]
+    tables, cycles = [], {}
+    for table, constraints in sort_tables_and_constraints(metadata.tables.values()):
+        if table is not None:
+            tables.append(table)
+            continue
+        for constraint in constraints:
+            cycles.setdefault(constraint.parent.name, []).extend(c.name for c in constraint.columns)
+    tables = [t for t in tables if not t.name.startswith(SKIPPED_PREFIXES)]
     for table in tables:
         for column in table.columns:
             if isinstance(column.type, JSON):  # SQL NULL stays NULL (not the JSON value null)
                 column.type = JSON(none_as_null=True)
-    return tables
+    return tables, cycles
 
 
 def _engine(url: str):
