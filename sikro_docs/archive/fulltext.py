@@ -131,9 +131,9 @@ class PgFullText:
         # negated, so that lower is better as with bm25.
         scored = session.execute(text(
             f"SELECT berkas_id, -ts_rank_cd('{PG_WEIGHTS}', document, CAST(:q AS tsquery), 1) AS rank "
-            "FROM archive_search WHERE berkas_id IN ("
+            "FROM archive_search WHERE berkas_id = ANY(ARRAY("
             "    SELECT berkas_id FROM archive_search WHERE document @@ CAST(:q AS tsquery) "
-            "    ORDER BY berkas_id DESC LIMIT :candidates) "
+            "    ORDER BY berkas_id DESC LIMIT :candidates)) "
             "ORDER BY rank, berkas_id DESC LIMIT :limit"
         ), {"q": pg_query(query), "candidates": CANDIDATES, "limit": limit}).all()
         return {berkas_id: float(rank) for berkas_id, rank in scored}
