@@ -77,6 +77,11 @@ def close_connections() -> None:
         engine.dispose()
 
 
+def dispose(url: str) -> None:
+    """Close the pooled connections to `url` (a file about to be moved or checked by another connection)."""
+    _engine(url).dispose()
+
+
 def _alembic_config(workspace: Workspace) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(resources.files("sikro_docs") / "migrations"))

@@ -200,15 +200,21 @@ def verify_copy(ws: Workspace, target: Workspace, report: CopyReport) -> list[st
     """What differs between the copy and what was copied: row counts, then the chains on the target."""
     from . import numbering
 
+    problems = count_problems(target.db_url, report)
+    with chain_session(target) as session:
+        problems += numbering.verify_registers(session, target)
+    return problems
+
+
+def count_problems(url: str, report: CopyReport) -> list[str]:
+    """Tables of the copy at `url` whose rows are not as many as were copied."""
     problems = []
-    with _engine(target.db_url).connect() as conn:
+    with _engine(url).connect() as conn:
         for table in _copied_tables(conn):
             if table.name in report.rows:
                 got = conn.execute(select(func.count()).select_from(table)).scalar_one()
                 if got != report.rows[table.name]:
                     problems.append(f"table {table.name}: {got} rows in the copy, {report.rows[table.name]} copied")
-    with chain_session(target) as session:
-        problems += numbering.verify_registers(session, target)
     return problems
 
 
@@ -263,6 +269,12 @@ def redacted(url: str) -> str:
 
 def switch_to(ws: Workspace, url: str) -> None:
     """Write `url` into the profile as `[database] url` (the one line changed, or the table added)."""
+    write_database_url(ws.root, url)
+
+
+def write_database_url(root, url: str | None, *, note: str = "") -> None:
+    """Set `[database] url` in the profile at `root` to `url`; None comments the line out
+    (the workspace then uses its own sikro.db), `note` a comment put above it."""
     import json
     import re
     import tomllib
@@ -270,19 +282,26 @@ def switch_to(ws: Workspace, url: str) -> None:
     from .fsutil import atomic_write_bytes
     from .workspace import PROFILE_NAME
 
-    path = ws.root / PROFILE_NAME
+    path = root / PROFILE_NAME
     profile_text = path.read_text(encoding="utf-8")
-    line = f"url = {json.dumps(url)}"  # a JSON string is a TOML basic string
     table = re.search(r"^\[database\][ \t]*$", profile_text, flags=re.MULTILINE)
     if table is None:
-        new_text = profile_text.rstrip("\n") + f"\n\n[database]\n{line}\n"
-    else:
-        end = re.search(r"^\[", profile_text[table.end():], flags=re.MULTILINE)
-        body_end = table.end() + (end.start() if end else len(profile_text) - table.end())
-        body = profile_text[table.end():body_end]
-        body = (re.sub(r"^url[ \t]*=.*$", line, body, flags=re.MULTILINE) if re.search(r"^url[ \t]*=", body,
-                flags=re.MULTILINE) else f"\n{line}" + body)
-        new_text = profile_text[:table.end()] + body + profile_text[body_end:]
+        if url is None:
+            return
+        profile_text = profile_text.rstrip("\n") + "\n\n[database]\n"
+        table = re.search(r"^\[database\][ \t]*$", profile_text, flags=re.MULTILINE)
+    end = re.search(r"^\[", profile_text[table.end():], flags=re.MULTILINE)
+    body_end = table.end() + (end.start() if end else len(profile_text) - table.end())
+    body = re.sub(r"^url[ \t]*=.*\n?", "", profile_text[table.end():body_end], flags=re.MULTILINE)
+    old = re.search(r"^url[ \t]*=(.*)$", profile_text[table.end():body_end], flags=re.MULTILINE)
+    lines = [f"# {line}" for line in note.splitlines()]
+    if url is not None:
+        lines.append(f"url = {json.dumps(url)}")  # a JSON string is a TOML basic string
+    elif old is not None:
+        lines.append(f"# url ={old.group(1)}")
+    rest = body.strip("\n")
+    block = "\n".join([*lines, *([rest] if rest else [])])
+    new_text = f"{profile_text[:table.end()]}\n{block}\n\n{profile_text[body_end:]}"
     if tomllib.loads(new_text).get("database", {}).get("url") != url:
         raise CopyRefused(f"could not write [database] url into {path}: set it by hand")
     atomic_write_bytes(path, new_text.encode("utf-8"), mode=path.stat().st_mode & 0o777)

@@ -20,6 +20,7 @@ from test_postgresql import write_number_file
 from sikro_docs import clock, db, numbering
 from sikro_docs.archive import file_document, search
 from sikro_docs.db_copy import WorkspaceAt
+from sikro_docs.models import Application
 from sikro_docs.workspace import init_workspace, normalise_db_url, open_workspace
 
 pytestmark = needs_postgresql
@@ -33,13 +34,21 @@ STAMPS = "SELECT number, created_at FROM register_entries ORDER BY id"
 def office(tmp_path, sikro):
     """A SQLite workspace with a month of work: imports, letters and permits issued, a void, a berkas filed."""
     ws, _ = init_workspace(tmp_path / "kantor")
+    month_of_work(ws, sikro, tmp_path)
+    db.close_connections()
+    return ws
+
+
+def month_of_work(ws, sikro, tmp_path) -> None:
+    """Two applications imported, letters and permits issued over August, one permit voided, one filed."""
     args = ["--workspace", str(ws.root)]
     records = [valid_record(no_registrasi=None),
                valid_record(no_registrasi=None, nama="Hotman Simanjuntak, A.Md.RO", nik="1211012111880003",
                             tanggal_lahir="21-11-1988", jenis_kelamin="L")]
     with clock.frozen("2026-08-06T02:00:00+00:00"):
         assert sikro("import", make_workbook(tmp_path / "p.xlsx", records), "--json", *args).code == 0
-    app_ids = [row[0] for row in sqlite3.connect(ws.db_path).execute("SELECT id FROM applications ORDER BY id")]
+    with db.session(ws) as session:
+        app_ids = [app.id for app in session.query(Application).order_by(Application.id)]
     for day, application_id in ((dt.date(2026, 8, 7), app_ids[0]), (dt.date(2026, 8, 20), app_ids[1])):
         with clock.frozen(f"{day.isoformat()}T03:30:00+00:00"):
             numbering.issue_document(ws, kind="recommendation-request", application_id=application_id,
@@ -52,8 +61,6 @@ def office(tmp_path, sikro):
     with clock.frozen("2026-09-01T05:00:00+00:00"):
         assert file_document(ws, permits[0].id, [_pdf(tmp_path / "izin.pdf")]).ok
     assert sikro("register", "verify", *args).code == 0
-    db.close_connections()
-    return ws
 
 
 def _pdf(path):
