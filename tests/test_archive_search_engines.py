@@ -130,3 +130,22 @@ def test_reindex_rebuilds_the_search_index(filed):
     assert run_here("archive", "reindex", "--workspace", str(ws.root)).code == 0
     assert _found(ws, "Rina") == [permits[0].registration_number, permits[2].registration_number]
     assert _found(ws, "istimewa") == [permits[0].registration_number]
+
+
+@needs_tool(HAVE_POSTGRESQL, "PostgreSQL")
+def test_migration_0015_makes_berkas_filed_before_it_findable(pg_workspace, tmp_path):
+    """A PostgreSQL workspace that filed berkas before the search index existed: after the upgrade
+    they are found by their numbers, names and workplace; their text once `archive reindex` ran."""
+    from alembic import command
+
+    ws = pg_workspace
+    permit = make_permit(ws, name="Rina Sitanggang", workplace="Optik Terang")
+    assert file_document(ws, permit.document_id, [_pdf(tmp_path / "izin.pdf", "istimewa")]).ok
+    config = db._alembic_config(ws)
+    command.downgrade(config, "0015_archive_search_pg-1")
+    command.upgrade(config, "head")
+    db.close_connections()
+    assert _found(ws, "Rina") == _found(ws, "Terang") == _found(ws, permit.number) == [permit.registration_number]
+    assert _found(ws, "istimewa") == []
+    assert run_here("archive", "reindex", "--workspace", str(ws.root)).code == 0
+    assert _found(ws, "istimewa") == [permit.registration_number]
