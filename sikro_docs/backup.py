@@ -3,7 +3,8 @@
 `backup(ws, DEST)` writes a complete snapshot `DEST/<UTC time>/`:
 
     manifest.json            every file's SHA-256 and size, the registers' chain heads
-    sikro.db                 SQLite's online backup (one consistent snapshot, not a file copy)
+    sikro.db                 SQLite's online backup (one consistent snapshot, not a file copy);
+                             on PostgreSQL a SQLite copy of the server's database (db_copy)
     sikro.toml, *.toml       the profile (and the SOP overrides)
     keys/                    signing keys, the chain secret and chain head (owner-only)
     templates/, permit-types/
@@ -20,8 +21,14 @@ only the files that changed.
 Consistency: the archive's lock (which every filing holds) is taken for
 the whole copy, so no bag is swapped while it is read; keys/ and the
 database are copied while SQLite's write lock is held, so the chain head
-kept in keys/ and the registers it seals are of one moment. The database copy may hold documents issued but
-not yet filed: the state a crash between issuing and filing leaves too.
+kept in keys/ and the registers it seals are of one moment. On PostgreSQL the same
+holds with the writers' advisory lock (`db.WRITERS_LOCK`) held while keys/ is copied and
+the database is read in one REPEATABLE READ transaction (`db.consistent_read`); the copy
+is a SQLite file like any other snapshot's, so `backup verify` and `restore` treat both
+alike, and a restored workspace uses that file (its profile's `[database] url` is
+commented out) until `sikro db copy --to` puts it on a server again.
+The database copy may hold documents issued but not yet filed: the state
+a crash between issuing and filing leaves too.
 
 A snapshot is built in `DEST/.incomplete-<name>/` and renamed into place
 once its manifest is written: a folder named like a snapshot is complete.
