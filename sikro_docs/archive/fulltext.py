@@ -129,6 +129,10 @@ class PgFullText:
         # documents of the candidates alone, divided by 1 + log(the document's length)
         # (normalization 1: a short document that matches counts more, as with bm25), and
         # negated, so that lower is better as with bm25.
+        # psycopg prepares a statement run often, and PostgreSQL may then plan it once for any
+        # query ("generic"): blind to how many rows the words match, it would walk the whole
+        # table for a name. Each search is planned for its own words.
+        session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
         scored = session.execute(text(
             f"SELECT berkas_id, -ts_rank_cd('{PG_WEIGHTS}', document, CAST(:q AS tsquery), 1) AS rank "
             "FROM archive_search WHERE berkas_id = ANY(ARRAY("
