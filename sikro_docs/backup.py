@@ -3,7 +3,8 @@
 `backup(ws, DEST)` writes a complete snapshot `DEST/<UTC time>/`:
 
     manifest.json            every file's SHA-256 and size, the registers' chain heads
-    sikro.db                 SQLite's online backup (one consistent snapshot, not a file copy)
+    sikro.db                 SQLite's online backup (one consistent snapshot, not a file copy);
+                             on PostgreSQL a SQLite copy of the server's database (db_copy)
     sikro.toml, *.toml       the profile (and the SOP overrides)
     keys/                    signing keys, the chain secret and chain head (owner-only)
     templates/, permit-types/
@@ -20,8 +21,14 @@ only the files that changed.
 Consistency: the archive's lock (which every filing holds) is taken for
 the whole copy, so no bag is swapped while it is read; keys/ and the
 database are copied while SQLite's write lock is held, so the chain head
-kept in keys/ and the registers it seals are of one moment. The database copy may hold documents issued but
-not yet filed: the state a crash between issuing and filing leaves too.
+kept in keys/ and the registers it seals are of one moment. On PostgreSQL the same
+holds with the writers' advisory lock (`db.WRITERS_LOCK`) held while keys/ is copied and
+the database is read in one REPEATABLE READ transaction (`db.consistent_read`); the copy
+is a SQLite file like any other snapshot's, so `backup verify` and `restore` treat both
+alike, and a restored workspace uses that file (its profile's `[database] url` is
+commented out) until `sikro db copy --to` puts it on a server again.
+The database copy may hold documents issued but not yet filed: the state
+a crash between issuing and filing leaves too.
 
 A snapshot is built in `DEST/.incomplete-<name>/` and renamed into place
 once its manifest is written: a folder named like a snapshot is complete.
@@ -41,7 +48,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import clock
+from . import clock, db
 from .archive.bags import LOCK_FILE, archive_lock, copy_durably, sha256_file
 from .errors import EXIT_UNUSABLE, SikroError
 from .fsutil import atomic_write_bytes, fsync_dir
@@ -105,8 +112,6 @@ class Snapshot:
 
 def backup(ws: Workspace, dest: Path) -> Snapshot:
     """Write a new complete snapshot of `ws` into `dest`; returns it with what it cost."""
-    if not ws.db_url.startswith("sqlite:"):
-        raise BackupError(f"{ws.profile_path}: [database] url is not SQLite; back it up with its own tools")
     dest = Path(dest).expanduser().resolve()
     _refuse_inside(ws, dest)
     access = ws.access
@@ -135,16 +140,25 @@ def backup(ws: Workspace, dest: Path) -> Snapshot:
 def _fill(ws: Workspace, builder: _Builder) -> dict:
     """Copy the workspace into the builder's folder; returns the manifest."""
     with archive_lock(ws.archive_dir):
-        with _writers_paused(ws.db_path):  # keys/ (the chain head) and the registers of one moment
-            builder.add_tree(ws.keys_dir, SECRET_FOLDER, secret=True)
-            heads = builder.add_database(ws.db_path)
+        if ws.db_url.startswith("sqlite:"):
+            with _writers_paused(ws.db_path):  # keys/ (the chain head) and the registers of one moment
+                builder.add_tree(ws.keys_dir, SECRET_FOLDER, secret=True)
+                heads = builder.add_database(ws.db_path)
+        else:
+            with db.consistent_read(ws) as source:  # the writers' lock held: keys/ and the copy of one moment
+                builder.add_tree(ws.keys_dir, SECRET_FOLDER, secret=True)
+                heads = builder.add_database_copy(source)
         for folder in COPIED_FOLDERS[1:]:
             builder.add_tree(ws.root / folder, folder)
         for profile in sorted(ws.root.glob("*.toml")):
             builder.add_file(profile, profile.name)
         bags = builder.add_archive(ws.archive_dir)
     return {"format": FORMAT, "created": clock.utcnow().isoformat(), "workspace": str(ws.root),
-            "heads": heads, "bags": bags, "files": builder.files}
+            "database": _engine_name(ws), "heads": heads, "bags": bags, "files": builder.files}
+
+
+def _engine_name(ws: Workspace) -> str:
+    return "sqlite" if ws.db_url.startswith("sqlite:") else ws.db_url.split(":", 1)[0].split("+", 1)[0]
 
 
 def _discard_incomplete(dest: Path) -> None:
@@ -266,6 +280,29 @@ class _Builder:
         self.stats.bytes_copied += size
         return chain_heads(target)
 
+    def add_database_copy(self, source) -> dict:
+        """A database on a server, copied into the snapshot's sikro.db (db_copy, one REPEATABLE READ
+        transaction of `source`): the same file, checked and verified the same way, as SQLite's."""
+        from . import db_copy
+
+        target = self._target(DB_NAME, False)
+        url = f"sqlite:///{target}"
+        try:
+            db_copy.prepare_target(url)
+            report = db_copy.copy_all(source, url)
+            problems = db_copy.count_problems(url, report)
+        finally:
+            db.dispose(url)
+        if problems:
+            raise BackupError(f"the database copy differs from the database: {problems[0]}")
+        _stand_alone(target)
+        _chmod(target, self.file_mode)
+        digest, size = sha256_file(target)
+        self.files[DB_NAME] = {"sha256": digest, "size": size}
+        self.stats.files_copied += 1
+        self.stats.bytes_copied += size
+        return chain_heads(target)
+
     # ---- the archive
 
     def add_archive(self, archive: Path) -> dict[str, str]:
@@ -324,14 +361,23 @@ def _online_backup(db_path: Path, target: Path) -> None:
         copy = sqlite3.connect(target)
         try:
             source.backup(copy)  # pages=-1: every page under one read transaction
-            copy.execute("PRAGMA journal_mode = DELETE")  # the copy stands alone: no -wal beside it
-            result = copy.execute("PRAGMA quick_check").fetchone()[0]
         finally:
             copy.close()
     finally:
         source.close()
+    _stand_alone(target)
+
+
+def _stand_alone(target: Path) -> None:
+    """The copy on its own (no -wal beside it), checked by SQLite, on the disk."""
+    copy = sqlite3.connect(target)
+    try:
+        copy.execute("PRAGMA journal_mode = DELETE")
+        result = copy.execute("PRAGMA quick_check").fetchone()[0]
+    finally:
+        copy.close()
     if result != "ok":
-        raise BackupError(f"{db_path}: the database copy fails SQLite's check: {result}")
+        raise BackupError(f"{target}: the database copy fails SQLite's check: {result}")
     with open(target, "rb+") as fh:
         os.fsync(fh.fileno())
 
@@ -455,6 +501,8 @@ def restore(source: Path, target: Path) -> tuple[Snapshot, Workspace]:
             _restore_file(snapshot, rel, entry, target)
         for folder in ("archive", "keys", "templates", "out"):
             (target / folder).mkdir(mode=0o700 if folder == SECRET_FOLDER else access.dir_mode, exist_ok=True)
+        if snapshot.manifest.get("database", "sqlite") != "sqlite":
+            _use_restored_database(target, snapshot)
         profile = load_profile(target / PROFILE_NAME)
         ws = Workspace(root=target, profile=profile)
         tighten_modes(ws)
@@ -462,6 +510,16 @@ def restore(source: Path, target: Path) -> tuple[Snapshot, Workspace]:
         _undo_restore(target, created)
         raise
     return snapshot, ws
+
+
+def _use_restored_database(target: Path, snapshot: Snapshot) -> None:
+    """A backup of a server's database holds its copy as sikro.db: the restored workspace uses that,
+    never the server the profile names (which may have moved on since, or be gone)."""
+    from .db_copy import write_database_url
+
+    write_database_url(target, None, note=(
+        f"Restored from {snapshot.path.name}: the database is the backup's copy, sikro.db. To put it\n"
+        "on a server again: sikro db copy --to postgresql://... --switch"))
 
 
 def _restore_file(snapshot: Snapshot, rel: str, entry: dict, target: Path) -> None:

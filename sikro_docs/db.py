@@ -77,6 +77,11 @@ def close_connections() -> None:
         engine.dispose()
 
 
+def dispose(url: str) -> None:
+    """Close the pooled connections to `url` (a file about to be moved or checked by another connection)."""
+    _engine(url).dispose()
+
+
 def _alembic_config(workspace: Workspace) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(resources.files("sikro_docs") / "migrations"))
@@ -192,6 +197,29 @@ def session(workspace: Workspace, *, write: bool = False, alongside: bool = Fals
     finally:
         if turn:
             _WRITERS.release()
+
+
+@contextmanager
+def consistent_read(workspace: Workspace) -> Iterator[Connection]:
+    """A connection that reads one moment of the database while no writer moves (a copy, a backup).
+
+    The chain head in keys/ is written by writers after they commit: while the writers'
+    lock is held it describes exactly what this connection reads. SQLite: the IMMEDIATE
+    transaction of `session(write=True)`, a snapshot by itself. PostgreSQL: the advisory lock
+    `WRITERS_LOCK` held by a second connection first, then a REPEATABLE READ transaction
+    (whose snapshot is taken at its first statement: after the lock was granted, so after
+    the last writer's commit).
+    """
+    migrate_once(workspace)
+    engine = engine_for(workspace)
+    if engine.dialect.name != "postgresql":
+        with session(workspace, write=True) as sess:
+            yield sess.connection()
+        return
+    with engine.connect() as holder, holder.begin():
+        lock(holder, WRITERS_LOCK)
+        with engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn, conn.begin():
+            yield conn
 
 
 # The advisory locks of sikro-docs are pairs (LOCK_SPACE, hashtext(name)): another application's

@@ -1,4 +1,4 @@
-"""The archive index: rows rebuilt from a bag, full-text search (SQLite FTS5, bm25).
+"""The archive index: rows rebuilt from a bag, full-text search (FTS5 or PostgreSQL, see fulltext).
 
 `index_bag` is the one way rows get into the index, whether a file was
 just filed, a crashed filing is recovered, or everything is rebuilt after
@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from ..errors import SikroError, UnusableInput
 from ..models import utcnow
+from . import fulltext
 from .bags import BagContent, read_bag
 from .berkas import LOCATION_PARTS, BerkasMeta, location_line
 from .events import DERIVATION, INGESTION, filed_hashes, record_events, warnings_of
@@ -24,8 +25,7 @@ from .tables import ArchiveFile, Berkas, Location
 
 TEXT_DIR = "data/text/"
 MAX_BODY_CHARS = 400_000  # per berkas: enough for every page of a case file, bounded for the index
-# bm25 weights of the FTS columns: numbers, names, workplace, body (document text).
-WEIGHTS = (10.0, 5.0, 3.0, 1.0)
+WEIGHTS = fulltext.WEIGHTS  # of the columns numbers, names, workplace, body (document text)
 DEFAULT_LIMIT = 20
 MAX_QUERY_CHARS = 200  # default of [limits.search] query_chars
 
@@ -134,8 +134,6 @@ def _body_text(bag: Path, content: BagContent) -> str:
 
 
 def _index_text(session: Session, berkas: Berkas, bag: Path, content: BagContent) -> None:
-    if session.get_bind().dialect.name != "sqlite":
-        return
     put_fts_row(session, berkas.id, numbers=" ".join([berkas.berkas_number, berkas.registration_number,
                                                       *berkas.document_numbers]),
                 names=f"{berkas.name} {berkas.title}", workplace=berkas.workplace,
@@ -143,32 +141,22 @@ def _index_text(session: Session, berkas: Berkas, bag: Path, content: BagContent
 
 
 def put_fts_row(session: Session, rowid: int, *, numbers: str, names: str, workplace: str, body: str) -> None:
-    session.execute(text("DELETE FROM archive_fts WHERE rowid = :id"), {"id": rowid})
-    session.execute(
-        text("INSERT INTO archive_fts (rowid, numbers, names, workplace, body) VALUES (:id, :n, :m, :w, :b)"),
-        {"id": rowid, "n": numbers, "m": names, "w": workplace, "b": body},
-    )
+    """Make berkas `rowid` findable by these words (replacing what it was findable by)."""
+    provider = fulltext.for_session(session)
+    if provider is not None:
+        provider.put(session, rowid, dict(numbers=numbers, names=names, workplace=workplace, body=body))
+
+
+def drop_fts_row(session: Session, rowid: int) -> None:
+    provider = fulltext.for_session(session)
+    if provider is not None:
+        provider.drop(session, rowid)
 
 
 # --------------------------------------------------------------------------- searching
 
 _TERM = re.compile(r"\w+", re.UNICODE)
-
-
-def fts_query(query: str) -> str:
-    """A person's words as a safe FTS5 query: every word quoted (no operators), prefix-matched.
-
-    Splitting on non-word characters the way the unicode61 tokenizer does
-    keeps "REG/00001/DPMPTSP/2026" a phrase of its parts; quoting means
-    AND, OR, NEAR, "*", "(" or ":" typed by a person are just text.
-    """
-    groups = []
-    for chunk in query.split():
-        words = _TERM.findall(chunk)
-        if words:
-            phrase = " ".join(words).replace('"', '""')
-            groups.append(f'"{phrase}"*')
-    return " ".join(groups)
+fts_query = fulltext.fts_query
 
 
 @dataclass
@@ -192,8 +180,8 @@ class Hit:
 # ranked among its newest CANDIDATES matches only: bm25 over 100,000 rows
 # costs ~200 ms, over a few thousand ~5 ms, and the newest files are the
 # ones an archivist most often looks for. Names and numbers match few rows
-# and are ranked in full.
-CANDIDATES = 2000
+# and are ranked in full. The same holds for ts_rank_cd on PostgreSQL.
+CANDIDATES = fulltext.CANDIDATES
 
 
 def search(session: Session, query: str, *, limit: int = DEFAULT_LIMIT,
@@ -201,19 +189,13 @@ def search(session: Session, query: str, *, limit: int = DEFAULT_LIMIT,
     if len(query) > max_chars:
         raise UnusableInput(f"the search query is {len(query)} characters long: beyond the limit "
                             f"limits.search.query_chars = {max_chars}")
-    if session.get_bind().dialect.name != "sqlite":
-        raise SikroError("archive search needs the SQLite database (FTS5); this workspace uses another one")
-    match = fts_query(query)
-    if not match:
+    provider = fulltext.for_session(session)
+    if provider is None:
+        raise SikroError(f"archive search needs SQLite or PostgreSQL; this workspace uses "
+                         f"{session.get_bind().dialect.name}")
+    if not fulltext.phrases(query):
         raise SikroError("give at least one word or number to search for")
-    # FTS5 walks matches in rowid order natively, so the LIMIT stops the walk
-    # early and bm25 is computed for at most CANDIDATES rows; the best are
-    # then picked here.
-    scored = session.execute(text(
-        "SELECT rowid, bm25(archive_fts, :w0, :w1, :w2, :w3) FROM archive_fts "
-        "WHERE archive_fts MATCH :q ORDER BY rowid DESC LIMIT :candidates"
-    ), {"q": match, "candidates": CANDIDATES, **{f"w{i}": w for i, w in enumerate(WEIGHTS)}}).all()
-    best = dict(sorted(scored, key=lambda pair: pair[1])[:limit])
+    best = provider.candidates(session, query, limit)  # {berkas id: rank}, lower is better
     if not best:
         return []
     rows = session.execute(text(

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, select, text
+from sqlalchemy import delete, select
 
 from .. import db
 from ..workspace import Workspace
 from .bags import archive_lock, find_bags
 from .filing import _recover_locked
-from .index import index_bag
+from .index import drop_fts_row, index_bag
 from .tables import ArchiveFile, Berkas, Location
 
 BATCH = 200  # bags per transaction: a crash loses little work, commits stay few
@@ -53,7 +53,6 @@ def _drop_vanished(ws: Workspace, seen: set[int]) -> list[str]:
         for berkas in gone:
             session.execute(delete(ArchiveFile).where(ArchiveFile.berkas_id == berkas.id))
             session.execute(delete(Location).where(Location.berkas_id == berkas.id))
-            if session.get_bind().dialect.name == "sqlite":
-                session.execute(text("DELETE FROM archive_fts WHERE rowid = :id"), {"id": berkas.id})
+            drop_fts_row(session, berkas.id)
             session.delete(berkas)
         return [b.berkas_number for b in gone]

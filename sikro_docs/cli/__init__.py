@@ -65,6 +65,7 @@ def _register_commands() -> None:
     from . import (
         archive,
         console,
+        database,
         documents,
         intake,
         jobs,
@@ -80,7 +81,7 @@ def _register_commands() -> None:
     )
 
     for module in (workspace_cmds, intake, registers, workflow, documents, templates, verify, sign,
-                   serve, console, users, jobs, archive, permit_types):
+                   serve, console, users, jobs, archive, permit_types, database):
         for command in module.COMMANDS:
             cli.add_command(command)
 

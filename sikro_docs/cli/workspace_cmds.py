@@ -77,7 +77,8 @@ def backup_cmd(args, as_json, workspace_dir):
     """Back the workspace up into DEST/<time>/, or check a backup (`sikro backup verify DEST`).
 
     A consistent copy made while the office works: SQLite's online backup of
-    the database, the profile, keys/, templates/ and the archive. Files
+    the database (on PostgreSQL: a SQLite copy of it, read in one transaction
+    while writers wait), the profile, keys/, templates/ and the archive. Files
     unchanged since the previous backup in DEST are hard links to it, so
     each backup is complete and costs only what changed. `verify` checks
     every file against the manifest: exit 1 naming the first that differs.
