@@ -8,7 +8,7 @@ by their numbers, names and workplace at once; their document text comes with th
 `sikro archive reindex`.
 
 Revision ID: 0015_archive_search_pg
-Revises: 0012_disposal_proposals
+Revises: 0014_leases
 """
 
 import sqlalchemy as sa
@@ -16,7 +16,7 @@ from alembic import op
 from sqlalchemy.dialects.postgresql import TSVECTOR
 
 revision = "0015_archive_search_pg"
-down_revision = "0012_disposal_proposals"
+down_revision = "0014_leases"
 branch_labels = None
 depends_on = None
 
