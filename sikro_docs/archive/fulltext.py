@@ -11,8 +11,8 @@ PostgreSQL: the table `archive_search` with a `tsvector` per berkas (GIN index, 
 0015), ranked with ts_rank_cd; the texts it was made of in `archive_search_text`. Its text search configuration is `simple`: no stemming
 (Indonesian names are not English words) and no stop words. The words themselves are cut
 here, in Python, the way unicode61 cuts them (letters and digits; "/", ".", "-" and "_"
-separate), lower-cased with their diacritics removed: "503/0001/SIKRO/2026" is the phrase
-503 <-> 0001 <-> sikro <-> 2026 in the document and in the query alike, and PostgreSQL's
+separate), lower-cased with their diacritics removed: "503/0001/IZIN/2026" is the phrase
+503 <-> 0001 <-> izin <-> 2026 in the document and in the query alike, and PostgreSQL's
 parser (which would keep a path or a version number whole) only ever sees single words.
 """
 
