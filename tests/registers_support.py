@@ -126,6 +126,13 @@ def database_errors() -> tuple[type[Exception], ...]:
     return (sqlite3.DatabaseError, psycopg.Error)
 
 
+def json_value(value):
+    """A JSON column as `sql` returns it: text on SQLite, already decoded by psycopg on PostgreSQL."""
+    import json
+
+    return json.loads(value) if isinstance(value, (str, bytes)) else value
+
+
 def drop_append_only_triggers(ws, table: str) -> None:
     """What an insider with the database's owner rights could do first: take the append-only triggers away."""
     if ws.db_url.startswith("postgresql"):

@@ -19,7 +19,7 @@ from archive_support import (
     paper,
     run,
 )
-from registers_support import database_errors, drop_append_only_triggers, sql
+from registers_support import database_errors, drop_append_only_triggers, json_value, sql
 
 
 @pytest.fixture
@@ -187,7 +187,7 @@ def test_an_insider_rewriting_the_filing_event_too_does_not_fool_the_audit(filed
     bagit.Bag(str(bag_dir)).save(manifests=True)
     drop_append_only_triggers(filed, "archive_events")
     for ident, detail in sql(filed, "select id, detail from archive_events"):
-        data = json.loads(detail) if isinstance(detail, str) else detail
+        data = json_value(detail)
         if data.get("path") == rel:
             data["sha256"] = forged
             sql(filed, "update archive_events set detail = ? where id = ?", (json.dumps(data), ident))

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 from pathlib import Path
 
 import pytest
 from archive_support import assert_all_bags_valid, assert_index_matches_bags, make_permit, run_here
 from openpyxl import load_workbook
-from registers_support import sql
+from registers_support import json_value, sql
 
 from sikro_docs import clock
 
@@ -99,7 +98,7 @@ def _snapshot(ws) -> dict[str, str]:
 
 def _events(ws, event_type: str) -> list[tuple]:
     rows = sql(ws, "select berkas_number, agent, detail from archive_events where type = ?", (event_type,))
-    return [(b, a, json.loads(d) if isinstance(d, str) else d) for b, a, d in rows]
+    return [(b, a, json_value(d)) for b, a, d in rows]
 
 
 def _stage(ws, registration: str) -> str:
