@@ -137,10 +137,10 @@ def drop_append_only_triggers(ws, table: str) -> None:
     """What an insider with the database's owner rights could do first: take the append-only triggers away."""
     if ws.db_url.startswith("postgresql"):
         for verb in ("update", "delete", "truncate"):
-            sql(ws, f"DROP TRIGGER {table}_no_{verb} ON {table}")
+            sql(ws, f"DROP TRIGGER IF EXISTS {table}_no_{verb} ON {table}")
         return
-    sql(ws, f"drop trigger {table}_no_update")
-    sql(ws, f"drop trigger {table}_no_delete")
+    sql(ws, f"drop trigger if exists {table}_no_update")
+    sql(ws, f"drop trigger if exists {table}_no_delete")
 
 
 def entries(ws, register: str) -> list[tuple]:
