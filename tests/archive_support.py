@@ -126,7 +126,7 @@ def assert_all_bags_valid(ws) -> None:
 
 def assert_index_matches_bags(ws) -> None:
     """Every file of every manifest is in the index with its hash, and nothing else is."""
-    import sqlite3
+    from registers_support import sql
 
     from sikro_docs.archive.bags import read_manifest
 
@@ -134,14 +134,17 @@ def assert_index_matches_bags(ws) -> None:
     for bag in bags(ws):
         rel = str(bag.relative_to(ws.archive_dir))
         on_disk |= {(rel, path, digest) for path, digest in read_manifest(bag / "manifest-sha256.txt").items()}
-    conn = sqlite3.connect(ws.db_path)
-    indexed = set(conn.execute("select b.path, f.path, f.sha256 from archive_files f "
-                               "join archive_berkas b on b.id = f.berkas_id").fetchall())
-    fts = conn.execute("select count(*) from archive_fts").fetchone()[0]
-    berkas = conn.execute("select count(*) from archive_berkas").fetchone()[0]
-    conn.close()
+    indexed = set(sql(ws, "select b.path, f.path, f.sha256 from archive_files f "
+                          "join archive_berkas b on b.id = f.berkas_id"))
+    [(searchable,)] = sql(ws, f"select count(*) from {search_table(ws)}")
+    [(berkas,)] = sql(ws, "select count(*) from archive_berkas")
     assert indexed == on_disk
-    assert fts == berkas == len(bags(ws))
+    assert searchable == berkas == len(bags(ws))
+
+
+def search_table(ws) -> str:
+    """The archive's full-text index: SQLite's FTS5 table, or PostgreSQL's tsvector table (migration 0015)."""
+    return "archive_search" if ws.db_url.startswith("postgresql") else "archive_fts"
 
 
 def run_here(*args, at: str | None = None) -> Result:

@@ -75,24 +75,80 @@ def sql(ws, statement: str, params=()) -> list[tuple]:
 
 def _pg_sql(url: str, statement: str, params) -> list[tuple]:
     """`sql` on PostgreSQL: psycopg, straight to the server (`?` placeholders become psycopg's `%s`)."""
+    with _pg_connect(url) as conn:
+        cur = conn.execute(statement.replace("?", "%s"), params or None)
+        return cur.fetchall() if cur.description else []
+
+
+def sql_many(ws, statements: list[str | tuple[str, tuple]]) -> None:
+    """Several statements in one connection and one transaction (each a string or (statement, params));
+    for what must share a connection, e.g. foreign keys switched off: use `foreign_keys_off(ws)` first."""
+    if ws.db_url.startswith("postgresql"):
+        _pg_many(ws.db_url, statements)
+        return
+    conn = sqlite3.connect(ws.db_path)
+    try:
+        for item in statements:
+            statement, params = (item, ()) if isinstance(item, str) else item
+            conn.execute(statement, params)
+        conn.commit()
+    finally:
+        conn.close()
+
+
+def foreign_keys_off(ws) -> str:
+    """The statement that switches foreign-key checks off for the rest of one connection (`sql_many`)."""
+    if ws.db_url.startswith("postgresql"):
+        return "SET session_replication_role = replica"
+    return "pragma foreign_keys = off"
+
+
+def _pg_many(url: str, statements) -> None:
+    with _pg_connect(url) as conn:
+        for item in statements:
+            statement, params = (item, ()) if isinstance(item, str) else item
+            conn.execute(statement.replace("?", "%s"), params or None)
+
+
+def _pg_connect(url: str):
     import psycopg
     from sqlalchemy.engine import make_url
 
     u = make_url(url)
-    with psycopg.connect(host=u.query.get("host") or u.host, port=u.port, user=u.username, password=u.password,
-                         dbname=u.database) as conn:
-        cur = conn.execute(statement.replace("?", "%s"), params or None)
-        return cur.fetchall() if cur.description else []
+    return psycopg.connect(host=u.query.get("host") or u.host, port=u.port, user=u.username, password=u.password,
+                           dbname=u.database)
+
+
+def database_errors() -> tuple[type[Exception], ...]:
+    """What a refused statement raises through `sql`: sqlite3's error or psycopg's, by engine."""
+    import psycopg
+
+    return (sqlite3.DatabaseError, psycopg.Error)
+
+
+def json_value(value):
+    """A JSON column as `sql` returns it: text on SQLite, already decoded by psycopg on PostgreSQL."""
+    import json
+
+    return json.loads(value) if isinstance(value, (str, bytes)) else value
+
+
+def dump_rows(ws) -> str:
+    """Every row of every table as text: what a copy of the database gives away (in place of iterdump)."""
+    from sqlalchemy import inspect
+
+    tables = inspect(db.engine_for(ws)).get_table_names()
+    return "\n".join(f"{table}: {row!r}" for table in tables for row in sql(ws, f'select * from "{table}"'))
 
 
 def drop_append_only_triggers(ws, table: str) -> None:
     """What an insider with the database's owner rights could do first: take the append-only triggers away."""
     if ws.db_url.startswith("postgresql"):
         for verb in ("update", "delete", "truncate"):
-            sql(ws, f"DROP TRIGGER {table}_no_{verb} ON {table}")
+            sql(ws, f"DROP TRIGGER IF EXISTS {table}_no_{verb} ON {table}")
         return
-    sql(ws, f"drop trigger {table}_no_update")
-    sql(ws, f"drop trigger {table}_no_delete")
+    sql(ws, f"drop trigger if exists {table}_no_update")
+    sql(ws, f"drop trigger if exists {table}_no_delete")
 
 
 def entries(ws, register: str) -> list[tuple]:

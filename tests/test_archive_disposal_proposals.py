@@ -9,10 +9,10 @@ After a disposal the bags, the archive's audit and the registers' verification s
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 
 import pytest
 from archive_support import assert_all_bags_valid, assert_index_matches_bags, make_permit, run_here
+from registers_support import database_errors, sql
 from sqlalchemy import select
 
 from sikro_docs import clock, db, numbering
@@ -58,10 +58,7 @@ def due(workspace, tmp_path):
 
 
 def _stage(ws, registration: str) -> str:
-    conn = sqlite3.connect(ws.db_path)
-    [(stage,)] = conn.execute("select stage from archive_berkas where registration_number = ?",
-                              (registration,)).fetchall()
-    conn.close()
+    [(stage,)] = sql(ws, "select stage from archive_berkas where registration_number = ?", (registration,))
     return stage
 
 
@@ -186,12 +183,10 @@ def test_the_tables_are_append_only(due):
     ws, regs = due
     pid = proposals.propose(ws, [regs["a"]], "retensi habis", by="arsip.rina")
     proposals.reject(ws, pid, by="kadis.budi", reason="tidak")
-    conn = sqlite3.connect(ws.db_path)
-    for sql in ("update disposal_proposals set proposed_by = 'x'", "delete from disposal_items",
-                "delete from disposal_decisions", "update disposal_decisions set verdict = 'approved'"):
-        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-            conn.execute(sql)
-    conn.close()
+    for statement in ("update disposal_proposals set proposed_by = 'x'", "delete from disposal_items",
+                      "delete from disposal_decisions", "update disposal_decisions set verdict = 'approved'"):
+        with pytest.raises(database_errors(), match="append-only"):
+            sql(ws, statement)
     assert proposals.proposal(ws, pid).status == proposals.REJECTED
 
 

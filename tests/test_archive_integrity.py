@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import random
 import signal
-import sqlite3
 import subprocess
 import time
 
@@ -20,6 +19,7 @@ from archive_support import (
     paper,
     run,
 )
+from registers_support import database_errors, drop_append_only_triggers, json_value, sql
 
 
 @pytest.fixture
@@ -40,8 +40,7 @@ def filed(workspace, tmp_path, ws_args):
 def test_audit_all_intact_records_a_fixity_event(filed, ws_args):
     result = run("archive", "audit", "--json", *ws_args)
     assert result.code == 0 and result.json()["intact"]
-    events = sqlite3.connect(filed.db_path).execute(
-        "select berkas_number, outcome from archive_events where type = 'fixity check'").fetchall()
+    events = sql(filed, "select berkas_number, outcome from archive_events where type = 'fixity check'")
     assert sorted(events) == [("REG-00001-SIKRO-2026", "success"), ("REG-00002-SIKRO-2026", "success")]
     assert_all_bags_valid(filed)
 
@@ -61,8 +60,7 @@ def test_audit_finds_a_flipped_bit_a_missing_and_an_unexpected_file(filed, ws_ar
     assert report["REG-00001-SIKRO-2026"]["changed"] == [f"data/scans/{scan.name}"]
     assert report["REG-00002-SIKRO-2026"]["missing"] == [f"data/scans/{other.name}"]
     assert report["REG-00002-SIKRO-2026"]["unexpected"] == ["data/stray.txt"]
-    outcomes = sqlite3.connect(filed.db_path).execute(
-        "select outcome from archive_events where type = 'fixity check'").fetchall()
+    outcomes = sql(filed, "select outcome from archive_events where type = 'fixity check'")
     assert {o for (o,) in outcomes} == {"failure"}
     assert scan.read_bytes() == bytes(data)  # the audit never "repairs" evidence
     text = run("archive", "audit", *ws_args)
@@ -70,11 +68,10 @@ def test_audit_finds_a_flipped_bit_a_missing_and_an_unexpected_file(filed, ws_ar
 
 
 def test_append_only_archive_events(filed):
-    conn = sqlite3.connect(filed.db_path)
-    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
-        conn.execute("update archive_events set outcome = 'success'")
-    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
-        conn.execute("delete from archive_events")
+    with pytest.raises(database_errors(), match="append-only"):
+        sql(filed, "update archive_events set outcome = 'success'")
+    with pytest.raises(database_errors(), match="append-only"):
+        sql(filed, "delete from archive_events")
 
 
 def test_rebuild_after_the_database_is_lost(filed, ws_args):
@@ -91,7 +88,7 @@ def test_rebuild_after_the_database_is_lost(filed, ws_args):
         == ["REG-00002-SIKRO-2026"]
     by_number = run("archive", "locate", "REG-00002-SIKRO-2026", *ws_args, process=True)
     assert by_number.code == 1 and "not recorded" in by_number.out
-    events = sqlite3.connect(filed.db_path).execute("select type from archive_events").fetchall()
+    events = sql(filed, "select type from archive_events")
     assert {"ingestion", "location change"} <= {t for (t,) in events}
     assert_index_matches_bags(filed)
 
@@ -133,17 +130,14 @@ def test_ingest_killed_at_random_moments_leaves_every_bag_valid(workspace, tmp_p
     final = run("archive", "ingest", inbox, "--no-ocr", "--json", *ws_args)
     assert final.code == 0, final.out
     assert not any(inbox.iterdir())  # every scan ended up filed exactly once
-    counts = sqlite3.connect(workspace.db_path).execute(
-        "select count(*), count(distinct sha256) from archive_files where origin = 'scan'").fetchone()
+    [counts] = sql(workspace, "select count(*), count(distinct sha256) from archive_files where origin = 'scan'")
     assert counts == (8, 8)
     assert_all_bags_valid(workspace)
     assert_index_matches_bags(workspace)
 
 
 def _indexed_hash(ws, path: str) -> str:
-    conn = sqlite3.connect(ws.db_path)
-    [digest] = conn.execute("select sha256 from archive_files where path = ?", (path,)).fetchone()
-    conn.close()
+    [(digest,)] = sql(ws, "select sha256 from archive_files where path = ?", (path,))
     return digest
 
 
@@ -191,16 +185,13 @@ def test_an_insider_rewriting_the_filing_event_too_does_not_fool_the_audit(filed
     scan.write_bytes(b"a forged scan, not the one that was filed")
     forged = hashlib.sha256(scan.read_bytes()).hexdigest()
     bagit.Bag(str(bag_dir)).save(manifests=True)
-    conn = sqlite3.connect(filed.db_path)
-    conn.execute("drop trigger if exists archive_events_no_update")
-    for ident, detail in conn.execute("select id, detail from archive_events").fetchall():
-        data = json.loads(detail)
+    drop_append_only_triggers(filed, "archive_events")
+    for ident, detail in sql(filed, "select id, detail from archive_events"):
+        data = json_value(detail)
         if data.get("path") == rel:
             data["sha256"] = forged
-            conn.execute("update archive_events set detail = ? where id = ?", (json.dumps(data), ident))
-    conn.execute("update archive_files set sha256 = ? where path = ?", (forged, rel))
-    conn.commit()
-    conn.close()
+            sql(filed, "update archive_events set detail = ? where id = ?", (json.dumps(data), ident))
+    sql(filed, "update archive_files set sha256 = ? where path = ?", (forged, rel))
     result = run("archive", "audit", "--json", *ws_args)
     assert result.code == 1, result.out
     [damaged] = [b for b in result.json()["bags"] if not b["intact"]]

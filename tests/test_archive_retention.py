@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import sqlite3
 from pathlib import Path
 
 import pytest
 from archive_support import assert_all_bags_valid, assert_index_matches_bags, make_permit, run_here
 from openpyxl import load_workbook
+from registers_support import json_value, sql
 
 from sikro_docs import clock
 
@@ -91,29 +91,18 @@ def _snapshot(ws) -> dict[str, str]:
     """Every file under the archive (not the lock) and the archive tables, by content hash."""
     files = {str(p.relative_to(ws.archive_dir)): hashlib.sha256(p.read_bytes()).hexdigest()
              for p in ws.archive_dir.rglob("*") if p.is_file() and p.name != ".lock"}
-    conn = sqlite3.connect(ws.db_path)
     for table in ("archive_berkas", "archive_events", "archive_files", "archive_locations"):
-        files[table] = hashlib.sha256(repr(conn.execute(f"select * from {table} order by 1").fetchall())
-                                      .encode()).hexdigest()
-    conn.close()
+        files[table] = hashlib.sha256(repr(sql(ws, f"select * from {table} order by 1")).encode()).hexdigest()
     return files
 
 
 def _events(ws, event_type: str) -> list[tuple]:
-    import json
-
-    conn = sqlite3.connect(ws.db_path)
-    rows = conn.execute("select berkas_number, agent, detail from archive_events where type = ?",
-                        (event_type,)).fetchall()
-    conn.close()
-    return [(b, a, json.loads(d)) for b, a, d in rows]
+    rows = sql(ws, "select berkas_number, agent, detail from archive_events where type = ?", (event_type,))
+    return [(b, a, json_value(d)) for b, a, d in rows]
 
 
 def _stage(ws, registration: str) -> str:
-    conn = sqlite3.connect(ws.db_path)
-    [(stage,)] = conn.execute("select stage from archive_berkas where registration_number = ?",
-                              (registration,)).fetchall()
-    conn.close()
+    [(stage,)] = sql(ws, "select stage from archive_berkas where registration_number = ?", (registration,))
     return stage
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -13,6 +12,7 @@ import time
 import pytest
 from conftest import assert_no_traceback
 from pypdf import PdfReader
+from registers_support import sql
 from test_intake_support import make_workbook, valid_record
 from workflow_support import import_and_advance
 
@@ -57,9 +57,8 @@ def at_step_7(book, workspace):
 
 
 def register_rows(workspace, register):
-    con = sqlite3.connect(workspace.db_path)
-    return con.execute("select seq, number, status, reason from register_entries where register = ? "
-                       "order by seq", (register,)).fetchall()
+    return sql(workspace, "select seq, number, status, reason from register_entries where register = ? "
+                          "order by seq", (register,))
 
 
 def pdf_text(path) -> str:
@@ -117,7 +116,7 @@ def test_draft_consumes_nothing_and_says_draf(book, sikro, ws_args, workspace):
     assert "/draf/" in drafts[0]["docx"]
     assert "DRAF" in pdf_text(drafts[0]["pdf"])
     assert register_rows(workspace, "izin") == []
-    count = sqlite3.connect(workspace.db_path).execute("select count(*) from documents").fetchone()[0]
+    [(count,)] = sql(workspace, "select count(*) from documents")
     assert count == 0
 
 
@@ -264,8 +263,8 @@ def test_kill_9_in_the_middle_of_a_batch_leaves_no_libreoffice_and_consistent_re
     assert list(own_tmp.iterdir()) == []
     verify = sikro("register", "verify", *ws_args)
     assert verify.code == 0, verify.err
-    statuses = dict(sqlite3.connect(workspace.db_path).execute(
-        "select status, count(*) from register_entries where register = 'izin' group by status").fetchall())
+    statuses = dict(sql(workspace,
+                        "select status, count(*) from register_entries where register = 'izin' group by status"))
     assert set(statuses) <= {"used", "void"} and statuses.get("used", 0) >= 1
 
     again = sikro("batch", book, "--doc", "permit", "--pdf", "--json", *ws_args, timeout=300).json()["documents"]

@@ -12,7 +12,8 @@ import stat
 
 import pytest
 from click.testing import CliRunner
-from registers_support import DOC_DATE, make_applications, sql
+from registers_support import DOC_DATE, drop_append_only_triggers, foreign_keys_off, make_applications, sql, sql_many
+from sqlalchemy import inspect
 
 from sikro_docs import clock, db, numbering, verification
 from sikro_docs.cli import cli
@@ -59,8 +60,7 @@ def verify_problems(ws) -> list[str]:
 
 def drop_triggers(ws, *tables):
     for table in tables:
-        sql(ws, f"drop trigger if exists {table}_no_update")
-        sql(ws, f"drop trigger if exists {table}_no_delete")
+        drop_append_only_triggers(ws, table)
 
 
 def test_intact_workspace_verifies(permits):
@@ -107,13 +107,14 @@ def test_changed_validity_is_found(permits):
 def delete_newest_permit(ws, document):
     """What an insider does to make a permit disappear: triggers off, its rows gone everywhere."""
     drop_triggers(ws, "register_log", "chain_log", "events")
-    sql(ws, "pragma foreign_keys = off")
-    sql(ws, "delete from register_log where register = 'izin' and number = ?", (document.number,))
-    sql(ws, "delete from register_entries where number = ?", (document.number,))
-    if sql(ws, "select name from sqlite_master where name = 'chain_log'"):
-        sql(ws, "delete from chain_log where subject = ?", (document.uid,))
-    sql(ws, "delete from document_verification where document_id = ?", (document.id,))
-    sql(ws, "delete from documents where id = ?", (document.id,))
+    statements = [foreign_keys_off(ws),
+                  ("delete from register_log where register = 'izin' and number = ?", (document.number,)),
+                  ("delete from register_entries where number = ?", (document.number,))]
+    if "chain_log" in inspect(db.engine_for(ws)).get_table_names():
+        statements.append(("delete from chain_log where subject = ?", (document.uid,)))
+    statements += [("delete from document_verification where document_id = ?", (document.id,)),
+                   ("delete from documents where id = ?", (document.id,))]
+    sql_many(ws, statements)
 
 
 def test_deleting_the_newest_entries_is_found_and_the_number_never_given_again(permits):

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 
 import pytest
 from conftest import assert_no_traceback
 from openpyxl import load_workbook
+from registers_support import sql
 from test_intake_support import HEADERS, make_workbook, record_cells, soffice_convert, valid_record
 
 from sikro_docs import clock
@@ -23,7 +23,8 @@ def new(**changes):
 
 
 def count(workspace, table):
-    return sqlite3.connect(workspace.db_path).execute(f"select count(*) from {table}").fetchone()[0]
+    [(rows,)] = sql(workspace, f"select count(*) from {table}")
+    return rows
 
 
 def second_applicant():

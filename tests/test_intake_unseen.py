@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-import sqlite3
 import zipfile
 
 import pytest
 from conftest import assert_no_traceback
 from openpyxl import Workbook
 from openpyxl.worksheet.table import Table, TableStyleInfo
+from registers_support import sql
 from test_intake_support import (
     HEADERS,
     make_workbook,
@@ -370,7 +370,8 @@ def test_libreoffice_exports_that_are_not_xlsx(through_libreoffice, tmp_path, ke
 # --- through the command --------------------------------------------------------------
 
 def count(workspace, table):
-    return sqlite3.connect(workspace.db_path).execute(f"select count(*) from {table}").fetchone()[0]
+    [(rows,)] = sql(workspace, f"select count(*) from {table}")
+    return rows
 
 
 def clerk_workbook(path):

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from old_workspace import build_old_workspace, old_code
+from registers_support import json_value, sql
 from test_intake_support import make_workbook, valid_record
 
 from sikro_docs import clock, db, numbering, permit_types, registry
@@ -86,16 +87,6 @@ def run(ws, *args):
 def events(ws, app_id: int, action: str) -> list[dict]:
     with db.session(ws) as sess:
         return [e.details for e in sess.query(Event).filter_by(application_id=app_id, action=action)]
-
-
-def sql(ws, statement, params=()):
-    conn = sqlite3.connect(ws.db_path)
-    try:
-        rows = conn.execute(statement, params).fetchall()
-        conn.commit()
-        return rows
-    finally:
-        conn.close()
 
 
 # --------------------------------------------------------------------------- the type's facts
@@ -433,4 +424,4 @@ def test_a_workbook_renewal_with_blank_own_cells_carries_the_permit_s_data_over(
     required = next(f for f in default.own_fields if f.required and f.kind != "date_or_lifetime")
     assert [(p["row"], p["column"]) for p in report["invalid"]][0] == (3, required.label)
     [(facts_now,)] = sql(workspace, "select facts from applications where previous_document_id = ?", (permit.id,))
-    assert json.loads(facts_now) == json.loads(facts)
+    assert json_value(facts_now) == json_value(facts)

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import sqlite3
 import zipfile
 from pathlib import Path
 
 import pytest
 from docx import Document
 from jinja2 import TemplateError
+from registers_support import sql
 from test_documents_render import application, document
 
 from sikro_docs.cli import main
@@ -232,11 +232,7 @@ def unrestricted_render(ws, path: Path, ctx: dict) -> bytes:
 # --- a batch with such a template: its rows fail, nothing runs, no number is taken ------------
 
 def register_rows(ws):
-    con = sqlite3.connect(ws.db_path)
-    try:
-        return con.execute("select register, seq, status from register_entries").fetchall()
-    finally:
-        con.close()
+    return sql(ws, "select register, seq, status from register_entries")
 
 
 @pytest.mark.parametrize("place", PLACES)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import sqlite3
 
 import cbor2
 import pytest
+from registers_support import sql, sql_many
 from test_verification_support import make_document
 
 from sikro_docs import application_kinds, clock, db, numbering, permit_types
@@ -94,11 +94,8 @@ def test_an_edited_type_or_field_is_a_mismatch(workspace, column, value):
     ptype = permit_types.get(workspace, "sipb")
     with clock.frozen(NOW):
         issued = make_document(workspace, permit_type="sipb", facts=example_facts(ptype), on=ON)
-        con = sqlite3.connect(workspace.db_path)
-        con.execute(f"update document_verification set {column} = ? where document_id = ?",
-                    (value, issued.document_id))
-        con.commit()
-        con.close()
+        sql(workspace, f"update document_verification set {column} = ? where document_id = ?",
+            (value, issued.document_id))
         verdict = verify_token(workspace, issued.token.token)
     assert verdict.status == "invalid" and verdict.reason_code == "registry-mismatch"
     assert column in verdict.reason
@@ -156,12 +153,10 @@ def test_diganti_is_chained_so_an_edit_is_found(workspace):
         state = chain.latest(session, numbering.DOCUMENT_STREAM)[old.uid]
         assert state["status"] == "replaced" and state["replaced_by_id"] is not None
         assert not [p for p in chain.verify(session, workspace) if old.uid in p or old.number in p]
-    con = sqlite3.connect(workspace.db_path)
-    con.execute("update document_verification set replaced_by_id = null, replaced_at = null where document_id = ?",
-                (old.document_id,))
-    con.execute("update documents set status = 'issued' where id = ?", (old.document_id,))
-    con.commit()
-    con.close()
+    sql_many(workspace, [
+        ("update document_verification set replaced_by_id = null, replaced_at = null where document_id = ?",
+         (old.document_id,)),
+        ("update documents set status = 'issued' where id = ?", (old.document_id,))])
     with db.session(workspace) as session:
         problems = chain.verify(session, workspace)
     assert any(old.number in p or old.uid in p for p in problems), problems

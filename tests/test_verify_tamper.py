@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from conftest import needs_soffice
+from registers_support import sql
 from signing_support import SIGNER, make_p12
 from test_verification_support import make_document, run
 from workflow_support import import_and_advance
@@ -26,15 +27,6 @@ from sikro_docs.verification import verify_token, verify_uid
 
 RECENT = clock.today({}) - dt.timedelta(days=30)
 MISMATCH_TEXT = "data kantor tidak cocok dengan kode"  # the documented verdict text
-
-
-def sql(ws, statement, params=()):
-    conn = sqlite3.connect(ws.db_path)
-    try:
-        conn.execute(statement, params)
-        conn.commit()
-    finally:
-        conn.close()
 
 
 def mismatch_events(ws) -> list[Event]:
