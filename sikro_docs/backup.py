@@ -50,6 +50,7 @@ from pathlib import Path
 
 from . import clock, db
 from .archive.bags import LOCK_FILE, archive_lock, copy_durably, sha256_file
+from .archive.locking import whole_archive_lock
 from .errors import EXIT_UNUSABLE, SikroError
 from .fsutil import atomic_write_bytes, fsync_dir
 from .workspace import (
@@ -139,7 +140,7 @@ def backup(ws: Workspace, dest: Path) -> Snapshot:
 
 def _fill(ws: Workspace, builder: _Builder) -> dict:
     """Copy the workspace into the builder's folder; returns the manifest."""
-    with archive_lock(ws.archive_dir):
+    with whole_archive_lock(ws):  # no bag changes while the bags are copied
         if ws.db_url.startswith("sqlite:"):
             with _writers_paused(ws.db_path):  # keys/ (the chain head) and the registers of one moment
                 builder.add_tree(ws.keys_dir, SECRET_FOLDER, secret=True)

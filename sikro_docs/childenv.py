@@ -50,3 +50,17 @@ def home_for(worker_root: Path) -> Path:
     home = Path(worker_root) / "home"
     home.mkdir(mode=0o700, exist_ok=True)
     return home
+
+
+def end_with_parent(sig: int) -> None:
+    """In a child, first thing: the kernel sends it `sig` when its parent dies (Linux's
+    PR_SET_PDEATHSIG), so a parent killed with -9 leaves no child waiting for it forever."""
+    import ctypes
+
+    parent = os.getppid()
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(sig))  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return  # not Linux: such a child ends when it next finds its parent gone
+    if os.getppid() != parent:  # the parent died before the call: nobody would send it
+        os.kill(os.getpid(), sig)

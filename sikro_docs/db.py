@@ -352,11 +352,16 @@ class Held:
             self._release = None
 
 
-def hold(workspace: Workspace, name: str, *, wait: bool = True) -> Held | None:
-    """Take the lock `name` (waiting for it, or None at once when `wait` is False and it is taken)."""
+def hold(workspace: Workspace, names: str | list[str], *, wait: bool = True,
+         shared: bool = False) -> Held | None:
+    """Take the lock `names` (or each of a list, in its order: callers sort them so that two
+    holders never wait on each other in a circle), waiting for it, or None at once when `wait`
+    is False and one is taken (then none is held). `shared` holders only exclude the others."""
+    names = [names] if isinstance(names, str) else list(names)
+    label = names[0] if len(names) == 1 else f"{len(names)} locks"
     if engine_for(workspace).dialect.name == "postgresql":
-        return _pg_hold(workspace, name, wait)
-    return _file_hold(workspace, name, wait)
+        return _pg_hold(workspace, names, label, wait, shared)
+    return _file_hold(workspace, names, label, wait, shared)
 
 
 def is_held(workspace: Workspace, name: str) -> bool:
@@ -382,18 +387,19 @@ SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AN
 """
 
 
-def _pg_hold(workspace: Workspace, name: str, wait: bool) -> Held | None:
+def _pg_hold(workspace: Workspace, names: list[str], label: str, wait: bool, shared: bool) -> Held | None:
     engine = engine_for(workspace)
     args, kwargs = engine.dialect.create_connect_args(engine.url)
-    conn = engine.dialect.connect(*args, **kwargs)
+    conn = engine.dialect.connect(*args, **kwargs)  # one connection however many names
     conn.autocommit = True
-    call = "pg_advisory_lock" if wait else "pg_try_advisory_lock"
-    got = conn.execute(f"SELECT {call}(%s, hashtext(%s))", (LOCK_SPACE, name)).fetchone()[0]
-    if not wait and not got:
-        conn.close()
-        return None
+    call = ("pg_advisory_lock" if wait else "pg_try_advisory_lock") + ("_shared" if shared else "")
+    for name in names:
+        got = conn.execute(f"SELECT {call}(%s, hashtext(%s))", (LOCK_SPACE, name)).fetchone()[0]
+        if not wait and not got:
+            conn.close()  # and with it the names taken so far
+            return None
     # Closing the session releases its advisory locks; a broken one has lost them already.
-    return Held(name, conn.close, lambda: conn.closed or conn.broken)
+    return Held(label, conn.close, lambda: conn.closed or conn.broken)
 
 
 def lock_file(workspace: Workspace, name: str):
@@ -406,21 +412,30 @@ def lock_file(workspace: Workspace, name: str):
     return workspace.root / "locks" / f"{stem}.lock"
 
 
-def _file_hold(workspace: Workspace, name: str, wait: bool) -> Held | None:
+def _file_hold(workspace: Workspace, names: list[str], label: str, wait: bool, shared: bool) -> Held | None:
     import fcntl
     import os
 
-    path = lock_file(workspace, name)
-    path.parent.mkdir(mode=0o700, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
-    except BlockingIOError:
-        os.close(fd)
-        return None
-    os.ftruncate(fd, 0)
-    os.write(fd, f"pid {os.getpid()}\n".encode("ascii"))  # for a curious human only
-    return Held(name, lambda: os.close(fd))
+    fds: list[int] = []
+
+    def release() -> None:
+        for fd in fds:
+            os.close(fd)
+
+    for name in names:
+        path = lock_file(workspace, name)
+        path.parent.mkdir(mode=0o700, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        fds.append(fd)
+        try:
+            fcntl.flock(fd, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            release()
+            return None
+        if not shared:
+            os.ftruncate(fd, 0)
+            os.write(fd, f"pid {os.getpid()}\n".encode("ascii"))  # for a curious human only
+    return Held(label, release)
 
 
 def _file_is_held(workspace: Workspace, name: str) -> bool:

@@ -7,6 +7,7 @@ import random
 import signal
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 from archive_support import (
@@ -116,13 +117,19 @@ def test_ingest_killed_at_random_moments_leaves_every_bag_valid(workspace, tmp_p
     for i in range(8):
         permit = make_permit(workspace, name=f"Pemohon {i}")
         bad_scan(paper(tmp_path / f"p{i}.pdf", permit.url), inbox / f"s{i}.jpg", blur=0.6)
-    rng = random.Random(8)
-    for _attempt in range(4):
+    rng, orphans_watched = random.Random(8), 0
+    for attempt in range(4):
         proc = subprocess.Popen(command("archive", "ingest", inbox, "--no-ocr", *ws_args),
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(0.6, 2.0))
+        if attempt == 0:  # once at the moment its readers surely run, then at random moments
+            children = wait_for_children(proc.pid)
+        else:
+            time.sleep(rng.uniform(0.6, 2.0))
+            children = children_of(proc.pid)  # its QR readers, if it has started them
         proc.send_signal(signal.SIGKILL)
         proc.wait()
+        assert wait_until_dead(children), f"readers left running after the ingest was killed: {children}"
+        orphans_watched += len(children)
         after = run("archive", "audit", "--json", *ws_args)  # the next command recovers first
         assert after.code == 0, after.out
         assert_all_bags_valid(workspace)
@@ -130,10 +137,44 @@ def test_ingest_killed_at_random_moments_leaves_every_bag_valid(workspace, tmp_p
     final = run("archive", "ingest", inbox, "--no-ocr", "--json", *ws_args)
     assert final.code == 0, final.out
     assert not any(inbox.iterdir())  # every scan ended up filed exactly once
+    assert orphans_watched, "no kill came while the readers ran: the orphan check saw nothing"
     [counts] = sql(workspace, "select count(*), count(distinct sha256) from archive_files where origin = 'scan'")
     assert counts == (8, 8)
     assert_all_bags_valid(workspace)
     assert_index_matches_bags(workspace)
+
+
+def children_of(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found += [int(child) for child in (task / "children").read_text().split()]
+        except OSError:
+            pass
+    return found
+
+
+def wait_for_children(pid: int, seconds: float = 20) -> list[int]:
+    deadline = time.monotonic() + seconds
+    while not (children := children_of(pid)) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return children
+
+
+def wait_until_dead(pids: list[int], seconds: float = 10) -> bool:
+    """Whether every process of `pids` has ended (gone, or a zombie nobody has reaped yet)."""
+    def alive(pid: int) -> bool:
+        try:
+            return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+        except OSError:
+            return False
+
+    deadline = time.monotonic() + seconds
+    while any(alive(pid) for pid in pids):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
 
 
 def _indexed_hash(ws, path: str) -> str:

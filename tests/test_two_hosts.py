@@ -146,3 +146,72 @@ def test_a_held_lock_on_postgresql(pg_workspace):
 
 def test_a_held_lock_on_sqlite(workspace):
     check_held_lock(workspace)
+
+
+# --------------------------------------------------------------------------- the shared archive
+
+
+def registrations(ws, count: int) -> list[str]:
+    ids = make_applications(ws, count)
+    return [sql(ws, f"select registration_number from applications where id = {i}")[0][0] for i in ids]
+
+
+def file_by_hand(ws, tmp_path, ref: str, text: str):
+    from sikro_docs.archive.filing import FILED, file_by_ref
+
+    paper = tmp_path / f"{text}.txt"
+    paper.write_text(f"surat {text}\n", "utf-8")
+    [outcome] = file_by_ref(ws, paper, ref).files
+    assert outcome.status == FILED, outcome.message
+    return outcome
+
+
+def in_thread(work):
+    import threading
+
+    done: list = []
+    thread = threading.Thread(target=lambda: done.append(work()), daemon=True)
+    thread.start()
+    return thread, done
+
+
+@needs_postgresql
+def test_two_hosts_file_into_different_berkas_at_once_and_take_turns_on_the_same(tmp_path, pg_url):
+    from archive_support import assert_all_bags_valid, assert_index_matches_bags
+
+    from sikro_docs.archive.filing import meta_for_ref
+    from sikro_docs.archive.locking import filing_lock
+
+    a, b = two_hosts(tmp_path, pg_url)
+    first, second = registrations(a, 2)
+    berkas_of_first = meta_for_ref(a, first)[0].rel_path
+    with filing_lock(a, [berkas_of_first]):  # host A is filing into the first berkas
+        thread, done = in_thread(lambda: file_by_hand(b, tmp_path, second, "kedua"))
+        thread.join(timeout=60)
+        assert done, "host B waited for host A although they file into different berkas"
+        thread, done = in_thread(lambda: file_by_hand(b, tmp_path, first, "pertama"))
+        thread.join(timeout=2)
+        assert not done  # the same berkas: B waits for A
+    thread.join(timeout=60)
+    assert done and done[0].berkas == meta_for_ref(b, first)[0].berkas_number
+    assert_all_bags_valid(b)
+    assert_index_matches_bags(b)
+
+
+@needs_postgresql
+def test_a_live_hosts_staging_is_left_alone_and_a_dead_hosts_is_cleaned_up(tmp_path, pg_url):
+    from sikro_docs.archive.bags import new_staging
+    from sikro_docs.archive.filing import meta_for_ref, recover
+    from sikro_docs.archive.locking import filing_lock
+
+    a, b = two_hosts(tmp_path, pg_url)
+    [ref] = registrations(a, 1)
+    berkas = meta_for_ref(a, ref)[0].rel_path
+    with filing_lock(a, [berkas]):  # host A is building the berkas's next version: no intent yet
+        staging = new_staging(a.archive_dir, berkas)
+        (staging / "bag" / "data").mkdir(parents=True)
+        recover(b)
+        assert staging.is_dir()  # host B sees a writer at work, not a leftover
+    recover(b)  # host A is gone (its lock went with its connection): B discards what it left
+    assert not staging.exists()
+    file_by_hand(b, tmp_path, ref, "sesudah")

@@ -9,12 +9,14 @@ A berkas is `<archive>/<year>/<classification>/<berkas number>/`:
     data/...                        (the files)
 
 Every change builds a complete new version of the bag in
-`<archive>/.staging/<id>/bag` (existing payload files hard-linked, so
+`<archive>/.staging/<berkas key>.<id>/bag` (existing payload files hard-linked, so
 originals are never rewritten or even copied), fsyncs it, writes an
 intent file naming the target, then swaps the new version in with one
 atomic `renameat2(RENAME_EXCHANGE)` (a plain rename for a new berkas).
 `recover` finishes or discards whatever a killed process left in
 `.staging`, so every bag is always either the old version or the new one.
+The berkas key in a staging's name says, before its intent is written, whose
+berkas lock guards it (archive/locking.py): whether its writer may still be at work.
 
 Existing manifest lines are copied, never recomputed: a file damaged on
 disk keeps its original hash and stays visible to the audit.
@@ -263,7 +265,7 @@ def stage_and_swap(root: Path, target_rel: str, *, version: str, info: list[tupl
     old = target if (target / "bagit.txt").is_file() else None
     if old is None and target.exists():
         raise SikroError(f"{target} exists but is not a bag; move it away before filing into this berkas")
-    staging = root / STAGING / uuid.uuid4().hex
+    staging = new_staging(root, target_rel)
     bag = staging / "bag"
     bag.mkdir(parents=True)
     try:
@@ -340,6 +342,22 @@ def discard_staging(staging: Path) -> None:
         intent.unlink()
         fsync_dir(staging)
     shutil.rmtree(staging, ignore_errors=True)
+
+
+def berkas_key(rel_path: str) -> str:
+    """A short fixed-length name for the berkas at `rel_path` (its filing lock's, its stagings')."""
+    return hashlib.sha256(rel_path.encode("utf-8")).hexdigest()[:16]
+
+
+def new_staging(root: Path, target_rel: str) -> Path:
+    """A new staging folder's path for a change of the bag at `target_rel` (not yet made)."""
+    return root / STAGING / f"{berkas_key(target_rel)}.{uuid.uuid4().hex}"
+
+
+def staging_key(staging: Path) -> str | None:
+    """The berkas key a staging folder's name carries; None for one made before names carried it."""
+    key, dot, _id = staging.name.partition(".")
+    return key if dot else None
 
 
 def pending_stagings(root: Path) -> Iterator[tuple[Path, str | None]]:

@@ -39,12 +39,13 @@ from .. import clock, db
 from ..errors import SikroError
 from ..fsutil import atomic_write_bytes, fsync_dir
 from ..workspace import Workspace
-from .bags import INTENT, STAGING, archive_lock, discard_staging, read_bag, swap_in
+from .bags import INTENT, discard_staging, new_staging, read_bag, swap_in
 from .berkas import BerkasMeta, location_line
 from .events import DEACCESSION, DELETION, RETENTION_ACTION, TRANSFER, new_event
 from .filing import file_into, recover
 from .index import index_bag
 from .locations import find_berkas
+from .locking import filing_lock
 from .retention import CLOSED_STAGES, STAGE_DISPOSED, STAGE_HANDED_OVER, STAGE_INACTIVE
 from .tables import Berkas
 
@@ -335,8 +336,8 @@ def _swap_without_payload(ws: Workspace, meta: BerkasMeta, events: list[dict], u
     )
 
     root = ws.archive_dir
-    with archive_lock(root):
-        recover(ws, locked=True)
+    with filing_lock(ws, [meta.rel_path]) as hold:
+        recover(ws, hold)
         target = root / meta.rel_path
         content = read_bag(target)
         current = update(BerkasMeta.from_bag(content))
@@ -346,7 +347,7 @@ def _swap_without_payload(ws: Workspace, meta: BerkasMeta, events: list[dict], u
                              reason=reason, files=[{"path": rel, "sha256": content.manifest[rel], "size": sizes[rel]}
                                                    for rel in removed], **(record or {}))
         version = uuid.uuid4().hex
-        staging = root / STAGING / uuid.uuid4().hex
+        staging = new_staging(root, meta.rel_path)
         bag = staging / "bag"
         bag.mkdir(parents=True)
         try:

@@ -1,7 +1,8 @@
 """Filing files into berkas: one atomic bag change, then the index, then (only then) success.
 
 Order of a filing, and why:
-1. under the archive lock, finish whatever a killed process left (`recover`);
+1. under the berkas's filing lock (archive/locking.py), finish whatever a killed
+   process left (`recover`);
 2. hash every incoming file; one already in the archive is a duplicate;
 3. build and swap in the bag's next version (bags.stage_and_swap): from
    here the files are safely on disk, fsynced, in the manifest;
@@ -33,7 +34,6 @@ from .active_content import active_content
 from .bags import (
     NewPayload,
     Staged,
-    archive_lock,
     discard_staging,
     pending_stagings,
     read_bag,
@@ -53,6 +53,7 @@ from .events import (
     new_event,
 )
 from .index import index_bag
+from .locking import ArchiveHold, filing_lock
 from .retention import STAGE_DISPOSED, STAGE_HANDED_OVER
 from .tables import ArchiveFile, Berkas, Unmatched
 
@@ -103,29 +104,35 @@ class FilingResult:
 # --------------------------------------------------------------------------- recovery
 
 
-def recover(ws: Workspace, *, locked: bool = False) -> int:
-    """Complete or discard what killed processes left in .staging; returns how many were completed."""
-    root = ws.archive_dir
-    if not (root / ".staging").is_dir():
+def recover(ws: Workspace, hold: ArchiveHold | None = None) -> int:
+    """Complete or discard what killed processes left in .staging; returns how many were completed.
+
+    `hold`: what the caller holds already (archive/locking.py); without it, only whole-archive
+    work is kept out meanwhile. Stagings of a berkas another live process holds are its own.
+    """
+    if not (ws.archive_dir / ".staging").is_dir():
         return 0
-    if locked:
-        return _recover_locked(ws)
-    with archive_lock(root):
-        return _recover_locked(ws)
+    if hold is not None:
+        return _recover_held(ws, hold)
+    with filing_lock(ws) as held:
+        return _recover_held(ws, held)
 
 
-def _recover_locked(ws: Workspace) -> int:
+def _recover_held(ws: Workspace, hold: ArchiveHold) -> int:
     root, done = ws.archive_dir, 0
     for staging, target in pending_stagings(root):
-        if target is None:
-            discard_staging(staging)  # never reached its commit point: as if it never began
-            continue
-        swap_in(root, staging)
-        if (root / target / "bagit.txt").is_file():
-            with db.session(ws, write=True) as session:
-                index_bag(session, root, root / target)
-        discard_staging(staging)
-        done += 1
+        with hold.claim(staging) as ours:
+            if not ours:
+                continue
+            if target is None:
+                discard_staging(staging)  # never reached its commit point: as if it never began
+                continue
+            swap_in(root, staging)
+            if (root / target / "bagit.txt").is_file():
+                with db.session(ws, write=True) as session:
+                    index_bag(session, root, root / target)
+            discard_staging(staging)
+            done += 1
     return done
 
 
@@ -192,9 +199,8 @@ def file_into(ws: Workspace, meta: BerkasMeta, items: list[Incoming], *, agent: 
     `update(meta) -> meta` changes the metadata (a location, a stage) under
     the lock, on what the bag holds at that moment.
     """
-    root = ws.archive_dir
-    with archive_lock(root):
-        _recover_locked(ws)
+    with filing_lock(ws, [meta.rel_path]) as hold:
+        _recover_held(ws, hold)
         meta = current_meta(ws, meta)
         if update is not None:
             meta = update(meta)
@@ -389,7 +395,7 @@ def file_documents(ws: Workspace, documents: list[tuple[int, list]], *,
                    agent: str = DEFAULT_AGENT) -> list[FilingResult | SikroError]:
     """`file_document` for many documents at once (a batch's round of PDFs), in their order.
 
-    The same steps, shared: one archive lock and recovery, one read of the
+    The same steps, shared: one filing lock (of all their berkas) and recovery, one read of the
     registry, each berkas's bag staged and swapped in, then one transaction
     that indexes every bag, then the stagings dropped. A crash before that
     transaction commits leaves intents that the next command's `recover`
@@ -402,8 +408,8 @@ def file_documents(ws: Workspace, documents: list[tuple[int, list]], *,
             groups.setdefault(plan[0].rel_path, []).append(position)
     results: list[FilingResult | SikroError] = [
         plan if isinstance(plan, SikroError) else FilingResult(plan[0].berkas_number) for plan in plans]
-    with archive_lock(ws.archive_dir):
-        _recover_locked(ws)
+    with filing_lock(ws, groups) as hold:
+        _recover_held(ws, hold)
         to_stage: list[tuple[BerkasMeta, list]] = []
         with db.session(ws) as session:
             for positions in groups.values():
@@ -561,8 +567,8 @@ def _ocr_one(source: Path, limits: ScanLimits, deadline: float, notes: list[str]
 
 def _add_texts(ws: Workspace, berkas: Berkas, texts: list[tuple[str, str, str]], agent: str) -> None:
     root = ws.archive_dir
-    with archive_lock(root):
-        _recover_locked(ws)
+    with filing_lock(ws, [berkas.path]) as hold:
+        _recover_held(ws, hold)
         bag = root / berkas.path
         content = read_bag(bag)
         payload, manifest, events = [], {}, []

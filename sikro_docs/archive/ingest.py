@@ -115,7 +115,7 @@ def read_all_codes(paths: list[Path], limits: ScanLimits, workers: int = DEFAULT
     position = 0
     while position < len(names):
         pool = ProcessPoolExecutor(max_workers=max(1, min(workers, len(names) - position)),
-                                   mp_context=get_context("fork"), initializer=_bound_memory,
+                                   mp_context=get_context("fork"), initializer=_start_worker,
                                    initargs=(limits.reader_memory_mb,))
         broken = False
         try:
@@ -146,9 +146,15 @@ def _outcome(future, timeout: float, limits: ScanLimits) -> tuple[tuple[str, lis
 READ_MARGIN_S = 10
 
 
-def _bound_memory(extra_mb: float) -> None:
-    """Worker start: the address space may grow by at most `extra_mb` beyond what it has now."""
+def _start_worker(extra_mb: float) -> None:
+    """Worker start: it dies with the ingest (a killed one leaves no reader blocked on its
+    queue for ever), and its address space may grow by at most `extra_mb` beyond what it has now."""
     import resource
+    import signal
+
+    from ..childenv import end_with_parent
+
+    end_with_parent(signal.SIGKILL)
 
     try:
         with open("/proc/self/statm") as fh:

@@ -14,9 +14,10 @@ from sqlalchemy import delete, select
 
 from .. import db
 from ..workspace import Workspace
-from .bags import archive_lock, find_bags
-from .filing import _recover_locked
+from .bags import find_bags
+from .filing import recover
 from .index import drop_fts_row, index_bag
+from .locking import whole_archive_lock
 from .tables import ArchiveFile, Berkas, Location
 
 BATCH = 200  # bags per transaction: a crash loses little work, commits stay few
@@ -31,8 +32,8 @@ class ReindexReport:
 
 def reindex(ws: Workspace) -> ReindexReport:
     root, report = ws.archive_dir, ReindexReport()
-    with archive_lock(root):
-        _recover_locked(ws)
+    with whole_archive_lock(ws) as hold:
+        recover(ws, hold)
         bags = list(find_bags(root))
         seen = set()
         for start in range(0, len(bags), BATCH):

@@ -89,14 +89,12 @@ def _start_job_worker(ws, count: int):
 
 
 def _end_with_parent() -> None:
-    """In the worker, before it runs: SIGTERM when the console dies (Linux's PR_SET_PDEATHSIG)."""
-    import ctypes
+    """In the worker, before it runs: SIGTERM when the console dies (not Linux: _stop_job_worker only)."""
     import signal
 
-    try:
-        ctypes.CDLL(None).prctl(1, int(signal.SIGTERM))  # 1 = PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass  # not Linux: stopped by _stop_job_worker only
+    from ..childenv import end_with_parent
+
+    end_with_parent(signal.SIGTERM)
 
 
 def _stop_job_worker(proc) -> None:
