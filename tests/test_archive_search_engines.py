@@ -1,4 +1,4 @@
-"""Archive search is the same on both engines: FTS5 (bm25) on SQLite, a tsvector (ts_rank_cd) on PostgreSQL.
+"""Archive search is the same on both engines: FTS5 (bm25) on SQLite, a tsvector (ts_rank) on PostgreSQL.
 
 Every test runs twice, on a SQLite workspace and on a PostgreSQL one (a real server, see
 tests/pg_support.py): the same berkas filed the same way, the same queries, the same hits

@@ -8,7 +8,7 @@ carries its index along, see db_copy).
 
 SQLite: the FTS5 table `archive_fts` (unicode61, diacritics removed), ranked with bm25.
 PostgreSQL: the table `archive_search` with a `tsvector` per berkas (GIN index, migration
-0015), ranked with ts_rank_cd; the texts it was made of in `archive_search_text`. Its text search configuration is `simple`: no stemming
+0015), ranked with ts_rank; the texts it was made of in `archive_search_text`. Its text search configuration is `simple`: no stemming
 (Indonesian names are not English words) and no stop words. The words themselves are cut
 here, in Python, the way unicode61 cuts them (letters and digits; "/", ".", "-" and "_"
 separate), lower-cased with their diacritics removed: "503/0001/IZIN/2026" is the phrase
@@ -83,7 +83,7 @@ class Fts5:
         return [(row[0], dict(zip(COLUMNS, row[1:]))) for row in found]
 
 
-# ts_rank_cd's weights are given for D, C, B, A; the columns are A (numbers) to D (body), and
+# ts_rank's weights are given for D, C, B, A; the columns are A (numbers) to D (body), and
 # the bm25 weights scaled so that a number counts 1.0: {0.1, 0.3, 0.5, 1.0}.
 PG_WEIGHTS = "{" + ", ".join(str(w / WEIGHTS[0]) for w in reversed(WEIGHTS)) + "}"
 PG_CONFIG = "simple"
@@ -92,7 +92,7 @@ _PG_DOCUMENT = " || ".join(f"setweight(to_tsvector('{PG_CONFIG}', :{name}_words)
 
 
 class PgFullText:
-    """PostgreSQL: archive_search (berkas_id, document tsvector; GIN), ranked with ts_rank_cd.
+    """PostgreSQL: archive_search (berkas_id, document tsvector; GIN), ranked with ts_rank.
 
     The four texts are kept in archive_search_text so that the index can be read back (a
     copy to SQLite); apart, so that the rows a search reads stay narrow. Positions beyond 16,383 (PostgreSQL's limit) count as 16,383: a phrase deep in
@@ -125,8 +125,10 @@ class PgFullText:
         # As FTS5 does: the newest CANDIDATES matches, then the best of those. The planner
         # walks the primary key backwards when the query names much of the archive (a few
         # thousand rows read) and reads the GIN index when it names few (a name, a number):
-        # the column's statistics say which. Only ids are sorted; ts_rank_cd reads the
-        # documents of the candidates alone, divided by 1 + log(the document's length)
+        # the column's statistics say which. The candidates are ranked in the same pass that
+        # finds them (each document is read once) with ts_rank, which weighs how often the
+        # words occur, as bm25 does, at half the cost of ts_rank_cd's cover density (p95 at
+        # 100,000 berkas, bench/archive_bench.py), divided by 1 + log(the document's length)
         # (normalization 1: a short document that matches counts more, as with bm25), and
         # negated, so that lower is better as with bm25.
         # psycopg prepares a statement run often, and PostgreSQL may then plan it once for any
@@ -134,10 +136,9 @@ class PgFullText:
         # table for a name. Each search is planned for its own words.
         session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
         scored = session.execute(text(
-            f"SELECT berkas_id, -ts_rank_cd('{PG_WEIGHTS}', document, CAST(:q AS tsquery), 1) AS rank "
-            "FROM archive_search WHERE berkas_id = ANY(ARRAY("
-            "    SELECT berkas_id FROM archive_search WHERE document @@ CAST(:q AS tsquery) "
-            "    ORDER BY berkas_id DESC LIMIT :candidates)) "
+            f"SELECT berkas_id, -ts_rank('{PG_WEIGHTS}', document, CAST(:q AS tsquery), 1) AS rank "
+            "FROM (SELECT berkas_id, document FROM archive_search WHERE document @@ CAST(:q AS tsquery) "
+            "      ORDER BY berkas_id DESC LIMIT :candidates) AS newest "
             "ORDER BY rank, berkas_id DESC LIMIT :limit"
         ), {"q": pg_query(query), "candidates": CANDIDATES, "limit": limit}).all()
         return {berkas_id: float(rank) for berkas_id, rank in scored}

@@ -180,7 +180,7 @@ class Hit:
 # ranked among its newest CANDIDATES matches only: bm25 over 100,000 rows
 # costs ~200 ms, over a few thousand ~5 ms, and the newest files are the
 # ones an archivist most often looks for. Names and numbers match few rows
-# and are ranked in full. The same holds for ts_rank_cd on PostgreSQL.
+# and are ranked in full. The same holds for ts_rank on PostgreSQL.
 CANDIDATES = fulltext.CANDIDATES
 
 
