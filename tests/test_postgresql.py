@@ -319,3 +319,25 @@ def raw_waiting(ws) -> int:
     """How many sessions wait for an advisory lock right now."""
     with db.session(ws) as session:
         return session.scalar(text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"))
+
+
+def test_an_offices_own_role_that_only_owns_its_database_runs_the_office(pg_server, sikro, tmp_path):
+    """The README's setup: a login role that is no superuser and may create neither databases nor
+    roles, owner of the office's database. It migrates it, imports, issues and verifies; and the
+    evidence stays append-only against that very role (its triggers, not its privileges, refuse)."""
+    pg_server.admin("CREATE ROLE kantor LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE")
+    pg_server.admin("CREATE DATABASE dairi OWNER kantor")
+    url = f"postgresql://kantor@/dairi?host={pg_server.socket_dir}"
+    result = sikro("init", tmp_path / "kantor", env={"SIKRO_DATABASE_URL": url})
+    assert result.code == 0, result.err
+    args, env = ["--workspace", str(tmp_path / "kantor")], {"SIKRO_DATABASE_URL": url}
+    result = sikro("import", make_workbook(tmp_path / "p.xlsx", [valid_record(no_registrasi=None)]), "--json",
+                   *args, env=env)
+    assert result.code == 0, result.err
+    assert result.json()["imported"] == 1
+    assert sikro("register", "verify", *args, env=env).code == 0
+    [(owner,)] = raw(url, "SELECT tableowner FROM pg_tables WHERE tablename = 'events'")
+    assert owner == "kantor"
+    assert raw(url, "SELECT count(*) FROM events")[0][0] >= 1
+    with pytest.raises(psycopg.Error, match="append-only"):
+        raw(url, "UPDATE events SET actor = 'orang dalam'")
