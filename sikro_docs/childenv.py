@@ -52,12 +52,15 @@ def home_for(worker_root: Path) -> Path:
     return home
 
 
-def end_with_parent(sig: int) -> None:
+def end_with_parent(sig: int, parent: int) -> None:
     """In a child, first thing: the kernel sends it `sig` when its parent dies (Linux's
-    PR_SET_PDEATHSIG), so a parent killed with -9 leaves no child waiting for it forever."""
+    PR_SET_PDEATHSIG), so a parent killed with -9 leaves no child waiting for it forever.
+
+    `parent` is the pid the parent had before it started the child (`os.getpid()` there):
+    the child cannot learn it itself, since a parent dead before this call has already
+    been replaced by init, and the child would then watch the wrong process."""
     import ctypes
 
-    parent = os.getppid()
     try:
         ctypes.CDLL(None, use_errno=True).prctl(1, int(sig))  # 1 = PR_SET_PDEATHSIG
     except (OSError, AttributeError):

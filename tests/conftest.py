@@ -7,7 +7,6 @@ import os
 import subprocess
 import sys
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
@@ -153,19 +152,13 @@ def pg_workspace(tmp_path, pg_url):
 
 # The PostgreSQL pass ($SIKRO_TEST_DATABASE=postgresql, the second run of `./run.sh test`) runs the
 # tests whose workspace fixture it puts on the server: the others would only run again as they
-# did on SQLite (their own init_workspace, or a pg_workspace in both passes). Tests still listed
-# in postgresql_pending.txt read sikro.db with sqlite3 themselves or need a piece not built on
-# PostgreSQL yet: they are left out of that pass, one line each, until they are made engine-neutral.
-PENDING_ON_POSTGRESQL = Path(__file__).with_name("postgresql_pending.txt")
-
-
+# did on SQLite (their own init_workspace, or a pg_workspace in both passes).
 def pytest_collection_modifyitems(config, items):
     if os.environ.get("SIKRO_TEST_DATABASE") != "postgresql":
         return
-    pending = {line.split("#")[0].strip() for line in PENDING_ON_POSTGRESQL.read_text().splitlines()} - {""}
     keep, drop = [], []
     for item in items:
-        on_server = "workspace" in getattr(item, "fixturenames", ()) and item.nodeid not in pending
+        on_server = "workspace" in getattr(item, "fixturenames", ())
         (keep if on_server else drop).append(item)
     config.hook.pytest_deselected(items=drop)
     items[:] = keep

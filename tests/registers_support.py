@@ -151,6 +151,16 @@ def drop_append_only_triggers(ws, table: str) -> None:
     sql(ws, f"drop trigger if exists {table}_no_delete")
 
 
+def lose_database(ws) -> None:
+    """The database gone for good, as after a lost disk: SQLite's files deleted, or on PostgreSQL every
+    table of the office's database dropped (the next command finds an empty database and migrates it)."""
+    if ws.db_url.startswith("postgresql"):
+        sql_many(ws, ["DROP SCHEMA public CASCADE", "CREATE SCHEMA public"])
+        return
+    for suffix in ("", "-wal", "-shm"):
+        (ws.root / f"sikro.db{suffix}").unlink(missing_ok=True)
+
+
 def entries(ws, register: str) -> list[tuple]:
     return sql(ws, "select year, seq, number, status, reason, document_id from register_entries "
                    "where register = ? order by year, seq", (register,))

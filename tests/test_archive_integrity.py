@@ -20,7 +20,7 @@ from archive_support import (
     paper,
     run,
 )
-from registers_support import database_errors, drop_append_only_triggers, json_value, sql
+from registers_support import database_errors, drop_append_only_triggers, json_value, lose_database, sql
 
 
 @pytest.fixture
@@ -78,8 +78,7 @@ def test_append_only_archive_events(filed):
 def test_rebuild_after_the_database_is_lost(filed, ws_args):
     """Each command a process of its own, as after a real loss: nothing of the old database lives on."""
     before = run("archive", "search", "hotman", "--json", *ws_args).json()
-    for suffix in ("", "-wal", "-shm"):
-        (filed.root / f"sikro.db{suffix}").unlink(missing_ok=True)
+    lose_database(filed)
     assert run("archive", "reindex", *ws_args, process=True).code == 0
     located = run("archive", "locate", "REG/00001/SIKRO/2026", *ws_args, process=True)
     assert located.code == 0

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sqlite3
 import time
 
 from openpyxl import Workbook, load_workbook
+from registers_support import sql
 from test_intake_support import HEADERS, make_workbook, record_cells, run_child, valid_record
 
 from sikro_docs import chain, clock, db, numbering, permit_types, registry
@@ -77,8 +77,7 @@ def test_rows_across_chunks_are_numbered_chained_and_logged_as_one_by_one(tmp_pa
     by_app = {app_id: row for row, app_id in report.applications}
     assert [by_app[a.id] for a in sorted(apps.values(), key=lambda a: a.registration_number)] == \
         list(range(2, rows + 2))
-    db_rows = sqlite3.connect(workspace.db_path).execute(
-        "select application_id, action, source_row from events order by id").fetchall()
+    db_rows = sql(workspace, "select application_id, action, source_row from events order by id")
     actions: dict[int, list] = {}
     for app_id, action, source_row in db_rows:
         actions.setdefault(app_id, []).append((action, source_row))

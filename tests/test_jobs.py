@@ -6,12 +6,12 @@ from __future__ import annotations
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
 
 import pytest
+from registers_support import sql
 from test_import_speed import long_list
 from test_intake_support import make_workbook, valid_record
 
@@ -112,8 +112,8 @@ def test_a_job_whose_worker_was_killed_runs_again_when_a_worker_starts(tmp_path,
     assert (done.status, done.attempts, done.result["imported"]) == (jobs.DONE, 2, 20_000)
     with db.session(workspace) as sess:
         assert numbering.verify_registers(sess, workspace) == [] and chain.verify(sess, workspace) == []
-    seqs = [seq for (seq,) in sqlite3.connect(workspace.db_path).execute(
-        "select seq from register_entries where register = 'registrasi' order by seq")]
+    seqs = [seq for (seq,) in sql(workspace, "select seq from register_entries where register = 'registrasi' "
+                                             "order by seq")]
     assert seqs == list(range(1, 20_001))  # nothing given twice, nothing skipped
 
 

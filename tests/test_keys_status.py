@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sqlite3
 
 from click.testing import CliRunner
+from registers_support import drop_append_only_triggers, sql_many
 from test_verification_support import make_document, run
 
 from sikro_docs import clock, db, numbering
@@ -29,16 +29,6 @@ RECENT = clock.today({}) - dt.timedelta(days=30)
 def sikro(*args):
     """`sikro ARGS` in-process, so that clock.frozen applies."""
     return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
-
-
-def sql(ws, *statements):
-    conn = sqlite3.connect(ws.db_path)
-    try:
-        for statement in statements:
-            conn.execute(statement)
-        conn.commit()
-    finally:
-        conn.close()
 
 
 def forged_token(ws, kid: str, issued: dt.date) -> str:
@@ -124,10 +114,11 @@ def test_uncompromising_the_key_in_the_database_alone_changes_nothing(workspace,
     doc = make_document(workspace, on=RECENT)
     kid = doc.token.kid
     assert run("keys", "revoke", kid, "--reason", "bocor", *ws_args).code == 0
-    sql(workspace, "DROP TRIGGER key_status_no_delete",
+    drop_append_only_triggers(workspace, "key_status")
+    sql_many(workspace, [
         f"DELETE FROM key_status WHERE kid = '{kid}' AND status = 'compromised'",
         f"INSERT INTO key_status (kid, status, since, reason, actor, mac) "
-        f"VALUES ('{kid}', 'active', '2030-01-01 00:00:00', NULL, 'orang dalam', '{'0' * 64}')")
+        f"VALUES ('{kid}', 'active', '2030-01-01 00:00:00', NULL, 'orang dalam', '{'0' * 64}')"])
     result = run("verify", doc.token.url, "--json", *ws_args)
     assert result.code == 1 and result.json()["reason"].startswith(COMPROMISED_TEXT)
     listed = run("keys", "list", *ws_args)

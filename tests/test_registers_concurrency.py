@@ -7,7 +7,15 @@ import signal
 import time
 
 from conftest import assert_no_traceback
-from registers_support import DOC_DATE, assert_series_complete, entries, make_applications, sql, start_worker
+from registers_support import (
+    DOC_DATE,
+    assert_series_complete,
+    entries,
+    json_value,
+    make_applications,
+    sql,
+    start_worker,
+)
 
 from sikro_docs import db, numbering
 
@@ -35,8 +43,9 @@ def test_two_processes_issue_400_documents_without_duplicate_or_gap(workspace, s
         assert seqs[0][0] < seqs[1][-1] and seqs[1][0] < seqs[0][-1]
     files = sql(workspace, "select files, number from documents where status = 'issued'")
     assert len(files) == 400
-    for file_json, number in files[:20]:
-        path = workspace.root / file_json.strip('[]"')
+    for files_json, number in files[:20]:
+        [relative] = json_value(files_json)
+        path = workspace.root / relative
         assert number in path.read_text()
     result = sikro("register", "verify", *ws_args)
     assert result.code == 0, result.out + result.err

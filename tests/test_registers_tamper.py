@@ -1,4 +1,4 @@
-"""Edits made behind the tool's back (sqlite3 on the database) are found by `sikro register verify`."""
+"""Edits made behind the tool's back (sqlite3 or psql on the database) are found by `sikro register verify`."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 
 import pytest
 from conftest import assert_no_traceback
-from registers_support import DOC_DATE, drop_append_only_triggers, make_applications, sql
+from registers_support import DOC_DATE, drop_append_only_triggers, foreign_keys_off, make_applications, sql, sql_many
 
 from sikro_docs import db, numbering
 from sikro_docs.keys import chain_secret
@@ -131,9 +131,9 @@ def test_properly_chained_duplicate_allocation_is_found(books, sikro):
 def test_number_removed_with_a_rebuilt_chain_leaves_a_gap(books, sikro):
     """A careful forger deletes no. 2 and recomputes every hash: the series still shows the hole."""
     drop_triggers(books, "register_log")
-    sql(books, "pragma foreign_keys = off")
-    sql(books, "delete from register_entries where register = 'surat-keluar' and seq = 2")
-    sql(books, "delete from register_log where register = 'surat-keluar' and seq = 2")
+    sql_many(books, [foreign_keys_off(books),
+                     "delete from register_entries where register = 'surat-keluar' and seq = 2",
+                     "delete from register_log where register = 'surat-keluar' and seq = 2"])
     rows = sql(books, "select id, content from register_log where register = 'surat-keluar' order by position")
     prev = numbering.GENESIS_HASH
     for position, (row_id, content) in enumerate(rows, start=1):
@@ -182,9 +182,9 @@ def test_counter_lowered_behind_the_tool_is_found_and_no_number_is_given(books, 
 def test_newest_entries_removed_with_their_log_are_refused_by_the_counter(books, sikro):
     """Entry no. 4 and its log rows removed, the chain still linking: the counter still says 4."""
     drop_triggers(books, "register_log")
-    sql(books, "pragma foreign_keys = off")
-    sql(books, "delete from register_log where register = 'surat-keluar' and seq = 4")
-    sql(books, "delete from register_entries where register = 'surat-keluar' and seq = 4")
+    sql_many(books, [foreign_keys_off(books),
+                     "delete from register_log where register = 'surat-keluar' and seq = 4",
+                     "delete from register_entries where register = 'surat-keluar' and seq = 4"])
     verify_fails(sikro, books, "surat-keluar 2025", "the counter says no. 4 was the last given", "holds 3")
     with pytest.raises(numbering.NumbersLost, match="no. 4 was given"):
         numbering.issue_document(books, kind="rejection", application_id=1, on=DOC_DATE, produce=produce_nothing)

@@ -230,7 +230,7 @@ def mixed_inbox(workspace, tmp_path):
 
 
 def test_ingest_quarantines_what_goes_beyond_a_limit_and_files_the_rest(workspace, mixed_inbox, ws_args):
-    import sqlite3
+    from registers_support import sql
 
     inbox, good, hostile, blank = mixed_inbox
     result = run_here("archive", "ingest", inbox, "--no-ocr", *ws_args)
@@ -241,9 +241,7 @@ def test_ingest_quarantines_what_goes_beyond_a_limit_and_files_the_rest(workspac
         assert lines[str(path)].startswith("quarantined") and f"limits.scan.{setting}" in lines[str(path)]
         assert path.is_file()  # left where it was
     assert lines[str(blank)].startswith("unmatched")
-    conn = sqlite3.connect(workspace.db_path)
-    reasons = dict(conn.execute("select path, reason from archive_unmatched").fetchall())
-    conn.close()
+    reasons = dict(sql(workspace, "select path, reason from archive_unmatched"))
     assert all("quarantined" in reasons[str(p)] for p in hostile)
     # a later run is not blocked: it reads the quarantined files again and reports them again
     again = run_here("archive", "ingest", inbox, "--no-ocr", "--json", *ws_args)

@@ -7,6 +7,7 @@ import json
 import stat
 
 import pytest
+from registers_support import sql
 from test_verification_support import ISSUED, assert_one_line_error, make_document, run
 
 from sikro_docs import clock, db
@@ -26,18 +27,6 @@ def permit(workspace):
 
 def valid_until(workspace, on=RECENT) -> str:
     return permit_validity(workspace.profile, on, None).isoformat()
-
-
-def sql(ws, statement, params=()):
-    import sqlite3
-
-    conn = sqlite3.connect(ws.db_path)
-    try:
-        conn.execute("PRAGMA foreign_keys = ON")
-        conn.execute(statement, params)
-        conn.commit()
-    finally:
-        conn.close()
 
 
 def test_valid_permit_plain_and_json(workspace, permit, ws_args):

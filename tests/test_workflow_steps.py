@@ -1,9 +1,9 @@
 """Recording steps: both paths, the return path, and every kind of illegal step (nothing recorded)."""
 
 import datetime as dt
-import sqlite3
 
 import pytest
+from registers_support import database_errors, sql
 from workflow_support import complete_file, make_application, walk, wib
 
 from sikro_docs import db, registry
@@ -99,13 +99,9 @@ def test_rejected_application_refuses_the_approved_path_and_finished_refuses_all
 def test_step_records_are_append_only(workspace):
     ref = make_application(workspace)
     walk(workspace, ref, [3], START)
-    conn = sqlite3.connect(workspace.db_path)
-    try:
-        for statement in ("update step_records set step = 9", "delete from step_records"):
-            with pytest.raises(sqlite3.DatabaseError, match="append-only"):
-                conn.execute(statement)
-    finally:
-        conn.close()
+    for statement in ("update step_records set step = 9", "delete from step_records"):
+        with pytest.raises(database_errors(), match="append-only"):
+            sql(workspace, statement)
 
 
 def test_step_for_kind_reads_the_sop_data():

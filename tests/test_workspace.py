@@ -6,7 +6,9 @@ import sqlite3
 import stat
 import tomllib
 
+import pytest
 from conftest import assert_no_traceback
+from registers_support import database_errors, sql
 
 
 def snapshot(root):
@@ -81,16 +83,10 @@ def test_broken_profile_is_one_line_error(tmp_path, sikro):
 
 
 def test_events_table_is_append_only(workspace):
-    con = sqlite3.connect(workspace.db_path)
-    con.execute("insert into events (at, actor, action, details) values ('2026-01-01', 'x', 'y', '{}')")
-    con.commit()
-    for sql in ("update events set actor='z'", "delete from events"):
-        try:
-            con.execute(sql)
-        except sqlite3.DatabaseError as exc:
-            assert "append-only" in str(exc)
-        else:
-            raise AssertionError(f"{sql} was allowed")
+    sql(workspace, "insert into events (at, actor, action, details) values ('2026-01-01', 'x', 'y', '{}')")
+    for statement in ("update events set actor='z'", "delete from events"):
+        with pytest.raises(database_errors(), match="append-only"):
+            sql(workspace, statement)
 
 
 def test_workspace_option_before_the_command(workspace, tmp_path, monkeypatch):

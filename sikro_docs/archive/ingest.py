@@ -116,7 +116,7 @@ def read_all_codes(paths: list[Path], limits: ScanLimits, workers: int = DEFAULT
     while position < len(names):
         pool = ProcessPoolExecutor(max_workers=max(1, min(workers, len(names) - position)),
                                    mp_context=get_context("fork"), initializer=_start_worker,
-                                   initargs=(limits.reader_memory_mb,))
+                                   initargs=(os.getpid(), limits.reader_memory_mb))
         broken = False
         try:
             futures = [pool.submit(_read_codes, name, limits) for name in names[position:]]
@@ -146,7 +146,7 @@ def _outcome(future, timeout: float, limits: ScanLimits) -> tuple[tuple[str, lis
 READ_MARGIN_S = 10
 
 
-def _start_worker(extra_mb: float) -> None:
+def _start_worker(ingest_pid: int, extra_mb: float) -> None:
     """Worker start: it dies with the ingest (a killed one leaves no reader blocked on its
     queue for ever), and its address space may grow by at most `extra_mb` beyond what it has now."""
     import resource
@@ -154,7 +154,7 @@ def _start_worker(extra_mb: float) -> None:
 
     from ..childenv import end_with_parent
 
-    end_with_parent(signal.SIGKILL)
+    end_with_parent(signal.SIGKILL, ingest_pid)
 
     try:
         with open("/proc/self/statm") as fh:

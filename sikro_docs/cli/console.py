@@ -74,6 +74,8 @@ def console_cmd(ws, host, port, workers, access_log, job_workers):
 def _start_job_worker(ws, count: int):
     """The console's own `sikro worker`, a process group of its own (long work never runs in a web
     worker), logging to run/worker.log; it ends with the console, even a console killed outright."""
+    import functools
+    import os
     import subprocess
     import sys
 
@@ -83,18 +85,18 @@ def _start_job_worker(ws, count: int):
     try:
         return subprocess.Popen([sys.executable, "-m", "sikro_docs", "worker", "--workers", str(count),
                                  "--workspace", str(ws.root)], stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                                start_new_session=True, preexec_fn=_end_with_parent)
+                                start_new_session=True, preexec_fn=functools.partial(_end_with_parent, os.getpid()))
     finally:
         log.close()
 
 
-def _end_with_parent() -> None:
+def _end_with_parent(console_pid: int) -> None:
     """In the worker, before it runs: SIGTERM when the console dies (not Linux: _stop_job_worker only)."""
     import signal
 
     from ..childenv import end_with_parent
 
-    end_with_parent(signal.SIGTERM)
+    end_with_parent(signal.SIGTERM, console_pid)
 
 
 def _stop_job_worker(proc) -> None:
