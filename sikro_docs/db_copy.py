@@ -17,27 +17,26 @@ the same copy the other way round (a PostgreSQL database into the snapshot's SQL
    sides, and the registers' and the evidence chains verified on the target as
    `sikro register verify` does (numbering.verify_registers), against the same keys/.
 
-Timestamps: SQLite keeps them without a zone (UTC, as the tool writes them); PostgreSQL's
-`timestamptz` keeps the instant. A value without a zone is copied as that UTC instant, and
-an instant going to SQLite is written as its UTC time: the same moment on both sides,
-whatever the server's TimeZone setting.
+Timestamps: every reflected timestamp column is read and written as `timestamps.UtcDateTime`,
+the column type of the models: SQLite's UTC wall time and PostgreSQL's `timestamptz` are the
+same instant on both sides, whatever the server's TimeZone setting.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from alembic import command
-from sqlalchemy import JSON, Connection, Integer, MetaData, Table, func, inspect, select, text
+from sqlalchemy import JSON, Connection, DateTime, Integer, MetaData, Table, func, inspect, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.schema import sort_tables_and_constraints
 
 from . import db
 from .archive import fulltext
 from .errors import EXIT_UNUSABLE, SikroError
+from .timestamps import UtcDateTime
 from .workspace import Workspace, normalise_db_url
 
 BATCH = 1000  # rows read and inserted at a time
@@ -131,7 +130,7 @@ def copy_all(source: Connection, target_url: str) -> CopyReport:
         for table in tables:
             if table.name not in source_tables:
                 continue  # a table only one engine has (none today but the full-text ones)
-            rows[table.name] = _copy_table(source, source_tables[table.name], target, table, to_postgresql,
+            rows[table.name] = _copy_table(source, source_tables[table.name], target, table,
                                            cycles.get(table.name, []), later)
         for table, key, values in later:  # the references that closed a cycle, now that both rows exist
             target.execute(table.update().where(*(table.c[k] == v for k, v in key.items())).values(**values))
@@ -141,7 +140,7 @@ def copy_all(source: Connection, target_url: str) -> CopyReport:
     return CopyReport(target=redacted(target_url), rows=rows, index_rows=index_rows)
 
 
-def _copy_table(source: Connection, src: Table, target: Connection, dst: Table, to_postgresql: bool,
+def _copy_table(source: Connection, src: Table, target: Connection, dst: Table,
                 cyclic: list[str], later: list) -> int:
     columns = [c.name for c in dst.columns if c.name in src.c]
     keys = [c.name for c in dst.primary_key.columns]
@@ -149,7 +148,7 @@ def _copy_table(source: Connection, src: Table, target: Connection, dst: Table, 
     result = source.execute(select(*(src.c[c] for c in columns)).order_by(*order))
     count = 0
     for batch in result.partitions(BATCH):
-        values = [{c: _moment(v, to_postgresql) for c, v in zip(columns, row)} for row in batch]
+        values = [dict(zip(columns, row)) for row in batch]
         for row in values:
             deferred = {c: row[c] for c in cyclic if row.get(c) is not None}
             if deferred:
@@ -158,15 +157,6 @@ def _copy_table(source: Connection, src: Table, target: Connection, dst: Table, 
         target.execute(dst.insert(), values)
         count += len(batch)
     return count
-
-
-def _moment(value, to_postgresql: bool):
-    """A timestamp as the same instant on the other engine (see the module's docstring)."""
-    if not isinstance(value, dt.datetime):
-        return value
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.UTC)
-    return value.astimezone(dt.UTC) if to_postgresql else value.astimezone(dt.UTC).replace(tzinfo=None)
 
 
 def _reset_sequences(target: Connection, tables: list[Table]) -> None:
@@ -252,6 +242,8 @@ def _tables_and_cycles(conn: Connection) -> tuple[list[Table], dict[str, list[st
         for column in table.columns:
             if isinstance(column.type, JSON):  # SQL NULL stays NULL (not the JSON value null)
                 column.type = JSON(none_as_null=True)
+            elif isinstance(column.type, DateTime):  # the same instant on both engines
+                column.type = UtcDateTime()
     return tables, cycles
 
 

@@ -22,13 +22,14 @@ import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text, select
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from . import chain
 from .keys import chain_secret
 from .models import Base, utcnow
 from .numbering import Document
+from .timestamps import UtcDateTime
 
 # FileCheck.status values; only ISSUED and SCAN pass.
 ISSUED, SCAN, NOT_ISSUED = "issued", "scan", "not-issued"
@@ -47,7 +48,7 @@ class IssuedFile(Base):
     signed: Mapped[bool] = mapped_column(Boolean)
     signer_fingerprint: Mapped[str | None] = mapped_column(String(64))
     path: Mapped[str] = mapped_column(Text)
-    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    recorded_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
     mac: Mapped[str] = mapped_column(String(64))
 
     def fields(self, document_uid: str) -> str:

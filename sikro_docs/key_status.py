@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import DateTime, Integer, String, Text, select
+from sqlalchemy import Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from . import chain, clock
@@ -35,6 +35,7 @@ from .fsutil import atomic_write_bytes
 from .keys import chain_secret, create_signing_key
 from .models import Base
 from .numbering import Document
+from .timestamps import UtcDateTime, parse_utc
 
 ACTIVE, RETIRED, COMPROMISED = "active", "retired", "compromised"
 STATUSES = (ACTIVE, RETIRED, COMPROMISED)
@@ -51,13 +52,13 @@ class KeyStatusRecord(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kid: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(20))
-    since: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    since: Mapped[dt.datetime] = mapped_column(UtcDateTime())
     reason: Mapped[str | None] = mapped_column(Text)
     actor: Mapped[str] = mapped_column(String(100))
     mac: Mapped[str] = mapped_column(String(64))
 
     def fields(self) -> dict:
-        return {"kid": self.kid, "status": self.status, "since": as_utc(self.since).isoformat(),
+        return {"kid": self.kid, "status": self.status, "since": self.since.astimezone(dt.UTC).isoformat(),
                 "reason": self.reason, "actor": self.actor}
 
 
@@ -89,7 +90,7 @@ def record_status(session: Session, ws, kid: str, status: str, *, reason: str | 
     """
     if status not in STATUSES:
         raise ValueError(f"unknown key status {status!r}")
-    row = KeyStatusRecord(kid=kid, status=status, since=as_utc(since or clock.utcnow()),
+    row = KeyStatusRecord(kid=kid, status=status, since=(since or clock.utcnow()).astimezone(dt.UTC),
                           reason=reason, actor=actor)
     chain_record(session, ws, row)
     _append_to_file(ws, row.fields())
@@ -105,7 +106,7 @@ KEY_STREAM = "key"
 
 
 def _chained(row: KeyStatusRecord) -> dict:
-    return {"status": row.status, "since": as_utc(row.since).isoformat(), "reason": row.reason}
+    return {"status": row.status, "since": row.since.astimezone(dt.UTC).isoformat(), "reason": row.reason}
 
 
 def _keys_now(session: Session) -> dict[str, dict]:
@@ -134,11 +135,6 @@ def _mac(secret: bytes, text: str) -> str:
 
 def _canonical(data) -> str:
     return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-
-
-def as_utc(moment: dt.datetime) -> dt.datetime:
-    """A stored time (SQLite gives it back without its zone: it is UTC), aware in UTC."""
-    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
 
 
 # --------------------------------------------------------------------------- the mirror file
@@ -199,7 +195,7 @@ def merge(entries: list[dict]) -> dict[str, KeyState]:
     for entry in entries:
         try:
             kid, status = str(entry["kid"]), entry["status"]
-            since = as_utc(dt.datetime.fromisoformat(entry["since"]))
+            since = parse_utc(entry["since"])
         except (KeyError, TypeError, ValueError):
             continue
         states[kid] = _worse(states.get(kid, KeyState(kid)), status, since, entry.get("reason"))
@@ -223,7 +219,7 @@ def states_from_export(entries: list[dict]) -> dict[str, KeyState]:
     """The states an export file (`sikro keys export`) carries, by key id."""
     def when(entry: dict, name: str) -> dt.datetime | None:
         value = entry.get(name)
-        return as_utc(dt.datetime.fromisoformat(value)) if value else None
+        return parse_utc(value) if value else None
 
     states = {}
     for entry in entries:

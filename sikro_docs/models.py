@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from . import clock
+from .timestamps import UtcDateTime
 
 
 def utcnow() -> dt.datetime:
@@ -66,14 +67,14 @@ class Application(Base):
     # open | returned | approved | rejected | issued (see workflow)
     status: Mapped[str] = mapped_column(String(20), default="open")
     current_step: Mapped[int] = mapped_column(Integer, default=0)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
     # Where it waits, kept as (current_step, status) change (workflow/schedule.py): the next step
     # (None: finished; UNSCHEDULED: not worked out yet) and when that step is due (None: nothing is
     # due, the file being with the applicant). Stored so that an inbox over 100,000 applications is
     # one indexed query rather than every history walked through on every page.
     next_step: Mapped[int | None] = mapped_column(Integer, default=lambda: UNSCHEDULED)
-    due_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    due_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
 
 
 class Event(Base):
@@ -83,7 +84,7 @@ class Event(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     application_id: Mapped[int | None] = mapped_column(ForeignKey("applications.id"), index=True)
-    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
     actor: Mapped[str] = mapped_column(String(100))
     action: Mapped[str] = mapped_column(String(50))
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

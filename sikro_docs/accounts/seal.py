@@ -15,7 +15,6 @@ from functools import lru_cache
 from pathlib import Path
 
 from ..keys import chain_secret
-from .models import as_utc
 
 
 @lru_cache(maxsize=8)
@@ -25,8 +24,8 @@ def _key(keys_dir: str) -> bytes:
 
 
 def seal(ws, kind: str, token_hash: str, user_id: int, created: dt.datetime, expires: dt.datetime | None) -> str:
-    parts = [kind, token_hash, str(user_id), as_utc(created).isoformat(),
-             as_utc(expires).isoformat() if expires else "-"]
+    parts = [kind, token_hash, str(user_id), created.astimezone(dt.UTC).isoformat(),
+             expires.astimezone(dt.UTC).isoformat() if expires else "-"]
     return hmac.new(_key(str(ws.keys_dir)), "|".join(parts).encode("utf-8"), hashlib.sha256).hexdigest()
 
 

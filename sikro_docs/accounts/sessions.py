@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from .. import clock, db
 from .audit import state_is_chained
-from .models import User, UserSession, as_utc
+from .models import User, UserSession
 from .policy import AccountPolicy
 from .seal import seal, sealed, secret_digest
 
@@ -65,7 +65,7 @@ def _open_row(session: Session, ws, token: str, policy: AccountPolicy, now: dt.d
     row = session.scalars(select(UserSession).where(UserSession.token_hash == secret_digest(token))).first()
     if row is None or row.ended_at is not None or not sealed(ws, SESSION, row):
         return None
-    if now >= as_utc(row.expires_at) or now >= as_utc(row.last_seen_at) + policy.session_idle:
+    if now >= row.expires_at or now >= row.last_seen_at + policy.session_idle:
         return None
     return row
 
@@ -81,7 +81,7 @@ def session_user(ws, token: str | None, policy: AccountPolicy) -> SignedIn | Non
         user = session.get(User, row.user_id)
         if user is None or user.disabled or not state_is_chained(session, ws, user):
             return None
-        stale = now - as_utc(row.last_seen_at) >= TOUCH_EVERY
+        stale = now - row.last_seen_at >= TOUCH_EVERY
         who = signed_in(user, row.token_hash)
     if stale:
         _touch(ws, who.credential, now)

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from .. import clock, db
 from . import audit
 from .errors import AccountTampered, BadUsername, LoginFailed, LoginLocked, LoginThrottled
-from .models import LoginFailure, User, as_utc
+from .models import LoginFailure, User
 from .passwords import hash_password, needs_rehash, password_matches, waste_a_check
 from .policy import AccountPolicy
 from .seal import secret_digest
@@ -48,7 +48,7 @@ def _minutes(until: dt.datetime, now: dt.datetime) -> int:
 def _failures(session: Session, column, value: str, since: dt.datetime) -> list[dt.datetime]:
     rows = session.scalars(select(LoginFailure.at).where(column == value, LoginFailure.at > since)
                            .order_by(LoginFailure.at.desc()))
-    return [as_utc(at) for at in rows]
+    return [at for at in rows]
 
 
 def locked_until(session: Session, username: str, policy: AccountPolicy, now: dt.datetime) -> dt.datetime | None:

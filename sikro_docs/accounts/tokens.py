@@ -16,7 +16,7 @@ from sqlalchemy import select
 from .. import clock, db
 from . import audit
 from .errors import UnknownToken
-from .models import ApiToken, User, as_utc
+from .models import ApiToken, User
 from .seal import seal, sealed, secret_digest
 from .sessions import TOUCH_EVERY, SignedIn, signed_in
 from .users import find_user
@@ -46,8 +46,8 @@ class TokenView:
 
 
 def _view(token: ApiToken, username: str) -> TokenView:
-    return TokenView(token.id, username, token.name, token.prefix, as_utc(token.created_at),
-                     as_utc(token.expires_at), as_utc(token.last_used_at), token.revoked_at is not None)
+    return TokenView(token.id, username, token.name, token.prefix, token.created_at,
+                     token.expires_at, token.last_used_at, token.revoked_at is not None)
 
 
 def create_token(ws, username: str, name: str, *, actor: str, days: int | None = None) -> tuple[TokenView, str]:
@@ -101,12 +101,12 @@ def token_user(ws, text: str | None) -> SignedIn | None:
         row = session.scalars(select(ApiToken).where(ApiToken.token_hash == secret_digest(text))).first()
         if row is None or row.revoked_at is not None or not sealed(ws, TOKEN, row):
             return None
-        if row.expires_at is not None and now >= as_utc(row.expires_at):
+        if row.expires_at is not None and now >= row.expires_at:
             return None
         user = session.get(User, row.user_id)
         if user is None or user.disabled or not audit.state_is_chained(session, ws, user):
             return None
-        stale = row.last_used_at is None or now - as_utc(row.last_used_at) >= TOUCH_EVERY
+        stale = row.last_used_at is None or now - row.last_used_at >= TOUCH_EVERY
         who = signed_in(user, f"token:{row.id}", via=TOKEN)
     if stale:
         with db.session(ws, write=True) as session:

@@ -28,7 +28,7 @@ from .errors import (
     UserExists,
     WrongPassword,
 )
-from .models import LoginFailure, User, UserRole, UserSession, as_utc
+from .models import LoginFailure, User, UserRole, UserSession
 from .passwords import check_new_password, hash_password, password_matches
 from .policy import AccountPolicy
 from .roles import MANAGE_USERS, RoleBook, role_book
@@ -135,8 +135,8 @@ def _view(session: Session, user: User, policy: AccountPolicy) -> UserView:
     sessions = session.scalar(select(func.count()).select_from(UserSession).where(
         UserSession.user_id == user.id, UserSession.ended_at.is_(None), UserSession.expires_at > now))
     return UserView(user.username, user.display_name, user.roles, user.disabled, bool(user.must_change_password),
-                    locked_until(session, user.username, policy, now) is not None, as_utc(user.created_at),
-                    as_utc(user.last_login_at), int(sessions or 0))
+                    locked_until(session, user.username, policy, now) is not None, user.created_at,
+                    user.last_login_at, int(sessions or 0))
 
 
 # --------------------------------------------------------------------------- roles, disabling

@@ -261,9 +261,7 @@ def _page_setup(sheet: Worksheet, name: str, header_row: int = HEADER_ROW) -> No
 
 
 def _office_date(ws: Workspace, moment: dt.datetime) -> dt.date:
-    """The office's calendar date of a moment (events are stored in UTC; a naive one is UTC)."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
+    """The office's calendar date of a moment."""
     return clock.local(moment, ws.profile).date()
 
 

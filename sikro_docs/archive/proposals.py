@@ -24,13 +24,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text, select
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .. import db
 from ..errors import CodedError
 from ..models import Base, Event, utcnow
+from ..timestamps import UtcDateTime
 from ..workspace import Workspace
 from . import disposal
 from .tables import Berkas
@@ -44,7 +45,7 @@ class DisposalProposal(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     proposed_by: Mapped[str] = mapped_column(String(100))
-    proposed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    proposed_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
     reason: Mapped[str] = mapped_column(Text)
     decision_number: Mapped[str | None] = mapped_column(String(120))
     delete_files: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -67,7 +68,7 @@ class DisposalDecision(Base):
     proposal_id: Mapped[int] = mapped_column(ForeignKey("disposal_proposals.id"), unique=True)
     verdict: Mapped[str] = mapped_column(String(20))
     by: Mapped[str] = mapped_column(String(100))
-    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
     reason: Mapped[str | None] = mapped_column(Text)
     decision_number: Mapped[str | None] = mapped_column(String(120))
 

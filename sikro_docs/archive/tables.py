@@ -9,10 +9,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..models import Base, utcnow
+from ..timestamps import UtcDateTime
 
 
 class Berkas(Base):
@@ -37,7 +38,7 @@ class Berkas(Base):
     final_fate: Mapped[str] = mapped_column(String(40))
     stage: Mapped[str] = mapped_column(String(20), default="aktif")
     version: Mapped[str] = mapped_column(String(32))
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 class ArchiveFile(Base):
@@ -57,7 +58,7 @@ class ArchiveFile(Base):
     source_name: Mapped[str | None] = mapped_column(Text)
     text_source: Mapped[str | None] = mapped_column(String(20))
     derived_from: Mapped[str | None] = mapped_column(Text)
-    filed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    filed_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 class Location(Base):
@@ -69,7 +70,7 @@ class Location(Base):
     shelf: Mapped[str] = mapped_column(String(100))
     box: Mapped[str] = mapped_column(String(100), index=True)
     folder: Mapped[str] = mapped_column(String(100))
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 class ArchiveEvent(Base):
@@ -80,7 +81,7 @@ class ArchiveEvent(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     uuid: Mapped[str] = mapped_column(String(36), unique=True)
     berkas_number: Mapped[str] = mapped_column(String(120), index=True)
-    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
     type: Mapped[str] = mapped_column(String(40))
     agent: Mapped[str] = mapped_column(String(100))
     outcome: Mapped[str] = mapped_column(String(20))
@@ -95,4 +96,4 @@ class Unmatched(Base):
     path: Mapped[str] = mapped_column(Text)
     sha256: Mapped[str] = mapped_column(String(64))
     reason: Mapped[str] = mapped_column(Text)
-    seen_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    seen_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)

@@ -3,7 +3,6 @@ the signed-in user may record now (only those their roles record, SOP data)."""
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from ..accounts.roles import UPLOAD_APPLICATIONS
 from ..archive.berkas import mask_nik
 from ..models import Application
 from ..numbering import Document, document_kind, document_kinds
+from ..timestamps import parse_utc
 from ..workflow.records import history
 from ..workflow.sop import Step
 from ..workflow.status import Clock, describe_status
@@ -114,7 +114,7 @@ def timeline_rows(session, app: Application, book: RoleBook) -> list[dict]:
         step = details.get("step") if event["action"] == "step.done" else None
         # a step is shown at the time it was done (the CLI's --at may give an earlier one than its recording)
         at = details.get("done_at") if step and details.get("done_at") else event["at"]
-        rows.append({"at": _aware(dt.datetime.fromisoformat(at)), "actor": names.get(event["actor"], event["actor"]),
+        rows.append({"at": parse_utc(at), "actor": names.get(event["actor"], event["actor"]),
                      "action": event["action"], "step": step,
                      "activity": details.get("activity") if step else None,
                      "decision": details.get("decision"), "reason": details.get("reason"),
@@ -124,8 +124,6 @@ def timeline_rows(session, app: Application, book: RoleBook) -> list[dict]:
     return sorted(rows, key=lambda row: row["at"])  # by when it happened (stable: recording order on a tie)
 
 
-def _aware(moment: dt.datetime) -> dt.datetime:
-    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment  # the database's times are UTC
 
 
 def offers(book: RoleBook, app: Application, records, who: SignedIn) -> tuple[list[StepOffer], list[Waiting]]:

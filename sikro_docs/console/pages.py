@@ -15,6 +15,7 @@ from babel import Locale
 from babel.dates import format_date, format_datetime
 
 from ..clock import office_timezone
+from ..timestamps import parse_utc
 from ..web.i18n import ZONE_NAMES
 from . import i18n
 
@@ -36,9 +37,7 @@ class Formatter:
         if not when:
             return None
         if isinstance(when, str):
-            when = dt.datetime.fromisoformat(when)
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=dt.UTC)  # the database's times are UTC
+            when = parse_utc(when)
         local = when.astimezone(self.tz)
         shown = format_datetime(local, i18n.DATETIME_PATTERN[self.lang], tzinfo=self.tz, locale=self.locale)
         return f"{shown} {self.zone}".strip()

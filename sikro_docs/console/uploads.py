@@ -140,7 +140,7 @@ def sweep(ws, *, now: dt.datetime | None = None) -> list[Path]:
             stale = now - dt.datetime.fromtimestamp(folder.stat().st_mtime, dt.UTC) > ORPHAN_AGE
         else:
             finished = job.finished_at and job.status in FINISHED
-            stale = bool(finished) and now - _aware(job.finished_at) > dt.timedelta(days=KEEP_DAYS)
+            stale = bool(finished) and now - job.finished_at > dt.timedelta(days=KEEP_DAYS)
         if stale and folder.is_dir() and not folder.is_symlink():
             shutil.rmtree(folder, ignore_errors=True)
             removed.append(folder)
@@ -158,5 +158,3 @@ def _folders_named(root: Path, params) -> set[str]:
     return set()
 
 
-def _aware(moment: dt.datetime) -> dt.datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)  # the database's times are UTC

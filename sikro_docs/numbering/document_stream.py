@@ -27,11 +27,9 @@ DOCUMENT_LABELS = {
 
 
 def _utc_text(moment: dt.datetime | None) -> str | None:
-    """A stored time as UTC text (SQLite hands it back without its zone: it is UTC)."""
+    """A stored time as UTC text."""
     if moment is None:
         return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
     return moment.astimezone(dt.UTC).isoformat()
 
 

@@ -277,8 +277,6 @@ def revocation_of(session: Session, document: Document) -> tuple[dt.datetime | N
     """When (UTC) and why `document` was revoked."""
     record = _verification_records(session, [document.id]).get(document.id)
     at = record.revoked_at if record is not None and record.revoked_at else document.updated_at
-    if at is not None and at.tzinfo is None:
-        at = at.replace(tzinfo=dt.UTC)
     return at, (record.revoked_reason if record is not None else None) or document.reason or ""
 
 

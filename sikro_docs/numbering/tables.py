@@ -6,10 +6,11 @@ import datetime as dt
 import json
 from typing import Any
 
-from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..models import Base, utcnow
+from ..timestamps import UtcDateTime
 
 INTERRUPTED = "interrupted"
 
@@ -32,8 +33,8 @@ class Document(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     files: Mapped[list[Any]] = mapped_column(default=list)  # paths relative to the workspace
     lease: Mapped[str | None] = mapped_column(String(40))  # owner while pending
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 class RegisterEntry(Base):
@@ -59,8 +60,8 @@ class RegisterEntry(Base):
     addressee: Mapped[str] = mapped_column(Text, default="")
     reason: Mapped[str | None] = mapped_column(Text)
     lease: Mapped[str | None] = mapped_column(String(40))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 class RegisterLogRow(Base):
@@ -121,4 +122,4 @@ class LeaseRow(Base):
     host: Mapped[str] = mapped_column(String(255))
     pid: Mapped[int] = mapped_column(Integer)
     workspace: Mapped[str] = mapped_column(Text)  # the workspace folder on that host
-    started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    started_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)

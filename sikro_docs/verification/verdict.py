@@ -23,7 +23,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, String, Text, bindparam, func, select
+from sqlalchemy import JSON, Date, ForeignKey, String, Text, bindparam, func, select
 from sqlalchemy.orm import Mapped, Session, aliased, mapped_column
 
 from .. import clock, db, permit_types
@@ -33,6 +33,7 @@ from ..errors import SikroError, UnusableInput
 from ..keys import ACTIVE_FILE, key_id
 from ..models import Application, Base, Event, utcnow
 from ..numbering import Document, chain_document, document_kinds
+from ..timestamps import UtcDateTime
 from ..workspace import Workspace
 from . import qr
 from . import token as tk
@@ -66,9 +67,9 @@ class DocumentVerification(Base):
     fields: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # DIGANTI: the document (a renewal's or change's permit) that replaced this one, and when.
     replaced_by_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"))
-    replaced_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
-    signed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
-    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    replaced_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    signed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
     revoked_reason: Mapped[str | None] = mapped_column(Text)
     token: Mapped[str | None] = mapped_column(Text)  # the signed token itself (what a short code shows)
 
@@ -478,7 +479,7 @@ def _key_problem(verdict: Verdict, state: ks.KeyState | None, signed_at: dt.date
         return None
     retired_on = clock.local(state.retired_at, profile).date()
     late_issue = verdict.issued is not None and verdict.issued > retired_on
-    late_signing = signed_at is not None and ks.as_utc(signed_at) > state.retired_at
+    late_signing = signed_at is not None and signed_at > state.retired_at
     if late_issue or late_signing:
         verdict.status = INVALID
         verdict.reason = (f"signed with key {state.kid} after its retirement on {retired_on.isoformat()}: "
@@ -702,11 +703,9 @@ def _apply_status(ws: Workspace, found: _Found, verdict: Verdict) -> Verdict:
 
 
 def _office_time(profile: dict, moment: dt.datetime | None) -> dt.datetime | None:
-    """A stored time (SQLite returns it without its zone: it is UTC) in office time, to the second."""
+    """A stored time in office time, to the second."""
     if moment is None:
         return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
     return moment.astimezone(office_timezone(profile)).replace(microsecond=0)
 
 

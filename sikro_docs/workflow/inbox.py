@@ -16,7 +16,7 @@ from sqlalchemy import case, func, select
 
 from .. import db
 from ..models import Application
-from .records import as_utc, histories
+from .records import histories
 from .schedule import ensure_scheduled
 from .status import DUE_SOON, Clock, describe_status
 
@@ -42,7 +42,7 @@ def waiting_on(ws, steps, *, as_of: dt.datetime | None = None, overdue_only: boo
     clock = Clock(ws, as_of)
     query = select(Application).where(Application.next_step.in_(steps))
     if overdue_only:
-        query = query.where(Application.due_at < as_utc(clock.as_of))
+        query = query.where(Application.due_at < clock.as_of)
     with db.session(ws) as session:
         apps = _page(session, query, limit, offset)
         records = histories(session, [a.id for a in apps])
@@ -79,7 +79,7 @@ def waiting_counts(ws, steps, *, as_of: dt.datetime | None = None) -> dict[int, 
         return {}
     ensure_scheduled(ws)
     clock = Clock(ws, as_of)
-    now, soon = as_utc(clock.as_of), as_utc(clock.wt.add(clock.as_of, DUE_SOON))
+    now, soon = clock.as_of, clock.wt.add(clock.as_of, DUE_SOON)
     due = Application.due_at
     query = (select(Application.next_step, func.count(),
                     func.sum(case((due < now, 1), else_=0)), func.sum(case((due <= soon, 1), else_=0)))

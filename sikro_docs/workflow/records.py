@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, select
+from sqlalchemy import ForeignKey, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ..models import Base, utcnow
+from ..timestamps import UtcDateTime
 
 
 class StepRecord(Base):
@@ -18,24 +19,14 @@ class StepRecord(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
     step: Mapped[int] = mapped_column(Integer)
-    done_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    done_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
     by: Mapped[str] = mapped_column(String(100))
     decision: Mapped[str | None] = mapped_column(String(20))
     reason: Mapped[str | None] = mapped_column(Text)
     note: Mapped[str | None] = mapped_column(Text)
     outcome: Mapped[str] = mapped_column(String(20))
-    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    recorded_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
-    @property
-    def done(self) -> dt.datetime:
-        """done_at as an aware UTC time (SQLite hands back naive datetimes)."""
-        return as_utc(self.done_at)
-
-
-def as_utc(moment: dt.datetime) -> dt.datetime:
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(dt.UTC)
 
 
 def history(session: Session, application_id: int) -> list[StepRecord]:

@@ -56,7 +56,7 @@ def collect(ws, date_from: dt.date | None = None, date_to: dt.date | None = None
     applications = []
     for app_id, recs in records.items():
         app = apps[app_id]
-        started = clock.wt.local(recs[0].done)
+        started = clock.wt.local(recs[0].done_at)
         if not _in_range(started.date(), date_from, date_to):
             continue
         applications.append(_application_summary(clock, app, recs, started))

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from .. import clock, db, registry
 from ..models import Application
-from .records import StepRecord, as_utc, histories
+from .records import StepRecord, histories
 from .sop import Sop, sop_for
 from .steps import RETURNED, _decision_taken, next_step_of, waiting_position
 from .worktime import WorkingTime, format_span
@@ -64,12 +64,12 @@ class Clock:
 
 def waited_since(app: Application, records: list[StepRecord]) -> dt.datetime:
     """Since when the application waits on its next step: the last step done, else the registration."""
-    return records[-1].done if records else as_utc(app.created_at)
+    return records[-1].done_at if records else app.created_at
 
 
 def _started(app: Application, records: list[StepRecord]) -> dt.datetime:
     """When the service began: the first recorded step, else the registration."""
-    return records[0].done if records else as_utc(app.created_at)
+    return records[0].done_at if records else app.created_at
 
 
 def _remaining_after(clock: Clock, app: Application, step_number: int | None) -> dt.timedelta:
@@ -94,7 +94,7 @@ def describe_status(clock: Clock, app: Application, records: list[StepRecord]) -
         "next_step": next_number, "next_activity": None, "role": None, "role_name": None,
         "due": None, "overdue": False, "due_soon": False, "late_by": None, "left": None,
         "outcome": app.status, "finished": next_number is None,
-        "last_done": wt.local(records[-1].done).isoformat() if records else None,
+        "last_done": wt.local(records[-1].done_at).isoformat() if records else None,
         "promised_finish": None, "expected_finish": None, "at_risk": False, "warning": None,
     }
     if next_number is None:
@@ -125,17 +125,17 @@ def step_rows(clock: Clock, app: Application, records: list[StepRecord]) -> list
     rows, previous = [], None
     for record in records:
         standard = clock.span(record.step)
-        actual = clock.wt.between(previous, record.done) if previous is not None else None
+        actual = clock.wt.between(previous, record.done_at) if previous is not None else None
         rows.append({
             "step": record.step, "activity": clock.sop.step(record.step).activity,
-            "role": clock.sop.step(record.step).role, "done_at": clock.wt.local(record.done).isoformat(),
+            "role": clock.sop.step(record.step).role, "done_at": clock.wt.local(record.done_at).isoformat(),
             "by": record.by, "decision": record.decision, "outcome": record.outcome,
             "standard": clock.fmt(standard), "actual": clock.fmt(actual),
             "standard_minutes": standard.total_seconds() / 60,
             "actual_minutes": actual.total_seconds() / 60 if actual is not None else None,
             "late": actual is not None and actual > standard,
         })
-        previous = record.done
+        previous = record.done_at
     return rows
 
 

@@ -23,7 +23,7 @@ from .. import clock, db, numbering, registry
 from ..models import Application, Event, utcnow
 from . import errors
 from .errors import StepError
-from .records import StepRecord, as_utc, history
+from .records import StepRecord, history
 from .sop import DECISION_OUTCOME, DECISIONS, Sop, Step, sop_for
 from .worktime import WorkingTime
 
@@ -88,13 +88,13 @@ def waiting_position(sop: Sop, wt: WorkingTime, app: Application,
     number = next_step_of(sop, app)
     if number is None or app.status == RETURNED:
         return number, None
-    return number, wt.add(as_utc(waited_since), sop.step(number).time.working(wt.day_length))
+    return number, wt.add(waited_since, sop.step(number).time.working(wt.day_length))
 
 
 def store_waiting(sop: Sop, wt: WorkingTime, app: Application, waited_since: dt.datetime) -> None:
     """Keep where the application now waits on it (next_step, due_at in UTC) for the inbox."""
     number, due = waiting_position(sop, wt, app, waited_since)
-    app.next_step, app.due_at = number, as_utc(due) if due is not None else None
+    app.next_step, app.due_at = number, due
 
 
 def allowed_steps(sop: Sop, app: Application, records: list[StepRecord]) -> list[int]:
@@ -160,11 +160,11 @@ def _decision_problem(step: Step, decision: str | None, reason: str | None) -> S
 
 
 def _time_problem(sop: Sop, records: list[StepRecord], number: int, at: dt.datetime) -> StepError | None:
-    if not records or at >= records[-1].done:
+    if not records or at >= records[-1].done_at:
         return None
     last = records[-1]
     return errors.EarlierThanLast(step=number, at=at.isoformat(), last=last.step,
-                                  last_at=last.done.astimezone(at.tzinfo).isoformat())
+                                  last_at=last.done_at.astimezone(at.tzinfo).isoformat())
 
 
 def check_step(sop: Sop, app: Application, records: list[StepRecord], number: int,
@@ -294,7 +294,7 @@ def _save(session: Session, step: Step, app: Application, at: dt.datetime, by: s
           decision: str | None, reason: str | None, note: str | None, source: dict | None = None,
           records: list[StepRecord] | None = None) -> str:
     outcome = outcome_of(step, app, decision)
-    record = StepRecord(application_id=app.id, step=step.number, done_at=as_utc(at), by=by,
+    record = StepRecord(application_id=app.id, step=step.number, done_at=at.astimezone(dt.UTC), by=by,
                         decision=decision, reason=reason, note=note, outcome=outcome, recorded_at=utcnow())
     session.add(record)
     if records is not None:
