@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -73,14 +74,34 @@ def sikro():
     return run_sikro
 
 
+ON_TEST_SERVER = os.environ.get("SIKRO_TEST_DATABASE") == "postgresql"
+
+
+@pytest.fixture(scope="session")
+def new_workspace(request):
+    """`new_workspace(root)`: init_workspace for a test or a module-wide fixture that makes its own
+    workspaces; in the PostgreSQL pass each one gets a migrated database of its own on the server."""
+    server = request.getfixturevalue("pg_server") if ON_TEST_SERVER else None
+
+    def make(root: Path):
+        ws, _ = init_workspace(root)
+        return use_database(ws.root, server.migrated_database()) if server else ws
+
+    return make
+
+
 @pytest.fixture
-def workspace(tmp_path, request):
-    """A fresh workspace; on a PostgreSQL database of its own when $SIKRO_TEST_DATABASE=postgresql
-    (tests that read sikro.db with sqlite3 themselves do not run that way yet)."""
-    ws, _ = init_workspace(tmp_path / "ws")
-    if os.environ.get("SIKRO_TEST_DATABASE") == "postgresql":
-        ws = use_database(ws.root, request.getfixturevalue("pg_server").migrated_database())
-    return ws
+def database_env(monkeypatch, request):
+    """In the PostgreSQL pass, $SIKRO_DATABASE_URL names an empty database of this test's own, so
+    that a workspace a command makes itself (`sikro demo DIR`) is on the server too."""
+    if ON_TEST_SERVER:
+        monkeypatch.setenv("SIKRO_DATABASE_URL", request.getfixturevalue("pg_url"))
+
+
+@pytest.fixture
+def workspace(tmp_path, new_workspace):
+    """A fresh workspace (on the server in the PostgreSQL pass)."""
+    return new_workspace(tmp_path / "ws")
 
 
 @pytest.fixture
@@ -151,14 +172,15 @@ def pg_workspace(tmp_path, pg_url):
 
 
 # The PostgreSQL pass ($SIKRO_TEST_DATABASE=postgresql, the second run of `./run.sh test`) runs the
-# tests whose workspace fixture it puts on the server: the others would only run again as they
-# did on SQLite (their own init_workspace, or a pg_workspace in both passes).
+# tests whose workspaces it puts on the server (`workspace`, `new_workspace`, `database_env`): the others
+# would only run again as they did on SQLite (no database, `sikro init` itself, or a pg_workspace in
+# both passes).
 def pytest_collection_modifyitems(config, items):
-    if os.environ.get("SIKRO_TEST_DATABASE") != "postgresql":
+    if not ON_TEST_SERVER:
         return
     keep, drop = [], []
     for item in items:
-        on_server = "workspace" in getattr(item, "fixturenames", ())
+        on_server = {"workspace", "new_workspace", "database_env"} & set(getattr(item, "fixturenames", ()))
         (keep if on_server else drop).append(item)
     config.hook.pytest_deselected(items=drop)
     items[:] = keep

@@ -104,17 +104,15 @@ def letter_pdfa(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def permit_pdf(tmp_path_factory) -> tuple[Path, Path]:
+def permit_pdf(tmp_path_factory, new_workspace) -> tuple[Path, Path]:
     """(workspace root, permit PDF) from `sikro batch --doc permit --pdf` (made once per run)."""
     if not HAVE_SOFFICE and not os.environ.get("CI"):
         pytest.skip("LibreOffice not installed")
     from conftest import run_sikro
     from test_intake_support import make_workbook, valid_record
 
-    from sikro_docs.workspace import init_workspace
-
     folder = tmp_path_factory.mktemp("permit")
-    ws, _ = init_workspace(folder / "ws")
+    ws = new_workspace(folder / "ws")
     record = valid_record(no_registrasi=None, keputusan="Disetujui",
                           nomor_rekomendasi="440/0122/DINKES/VIII/2026",
                           tanggal_rekomendasi=dt.date(2026, 8, 20))

@@ -30,12 +30,10 @@ APPLICANTS = ["Rina Sitanggang, A.Md.RO", "Dewi Lubis", "Sondang Hutapea", "Mari
 
 
 @pytest.fixture(scope="module")
-def office(tmp_path_factory):
+def office(tmp_path_factory, new_workspace):
     """A workspace whose back office has work waiting (its history in the real past: the server's
     clock is the wall clock), a clerk and a head of division, and the console serving it."""
-    from sikro_docs.workspace import init_workspace
-
-    ws, _ = init_workspace(tmp_path_factory.mktemp("console-browser") / "ws")
+    ws = new_workspace(tmp_path_factory.mktemp("console-browser") / "ws")
     make_user(ws, "budi", "back_office", name="Budi Situmorang")
     make_user(ws, "kabid", "kabid", name="Kabid Pelayanan")
     start = clock.now(ws.profile) - dt.timedelta(days=3)

@@ -43,10 +43,8 @@ RECOMMENDATION = "440/0123/DINKES/XII/2026"
 
 
 @pytest.fixture
-def office(tmp_path):
-    from sikro_docs.workspace import init_workspace
-
-    ws, _ = init_workspace(tmp_path / "ws")
+def office(tmp_path, new_workspace):
+    ws = new_workspace(tmp_path / "ws")
     ws, _p12, _added = enable_demo_signing(ws)
     for username, (role, name) in STAFF.items():
         make_user(ws, username, role, name=name)

@@ -280,10 +280,8 @@ def test_a_wrong_role_is_refused_and_a_post_without_csrf_too(workspace):
 # --------------------------------------------------------------------------- in a real browser
 
 
-def _browser_office(tmp_path):
-    from sikro_docs.workspace import init_workspace
-
-    ws, _ = init_workspace(tmp_path / "ws")
+def _browser_office(tmp_path, new_workspace):
+    ws = new_workspace(tmp_path / "ws")
     make_user(ws, "rina", "front_office", name="Rina Loket")
     return ws
 
@@ -330,11 +328,11 @@ def _fix_the_nik(errors_book: Path, wrong: str, right: str) -> Path:
 
 
 @needs_tool(sync_playwright is not None and Path(CHROMIUM).exists(), "chromium and playwright")
-def test_the_intake_path_in_the_browser(tmp_path):
+def test_the_intake_path_in_the_browser(tmp_path, new_workspace):
     """A front office clerk uploads a workbook with one bad row, reads the error at its sheet row and
     column, downloads the errors workbook, fixes it and uploads it again; then enters one application
     in the form, with a mistake first. Real Chromium against `sikro console` (its worker imports)."""
-    ws = _browser_office(tmp_path)
+    ws = _browser_office(tmp_path, new_workspace)
     sipb, sipa = permit_types.get(ws, "sipb"), permit_types.get(ws, "sipa")
     fields = workbook_fields(sipb)
     wrong = "121101450391000"

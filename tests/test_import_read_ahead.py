@@ -19,7 +19,6 @@ from test_intake_unusable import damaged_deep_inside
 from sikro_docs import chain, clock, db, importing, numbering, registry
 from sikro_docs.errors import SikroError, UnusableInput
 from sikro_docs.intake import read_ahead
-from sikro_docs.workspace import init_workspace
 
 
 @pytest.fixture
@@ -66,12 +65,12 @@ def outcome(report: registry.ImportReport) -> tuple:
             [(p.row, p.column, p.message) for p in report.invalid])
 
 
-def test_a_file_read_ahead_imports_exactly_as_read_in_process(tmp_path, forks, monkeypatch):
+def test_a_file_read_ahead_imports_exactly_as_read_in_process(tmp_path, forks, monkeypatch, new_workspace):
     book = make_workbook(tmp_path / "campur.xlsx", mixed_rows(1_203))
     results = {}
     for how, threshold in (("ahead", 0), ("in-process", 1 << 40)):
         monkeypatch.setattr(read_ahead, "READ_AHEAD_BYTES", threshold)
-        ws, _ = init_workspace(tmp_path / f"ws-{how}")
+        ws = new_workspace(tmp_path / f"ws-{how}")
         with clock.frozen("2026-03-02T10:00:00+07:00"):
             report = registry.import_file(ws, book)
         with db.session(ws) as sess:

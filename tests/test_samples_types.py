@@ -17,7 +17,6 @@ from sikro_docs.intake.nik import parse_nik
 from sikro_docs.intake.types import TypeChooser
 from sikro_docs.intake.validate import RecordValidator
 from sikro_docs.permit_types import model as m
-from sikro_docs.workspace import init_workspace
 
 BUILTIN = ["sikro", "sipb", "sipa"]
 COPY = "bidanx"  # a type made by copying sipb's folder, with a field renamed
@@ -31,9 +30,8 @@ def run(*args):
 
 
 @pytest.fixture
-def ws(tmp_path):
-    workspace, _ = init_workspace(tmp_path / "ws")
-    return workspace
+def ws(tmp_path, new_workspace):
+    return new_workspace(tmp_path / "ws")
 
 
 def copied_type(ws, keep_hints: bool = True) -> m.PermitType:

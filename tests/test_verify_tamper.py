@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -24,6 +23,7 @@ from workflow_support import import_and_advance
 from sikro_docs import clock, db
 from sikro_docs.models import Event
 from sikro_docs.verification import verify_token, verify_uid
+from sikro_docs.workspace import open_workspace
 
 RECENT = clock.today({}) - dt.timedelta(days=30)
 MISMATCH_TEXT = "data kantor tidak cocok dengan kode"  # the documented verdict text
@@ -97,15 +97,14 @@ def test_the_page_says_the_records_do_not_match(workspace):
 
 
 @pytest.fixture(scope="module")
-def signed_permit(tmp_path_factory):
+def signed_permit(tmp_path_factory, new_workspace):
     """(workspace root, permit PDF) from `sikro batch --doc permit --pdf --sign` with the demo certificate."""
     from test_intake_support import make_workbook, valid_record
 
     from sikro_docs.signing import enable_demo_signing
-    from sikro_docs.workspace import init_workspace
 
     folder = tmp_path_factory.mktemp("signed-permit")
-    ws, _ = init_workspace(folder / "ws")
+    ws = new_workspace(folder / "ws")
     enable_demo_signing(ws)
     record = valid_record(no_registrasi=None, keputusan="Disetujui",
                           nomor_rekomendasi="440/0122/DINKES/VIII/2026", tanggal_rekomendasi=RECENT)
@@ -205,15 +204,14 @@ def test_resigned_with_a_self_made_certificate_is_not_valid(signed_permit, tmp_p
 
 
 @needs_soffice
-def test_sign_records_the_signed_copy_of_an_issued_unsigned_permit(tmp_path):
+def test_sign_records_the_signed_copy_of_an_issued_unsigned_permit(tmp_path, new_workspace):
     """`sikro sign` on an issued PDF records the signed copy; the unsigned one then lacks its signature."""
     from signing_support import run_sign
     from test_intake_support import make_workbook, valid_record
 
     from sikro_docs.signing import demo_signing_settings, enable_demo_signing
-    from sikro_docs.workspace import init_workspace
 
-    ws, _ = init_workspace(tmp_path / "ws")
+    ws = new_workspace(tmp_path / "ws")
     record = valid_record(no_registrasi=None, keputusan="Disetujui",
                           nomor_rekomendasi="440/0122/DINKES/VIII/2026", tanggal_rekomendasi=RECENT)
     book = make_workbook(tmp_path / "permohonan.xlsx", [record])
@@ -259,28 +257,23 @@ def test_a_file_record_inserted_by_hand_does_not_make_a_forgery_the_issued_file(
     resigned = sign_pdf(strip_and_alter(pdf, tmp_path / "izin-diubah.pdf"), tmp_path / "izin-ttd-palsu.pdf",
                         load_credentials(fake.path, fake.passphrase), SignRequest(reason="Penetapan izin"))
     data = resigned.read_bytes()
-    conn = sqlite3.connect(root / "sikro.db")
-    try:
-        [(document_id,)] = conn.execute("select distinct document_id from issued_files").fetchall()
-        conn.execute("insert into issued_files (document_id, sha256, size, signed, signer_fingerprint, path, "
-                     "recorded_at, mac) values (?, ?, ?, 1, NULL, 'x.pdf', '2026-01-01 00:00:00', ?)",
-                     (document_id, hashlib.sha256(data).hexdigest(), len(data), "0" * 64))
-        conn.commit()
-    finally:
-        conn.close()
+    ws = open_workspace(root)
+    [(document_id,)] = sql(ws, "select distinct document_id from issued_files")
+    sql(ws, "insert into issued_files (document_id, sha256, size, signed, signer_fingerprint, path, "
+            "recorded_at, mac) values (?, ?, ?, ?, NULL, 'x.pdf', '2026-01-01 00:00:00', ?)",
+        (document_id, hashlib.sha256(data).hexdigest(), len(data), True, "0" * 64))
     result = run("verify", resigned, "--json", "--workspace", root, "--trust", fake.ca_pem)
     assert result.code == 1 and result.json()["file"]["status"] == "not-issued", result.out
 
 
 @needs_soffice
-def test_a_rerun_with_sign_records_the_signed_copy_of_an_issued_permit(tmp_path):
+def test_a_rerun_with_sign_records_the_signed_copy_of_an_issued_permit(tmp_path, new_workspace):
     """`batch` without --sign, then again with --sign: the signed PDF is the issued file from then on."""
     from test_intake_support import make_workbook, valid_record
 
     from sikro_docs.signing import enable_demo_signing
-    from sikro_docs.workspace import init_workspace
 
-    ws, _ = init_workspace(tmp_path / "ws")
+    ws = new_workspace(tmp_path / "ws")
     record = valid_record(no_registrasi=None, keputusan="Disetujui",
                           nomor_rekomendasi="440/0122/DINKES/VIII/2026", tanggal_rekomendasi=RECENT)
     book = make_workbook(tmp_path / "permohonan.xlsx", [record])

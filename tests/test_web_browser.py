@@ -33,8 +33,8 @@ pytestmark = needs_tool(sync_playwright is not None and Path(CHROMIUM).exists(),
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    papers = make_papers(tmp_path_factory.mktemp("browser"))
+def site(tmp_path_factory, new_workspace):
+    papers = make_papers(tmp_path_factory.mktemp("browser"), new_workspace)
     server = Server(papers.root)
     try:
         yield papers, server
@@ -146,10 +146,10 @@ def test_receipt_progress_on_a_phone(site, phone, tmp_path):
 
 
 @pytest.fixture(scope="module")
-def typed_site(tmp_path_factory):
+def typed_site(tmp_path_factory, new_workspace):
     from test_web_support import make_type_papers
 
-    papers = make_type_papers(tmp_path_factory.mktemp("browser-types"))
+    papers = make_type_papers(tmp_path_factory.mktemp("browser-types"), new_workspace)
     server = Server(papers.root)
     try:
         yield papers, server

@@ -41,8 +41,8 @@ VERDICT_FIELDS = {"status", "kind", "kind_title", "number", "holder", "permit_ty
 
 
 @pytest.fixture(scope="module")
-def papers(tmp_path_factory):
-    return make_papers(tmp_path_factory.mktemp("web"))
+def papers(tmp_path_factory, new_workspace):
+    return make_papers(tmp_path_factory.mktemp("web"), new_workspace)
 
 
 @pytest.fixture(scope="module")
@@ -105,12 +105,10 @@ def test_malformed_forged_and_unknown_codes_get_the_same_answer(client, papers):
     assert all(body == api[0] for body in api) and api[0]["status"] == "invalid"
 
 
-def test_html_in_a_name_is_shown_as_text(tmp_path):
+def test_html_in_a_name_is_shown_as_text(workspace):
     from test_verification_support import make_document
 
-    from sikro_docs.workspace import init_workspace
-
-    ws, _ = init_workspace(tmp_path / "ws")
+    ws = workspace
     issued = make_document(ws, name='<b id="x">Bold</b> & Co')
     with TestClient(create_app(ws, rate_limit=None)) as local:
         page = local.get(f"/V/{issued.token.token}").text

@@ -22,8 +22,8 @@ from sikro_docs.workspace import open_workspace
 
 
 @pytest.fixture(scope="module")
-def papers(tmp_path_factory):
-    return make_papers(tmp_path_factory.mktemp("websec"))
+def papers(tmp_path_factory, new_workspace):
+    return make_papers(tmp_path_factory.mktemp("websec"), new_workspace)
 
 
 def set_profile(root: Path, old: str, new: str) -> None:
@@ -126,8 +126,8 @@ def test_a_bad_trusted_proxy_is_one_line():
     assert caught.value.exit_code == 2 and caught.value.code == "web-setting"
 
 
-def test_trusted_proxy_gives_each_citizen_a_bucket(tmp_path):
-    papers = make_papers(tmp_path)
+def test_trusted_proxy_gives_each_citizen_a_bucket(tmp_path, new_workspace):
+    papers = make_papers(tmp_path, new_workspace)
     set_profile(papers.root, "trusted_proxies = []", 'trusted_proxies = ["127.0.0.1"]')
     server = Server(papers.root, "--rate-limit", "3/3600s")
     try:
@@ -241,8 +241,8 @@ def test_oversized_headers_are_refused(served):
     assert get(served.port, "/") == 200  # the server still answers
 
 
-def test_a_request_too_slow_to_arrive_is_cut_off(tmp_path):
-    papers = make_papers(tmp_path)
+def test_a_request_too_slow_to_arrive_is_cut_off(tmp_path, new_workspace):
+    papers = make_papers(tmp_path, new_workspace)
     set_profile(papers.root, "request_seconds = 10", "request_seconds = 1")
     server = Server(papers.root, "--rate-limit", "off")
     try:

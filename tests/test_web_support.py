@@ -22,7 +22,7 @@ from test_verification_support import Issued, make_document
 from sikro_docs import db, numbering
 from sikro_docs.models import Application
 from sikro_docs.verification import revoke
-from sikro_docs.workspace import init_workspace, open_workspace
+from sikro_docs.workspace import open_workspace
 
 HOLDER = "Rosmawati Br. Sitanggang"
 SIKRO = ["-m", "sikro_docs"]  # `sikro` as a real process
@@ -52,8 +52,9 @@ def tamper(token: str) -> str:
     return token[:at] + ("A" if token[at] != "A" else "B") + token[at + 1:]
 
 
-def make_papers(root: Path) -> Papers:
-    ws, _ = init_workspace(root / "ws")
+def make_papers(root: Path, new_workspace) -> Papers:
+    """`new_workspace`: the conftest fixture, so that in the PostgreSQL pass the papers are on the server."""
+    ws = new_workspace(root / "ws")
     valid = make_document(ws, name=HOLDER)
     revoked = make_document(ws, name="Revoked Holder")
     expired = make_document(ws, name="Expired Holder", on=dt.date(2019, 1, 10), valid_until=dt.date(2024, 1, 9))
@@ -64,7 +65,7 @@ def make_papers(root: Path) -> Papers:
         numbering.void_document(session, ws, session.get(numbering.Document, void.document_id), "salah cetak")
         application = session.get(Application, session.get(numbering.Document, receipt.document_id).application_id)
         application.current_step, application.status = 6, "open"  # done: step 6; in hand: step 7
-    other, _ = init_workspace(root / "other")  # another office's key signs a code of its own
+    other = new_workspace(root / "other")  # another office's key signs a code of its own
     stranger = make_document(other, name=HOLDER)
     return Papers(root=ws.root, valid=valid, revoked=revoked, expired=expired, void=void, receipt=receipt,
                   tampered=tamper(valid.token.token), unknown_key=stranger.token.token)
@@ -132,12 +133,12 @@ class TypePapers:
     revoked_reason: str
 
 
-def make_type_papers(root: Path, type_code: str = "sipb") -> TypePapers:
+def make_type_papers(root: Path, new_workspace, type_code: str = "sipb") -> TypePapers:
     from test_verification_types import application_of, example_facts, issue_permit_of, renewal
 
     from sikro_docs import application_kinds, permit_types
 
-    ws, _ = init_workspace(root / "ws")
+    ws = new_workspace(root / "ws")
     # A registration-number example may hold 16 digits in a row: the page's NIK check would take it for one.
     facts = {key: re.sub(r"(\d{4})(?=\d)", r"\1.", value) if isinstance(value, str) and SIXTEEN_DIGITS.search(value)
              else value for key, value in example_facts(permit_types.get(ws, type_code)).items()}
