@@ -130,14 +130,23 @@ def test_backups_made_while_another_process_issues_verify_and_restore_consistent
     writer = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               text=True)
     dest = tmp_path / "cadangan"
-    try:
+
+    def issued() -> int:
+        return sikro("register", "list", "izin", "--json", "--workspace", workspace.root).out.count('"number"')
+
+    def wait_until_issued(at_least: int) -> None:
         deadline = time.monotonic() + 60
-        while sikro("register", "list", "izin", "--json", "--workspace", workspace.root).out.count('"number"') < 3:
+        while issued() < at_least:
             assert writer.poll() is None and time.monotonic() < deadline, writer.stderr.read()
             time.sleep(0.2)
+
+    try:
+        wait_until_issued(3)
         for _ in range(3):
             made = sikro("backup", dest, "--workspace", workspace.root)
             assert made.code == 0, made.err
+            # The next snapshot must be able to hold more than this one: wait for a number issued after it.
+            wait_until_issued(issued() + 1)
     finally:
         stop.touch()
         out, err = writer.communicate(timeout=60)
