@@ -17,6 +17,7 @@ import functools
 import tomllib
 from importlib import resources
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from .errors import EXIT_UNUSABLE, SikroError, UnusableInput
@@ -40,6 +41,8 @@ class LimitReached(UnusableInput):
 
     def __init__(self, path: Path | str, section: str, key: str, what: str):
         self.path, self.section, self.key, self.what = Path(path), section, key, what
+        # the console words the limit from its section and key (`what` is English)
+        self.values = MappingProxyType({"path": str(path), "section": section, "key": key, "what": what})
         super().__init__(f"{path}: {what} (limit [limits.{section}] {key})")
 
 

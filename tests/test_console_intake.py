@@ -3,6 +3,7 @@ as the worker's task does), its result page with the refused rows, and the error
 
 from __future__ import annotations
 
+import html
 import io
 
 from console_support import csrf_of, make_user, signed_in
@@ -13,6 +14,7 @@ from test_intake_types import SIPB, record
 from sikro_docs import db, jobs, registry
 from sikro_docs.intake.columns import workbook_fields
 from sikro_docs.jobs import runner
+from sikro_docs.workspace import open_workspace
 
 
 def sipb_book(path, **changes):
@@ -83,6 +85,43 @@ def test_a_corrupt_file_or_a_misspelt_header_is_one_clear_line_and_nothing_is_im
     assert answer.status_code == 400 and "ejaan.xlsx" in answer.text and "Nomr STR" in answer.text
     assert "run/uploads" not in answer.text and "Traceback" not in answer.text
     assert applications(workspace) == [] and jobs.list_jobs(workspace) == []
+
+
+def test_a_refused_file_is_told_in_the_clerks_language_with_the_librarys_english_on_request(tmp_path, workspace):
+    make_user(workspace, "rina", "front_office")
+    client = signed_in(workspace, "rina")
+    broken = tmp_path / "rusak.xlsx"
+    broken.write_bytes(b"PK\x03\x04 not really a workbook")
+    fields = workbook_fields(SIPB)
+    misspelt = make_workbook(tmp_path / "ejaan.xlsx", headers=[("Nomr STR" if f.header == "No STR" else f.header)
+                                                                for f in fields],
+                             rows=[[record(SIPB).get(f.name) for f in fields]])
+    listing = tmp_path / "daftar.json"
+    listing.write_text('{"nama": "Rina"}', encoding="utf-8")
+    said = {name: " ".join(html.unescape(upload(client, path).text).split())
+            for name, path in (("broken", broken), ("misspelt", misspelt), ("json", listing))}
+    assert "rusak.xlsx: buku kerja rusak atau terpotong" in said["broken"]
+    assert 'tidak memuat kolom wajib: "No STR" (maksud Anda "Nomr STR"?)' in said["misspelt"]
+    assert "daftar.json: JSON harus berupa daftar objek (satu per pemohon), bukan object" in said["json"]
+    client.get("/intake?lang=en")
+    english = " ".join(html.unescape(upload(client, misspelt).text).split())
+    assert 'lacks required column(s): "No STR" (did you mean "Nomr STR"?)' in english
+
+
+def test_a_file_beyond_a_limit_names_the_limit_in_indonesian(tmp_path, workspace):
+    profile = workspace.root / "sikro.toml"
+    text = profile.read_text(encoding="utf-8")
+    assert text.count("\nrecords = 20_000 ") == 1  # [limits.json] records
+    profile.write_text(text.replace("\nrecords = 20_000 ", "\nrecords = 1 "), encoding="utf-8")
+    office = open_workspace(workspace.root)  # the profile as the console reads it at its start
+    make_user(office, "rina", "front_office")
+    client = signed_in(office, "rina")
+    listing = tmp_path / "dua.json"
+    listing.write_text('[{"nama": "A"}, {"nama": "B"}]', encoding="utf-8")
+    said = " ".join(html.unescape(upload(client, listing).text).split())
+    assert ("dua.json: melampaui batas jumlah permohonan dalam satu berkas (batas [limits.json] records di "
+            "sikro.toml)") in said
+    assert jobs.list_jobs(workspace) == []
 
 
 def test_a_wrong_role_is_refused_and_a_post_without_csrf_too(tmp_path, workspace):

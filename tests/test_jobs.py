@@ -123,7 +123,7 @@ def test_a_failing_job_ends_failed_with_its_one_line_error(tmp_path, workspace, 
     job = jobs.submit(workspace, "import", {"path": str(broken)}, actor="fo.rina")
     runner.run_job(str(workspace.root), job.id)  # what the worker's task does, in-process
     failed = jobs.status(workspace, job.id)
-    assert failed.status == jobs.FAILED and failed.error_code == "input-unusable"
+    assert failed.status == jobs.FAILED and failed.error_code == "intake.not-a-zip"
     assert "rusak.xlsx" in failed.error and "\n" not in failed.error
     with pytest.raises(SystemExit) as exit_:
         main(["jobs", "show", job.id, "--workspace", str(workspace.root)])

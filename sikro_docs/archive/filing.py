@@ -54,6 +54,7 @@ from .events import (
 )
 from .index import index_bag
 from .locking import ArchiveHold, filing_lock
+from .refusals import AmbiguousArchiveRef, UnknownArchiveRef
 from .retention import STAGE_DISPOSED, STAGE_HANDED_OVER
 from .tables import ArchiveFile, Berkas, Unmatched
 
@@ -173,14 +174,14 @@ def meta_for_ref(ws: Workspace, ref: str) -> tuple[BerkasMeta, Document | None]:
             return current_meta(ws, berkas_of(ws, session, [app])[app.id]), None
         documents = session.scalars(select(Document).where(Document.number == ref)).all()
         if len(documents) > 1:
-            raise SikroError(f"{ref} names more than one document; give the registration number instead")
+            raise AmbiguousArchiveRef(ref=ref)
         if documents and documents[0].application_id is not None:
             app = session.get(Application, documents[0].application_id)
             return current_meta(ws, berkas_of(ws, session, [app])[app.id]), documents[0]
         berkas = _berkas_named(session, ref)
         if berkas is not None:
             return BerkasMeta.from_bag(read_bag(ws.archive_dir / berkas.path)), None
-    raise SikroError(f"no application, document or berkas has the number {ref!r}")
+    raise UnknownArchiveRef(ref=ref)
 
 
 def _berkas_named(session, ref: str) -> Berkas | None:

@@ -33,6 +33,7 @@ from ..workspace import Workspace
 from .berkas import location_line
 from .index import kurun_waktu
 from .locations import box_contents
+from .refusals import BoxEmpty
 
 BOX_LABEL = (90 * mm, 120 * mm)
 FOLDER_LABEL = (90 * mm, 40 * mm)
@@ -106,7 +107,7 @@ def write_labels(ws: Workspace, box: str, output: Path, *,
     """
     contents = box_contents(ws, box)
     if not contents:
-        raise SikroError(f"box {box!r} holds no berkas yet (record them with: sikro archive place)")
+        raise BoxEmpty(box=box)
     first = contents[0][1]
     text, is_url = box_qr_text(ws, box, {"room": first.room, "cabinet": first.cabinet, "shelf": first.shelf})
     buffer = io.BytesIO()

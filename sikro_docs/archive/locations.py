@@ -11,11 +11,11 @@ from dataclasses import replace
 from sqlalchemy import select
 
 from .. import db
-from ..errors import SikroError
 from ..workspace import Workspace
 from .berkas import LOCATION_PARTS, BerkasMeta, location_line
 from .events import LOCATION_CHANGE, new_event
 from .filing import file_into, meta_for_ref, recover
+from .refusals import BerkasEmpty, LocationIncomplete
 from .tables import Berkas, Location
 
 
@@ -23,7 +23,7 @@ def place(ws: Workspace, ref: str, location: dict[str, str], *, agent: str = "si
     cleaned = {part: " ".join(str(location.get(part) or "").split()) for part in LOCATION_PARTS}
     empty = [part for part, value in cleaned.items() if not value]
     if empty:
-        raise SikroError(f"give every part of the location; missing: {', '.join('--' + p for p in empty)}")
+        raise LocationIncomplete(flags=", ".join("--" + p for p in empty), missing=tuple(empty))
     meta, _document = meta_for_ref(ws, ref)
     event = new_event(LOCATION_CHANGE, agent=agent, objects=["paper original"],
                       previous=meta.location, location=cleaned)
@@ -38,7 +38,7 @@ def locate(ws: Workspace, ref: str) -> tuple[Berkas, dict[str, str] | None]:
         berkas = find_berkas(session, ref)
         if berkas is None:
             meta, _ = meta_for_ref(ws, ref)  # a clear "nothing has this number" when it is unknown
-            raise SikroError(f"{ref}: berkas {meta.berkas_number} has nothing in the archive yet")
+            raise BerkasEmpty(ref=ref, berkas=meta.berkas_number)
         row = session.get(Location, berkas.id)
         return berkas, ({p: getattr(row, p) for p in LOCATION_PARTS} if row else None)
 

@@ -83,9 +83,24 @@ class _ArchiveMenuItem(MenuItem):
         return super().current(path) and not path.startswith("/archive/disposal")
 
 
+LOCATION_WORDS_ID = {"room": "ruang", "cabinet": "lemari", "shelf": "rak", "box": "boks", "folder": "map"}
+
+
 class ArchiveArea(Area):
     name = "archive"
     menu = [_ArchiveMenuItem("nav_archive", "/archive", MANAGE_ARCHIVE)]
+    # The library's refusals (archive/refusals.py) in Bahasa Indonesia; English is the library's own.
+    errors = {
+        "id": {
+            "archive.unknown-ref": "Tidak ada permohonan, dokumen atau berkas bernomor {ref}.",
+            "archive.ambiguous-ref": "{ref} menunjuk lebih dari satu dokumen: ketik nomor registrasinya.",
+            "archive.location-incomplete": lambda missing, **_: (
+                "Isi setiap bagian lokasi; yang belum diisi: "
+                + ", ".join(LOCATION_WORDS_ID.get(part, part) for part in missing) + "."),
+            "archive.berkas-empty": "{ref}: berkas {berkas} belum mempunyai isi di arsip.",
+            "archive.box-empty": "Boks {box} belum berisi berkas (catat lokasinya lebih dulu).",
+        },
+    }
     words = {
         "id": {
             "nav_archive": "Arsip",

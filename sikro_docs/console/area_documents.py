@@ -115,6 +115,13 @@ class DocumentsArea(Area):
             "signing.passphrase-needed": "Ketik frasa sandi sertifikat: tidak ada dokumen yang ditandatangani.",
             "signing.not-configured": "Sertifikat tanda tangan belum diatur ([signing] p12 di sikro.toml).",
             "job-params-invalid": "Permintaan tidak dapat diproses: {detail}",
+            "signing.certificate-not-yet-valid": ("Sertifikat {who} baru berlaku mulai {date}: tidak ada dokumen "
+                                                  "yang ditandatangani."),
+            "signing.certificate-expired": ("Sertifikat {who} sudah habis masa berlakunya pada {date}: tidak ada "
+                                            "dokumen yang ditandatangani."),
+            "signing.certificate-not-for-signing": ("Sertifikat {who} bukan untuk tanda tangan (penggunaan kuncinya "
+                                                    "tidak memuat digitalSignature atau nonRepudiation): tidak ada "
+                                                    "dokumen yang ditandatangani."),
         },
         "en": {
             "signing.passphrase-wrong": "Wrong certificate passphrase: nothing was signed.",

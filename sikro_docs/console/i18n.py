@@ -12,6 +12,7 @@ from __future__ import annotations
 from ..holdings import ISSUES as REGISTRY_ISSUES
 from ..intake.problems import OTHER as PROBLEM_OTHER
 from ..intake.problems import codes as problem_codes
+from . import i18n_refusals
 
 DEFAULT_LANGUAGE = "id"
 
@@ -445,7 +446,7 @@ WORDS: dict[str, dict[str, str]] = {
 }
 
 # Library errors by code (errors.CodedError), worded from their values.
-ERRORS: dict[str, dict[str, str]] = {
+ERRORS: dict[str, dict] = {  # a template is a str, or a function of the values
     "id": {
         "account.bad-username": ('"{username}" tidak dapat menjadi nama pengguna: {minimum}-{maximum} karakter, '
                                  "huruf kecil, angka, '.', '_' atau '-', diawali huruf."),
@@ -527,6 +528,9 @@ ERRORS: dict[str, dict[str, str]] = {
         "application.unknown": "There is no application with id {ref}.",
     },
 }
+
+for _lang, _words in i18n_refusals.error_words().items():
+    ERRORS[_lang].update(_words)
 
 # Words of intake's row problems by code (sikro_docs/intake/problems.py), made from the problem's
 # values. A problem at a column starts with its label ("NIK ..."), in both languages; English is the
@@ -680,13 +684,16 @@ def words(lang: str) -> dict[str, str]:
 
 
 def error_words(err, lang: str) -> str:
-    """A library error in `lang`: its code's words with its values, else its English message."""
+    """A library error in `lang`: its code's words with its values (a template, or a function of
+    the values), else its English message."""
     template = ERRORS.get(lang, {}).get(getattr(err, "code", ""), None)
     if template is None:
         return str(err)
+    # a CodedError's values; an older error keeps what its message is made of as attributes
+    values = dict(getattr(err, "values", {}) or {}) or {k: v for k, v in vars(err).items() if not k.startswith("_")}
     try:
-        return template.format(**dict(getattr(err, "values", {}) or {}))
-    except (KeyError, IndexError, ValueError):
+        return template(**values) if callable(template) else template.format(**values)
+    except (KeyError, IndexError, ValueError, TypeError):
         return str(err)
 
 

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from ..errors import UnusableInput
 from ..limits import LimitReached
+from .refusals import refused
 
 SECTION = "workbook"
 MAIN_NS = b"http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -59,7 +60,7 @@ class GuardedZip(zipfile.ZipFile):
 
     def refuse(self, what: str) -> UnusableInput:
         """Not a limit: something no spreadsheet program writes."""
-        return UnusableInput(f"{self.path}: {what}; save the workbook again from Excel")
+        return refused(self.path, "strange-part", detail=what)
 
     def _check_directory_size(self, file) -> None:
         """Before zipfile lists the members: a directory of millions of entries costs gigabytes to list."""

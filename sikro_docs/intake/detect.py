@@ -13,6 +13,7 @@ from pathlib import Path
 from ..errors import SikroError, UnusableInput
 from ..limits import limits
 from .bounds import SECTION, GuardedZip
+from .refusals import refused
 
 ZIP_MAGIC = b"PK\x03\x04"
 EMPTY_ZIP_MAGIC = b"PK\x05\x06"
@@ -25,10 +26,6 @@ XLSX = "xlsx"
 JSON = "json"
 
 
-def unusable(path: Path, what: str) -> UnusableInput:
-    return UnusableInput(f"{path}: {what}")
-
-
 def detect_format(path: Path, workbook_limits: dict[str, int] | None = None) -> str:
     """Return XLSX or JSON, or raise UnusableInput saying what the file is.
 
@@ -36,7 +33,7 @@ def detect_format(path: Path, workbook_limits: dict[str, int] | None = None) -> 
     """
     head = _read_head(path)
     if not head:
-        raise unusable(path, "the file is empty")
+        raise refused(path, "empty")
     if head.startswith(OLE_MAGIC):
         raise _ole_problem(path)
     if head.startswith((ZIP_MAGIC, EMPTY_ZIP_MAGIC)):
@@ -46,24 +43,23 @@ def detect_format(path: Path, workbook_limits: dict[str, int] | None = None) -> 
     if text[:1] in (b"[", b"{") or path.suffix.lower() == ".json":
         return JSON
     if (markup := _markup_kind(text)) is not None:
-        raise unusable(path, f"{markup}, not an Excel workbook; open it in Excel and save it as "
-                             "Excel Workbook (.xlsx)")
+        raise refused(path, markup)
     if head.startswith((b"\xff\xfe", b"\xfe\xff")) or path.suffix.lower() in (".csv", ".tsv", ".txt") \
             or _looks_like_csv(head):
-        raise unusable(path, "a CSV/text file is not accepted; open it in Excel and save it as .xlsx")
-    raise unusable(path, "not an Excel workbook (.xlsx) or JSON file")
+        raise refused(path, "csv")
+    raise refused(path, "unknown-format")
 
 
 def _markup_kind(text: bytes) -> str | None:
-    """Web pages and XML that "Export to Excel" buttons save under an .xls/.xlsx name."""
+    """The refusal reason of web pages and XML that "Export to Excel" buttons save under an .xls/.xlsx name."""
     lower = text[:_SNIFF_BYTES].lower()
     if b"urn:schemas-microsoft-com:office:spreadsheet" in lower:
-        return "an Excel 2003 XML spreadsheet"
+        return "excel-2003-xml"
     if lower.startswith((b"<!doctype html", b"<html", b"<table", b"<meta", b"<head")) or \
             (lower.startswith(b"<") and b"<table" in lower):
-        return "a web page (HTML) saved under a spreadsheet name"
+        return "web-page"
     if lower.startswith(b"mime-version:"):
-        return "a single-file web page (MHTML) saved under a spreadsheet name"
+        return "mhtml"
     return None
 
 
@@ -72,22 +68,21 @@ def _read_head(path: Path) -> bytes:
         with path.open("rb") as handle:
             return handle.read(_SNIFF_BYTES)
     except FileNotFoundError:
-        raise unusable(path, "no such file") from None
+        raise refused(path, "no-such-file") from None
     except IsADirectoryError:
-        raise unusable(path, "is a directory, not a file") from None
+        raise refused(path, "a-directory") from None
     except OSError as err:
-        raise unusable(path, f"cannot be read ({err.strerror or err})") from None
+        raise refused(path, "unreadable", reason=err.strerror or str(err)) from None
 
 
 def _ole_problem(path: Path) -> UnusableInput:
     try:
         encrypted = _contains(path, ENCRYPTION_INFO)
     except OSError as err:
-        return unusable(path, f"cannot be read ({err.strerror or err})")
+        return refused(path, "unreadable", reason=err.strerror or str(err))
     if encrypted:
-        return unusable(path, "the workbook is password-protected; remove the password in Excel "
-                              "(File > Info > Protect Workbook) and save it again")
-    return unusable(path, "a legacy Excel 97-2003 (.xls) file is not accepted; save it as .xlsx")
+        return refused(path, "password-protected")
+    return refused(path, "xls")
 
 
 def _contains(path: Path, marker: bytes, chunk: int = 1 << 20) -> bool:
@@ -108,15 +103,13 @@ def _check_zip_is_workbook(path: Path, bounds: dict[str, int]) -> None:
     except SikroError:
         raise
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
-        raise unusable(path, "the workbook is corrupt or truncated (not a readable zip archive)") from None
+        raise refused(path, "not-a-zip") from None
     if "xl/workbook.xml" not in names:
         if "xl/workbook.bin" in names:
-            raise unusable(path, "an Excel binary workbook (.xlsb) is not accepted; save it as .xlsx")
+            raise refused(path, "xlsb")
         if "content.xml" in names:
-            raise unusable(path, "an OpenDocument file (.ods), not an Excel workbook; open it in "
-                                 "LibreOffice or Excel and save it as .xlsx")
-        kind = "a Word document" if "word/document.xml" in names else "a zip archive"
-        raise unusable(path, f"{kind}, not an Excel workbook (.xlsx)")
+            raise refused(path, "ods")
+        raise refused(path, "word-document" if "word/document.xml" in names else "zip-archive")
 
 
 def _looks_like_csv(head: bytes) -> bool:

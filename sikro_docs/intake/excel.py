@@ -23,8 +23,8 @@ from ..errors import SikroError
 from ..limits import LimitReached, limits
 from . import columns as c
 from .bounds import SECTION, GuardedZip
-from .detect import unusable
 from .model import Intake, Row
+from .refusals import FileRefused, refused
 from .types import ColumnClash, SheetColumns, TypeChooser, describe
 from .validate import RecordValidator
 from .values import is_blank
@@ -70,7 +70,7 @@ class ExcelIntake(Intake):
             # A file object, not the name: clerks hand in "daftar.xlsx.bak" or files without an extension.
             handle = self.path.open("rb")
         except OSError as err:
-            raise unusable(self.path, f"cannot be read ({err.strerror or err})") from None
+            raise refused(self.path, "unreadable", reason=err.strerror or str(err)) from None
         self._handles.append(handle)
         return _load(self.path, handle, self.bounds, self._handles)
 
@@ -81,7 +81,7 @@ class ExcelIntake(Intake):
         """
         sheets = self._book.sheets
         if not sheets:
-            raise unusable(self.path, "the workbook has no sheets")
+            raise refused(self.path, "no-sheets")
         tables = []
         for sheet in sheets:
             if sheet.chart:
@@ -96,7 +96,7 @@ class ExcelIntake(Intake):
         wanted = [s for s in sheets if s.title.strip().lower() == SHEET_NAME.lower()]
         sheet = (wanted or sheets)[0]
         if sheet.chart:
-            raise unusable(self.path, f'sheet "{sheet.title}" is a chart, not a table')
+            raise refused(self.path, "chart-sheet", sheet=sheet.title)
         return sheet
 
     def _header_rows(self, sheet: SheetPart) -> list[tuple[Any, ...]]:
@@ -109,9 +109,8 @@ class ExcelIntake(Intake):
         if matches < MIN_HEADER_MATCHES:
             others = [n for n in self._book.sheetnames if n != self.sheet]
             where = f" (no other sheet has one either: {', '.join(others)})" if others else ""
-            raise unusable(self.path, f'sheet "{self.sheet}" has no recognisable header row '
-                                      f"(expected headers such as Nama, NIK, Tanggal Lahir in the first "
-                                      f"{HEADER_SEARCH_ROWS} rows){where}")
+            raise refused(self.path, "no-header", sheet=self.sheet, rows=HEADER_SEARCH_ROWS, elsewhere=where,
+                          others=tuple(others))
         cells, last = _merge_split_header(top, number, list(cells), self._header_fields)
         headers = ["" if is_blank(v) else " ".join(str(v).split()) for v in cells]
         while headers and not headers[-1]:
@@ -136,14 +135,13 @@ class ExcelIntake(Intake):
             return sheet  # two columns clash for the default type only: an error when a row is of it
         missing = [f for f in first.absent if not f.owner] if sheet.mixed else first.absent
         if missing:
-            raise unusable(self.path, self._missing_columns_message(missing, first.columns, others=first.foreign)
-                           + self._other_type_hint(sheet))
+            raise self._missing_columns(missing, first.columns, others=first.foreign, fits=self._other_types(sheet))
         return sheet
 
-    def _other_type_hint(self, sheet: SheetColumns) -> str:
-        """" (the columns are those of SIPB: give --type sipb)", when the file is plainly another type's."""
+    def _other_types(self, sheet: SheetColumns) -> list:
+        """The other types whose columns the file has, when it is plainly another type's file."""
         if self.chooser.fixed is not None or sheet.mixed:
-            return ""
+            return []
         fits = []
         for permit_type in self.chooser.catalogue.types.values():
             if permit_type.code == self.chooser.fallback.code:
@@ -153,35 +151,29 @@ class ExcelIntake(Intake):
                     fits.append(permit_type)
             except SikroError:  # two columns clash for that type: not its file either
                 continue
-        if not fits:
-            return ""
-        return (f" (the columns are those of {' or '.join(describe(t) for t in fits)}: give --type "
-                f"{fits[0].code}, or add a Jenis Izin column)")
+        return fits
 
     def _clash(self, clash: ColumnClash):
-        return unusable(self.path, f'columns "{clash.first}" and "{clash.second}" both mean '
-                                   f'"{clash.field.header}"; keep only one')
+        return refused(self.path, "column-clash", first=clash.first, second=clash.second, field=clash.field.header)
 
-    def _missing_columns_message(self, missing: list[c.Field], columns: dict[str, int],
-                                 permit_type=None, row: int | None = None, others=()) -> str:
+    def _missing_columns(self, missing: list[c.Field], columns: dict[str, int], permit_type=None,
+                         row: int | None = None, others=(), fits=()) -> FileRefused:
         known = set(columns.values()) | set(others)  # others: columns of other types, no typo of ours
         unknown = [h for i, h in enumerate(self.headers) if h and i not in known]
         by_key = {c.header_key(h): h for h in unknown}
-        parts = []
+        pairs = []
         for fld in missing:
             close = difflib.get_close_matches(c.header_key(fld.header), list(by_key), n=1, cutoff=0.75)
-            hint = f' (did you mean "{by_key[close[0]]}"?)' if close else ""
-            parts.append(f'"{fld.header}"{hint}')
-        of_type = f" of {describe(permit_type)} for row {row}" if permit_type else ""
-        return (f'sheet "{self.sheet}" header row {self.header_row} lacks required column(s){of_type}: '
-                + ", ".join(parts))
+            pairs.append((fld.header, by_key[close[0]] if close else None))
+        return refused(self.path, "missing-columns", sheet=self.sheet, header_row=self.header_row,
+                       missing=tuple(pairs), of_type=describe(permit_type) if permit_type else None, row=row,
+                       fits=tuple(describe(t) for t in fits), fit_code=fits[0].code if fits else None)
 
     def _type_columns(self, permit_type, row: int):
         """A type's columns, checked when the first row of that type is read (a mixed file)."""
         columns = self._columns.of(permit_type)
         if columns.absent:
-            raise unusable(self.path, self._missing_columns_message(columns.absent, columns.columns,
-                                                                    permit_type, row, columns.foreign))
+            raise self._missing_columns(columns.absent, columns.columns, permit_type, row, columns.foreign)
         return columns
 
     # --- rows ---------------------------------------------------------------
@@ -232,8 +224,7 @@ class ExcelIntake(Intake):
             except SikroError:
                 raise  # a limit reached while reading
             except Exception as err:  # any parser/zip/zlib failure means a damaged file
-                raise unusable(self.path, f"the workbook is damaged near row {number + 1} "
-                                          f"({type(err).__name__}); save it again from Excel") from None
+                raise refused(self.path, "damaged-row", row=number + 1, detail=type(err).__name__) from None
             if len(cells) > columns:
                 raise self._limit("columns", f"sheet '{sheet.title}' row {number} has more than "
                                              f"{columns:,} columns")
@@ -260,7 +251,7 @@ def _load(path: Path, handle, bounds: dict[str, int], handles: list[Any]) -> Xls
     except SikroError:
         raise
     except Exception as err:  # a zip that cannot even be listed
-        raise unusable(path, f"the workbook cannot be read ({type(err).__name__}: {_first_line(err)})") from None
+        raise refused(path, "damaged", detail=f"{type(err).__name__}: {_first_line(err)}") from None
     handles.append(archive)
     try:
         # Links to other workbooks are never followed, so never read.
@@ -268,7 +259,7 @@ def _load(path: Path, handle, bounds: dict[str, int], handles: list[Any]) -> Xls
     except SikroError:
         raise
     except Exception as err:  # bad zips/XML raise many kinds; all mean "unreadable"
-        raise unusable(path, f"the workbook cannot be read ({type(err).__name__}: {_first_line(err)})") from None
+        raise refused(path, "damaged", detail=f"{type(err).__name__}: {_first_line(err)}") from None
 
 
 def _best_header_row(rows: list[tuple[Any, ...]], fields) -> tuple[int | None, tuple[Any, ...], int]:

@@ -16,8 +16,8 @@ from typing import Any
 from ..limits import LimitReached, limits
 from . import columns as c
 from . import problems as pr
-from .detect import unusable
 from .model import Intake, Problem, Row
+from .refusals import refused
 from .types import TypeChooser, kind_field
 from .validate import RecordValidator
 from .values import is_blank
@@ -127,7 +127,7 @@ def _load_records(path: Path, bounds: dict[str, int]) -> list[dict[str, Any]]:
     try:
         data = json.loads(text, parse_int=number(int), parse_float=number(float))
     except json.JSONDecodeError as err:
-        raise unusable(path, f"invalid JSON at line {err.lineno} column {err.colno}: {err.msg}") from None
+        raise refused(path, "json-invalid", line=err.lineno, column=err.colno, detail=err.msg) from None
     except _NumberTooLong:
         raise _limit(path, "number_length", f"a number has more than {longest:,} digits") from None
     except RecursionError:
@@ -135,13 +135,13 @@ def _load_records(path: Path, bounds: dict[str, int]) -> list[dict[str, Any]]:
     if _depth(data, bounds["depth"]) > bounds["depth"]:
         raise _too_deep(path, bounds)
     if not isinstance(data, list):
-        raise unusable(path, f"the JSON must be a list of objects (one per applicant), "
-                             f"not {_json_type(data)}")
+        raise refused(path, "json-not-a-list", found=_json_type(data), json_type=_bare_type(data))
     if len(data) > bounds["records"]:
         raise _limit(path, "records", f"the file holds more than {bounds['records']:,} records")
     for position, record in enumerate(data, start=1):
         if not isinstance(record, dict):
-            raise unusable(path, f"the JSON must be a list of objects; item {position} is {_json_type(record)}")
+            raise refused(path, "json-item-not-an-object", position=position, found=_json_type(record),
+                          json_type=_bare_type(record))
     return data
 
 
@@ -150,13 +150,13 @@ def _read_text(path: Path, bounds: dict[str, int]) -> str:
         with path.open("rb") as handle:
             data = handle.read(bounds["file_size"] + 1)  # never more than the limit in memory
     except OSError as err:
-        raise unusable(path, f"cannot be read ({err.strerror or err})") from None
+        raise refused(path, "unreadable", reason=err.strerror or str(err)) from None
     if len(data) > bounds["file_size"]:
         raise _limit(path, "file_size", f"the file is larger than {bounds['file_size']:,} bytes")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise unusable(path, "the JSON file is not UTF-8 text") from None
+        raise refused(path, "json-not-utf8") from None
 
 
 def _check_containers(path: Path, text: str, bounds: dict[str, int]) -> None:
@@ -193,6 +193,12 @@ def _json_type(value: Any) -> str:
     names = {dict: "an object", list: "a list", str: "a string", bool: "a boolean",
              int: "a number", float: "a number", type(None): "null"}
     return names.get(type(value), type(value).__name__)
+
+
+def _bare_type(value: Any) -> str:
+    """The JSON name of a value's type (object, array, string, ...), as every language writes it."""
+    names = {dict: "object", list: "array", str: "string", bool: "boolean", int: "number", float: "number"}
+    return names.get(type(value), "null")
 
 
 def _flatten(number: int, record: dict[str, Any], fields) -> tuple[dict[str, Any], list[Problem]]:

@@ -25,8 +25,9 @@ import traceback
 from collections.abc import Iterable, Iterator
 from itertools import islice
 
-from ..errors import SikroError, UnusableInput
+from ..errors import SikroError
 from .model import Intake, Row
+from .refusals import refused
 
 # Below this size, reading in-process is quicker than starting a reader (about 5,000 rows of a workbook).
 READ_AHEAD_BYTES = 512 * 1024
@@ -119,8 +120,7 @@ def _received(intake: Intake, source) -> Iterator[list[Row]]:
         try:
             kind, payload = pickle.load(source)
         except (EOFError, pickle.UnpicklingError):
-            raise UnusableInput(f"{intake.path}: reading stopped before the end of the file "
-                                "(the reader process ended); nothing was imported") from None
+            raise refused(intake.path, "reading-stopped") from None
         if kind == _ROWS:
             yield [Row(*fields) for fields in payload]
         elif kind == _ERROR:

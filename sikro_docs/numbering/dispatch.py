@@ -9,11 +9,11 @@ from sqlalchemy.orm import Session
 
 from .. import chain, clock
 from ..db import lock
-from ..errors import SikroError
 from ..models import Application, utcnow
 from ..workspace import Workspace
 from .kinds import document_kinds
 from .log import GENESIS_HASH, _chain_key, _check_series, _record_event, canonical_json, chain_hash
+from .refusals import AmbiguousDispatchRef, DispatchNeedsNames, NotDeliverable, NothingToDeliver, UnknownDispatchRef
 from .tables import Dispatch, Document
 from .voiding import _bound_entry, recover_interrupted
 
@@ -29,7 +29,7 @@ def _final_document_of(session: Session, application: Application) -> Document:
     ).first()
     if document is None:
         titles = " or ".join(document_kinds()[k].title for k in finals)
-        raise SikroError(f"application {application.registration_number} has no issued {titles} to deliver.")
+        raise NothingToDeliver(ref=application.registration_number, titles=titles)
     return document
 
 
@@ -39,14 +39,14 @@ def resolve_dispatch_ref(session: Session, ref: str) -> Document:
     application = session.scalars(select(Application).where(Application.registration_number == ref)).first()
     issued = [d for d in documents if d.status == "issued"]
     if len(issued) > 1 or (issued and application is not None):
-        raise SikroError(f"{ref} is ambiguous: it names more than one document; give the number of one.")
+        raise AmbiguousDispatchRef(ref=ref)
     if issued:
         return issued[0]
     if application is not None:
         return _final_document_of(session, application)
     if documents:
-        raise SikroError(f"document {ref} is {documents[0].status}, it cannot be delivered.")
-    raise SikroError(f"no document or application has the number {ref}.")
+        raise NotDeliverable(ref=ref, status=documents[0].status)
+    raise UnknownDispatchRef(ref=ref)
 
 
 DISPATCH_LOCK = "dispatches"  # the Buku Ekspedisi: one chain, one running No per year
@@ -56,7 +56,7 @@ def record_dispatch(session: Session, ws: Workspace, ref: str, *, to: str, recei
                     at: dt.datetime | None = None, actor: str = "sikro") -> Dispatch:
     """Add a line to the Buku Ekspedisi: document REF delivered to `to`, signed for by `received_by`."""
     if not to.strip() or not received_by.strip():
-        raise SikroError("a dispatch needs the addressee (--to) and who signed for it (--received-by).")
+        raise DispatchNeedsNames()
     tz = clock.office_timezone(ws.profile)
     recover_interrupted(session, ws)
     document = resolve_dispatch_ref(session, ref)

@@ -6,12 +6,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..db import lock
-from ..errors import SikroError
 from ..models import utcnow
 from ..workspace import Workspace
 from .document_stream import chain_document
 from .leases import _forget_lease, lease_is_alive
 from .log import _append_log, _entry_event, _record_event
+from .refusals import AlreadyVoid, NoSuchNumber, NumberBeingIssued, VoidNeedsReason
 from .registers import register_settings
 from .tables import INTERRUPTED, Document, RegisterEntry
 
@@ -48,7 +48,7 @@ def void_document(session: Session, ws: Workspace, document: Document, reason: s
     """Void a document and the number it carries (if any); used when it is made again."""
     reason = (reason or "").strip()
     if not reason:
-        raise SikroError("a reason is required to void a document.")
+        raise VoidNeedsReason(what="document")
     _void_document(session, ws, document, reason, actor)
 
 
@@ -109,18 +109,18 @@ def void(session: Session, ws: Workspace, register: str, number: str, reason: st
     """Void a number (and its document); it is never given out again."""
     reason = (reason or "").strip()
     if not reason:
-        raise SikroError("a reason is required to void a number.")
+        raise VoidNeedsReason(what="number")
     register_settings(ws, register)
     recover_interrupted(session, ws)
     entry = session.scalars(
         select(RegisterEntry).where(RegisterEntry.register == register, RegisterEntry.number == number)
     ).first()
     if entry is None:
-        raise SikroError(f"register {register} has no number {number}.")
+        raise NoSuchNumber(register=register, number=number)
     if entry.status == "void":
-        raise SikroError(f"number {number} of register {register} is already void ({entry.reason}).")
+        raise AlreadyVoid(number=number, register=register, reason=entry.reason)
     if entry.status == "pending":
-        raise SikroError(f"number {number} is being issued by a running process right now; void it when that ends.")
+        raise NumberBeingIssued(number=number, register=register)
     _void_entry(session, ws, entry, reason, actor)
     if entry.document_id is not None:
         document = session.get(Document, entry.document_id)

@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
 from .. import clock
-from ..errors import SikroError, UnusableInput
+from ..errors import CodedError, SikroError, UnusableInput
 
 PASSPHRASE_ENV = "SIKRO_P12_PASSPHRASE"
 
@@ -31,6 +31,22 @@ class PassphraseWrong(SikroError):
 
 class PassphraseNeeded(SikroError):
     code = "signing.passphrase-needed"
+
+
+class CertificateNotYetValid(CodedError):
+    code = "signing.certificate-not-yet-valid"
+    message = "the certificate of {who} is not valid before {date}; nothing was signed"
+
+
+class CertificateExpired(CodedError):
+    code = "signing.certificate-expired"
+    message = "the certificate of {who} expired on {date}; nothing was signed"
+
+
+class CertificateNotForSigning(CodedError):
+    code = "signing.certificate-not-for-signing"
+    message = ("the certificate of {who} is not for signing (its key usage has neither digitalSignature nor "
+               "nonRepudiation); nothing was signed")
 
 
 @dataclass(frozen=True)
@@ -126,15 +142,12 @@ def check_can_sign(cert: x509.Certificate, now: dt.datetime) -> None:
     """Refuse a certificate outside its validity or without a signing key usage."""
     who = common_name(cert)
     if now < cert.not_valid_before_utc:
-        raise SikroError(f"the certificate of {who} is not valid before "
-                         f"{cert.not_valid_before_utc:%Y-%m-%d}; nothing was signed")
+        raise CertificateNotYetValid(who=who, date=f"{cert.not_valid_before_utc:%Y-%m-%d}")
     if now > cert.not_valid_after_utc:
-        raise SikroError(f"the certificate of {who} expired on "
-                         f"{cert.not_valid_after_utc:%Y-%m-%d}; nothing was signed")
+        raise CertificateExpired(who=who, date=f"{cert.not_valid_after_utc:%Y-%m-%d}")
     try:
         usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
     except x509.ExtensionNotFound:
         return  # RFC 5280: no KeyUsage extension means no restriction
     if not (usage.digital_signature or usage.content_commitment):
-        raise SikroError(f"the certificate of {who} is not for signing (its key usage has neither "
-                         "digitalSignature nor nonRepudiation); nothing was signed")
+        raise CertificateNotForSigning(who=who)
